@@ -1,0 +1,10 @@
+// Package mutex holds the mutual exclusion cores the swarm's airspace locks
+// are built on: the central server, and (beside it, for comparison) the
+// token ring, Ricart–Agrawala and Maekawa with Sanders' deadlock-free rules.
+//
+// Every message names a Resource, so that one drone takes part in the locks
+// of many airspace cells at once. All cores follow the contract of package
+// algorithms and implement Mutex. Properties and figures are those of
+// Coulouris, Dollimore and Kindberg, "Distributed Systems", coordination
+// chapter (reference/ALGORITHMS.md): ME1 safety, ME2 liveness, ME3 order.
+package mutex
