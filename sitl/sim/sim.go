@@ -1,0 +1,680 @@
+package sim
+
+import (
+	"container/heap"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/clock"
+	"github.com/skyquorum/skyquorum/radio/arq"
+)
+
+// Config describes a run.
+type Config struct {
+	// Drones is the swarm size; drones are numbered 1…Drones.
+	Drones int
+	// Seed is the only source of randomness.
+	Seed uint64
+	// Baud is the radios' serial rate (optional, default 57600).
+	Baud int
+	// Unsigned drops the 13-byte signature from every frame.
+	Unsigned bool
+	// Loss is the probability that a given drone misses a given frame.
+	Loss float64
+	// Dup is the probability that a received frame is received twice.
+	Dup float64
+	// Reorder is the largest extra delay of a received frame.
+	Reorder Time
+	// Networks splits the swarm into this many radio networks, each its own
+	// channel, drones in contiguous blocks (optional, default 1).
+	Networks int
+	// Tick is the period of every core's and endpoint's Tick (optional,
+	// default 10 ms).
+	Tick Time
+	// DetectAfter, when positive, runs the simulator's failure detector:
+	// every live drone learns of a crash or a restart this long after it.
+	DetectAfter Time
+	// ClockOffset bounds each drone's initial clock offset (±).
+	ClockOffset Time
+	// ClockDriftPPM bounds each drone's clock drift in parts per million (±).
+	ClockDriftPPM float64
+	// TrackCausality keeps a vector clock per drone, merged on every core
+	// message, for happened-before checks (costs N words per message).
+	TrackCausality bool
+	// Trace, when set, receives every event as a JSON line.
+	Trace io.Writer
+	// Logger receives violations (optional, default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Factory builds the core of drone id; restored is the state its previous
+// incarnation persisted, or nil.
+type Factory func(id algorithms.NodeID, restored []byte) (algorithms.Core, error)
+
+// Errors of New.
+var (
+	ErrBadConfig = errors.New("sim: bad configuration")
+)
+
+// Stats are the totals of a run.
+type Stats struct {
+	// Messages counts core messages as the textbook does.
+	Messages int
+	// MessagesByKind splits Messages by message kind.
+	MessagesByKind map[string]int
+	// DataFrames, AckFrames and Retransmissions count transmissions as
+	// reference/SIMULATE.md defines them.
+	DataFrames      int
+	AckFrames       int
+	Retransmissions int
+	// HeartbeatFrames counts membership traffic.
+	HeartbeatFrames int
+	// Airtime is the channel time of every frame, summed over networks.
+	Airtime Time
+	// AirtimeByNetwork is the channel time per network.
+	AirtimeByNetwork []Time
+	// Bytes counts frame bytes on air.
+	Bytes int
+	// Received, Lost and Duplicated count per-receiver frame outcomes.
+	Received, Lost, Duplicated int
+	// Delivered counts messages handed to cores.
+	Delivered int
+	// StepErrors counts messages a core rejected.
+	StepErrors int
+	// Violations counts checker violations by name.
+	Violations map[string]int
+}
+
+// Frames is DataFrames + AckFrames + Retransmissions.
+func (s Stats) Frames() int { return s.DataFrames + s.AckFrames + s.Retransmissions }
+
+type drone struct {
+	id      algorithms.NodeID
+	up      bool
+	inc     uint32
+	core    algorithms.Core
+	ep      *arq.Endpoint
+	state   []byte
+	offset  Time
+	drift   float64 // ppm
+	network int
+	vc      clock.Vector
+}
+
+// Sim is one simulated swarm.
+type Sim struct {
+	cfg     Config
+	factory Factory
+	rng     *rand.Rand
+	now     Time
+	seq     uint64
+	events  eventQueue
+	drones  []*drone // index id-1
+	busy    []Time   // per network: the channel is busy until then
+	groups  map[algorithms.NodeID]int
+	stats   Stats
+	hash    hash.Hash
+	line    []byte
+	log     *slog.Logger
+	onEvent func(id algorithms.NodeID, ev algorithms.Event)
+	// Drop, when set, is asked for every frame a drone would receive;
+	// returning true loses it (for targeted faults in tests).
+	Drop func(from, to algorithms.NodeID, f *arq.Frame) bool
+}
+
+// New builds a swarm of cfg.Drones drones, each running the core factory
+// returns.
+func New(cfg Config, factory Factory) (*Sim, error) {
+	if cfg.Baud == 0 {
+		cfg.Baud = 57600
+	}
+	if cfg.Networks == 0 {
+		cfg.Networks = 1
+	}
+	if cfg.Tick == 0 {
+		cfg.Tick = 10 * Millisecond
+	}
+	switch {
+	case cfg.Drones < 1 || cfg.Drones > 65534:
+		return nil, fmt.Errorf("%w: drones %d not in 1…65534", ErrBadConfig, cfg.Drones)
+	case cfg.Baud <= 0:
+		return nil, fmt.Errorf("%w: baud %d must be positive", ErrBadConfig, cfg.Baud)
+	case cfg.Loss < 0 || cfg.Loss >= 1:
+		return nil, fmt.Errorf("%w: loss %v not in [0, 1)", ErrBadConfig, cfg.Loss)
+	case cfg.Dup < 0 || cfg.Dup >= 1:
+		return nil, fmt.Errorf("%w: dup %v not in [0, 1)", ErrBadConfig, cfg.Dup)
+	case cfg.Reorder < 0:
+		return nil, fmt.Errorf("%w: reorder %v is negative", ErrBadConfig, cfg.Reorder)
+	case cfg.Networks < 1 || cfg.Networks > cfg.Drones:
+		return nil, fmt.Errorf("%w: networks %d not in 1…%d", ErrBadConfig, cfg.Networks, cfg.Drones)
+	case cfg.Tick < 0:
+		return nil, fmt.Errorf("%w: tick %v is negative", ErrBadConfig, cfg.Tick)
+	}
+	s := &Sim{
+		cfg:     cfg,
+		factory: factory,
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x5c9a0e)),
+		busy:    make([]Time, cfg.Networks),
+		groups:  map[algorithms.NodeID]int{},
+		hash:    sha256.New(),
+		log:     cfg.Logger,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.stats.MessagesByKind = map[string]int{}
+	s.stats.Violations = map[string]int{}
+	s.stats.AirtimeByNetwork = make([]Time, cfg.Networks)
+	for i := range cfg.Drones {
+		id := algorithms.NodeID(i + 1)
+		d := &drone{id: id, up: true, network: i * cfg.Networks / cfg.Drones}
+		if cfg.ClockOffset > 0 {
+			d.offset = Time(s.rng.Int64N(int64(2*cfg.ClockOffset+1))) - cfg.ClockOffset
+		}
+		if cfg.ClockDriftPPM > 0 {
+			d.drift = (s.rng.Float64()*2 - 1) * cfg.ClockDriftPPM
+		}
+		if cfg.TrackCausality {
+			d.vc = clock.NewVector(cfg.Drones)
+		}
+		core, err := factory(id, nil)
+		if err != nil {
+			return nil, fmt.Errorf("sim: drone %d: %w", id, err)
+		}
+		d.core = core
+		d.ep = s.newEndpoint(d)
+		s.drones = append(s.drones, d)
+	}
+	s.schedule(cfg.Tick, s.tick)
+	return s, nil
+}
+
+func (s *Sim) newEndpoint(d *drone) *arq.Endpoint {
+	peers := make([]algorithms.NodeID, 0, len(s.drones))
+	for i := range s.cfg.Drones {
+		peers = append(peers, algorithms.NodeID(i+1))
+	}
+	return arq.New(arq.Config{ID: d.id, Incarnation: d.inc, Peers: peers})
+}
+
+// Seed returns the run's seed.
+func (s *Sim) Seed() uint64 { return s.cfg.Seed }
+
+// Config returns the run's configuration with defaults filled in.
+func (s *Sim) Config() Config { return s.cfg }
+
+// Now returns the virtual time.
+func (s *Sim) Now() Time { return s.now }
+
+// N returns the swarm size.
+func (s *Sim) N() int { return len(s.drones) }
+
+// Up reports whether drone id is running.
+func (s *Sim) Up(id algorithms.NodeID) bool { return s.drone(id).up }
+
+// Core returns the current core of drone id.
+func (s *Sim) Core(id algorithms.NodeID) algorithms.Core { return s.drone(id).core }
+
+// Endpoint returns the reliable delivery endpoint of drone id.
+func (s *Sim) Endpoint(id algorithms.NodeID) *arq.Endpoint { return s.drone(id).ep }
+
+// Rand returns the run's random source, for scenarios that draw workloads.
+func (s *Sim) Rand() *rand.Rand { return s.rng }
+
+// Stats returns the totals so far.
+func (s *Sim) Stats() Stats { return s.stats }
+
+// LocalTime is drone id's reading of its own clock: true time plus the
+// drone's offset and drift.
+func (s *Sim) LocalTime(id algorithms.NodeID) Time {
+	d := s.drone(id)
+	return s.now + d.offset + Time(float64(s.now)*d.drift/1e6)
+}
+
+// OnEvent sets the function that observes every core event as it is
+// emitted (checkers and workloads live there).
+func (s *Sim) OnEvent(fn func(id algorithms.NodeID, ev algorithms.Event)) { s.onEvent = fn }
+
+func (s *Sim) drone(id algorithms.NodeID) *drone {
+	if id < 1 || int(id) > len(s.drones) {
+		panic(fmt.Sprintf("sim: no drone %d (seed=%d)", id, s.cfg.Seed))
+	}
+	return s.drones[id-1]
+}
+
+// At runs fn at virtual time t (now, if t is in the past).
+func (s *Sim) At(t Time, fn func()) { s.schedule(max(t, s.now), fn) }
+
+// After runs fn after d.
+func (s *Sim) After(d Time, fn func()) { s.schedule(s.now+max(d, 0), fn) }
+
+// Call runs fn against drone id's core now, if the drone is up, and then
+// sends what the core produced. It reports whether the drone was up.
+func (s *Sim) Call(id algorithms.NodeID, fn func(c algorithms.Core)) bool {
+	d := s.drone(id)
+	if !d.up {
+		return false
+	}
+	fn(d.core)
+	s.flush(d)
+	return true
+}
+
+// Violation records that an invariant broke. The message is logged with
+// the seed, and counted under name.
+func (s *Sim) Violation(name, format string, args ...any) {
+	s.stats.Violations[name]++
+	msg := fmt.Sprintf(format, args...)
+	s.log.Error("violation", "seed", s.cfg.Seed, "check", name, "at", s.now, "detail", msg)
+	s.trace("violation", func(b []byte) []byte {
+		b = appendField(b, "check", name)
+		return appendField(b, "detail", msg)
+	})
+}
+
+// Run processes events until stop returns true (checked after every event),
+// or virtual time passes limit. It returns whether stop became true.
+func (s *Sim) Run(limit Time, stop func() bool) bool {
+	for s.events.Len() > 0 {
+		if stop != nil && stop() {
+			return true
+		}
+		ev := s.events[0]
+		if ev.at > limit {
+			s.now = limit
+			return false
+		}
+		heap.Pop(&s.events)
+		s.now = ev.at
+		ev.fn()
+	}
+	return stop != nil && stop()
+}
+
+// Crash stops drone id at once: it hears nothing, sends nothing, and loses
+// everything but what its core persisted.
+func (s *Sim) Crash(id algorithms.NodeID) {
+	d := s.drone(id)
+	if !d.up {
+		return
+	}
+	d.up = false
+	s.trace("crash", func(b []byte) []byte { return appendInt(b, "id", int64(id)) })
+	if s.cfg.DetectAfter > 0 {
+		inc := d.inc
+		s.After(s.cfg.DetectAfter, func() {
+			if d.up && d.inc != inc {
+				return // already restarted
+			}
+			s.forEachUp(func(o *drone) {
+				o.ep.PeerDead(id)
+				if p, ok := o.core.(algorithms.PeerObserver); ok {
+					p.PeerDown(id)
+				}
+				s.flush(o)
+			})
+		})
+	}
+}
+
+// Restart brings drone id back with a higher incarnation, from the state
+// its core last persisted when persisted is true, from nothing otherwise.
+func (s *Sim) Restart(id algorithms.NodeID, persisted bool) error {
+	d := s.drone(id)
+	if d.up {
+		return fmt.Errorf("sim: restart of drone %d, which is running", id)
+	}
+	var restored []byte
+	if persisted {
+		restored = d.state
+	}
+	core, err := s.factory(id, restored)
+	if err != nil {
+		return fmt.Errorf("sim: restart of drone %d: %w", id, err)
+	}
+	d.core, d.up = core, true
+	d.inc++
+	d.ep = s.newEndpoint(d)
+	if !persisted {
+		d.state = nil
+	}
+	if d.vc != nil {
+		d.vc = clock.NewVector(len(s.drones))
+	}
+	s.trace("restart", func(b []byte) []byte {
+		b = appendInt(b, "id", int64(id))
+		b = appendInt(b, "inc", int64(d.inc))
+		return appendBool(b, "persisted", persisted)
+	})
+	if s.cfg.DetectAfter > 0 {
+		inc := d.inc
+		s.After(s.cfg.DetectAfter, func() {
+			if !d.up || d.inc != inc {
+				return
+			}
+			s.forEachUp(func(o *drone) {
+				if o == d {
+					return
+				}
+				o.ep.PeerAlive(id)
+				if p, ok := o.core.(algorithms.PeerObserver); ok {
+					p.PeerUp(id)
+				}
+				s.flush(o)
+			})
+		})
+	}
+	s.flush(d)
+	return nil
+}
+
+// Partition splits the swarm: drones in different groups hear nothing of
+// each other; drones not listed form one more group.
+func (s *Sim) Partition(groups ...[]algorithms.NodeID) {
+	clear(s.groups)
+	for i, g := range groups {
+		for _, id := range g {
+			s.groups[id] = i + 1
+		}
+	}
+	s.trace("partition", func(b []byte) []byte { return appendInt(b, "groups", int64(len(groups))) })
+}
+
+// Heal removes every partition.
+func (s *Sim) Heal() {
+	clear(s.groups)
+	s.trace("heal", nil)
+}
+
+// LocalEvent counts a local event at drone id in its vector clock and
+// returns a copy of the clock (nil unless TrackCausality).
+func (s *Sim) LocalEvent(id algorithms.NodeID) clock.Vector {
+	d := s.drone(id)
+	if d.vc == nil {
+		return nil
+	}
+	d.vc.Tick(int(id - 1))
+	return d.vc.Clone()
+}
+
+func (s *Sim) forEachUp(fn func(d *drone)) {
+	for _, d := range s.drones {
+		if d.up {
+			fn(d)
+		}
+	}
+}
+
+func (s *Sim) tick() {
+	s.forEachUp(func(d *drone) {
+		d.ep.Tick()
+		d.core.Tick()
+		s.flush(d)
+	})
+	s.schedule(s.now+s.cfg.Tick, s.tick)
+}
+
+// stamped carries a vector timestamp beside a core message inside the
+// simulator. The timestamp is bookkeeping for checkers, not on air: Size is
+// the wrapped message's.
+type stamped struct {
+	algorithms.Message
+	vc clock.Vector
+}
+
+// flush moves a drone's output along until nothing is left: core sends go
+// to its endpoint, endpoint deliveries go to its core, frames go on air.
+func (s *Sim) flush(d *drone) {
+	for d.up {
+		rd := d.core.Ready()
+		for _, ev := range rd.Events {
+			s.trace("event", func(b []byte) []byte {
+				b = appendInt(b, "id", int64(d.id))
+				return appendField(b, "event", fmt.Sprintf("%T%+v", ev, ev))
+			})
+			if s.onEvent != nil {
+				s.onEvent(d.id, ev)
+			}
+		}
+		for _, snd := range rd.Sends {
+			n := snd.Count(len(s.drones))
+			s.stats.Messages += n
+			s.stats.MessagesByKind[snd.Msg.Kind()] += n
+			s.trace("send", func(b []byte) []byte {
+				b = appendInt(b, "id", int64(d.id))
+				b = appendField(b, "kind", snd.Msg.Kind())
+				b = appendInt(b, "messages", int64(n))
+				if snd.To == nil {
+					return appendField(b, "to", "all")
+				}
+				return appendIDs(b, "to", snd.To)
+			})
+			msg := snd.Msg
+			if d.vc != nil {
+				d.vc.Tick(int(d.id - 1))
+				msg = stamped{Message: msg, vc: d.vc.Clone()}
+			}
+			d.ep.Send(snd.To, msg)
+		}
+		if p, ok := d.core.(algorithms.Persister); ok && (len(rd.Sends) > 0 || len(rd.Events) > 0) {
+			d.state = p.Persist()
+		}
+		frames, dels := d.ep.Ready()
+		for _, f := range frames {
+			s.transmit(d, f)
+		}
+		for _, del := range dels {
+			msg := del.Msg
+			if st, ok := msg.(stamped); ok {
+				d.vc.Merge(st.vc)
+				d.vc.Tick(int(d.id - 1))
+				msg = st.Message
+			}
+			s.stats.Delivered++
+			s.trace("deliver", func(b []byte) []byte {
+				b = appendInt(b, "id", int64(d.id))
+				b = appendInt(b, "from", int64(del.From))
+				return appendField(b, "kind", msg.Kind())
+			})
+			if err := d.core.Step(del.From, msg); err != nil {
+				s.stats.StepErrors++
+				s.trace("reject", func(b []byte) []byte {
+					b = appendInt(b, "id", int64(d.id))
+					return appendField(b, "error", err.Error())
+				})
+			}
+		}
+		if rd.Empty() && len(frames) == 0 && len(dels) == 0 {
+			return
+		}
+	}
+}
+
+// transmit puts a frame on the sender's channel.
+func (s *Sim) transmit(d *drone, f *arq.Frame) {
+	bytes := FrameBytes(f.Size(), !s.cfg.Unsigned)
+	air := Airtime(bytes, s.cfg.Baud)
+	start := max(s.now, s.busy[d.network])
+	end := start + air
+	s.busy[d.network] = end
+	s.stats.Bytes += bytes
+	s.stats.Airtime += air
+	s.stats.AirtimeByNetwork[d.network] += air
+	switch {
+	case !f.IsData():
+		s.stats.AckFrames++
+	case f.Retransmission:
+		s.stats.Retransmissions++
+	default:
+		s.stats.DataFrames++
+	}
+	s.trace("tx", func(b []byte) []byte {
+		b = appendInt(b, "id", int64(d.id))
+		b = appendField(b, "kind", f.Kind())
+		b = appendInt(b, "bytes", int64(bytes))
+		b = appendInt(b, "start", int64(start))
+		return appendBool(b, "re", f.Retransmission)
+	})
+	ids, all := f.Recipients()
+	sender := d.id
+	s.schedule(end, func() { s.propagate(sender, d.network, f, ids, all) })
+}
+
+// propagate hands a frame that has finished on air to every drone it
+// concerns, each with its own loss, duplication and delay.
+func (s *Sim) propagate(from algorithms.NodeID, network int, f *arq.Frame, ids []algorithms.NodeID, all bool) {
+	if all {
+		ids = ids[:0]
+		for _, d := range s.drones {
+			ids = append(ids, d.id)
+		}
+	}
+	for _, id := range ids {
+		if id == from || id < 1 || int(id) > len(s.drones) {
+			continue
+		}
+		r := s.drones[id-1]
+		if r.network != network || s.groups[from] != s.groups[id] || !r.up {
+			continue
+		}
+		if s.Drop != nil && s.Drop(from, id, f) {
+			s.lost(from, id, f)
+			continue
+		}
+		if s.cfg.Loss > 0 && s.rng.Float64() < s.cfg.Loss {
+			s.lost(from, id, f)
+			continue
+		}
+		copies := 1
+		if s.cfg.Dup > 0 && s.rng.Float64() < s.cfg.Dup {
+			copies = 2
+			s.stats.Duplicated++
+		}
+		for range copies {
+			var delay Time
+			if s.cfg.Reorder > 0 {
+				delay = Time(s.rng.Int64N(int64(s.cfg.Reorder) + 1))
+			}
+			s.schedule(s.now+delay, func() { s.receive(r, from, f) })
+		}
+	}
+}
+
+func (s *Sim) lost(from, to algorithms.NodeID, f *arq.Frame) {
+	s.stats.Lost++
+	s.trace("drop", func(b []byte) []byte {
+		b = appendInt(b, "id", int64(to))
+		b = appendInt(b, "from", int64(from))
+		return appendField(b, "kind", f.Kind())
+	})
+}
+
+func (s *Sim) receive(r *drone, from algorithms.NodeID, f *arq.Frame) {
+	if !r.up {
+		return
+	}
+	s.stats.Received++
+	s.trace("rx", func(b []byte) []byte {
+		b = appendInt(b, "id", int64(r.id))
+		b = appendInt(b, "from", int64(from))
+		return appendField(b, "kind", f.Kind())
+	})
+	if err := r.ep.Step(f); err != nil {
+		s.Violation("frame", "drone %d rejected a frame from %d: %v", r.id, from, err)
+	}
+	s.flush(r)
+}
+
+// TraceHash returns the SHA-256 of every trace line so far, written to a
+// file or not. Two runs of one seed and build have the same hash.
+func (s *Sim) TraceHash() string { return hex.EncodeToString(s.hash.Sum(nil)) }
+
+func (s *Sim) trace(ev string, fields func(b []byte) []byte) {
+	b := s.line[:0]
+	b = append(b, `{"t":`...)
+	b = strconv.AppendInt(b, int64(s.now), 10)
+	b = append(b, `,"ev":"`...)
+	b = append(b, ev...)
+	b = append(b, '"')
+	if fields != nil {
+		b = fields(b)
+	}
+	b = append(b, "}\n"...)
+	s.line = b
+	s.hash.Write(b)
+	if s.cfg.Trace != nil {
+		s.cfg.Trace.Write(b) //nolint:errcheck // a trace that cannot be written is not worth stopping the run
+	}
+}
+
+func appendField(b []byte, k, v string) []byte {
+	b = append(b, ',')
+	b = strconv.AppendQuote(b, k)
+	b = append(b, ':')
+	return strconv.AppendQuote(b, v)
+}
+
+func appendInt(b []byte, k string, v int64) []byte {
+	b = append(b, ',')
+	b = strconv.AppendQuote(b, k)
+	b = append(b, ':')
+	return strconv.AppendInt(b, v, 10)
+}
+
+func appendBool(b []byte, k string, v bool) []byte {
+	b = append(b, ',')
+	b = strconv.AppendQuote(b, k)
+	b = append(b, ':')
+	return strconv.AppendBool(b, v)
+}
+
+func appendIDs(b []byte, k string, ids []algorithms.NodeID) []byte {
+	b = append(b, ',')
+	b = strconv.AppendQuote(b, k)
+	b = append(b, ':', '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(id), 10)
+	}
+	return append(b, ']')
+}
+
+type event struct {
+	at  Time
+	seq uint64
+	fn  func()
+}
+
+type eventQueue []event
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(event)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	old[len(old)-1] = event{}
+	*q = old[:len(old)-1]
+	return e
+}
+
+func (s *Sim) schedule(at Time, fn func()) {
+	s.seq++
+	heap.Push(&s.events, event{at: at, seq: s.seq, fn: fn})
+}
