@@ -1,0 +1,156 @@
+package sim
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+)
+
+// The airtime figure of reference/MAVLINK.md: a signed frame with a
+// 20-byte payload is 45 bytes and takes 7.8125 ms at 57600 baud.
+func TestFrameAirtime(t *testing.T) {
+	cases := []struct {
+		payload int
+		signed  bool
+		baud    int
+		bytes   int
+		air     Time
+	}{
+		{20, true, 57600, 45, 7812500},
+		{20, false, 57600, 32, 5555555},
+		{9, false, 57600, 21, 3645833}, // HEARTBEAT
+		{20, true, 115200, 45, 3906250},
+	}
+	for _, c := range cases {
+		n := FrameBytes(c.payload, c.signed)
+		assert.Equal(t, c.bytes, n)
+		assert.Equal(t, c.air, Airtime(n, c.baud))
+	}
+	assert.InDelta(t, 7.8125, Airtime(45, 57600).Milliseconds(), 1e-9)
+}
+
+// gossip is a test core: on every tick it may send a message to a random
+// peer or everyone (drawn from the run's seed by the test), and answers
+// every message it receives with an echo to the sender.
+type gossip struct {
+	algorithms.Outbox
+	id  algorithms.NodeID
+	got int
+}
+
+type note struct{ echo bool }
+
+func (note) Kind() string { return "NOTE" }
+func (note) Size() int    { return 20 }
+
+func (g *gossip) Step(from algorithms.NodeID, m algorithms.Message) error {
+	g.got++
+	if n, ok := m.(note); ok && !n.echo {
+		g.Send(algorithms.To(from), note{echo: true})
+	}
+	return nil
+}
+func (g *gossip) Tick() {}
+
+func runGossip(t *testing.T, seed uint64, trace io.Writer) *Sim {
+	s, err := New(Config{
+		Drones: 8, Seed: seed, Loss: 0.2, Dup: 0.1, Reorder: 40 * Millisecond,
+		DetectAfter: 200 * Millisecond, ClockOffset: 100 * Millisecond, ClockDriftPPM: 50,
+		TrackCausality: true, Trace: trace,
+	}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		return &gossip{id: id}, nil
+	})
+	require.NoError(t, err)
+	for i := range 200 {
+		at := Time(i) * 15 * Millisecond
+		s.At(at, func() {
+			from := algorithms.NodeID(1 + s.Rand().IntN(8))
+			var to []algorithms.NodeID
+			if s.Rand().IntN(3) > 0 {
+				to = algorithms.To(algorithms.NodeID(1 + (int(from)+s.Rand().IntN(7))%8))
+			}
+			s.Call(from, func(c algorithms.Core) { c.(*gossip).Send(to, note{}) })
+		})
+	}
+	s.At(1*Second, func() { s.Crash(3) })
+	s.At(1500*Millisecond, func() { s.Partition([]algorithms.NodeID{1, 2}) })
+	s.At(2*Second, func() { require.NoError(t, s.Restart(3, false)) })
+	s.At(2500*Millisecond, func() { s.Heal() })
+	s.Run(20*Second, nil)
+	return s
+}
+
+// The same seed gives the same trace, with every fault on; another seed
+// gives another.
+func TestSameSeedSameTrace(t *testing.T) {
+	var a, b bytes.Buffer
+	s1 := runGossip(t, 42, &a)
+	s2 := runGossip(t, 42, &b)
+	require.Equal(t, s1.TraceHash(), s2.TraceHash(), "seed=42: two runs of one seed differ")
+	require.Equal(t, a.String(), b.String())
+	for _, ev := range []string{`"ev":"tx"`, `"ev":"rx"`, `"ev":"drop"`, `"ev":"deliver"`, `"ev":"crash"`, `"ev":"restart"`, `"ev":"send"`} {
+		assert.Contains(t, a.String(), ev)
+	}
+	assert.Greater(t, s1.Stats().Duplicated, 0)
+	assert.Greater(t, s1.Stats().Lost, 0)
+	s3 := runGossip(t, 43, nil)
+	assert.NotEqual(t, s1.TraceHash(), s3.TraceHash())
+	// Every line is one JSON object.
+	for _, line := range strings.Split(strings.TrimSpace(a.String()), "\n") {
+		require.True(t, strings.HasPrefix(line, `{"t":`) && strings.HasSuffix(line, "}"), line)
+	}
+}
+
+// Transmissions on one network wait for the channel: two frames queued at
+// once end one airtime apart.
+func TestChannelIsShared(t *testing.T) {
+	s, err := New(Config{Drones: 3, Seed: 1, Unsigned: true}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		return &gossip{id: id}, nil
+	})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	s.cfg.Trace = &buf
+	s.Call(1, func(c algorithms.Core) { c.(*gossip).Send(algorithms.To(2), note{}) })
+	s.Call(3, func(c algorithms.Core) { c.(*gossip).Send(algorithms.To(2), note{}) })
+	assert.Contains(t, buf.String(), `"start":0,`)
+	first := Airtime(FrameBytes(5+6+20, false), 57600)
+	assert.Contains(t, buf.String(), `"start":`+itoa(int64(first))+`,`)
+	s.Run(Second, nil)
+	assert.Equal(t, 2, s.Core(2).(*gossip).got)
+}
+
+func itoa(v int64) string { return string(appendIntRaw(nil, v)) }
+
+func appendIntRaw(b []byte, v int64) []byte {
+	b = appendInt(b, "x", v)
+	return b[len(`,"x":`):]
+}
+
+// Clocks have their own offset and drift, within the configured bounds.
+func TestLocalClocks(t *testing.T) {
+	s, err := New(Config{Drones: 50, Seed: 7, ClockOffset: 500 * Millisecond, ClockDriftPPM: 50},
+		func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) { return &gossip{id: id}, nil })
+	require.NoError(t, err)
+	s.Run(100*Second, nil)
+	distinct := map[Time]bool{}
+	for id := algorithms.NodeID(1); id <= 50; id++ {
+		off := s.LocalTime(id) - s.Now()
+		assert.LessOrEqual(t, off.Milliseconds(), 500+100*50e-3+1e-9)
+		assert.GreaterOrEqual(t, off.Milliseconds(), -500-100*50e-3-1e-9)
+		distinct[off] = true
+	}
+	assert.Greater(t, len(distinct), 40)
+}
+
+func TestBadConfig(t *testing.T) {
+	for _, cfg := range []Config{{Drones: 0}, {Drones: 65535}, {Drones: 2, Loss: 1}, {Drones: 2, Dup: -0.1}, {Drones: 2, Reorder: -1}, {Drones: 2, Networks: 3}} {
+		_, err := New(cfg, nil)
+		assert.ErrorIs(t, err, ErrBadConfig, "%+v", cfg)
+	}
+}
