@@ -280,6 +280,18 @@ func (s *Sim) Violation(name, format string, args ...any) {
 	})
 }
 
+// Record writes a scenario's own event (a request, a grant, …) into the
+// trace, so that checks can be made from the trace alone.
+func (s *Sim) Record(ev string, id algorithms.NodeID, detail string) {
+	s.trace(ev, func(b []byte) []byte {
+		b = appendInt(b, "id", int64(id))
+		if detail != "" {
+			b = appendField(b, "detail", detail)
+		}
+		return b
+	})
+}
+
 // Run processes events until stop returns true (checked after every event),
 // or virtual time passes limit. It returns whether stop became true.
 func (s *Sim) Run(limit Time, stop func() bool) bool {

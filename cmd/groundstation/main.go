@@ -1,0 +1,53 @@
+// Command groundstation is the swarm operator's tool. Today it runs the
+// measuring instrument, `groundstation simulate` (reference/SIMULATE.md):
+// the real protocol cores in the deterministic simulator, with the figures
+// every claim about correctness and airtime comes from.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit statuses shared by every subcommand.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+const usage = `groundstation: operate a Skyquorum drone swarm
+
+Usage:
+  groundstation COMMAND [flags]
+
+Commands:
+  simulate SCENARIO   run a scenario in the deterministic simulator and
+                      report its figures (mutex)
+  help                show this help
+
+Run "groundstation COMMAND --help" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "simulate":
+		return runSimulate(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "groundstation: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}

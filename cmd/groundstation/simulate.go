@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/skyquorum/skyquorum/sitl/scenario"
+	"github.com/skyquorum/skyquorum/sitl/sim"
+)
+
+const simulateUsage = `Usage: groundstation simulate SCENARIO [flags] [--json]
+
+Runs the real protocol cores in the deterministic simulator. The same seed
+and build give the same run. Scenarios:
+
+  mutex   mutual exclusion on one airspace cell (--algorithm %s)
+
+Exit status: 0 when the run completed without violations, 1 when a checker
+found a violation or work was left unfinished, 2 on bad usage.
+
+Flags common to every scenario:
+`
+
+// commonFlags are the flags every scenario takes.
+type commonFlags struct {
+	drones   int
+	seed     uint64
+	baud     int
+	unsigned bool
+	loss     float64
+	dup      float64
+	reorder  float64
+	trace    string
+	json     bool
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet, defaultDrones int) {
+	fs.IntVar(&c.drones, "drones", defaultDrones, "swarm size, 1 to 65534")
+	fs.Uint64Var(&c.seed, "seed", 1, "the only source of randomness")
+	fs.IntVar(&c.baud, "baud", 57600, "serial rate of the radio (bits per second)")
+	fs.BoolVar(&c.unsigned, "unsigned", false, "frames without the 13-byte signature")
+	fs.Float64Var(&c.loss, "loss", 0, "probability that a receiver misses a frame, in [0, 1)")
+	fs.Float64Var(&c.dup, "dup", 0, "probability that a received frame is delivered twice, in [0, 1)")
+	fs.Float64Var(&c.reorder, "reorder", 0, "extra delivery delay drawn from [0, MS] per receiver, in ms")
+	fs.StringVar(&c.trace, "trace", "", "write every event as JSON lines to `FILE`")
+	fs.BoolVar(&c.json, "json", false, "print one JSON object with every field")
+}
+
+// validate checks the common flags, naming the bad one.
+func (c *commonFlags) validate() error {
+	switch {
+	case c.drones < 1 || c.drones > 65534:
+		return fmt.Errorf("--drones %d: must be 1 to 65534", c.drones)
+	case c.baud <= 0:
+		return fmt.Errorf("--baud %d: must be positive", c.baud)
+	case c.loss < 0 || c.loss >= 1:
+		return fmt.Errorf("--loss %v: must be in [0, 1)", c.loss)
+	case c.dup < 0 || c.dup >= 1:
+		return fmt.Errorf("--dup %v: must be in [0, 1)", c.dup)
+	case c.reorder < 0:
+		return fmt.Errorf("--reorder %v: must not be negative", c.reorder)
+	}
+	return nil
+}
+
+func (c *commonFlags) common() scenario.Common {
+	return scenario.Common{
+		Drones:   c.drones,
+		Seed:     c.seed,
+		Baud:     c.baud,
+		Unsigned: c.unsigned,
+		Loss:     c.loss,
+		Dup:      c.dup,
+		Reorder:  msToTime(c.reorder),
+	}
+}
+
+func msToTime(ms float64) sim.Time { return sim.Time(ms * float64(sim.Millisecond)) }
+
+// usageError marks errors that exit with status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+func runSimulate(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		w := stdout
+		if len(args) == 0 {
+			w = stderr
+		}
+		fmt.Fprintf(w, simulateUsage, strings.Join(scenario.MutexAlgorithms, "|"))
+		fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+		(&commonFlags{}).register(fs, 16)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	name, rest := args[0], args[1:]
+	if strings.HasPrefix(name, "-") {
+		fmt.Fprintf(stderr, "groundstation simulate: the scenario comes first, before %s\n", name)
+		return exitUsage
+	}
+	var (
+		res    result
+		err    error
+		common commonFlags
+	)
+	switch name {
+	case "mutex":
+		res, err = simulateMutex(rest, &common, stderr)
+	default:
+		fmt.Fprintf(stderr, "groundstation simulate: unknown scenario %q (want mutex)\n", name)
+		return exitUsage
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "groundstation simulate %s: %v\n", name, err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "groundstation simulate %s: %v\n", name, err)
+		return exitFail
+	}
+	if err := printResult(stdout, res, common.json); err != nil {
+		fmt.Fprintf(stderr, "groundstation simulate %s: %v\n", name, err)
+		return exitFail
+	}
+	if res.Failed() {
+		return exitFail
+	}
+	return exitOK
+}
+
+// result is what every scenario returns.
+type result interface {
+	Failed() bool
+}
+
+// parse parses a scenario's flags; errors are usageErrors.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageErr("%w", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// withTrace opens the trace file, if any, around a run, and times the run.
+func withTrace(c *commonFlags, sc *scenario.Common, run func() (float64, error)) (wall float64, err error) {
+	if c.trace != "" {
+		f, err := os.Create(c.trace)
+		if err != nil {
+			return 0, fmt.Errorf("--trace: %w", err)
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		sc.Trace = w
+		defer func() {
+			if ferr := w.Flush(); ferr != nil && err == nil {
+				err = fmt.Errorf("--trace: %w", ferr)
+			}
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("--trace: %w", cerr)
+			}
+		}()
+	}
+	return run()
+}
+
+func simulateMutex(args []string, c *commonFlags, stderr io.Writer) (result, error) {
+	fs := flag.NewFlagSet("simulate mutex", flag.ContinueOnError)
+	c.register(fs, 16)
+	m := scenario.Mutex{}
+	var hold float64
+	fs.StringVar(&m.Algorithm, "algorithm", "", strings.Join(scenario.MutexAlgorithms, "|")+" (required)")
+	fs.IntVar(&m.Entries, "entries", 100, "critical-section entries in the whole swarm")
+	fs.IntVar(&m.Concurrency, "concurrency", 1, "most requests outstanding in the whole swarm")
+	fs.Float64Var(&hold, "hold", 10, "time spent inside the critical section, in ms")
+	if err := parse(fs, args, stderr); err != nil {
+		return nil, err
+	}
+	if m.Algorithm == "" {
+		return nil, usageErr("--algorithm is required (%s)", strings.Join(scenario.MutexAlgorithms, "|"))
+	}
+	if err := c.validate(); err != nil {
+		return nil, usageErr("%w", err)
+	}
+	m.Common = c.common()
+	m.Hold = msToTime(hold)
+	if err := m.Validate(); err != nil {
+		return nil, usageErr("%w", err)
+	}
+	var r scenario.MutexResult
+	slog.Debug("simulate mutex", "algorithm", m.Algorithm, "drones", m.Drones, "seed", m.Seed)
+	wall, err := withTrace(c, &m.Common, func() (float64, error) {
+		start := time.Now()
+		var err error
+		r, err = scenario.RunMutex(m)
+		return time.Since(start).Seconds(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.SetWall(wall)
+	return mutexOutput{r, traceField(c.trace)}, nil
+}
+
+// mutexOutput adds the echo of --trace to the scenario's fields.
+type mutexOutput struct {
+	scenario.MutexResult
+	Trace *string `json:"trace"`
+}
+
+func traceField(path string) *string {
+	if path == "" {
+		return nil
+	}
+	return &path
+}
+
+// printResult prints one JSON object, or a two-column table in field order.
+func printResult(w io.Writer, r result, asJSON bool) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		_, err := fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if _, err := dec.Token(); err != nil { // {
+		return err
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		if v == nil {
+			v = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%v\n", k, v)
+	}
+	return tw.Flush()
+}

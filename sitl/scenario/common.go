@@ -1,0 +1,116 @@
+// Package scenario runs the measured scenarios of `groundstation simulate`
+// (reference/SIMULATE.md) in the deterministic simulator: it drives the real
+// protocol cores with a workload drawn from the seed, checks their
+// invariants as they run, and returns the contract's fields.
+//
+// Wall-clock figures (wall_seconds, real_time_factor) are filled in by the
+// caller: nothing here reads the wall clock.
+package scenario
+
+import (
+	"io"
+	"math"
+	"slices"
+
+	"github.com/skyquorum/skyquorum/sitl/sim"
+)
+
+// Common are the flags every scenario shares.
+type Common struct {
+	Drones   int
+	Seed     uint64
+	Baud     int
+	Unsigned bool
+	Loss     float64
+	Dup      float64
+	Reorder  sim.Time
+	Trace    io.Writer
+}
+
+// simConfig turns the common flags into a simulator configuration.
+func (c Common) simConfig() sim.Config {
+	return sim.Config{
+		Drones:   c.Drones,
+		Seed:     c.Seed,
+		Baud:     c.Baud,
+		Unsigned: c.Unsigned,
+		Loss:     c.Loss,
+		Dup:      c.Dup,
+		Reorder:  c.Reorder,
+		Trace:    c.Trace,
+	}
+}
+
+// CommonResult are the fields every scenario reports.
+type CommonResult struct {
+	Drones          int     `json:"drones"`
+	Seed            uint64  `json:"seed"`
+	Baud            int     `json:"baud"`
+	Signed          bool    `json:"signed"`
+	Loss            float64 `json:"loss"`
+	Dup             float64 `json:"dup"`
+	Reorder         float64 `json:"reorder"`
+	Messages        int     `json:"messages"`
+	DataFrames      int     `json:"data_frames"`
+	AckFrames       int     `json:"ack_frames"`
+	Retransmissions int     `json:"retransmissions"`
+	HeartbeatFrames int     `json:"heartbeat_frames"`
+	Frames          int     `json:"frames"`
+	AirtimeMs       float64 `json:"airtime_ms"`
+	SimSeconds      float64 `json:"sim_seconds"`
+	WallSeconds     float64 `json:"wall_seconds"`
+	RealTimeFactor  float64 `json:"real_time_factor"`
+	// TraceHash identifies the run: the same seed and build give the same.
+	TraceHash string `json:"trace_hash"`
+}
+
+func commonResult(c Common, s *sim.Sim) CommonResult {
+	cfg := s.Config()
+	st := s.Stats()
+	return CommonResult{
+		Drones:          cfg.Drones,
+		Seed:            cfg.Seed,
+		Baud:            cfg.Baud,
+		Signed:          !cfg.Unsigned,
+		Loss:            cfg.Loss,
+		Dup:             cfg.Dup,
+		Reorder:         c.Reorder.Milliseconds(),
+		Messages:        st.Messages,
+		DataFrames:      st.DataFrames,
+		AckFrames:       st.AckFrames,
+		Retransmissions: st.Retransmissions,
+		HeartbeatFrames: st.HeartbeatFrames,
+		Frames:          st.Frames(),
+		AirtimeMs:       st.Airtime.Milliseconds(),
+		SimSeconds:      s.Now().Seconds(),
+		TraceHash:       s.TraceHash(),
+	}
+}
+
+// SetWall fills in the wall-clock fields from the run's elapsed seconds.
+func (r *CommonResult) SetWall(seconds float64) {
+	r.WallSeconds = seconds
+	if seconds > 0 {
+		r.RealTimeFactor = r.SimSeconds / seconds
+	}
+}
+
+// percentile returns the p-th percentile (0–100, nearest rank) of xs, or 0
+// for none.
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	rank := int(math.Ceil(p/100*float64(len(s)))) - 1
+	return s[min(max(rank, 0), len(s)-1)]
+}
+
+// per divides, returning 0 when there is nothing to divide by.
+func per(x, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(x) / float64(n)
+}

@@ -1,0 +1,236 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/clock"
+	"github.com/skyquorum/skyquorum/algorithms/mutex"
+	"github.com/skyquorum/skyquorum/sitl/sim"
+)
+
+// MutexAlgorithms are the algorithms the mutex scenario runs.
+var MutexAlgorithms = []string{"central"}
+
+// ErrUnknownAlgorithm is returned for an algorithm the scenario does not
+// know.
+var ErrUnknownAlgorithm = errors.New("unknown algorithm")
+
+// Mutex configures the mutex scenario.
+type Mutex struct {
+	Common
+	// Algorithm is one of MutexAlgorithms.
+	Algorithm string
+	// Entries is the number of critical-section entries in the whole swarm.
+	Entries int
+	// Concurrency is the most requests outstanding at once.
+	Concurrency int
+	// Hold is the time spent inside the critical section.
+	Hold sim.Time
+}
+
+// MutexResult holds the fields of the mutex scenario.
+type MutexResult struct {
+	CommonResult
+	Algorithm           string   `json:"algorithm"`
+	Entries             int      `json:"entries"`
+	Concurrency         int      `json:"concurrency"`
+	Hold                float64  `json:"hold"`
+	Completed           int      `json:"completed"`
+	QuorumSizeMin       int      `json:"quorum_size_min"`
+	QuorumSizeMax       int      `json:"quorum_size_max"`
+	QuorumSizeMean      float64  `json:"quorum_size_mean"`
+	MessagesPerEntry    float64  `json:"messages_per_entry"`
+	DataFramesPerEntry  float64  `json:"data_frames_per_entry"`
+	FramesPerEntry      float64  `json:"frames_per_entry"`
+	AirtimeMsPerEntry   float64  `json:"airtime_ms_per_entry"`
+	TokenPassesPerEntry *float64 `json:"token_passes_per_entry"`
+	ClientDelayMsP50    float64  `json:"client_delay_ms_p50"`
+	ClientDelayMsP99    float64  `json:"client_delay_ms_p99"`
+	SyncDelayMsP50      *float64 `json:"sync_delay_ms_p50"`
+	ME1Violations       int      `json:"me1_violations"`
+	ME2Unfinished       int      `json:"me2_unfinished"`
+	ME3Violations       *int     `json:"me3_violations"`
+	ME3Inversions       int      `json:"me3_inversions"`
+}
+
+// Failed reports whether the run breaks the exit-status rule of
+// SIMULATE.md: a violation, or an unfinished entry.
+func (r MutexResult) Failed() bool {
+	return r.ME1Violations > 0 || r.ME2Unfinished > 0 || (r.ME3Violations != nil && *r.ME3Violations > 0)
+}
+
+// The server of the central algorithm, as SIMULATE.md fixes it.
+const centralServer algorithms.NodeID = 1
+
+// cell is the one airspace cell the workload contends for.
+const cell mutex.Resource = 1
+
+type entry struct {
+	id        algorithms.NodeID
+	requested sim.Time
+	granted   sim.Time
+	got       bool
+	vc        clock.Vector
+}
+
+// Validate checks the scenario's own flags, naming the bad one.
+func (m Mutex) Validate() error {
+	switch {
+	case !slices.Contains(MutexAlgorithms, m.Algorithm):
+		return fmt.Errorf("--algorithm %q: %w (want one of %v)", m.Algorithm, ErrUnknownAlgorithm, MutexAlgorithms)
+	case m.Entries < 1:
+		return fmt.Errorf("--entries %d: must be at least 1", m.Entries)
+	case m.Concurrency < 1:
+		return fmt.Errorf("--concurrency %d: must be at least 1", m.Concurrency)
+	case m.Hold < 0:
+		return fmt.Errorf("--hold %v: must not be negative", m.Hold)
+	}
+	return nil
+}
+
+func (m Mutex) factory() sim.Factory {
+	return func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		switch m.Algorithm {
+		case "central":
+			return mutex.NewCentral(id, centralServer), nil
+		}
+		return nil, fmt.Errorf("mutex: %q: %w", m.Algorithm, ErrUnknownAlgorithm)
+	}
+}
+
+// RunMutex runs the mutex scenario: Entries critical-section entries by
+// drones drawn from the seed, at most Concurrency outstanding, each held
+// for Hold, with ME1 checked at every grant and happened-before order
+// measured with vector clocks.
+func RunMutex(m Mutex) (MutexResult, error) {
+	if err := m.Validate(); err != nil {
+		return MutexResult{}, err
+	}
+	cfg := m.simConfig()
+	cfg.TrackCausality = true
+	s, err := sim.New(cfg, m.factory())
+	if err != nil {
+		return MutexResult{}, err
+	}
+
+	var (
+		issued, completed, inversions int
+		holder                        algorithms.NodeID
+		lastRelease                   sim.Time = -1
+		waiting                                = map[algorithms.NodeID]*entry{}
+		clientDelays, syncDelays      []float64
+	)
+	var issue func()
+	issue = func() {
+		for len(waiting) < m.Concurrency && issued < m.Entries {
+			var idle []algorithms.NodeID
+			for id := algorithms.NodeID(1); int(id) <= s.N(); id++ {
+				if waiting[id] == nil && s.Up(id) {
+					idle = append(idle, id)
+				}
+			}
+			if len(idle) == 0 {
+				return
+			}
+			id := idle[s.Rand().IntN(len(idle))]
+			e := &entry{id: id, requested: s.Now(), vc: s.LocalEvent(id)}
+			waiting[id] = e
+			issued++
+			s.Record("request", id, "")
+			s.Call(id, func(c algorithms.Core) {
+				if err := c.(mutex.Mutex).Request(cell); err != nil {
+					s.Violation("workload", "drone %d: %v", id, err)
+				}
+			})
+		}
+	}
+	s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
+		g, ok := ev.(mutex.Granted)
+		if !ok {
+			return
+		}
+		e := waiting[id]
+		if e == nil || e.got {
+			s.Violation("me2", "drone %d granted %d without an outstanding request", id, g.Resource)
+			return
+		}
+		if holder != 0 {
+			s.Violation("me1", "drone %d granted cell %d while drone %d holds it", id, g.Resource, holder)
+		}
+		holder = id
+		e.granted, e.got = s.Now(), true
+		s.Record("grant", id, "")
+		clientDelays = append(clientDelays, (e.granted - e.requested).Milliseconds())
+		if lastRelease >= 0 && e.requested < lastRelease {
+			syncDelays = append(syncDelays, (e.granted - lastRelease).Milliseconds())
+		}
+		for _, other := range sortedWaiting(waiting) {
+			if other != e && !other.got && other.vc.HappenedBefore(e.vc) {
+				inversions++
+			}
+		}
+		s.After(m.Hold, func() {
+			s.Call(id, func(c algorithms.Core) {
+				if holder == id {
+					holder = 0
+				}
+				s.Record("release", id, "")
+				if err := c.(mutex.Mutex).Release(g.Resource); err != nil {
+					s.Violation("workload", "drone %d: %v", id, err)
+				}
+			})
+			lastRelease = s.Now()
+			delete(waiting, id)
+			completed++
+			// The next request follows after a think time, so that with
+			// concurrency 1 nobody ever waits.
+			s.After(sim.Time(s.Rand().Int64N(int64(20*sim.Millisecond))), issue)
+		})
+	})
+	s.At(0, issue)
+	limit := 120*sim.Second + sim.Time(m.Entries)*(m.Hold+5*sim.Second)
+	s.Run(limit, func() bool { return completed == m.Entries })
+
+	st := s.Stats()
+	r := MutexResult{
+		CommonResult:       commonResult(m.Common, s),
+		Algorithm:          m.Algorithm,
+		Entries:            m.Entries,
+		Concurrency:        m.Concurrency,
+		Hold:               m.Hold.Milliseconds(),
+		Completed:          completed,
+		MessagesPerEntry:   per(st.Messages, completed),
+		DataFramesPerEntry: per(st.DataFrames, completed),
+		FramesPerEntry:     per(st.Frames(), completed),
+		AirtimeMsPerEntry:  st.Airtime.Milliseconds() / float64(max(completed, 1)),
+		ClientDelayMsP50:   percentile(clientDelays, 50),
+		ClientDelayMsP99:   percentile(clientDelays, 99),
+		ME1Violations:      st.Violations["me1"],
+		ME2Unfinished:      m.Entries - completed + st.Violations["me2"],
+		ME3Inversions:      inversions,
+	}
+	if completed == 0 {
+		r.AirtimeMsPerEntry = 0
+	}
+	if len(syncDelays) > 0 {
+		p := percentile(syncDelays, 50)
+		r.SyncDelayMsP50 = &p
+	}
+	return r, nil
+}
+
+func sortedWaiting(w map[algorithms.NodeID]*entry) []*entry {
+	ids := make([]algorithms.NodeID, 0, len(w))
+	for id := range w {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]*entry, len(ids))
+	for i, id := range ids {
+		out[i] = w[id]
+	}
+	return out
+}
