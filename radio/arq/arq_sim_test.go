@@ -9,6 +9,7 @@ import (
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/sitl/sim"
+	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 )
 
 // numbered is a test message: the n-th message of its sender in one stream.
@@ -156,10 +157,7 @@ func settled(s *sim.Sim) func() bool {
 // reordering, every message reaches every addressed drone exactly once and
 // in order per sender, over 500 seeds.
 func TestExactlyOnceInOrderUnderLoss(t *testing.T) {
-	seeds := 500
-	if testing.Short() {
-		seeds = 50
-	}
+	seeds := seeds.Count(t, 500)
 	for seed := range uint64(seeds) {
 		s := newSwarm(t, sim.Config{Drones: 6, Seed: seed + 1, Loss: 0.3, Dup: 0.1, Reorder: 50 * sim.Millisecond})
 		log := workload(s, 60)
@@ -172,7 +170,7 @@ func TestExactlyOnceInOrderUnderLoss(t *testing.T) {
 // A drone that restarts without state receives exactly once, in order,
 // everything sent to it after it came back.
 func TestRestartedPeerReceivesWhatFollows(t *testing.T) {
-	for seed := range uint64(100) {
+	for seed := range uint64(seeds.Count(t, 100)) {
 		s := newSwarm(t, sim.Config{Drones: 5, Seed: seed + 1, Loss: 0.2, Dup: 0.05, Reorder: 50 * sim.Millisecond})
 		log := workload(s, 80)
 		victim := algorithms.NodeID(1 + seed%5)

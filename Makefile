@@ -1,0 +1,33 @@
+# Skyquorum: `make test` is what CI runs.
+GO ?= go
+PKGS := ./...
+
+.PHONY: test fmt vet unit race soak build bench
+
+test: fmt vet unit race
+
+# gofmt must have nothing to say.
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+# Full seed campaigns, without the race detector.
+unit:
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+
+# A tenth of every campaign under the race detector.
+race:
+	$(GO) test -count=1 -race -short -timeout 20m $(PKGS)
+
+# Ten times every campaign; long.
+soak:
+	SKYQUORUM_SOAK=1 $(GO) test -count=1 -timeout 6h $(PKGS)
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 20x $(PKGS)
