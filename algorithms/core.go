@@ -131,3 +131,35 @@ func Unknown(core string, m Message) error {
 	}
 	return fmt.Errorf("%s: %s: %w", core, kind, ErrUnknownMessage)
 }
+
+// Class says how a transmission counts in the measurements of
+// reference/SIMULATE.md.
+type Class int
+
+// Classes of transmissions.
+const (
+	// ClassData is a first transmission that carries a core message.
+	ClassData Class = iota
+	// ClassAck only acknowledges or asks for repair.
+	ClassAck
+	// ClassRetransmission repeats a data message.
+	ClassRetransmission
+	// ClassHeartbeat is membership and liveness traffic.
+	ClassHeartbeat
+)
+
+// Classifier is implemented by messages of cores that do their own
+// reliability over raw frames (reliable multicast with negative
+// acknowledgements, membership): a message that is not a Classifier is data.
+type Classifier interface {
+	Class() Class
+}
+
+// ClassOf returns the class of m.
+func ClassOf(m Message) Class {
+	if c, ok := m.(Classifier); ok {
+		return c.Class()
+	}
+	return ClassData
+}
+

@@ -46,6 +46,10 @@ type Config struct {
 	ClockOffset Time
 	// ClockDriftPPM bounds each drone's clock drift in parts per million (±).
 	ClockDriftPPM float64
+	// Raw sends every core message as one frame of its own, without the
+	// reliable delivery layer, for cores that do their own reliability
+	// (their messages say how they count through algorithms.Classifier).
+	Raw bool
 	// TrackCausality keeps a vector clock per drone, merged on every core
 	// message, for happened-before checks (costs N words per message).
 	TrackCausality bool
@@ -127,7 +131,7 @@ type Sim struct {
 	onEvent func(id algorithms.NodeID, ev algorithms.Event)
 	// Drop, when set, is asked for every frame a drone would receive;
 	// returning true loses it (for targeted faults in tests).
-	Drop func(from, to algorithms.NodeID, f *arq.Frame) bool
+	Drop func(from, to algorithms.NodeID) bool
 }
 
 // New builds a swarm of cfg.Drones drones, each running the core factory
@@ -458,6 +462,9 @@ func (s *Sim) flush(d *drone) {
 		}
 		for _, snd := range rd.Sends {
 			n := snd.Count(len(s.drones))
+			if algorithms.ClassOf(snd.Msg) != algorithms.ClassData {
+				n = 0 // acknowledgements and repair are not textbook messages
+			}
 			s.stats.Messages += n
 			s.stats.MessagesByKind[snd.Msg.Kind()] += n
 			s.trace("send", func(b []byte) []byte {
@@ -474,6 +481,10 @@ func (s *Sim) flush(d *drone) {
 				d.vc.Tick(int(d.id - 1))
 				msg = stamped{Message: msg, vc: d.vc.Clone()}
 			}
+			if s.cfg.Raw {
+				s.transmit(d, rawFrame(d.id, snd.To, msg))
+				continue
+			}
 			d.ep.Send(snd.To, msg)
 		}
 		if p, ok := d.core.(algorithms.Persister); ok && (len(rd.Sends) > 0 || len(rd.Events) > 0) {
@@ -481,28 +492,10 @@ func (s *Sim) flush(d *drone) {
 		}
 		frames, dels := d.ep.Ready()
 		for _, f := range frames {
-			s.transmit(d, f)
+			s.transmit(d, arqFrame(f))
 		}
 		for _, del := range dels {
-			msg := del.Msg
-			if st, ok := msg.(stamped); ok {
-				d.vc.Merge(st.vc)
-				d.vc.Tick(int(d.id - 1))
-				msg = st.Message
-			}
-			s.stats.Delivered++
-			s.trace("deliver", func(b []byte) []byte {
-				b = appendInt(b, "id", int64(d.id))
-				b = appendInt(b, "from", int64(del.From))
-				return appendField(b, "kind", msg.Kind())
-			})
-			if err := d.core.Step(del.From, msg); err != nil {
-				s.stats.StepErrors++
-				s.trace("reject", func(b []byte) []byte {
-					b = appendInt(b, "id", int64(d.id))
-					return appendField(b, "error", err.Error())
-				})
-			}
+			s.deliver(d, del.From, del.Msg)
 		}
 		if rd.Empty() && len(frames) == 0 && len(dels) == 0 {
 			return
@@ -510,9 +503,68 @@ func (s *Sim) flush(d *drone) {
 	}
 }
 
+// deliver hands a core message to drone d's core.
+func (s *Sim) deliver(d *drone, from algorithms.NodeID, msg algorithms.Message) {
+	if st, ok := msg.(stamped); ok {
+		d.vc.Merge(st.vc)
+		d.vc.Tick(int(d.id - 1))
+		msg = st.Message
+	}
+	s.stats.Delivered++
+	s.trace("deliver", func(b []byte) []byte {
+		b = appendInt(b, "id", int64(d.id))
+		b = appendInt(b, "from", int64(from))
+		return appendField(b, "kind", msg.Kind())
+	})
+	if err := d.core.Step(from, msg); err != nil {
+		s.stats.StepErrors++
+		s.trace("reject", func(b []byte) []byte {
+			b = appendInt(b, "id", int64(d.id))
+			return appendField(b, "error", err.Error())
+		})
+	}
+}
+
+// frame is one transmission: a reliable delivery frame, or a core message
+// sent raw.
+type frame struct {
+	arq   *arq.Frame
+	from  algorithms.NodeID
+	msg   algorithms.Message // raw frames
+	to    []algorithms.NodeID
+	all   bool
+	size  int
+	class algorithms.Class
+	kind  string
+}
+
+func arqFrame(f *arq.Frame) *frame {
+	ids, all := f.Recipients()
+	c := algorithms.ClassData
+	switch {
+	case !f.IsData():
+		c = algorithms.ClassAck
+	case f.Retransmission:
+		c = algorithms.ClassRetransmission
+	}
+	return &frame{arq: f, from: f.From, to: ids, all: all, size: f.Size(), class: c, kind: f.Kind()}
+}
+
+// Raw frames carry the sender's vehicle ID and the destinations' (one
+// for a unicast, 0xFFFF for everyone) beside the message.
+func rawFrame(from algorithms.NodeID, to []algorithms.NodeID, m algorithms.Message) *frame {
+	size := 2 + m.Size()
+	if to == nil {
+		size += 2
+	} else {
+		size += 2 * len(to)
+	}
+	return &frame{from: from, msg: m, to: to, all: to == nil, size: size, class: algorithms.ClassOf(m), kind: m.Kind()}
+}
+
 // transmit puts a frame on the sender's channel.
-func (s *Sim) transmit(d *drone, f *arq.Frame) {
-	bytes := FrameBytes(f.Size(), !s.cfg.Unsigned)
+func (s *Sim) transmit(d *drone, f *frame) {
+	bytes := FrameBytes(f.size, !s.cfg.Unsigned)
 	air := Airtime(bytes, s.cfg.Baud)
 	start := max(s.now, s.busy[d.network])
 	end := start + air
@@ -520,31 +572,33 @@ func (s *Sim) transmit(d *drone, f *arq.Frame) {
 	s.stats.Bytes += bytes
 	s.stats.Airtime += air
 	s.stats.AirtimeByNetwork[d.network] += air
-	switch {
-	case !f.IsData():
+	switch f.class {
+	case algorithms.ClassAck:
 		s.stats.AckFrames++
-	case f.Retransmission:
+	case algorithms.ClassRetransmission:
 		s.stats.Retransmissions++
+	case algorithms.ClassHeartbeat:
+		s.stats.HeartbeatFrames++
 	default:
 		s.stats.DataFrames++
 	}
 	s.trace("tx", func(b []byte) []byte {
 		b = appendInt(b, "id", int64(d.id))
-		b = appendField(b, "kind", f.Kind())
+		b = appendField(b, "kind", f.kind)
 		b = appendInt(b, "bytes", int64(bytes))
 		b = appendInt(b, "start", int64(start))
-		return appendBool(b, "re", f.Retransmission)
+		return appendInt(b, "class", int64(f.class))
 	})
-	ids, all := f.Recipients()
-	sender := d.id
-	s.schedule(end, func() { s.propagate(sender, d.network, f, ids, all) })
+	network := d.network
+	s.schedule(end, func() { s.propagate(network, f) })
 }
 
 // propagate hands a frame that has finished on air to every drone it
 // concerns, each with its own loss, duplication and delay.
-func (s *Sim) propagate(from algorithms.NodeID, network int, f *arq.Frame, ids []algorithms.NodeID, all bool) {
-	if all {
-		ids = ids[:0]
+func (s *Sim) propagate(network int, f *frame) {
+	from, ids := f.from, f.to
+	if f.all {
+		ids = make([]algorithms.NodeID, 0, len(s.drones))
 		for _, d := range s.drones {
 			ids = append(ids, d.id)
 		}
@@ -557,7 +611,7 @@ func (s *Sim) propagate(from algorithms.NodeID, network int, f *arq.Frame, ids [
 		if r.network != network || s.groups[from] != s.groups[id] || !r.up {
 			continue
 		}
-		if s.Drop != nil && s.Drop(from, id, f) {
+		if s.Drop != nil && s.Drop(from, id) {
 			s.lost(from, id, f)
 			continue
 		}
@@ -580,16 +634,16 @@ func (s *Sim) propagate(from algorithms.NodeID, network int, f *arq.Frame, ids [
 	}
 }
 
-func (s *Sim) lost(from, to algorithms.NodeID, f *arq.Frame) {
+func (s *Sim) lost(from, to algorithms.NodeID, f *frame) {
 	s.stats.Lost++
 	s.trace("drop", func(b []byte) []byte {
 		b = appendInt(b, "id", int64(to))
 		b = appendInt(b, "from", int64(from))
-		return appendField(b, "kind", f.Kind())
+		return appendField(b, "kind", f.kind)
 	})
 }
 
-func (s *Sim) receive(r *drone, from algorithms.NodeID, f *arq.Frame) {
+func (s *Sim) receive(r *drone, from algorithms.NodeID, f *frame) {
 	if !r.up {
 		return
 	}
@@ -597,9 +651,11 @@ func (s *Sim) receive(r *drone, from algorithms.NodeID, f *arq.Frame) {
 	s.trace("rx", func(b []byte) []byte {
 		b = appendInt(b, "id", int64(r.id))
 		b = appendInt(b, "from", int64(from))
-		return appendField(b, "kind", f.Kind())
+		return appendField(b, "kind", f.kind)
 	})
-	if err := r.ep.Step(f); err != nil {
+	if f.arq == nil {
+		s.deliver(r, from, f.msg)
+	} else if err := r.ep.Step(f.arq); err != nil {
 		s.Violation("frame", "drone %d rejected a frame from %d: %v", r.id, from, err)
 	}
 	s.flush(r)

@@ -154,3 +154,33 @@ func TestBadConfig(t *testing.T) {
 		assert.ErrorIs(t, err, ErrBadConfig, "%+v", cfg)
 	}
 }
+
+type hb struct{}
+
+func (hb) Kind() string            { return "HEARTBEAT" }
+func (hb) Size() int               { return 9 }
+func (hb) Class() algorithms.Class { return algorithms.ClassHeartbeat }
+
+// Raw mode sends each core message as one frame, unacknowledged, counted by
+// the message's class; heartbeats are not textbook messages.
+func TestRawFrames(t *testing.T) {
+	s, err := New(Config{Drones: 4, Seed: 5, Raw: true}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		return &gossip{id: id}, nil
+	})
+	require.NoError(t, err)
+	s.Call(1, func(c algorithms.Core) {
+		c.(*gossip).Send(nil, note{echo: true})
+		c.(*gossip).Send(nil, hb{})
+	})
+	s.Run(Second, nil)
+	st := s.Stats()
+	assert.Equal(t, 1, st.DataFrames)
+	assert.Equal(t, 1, st.HeartbeatFrames)
+	assert.Equal(t, 0, st.AckFrames)
+	assert.Equal(t, 3, st.Messages, "one broadcast to 3 peers counts 3; the heartbeat none")
+	for id := algorithms.NodeID(2); id <= 4; id++ {
+		assert.Equal(t, 2, s.Core(id).(*gossip).got)
+	}
+	want := Airtime(FrameBytes(2+2+20, true), 57600) + Airtime(FrameBytes(2+2+9, true), 57600)
+	assert.Equal(t, want, st.Airtime)
+}
