@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,7 +24,8 @@ const simulateUsage = `Usage: groundstation simulate SCENARIO [flags] [--json]
 Runs the real protocol cores in the deterministic simulator. The same seed
 and build give the same run. Scenarios:
 
-  mutex   mutual exclusion on one airspace cell (--algorithm %s)
+%s
+Run "groundstation simulate SCENARIO --help" for a scenario's own flags.
 
 Exit status: 0 when the run completed without violations, 1 when a checker
 found a violation or work was left unfinished, 2 on bad usage.
@@ -103,7 +105,11 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		if len(args) == 0 {
 			w = stderr
 		}
-		fmt.Fprintf(w, simulateUsage, strings.Join(scenario.MutexAlgorithms, "|"))
+		var list strings.Builder
+		for _, n := range strings.Split(scenarioNames(), "|") {
+			fmt.Fprintf(&list, "  %-10s %s\n", n, scenarios[n].summary)
+		}
+		fmt.Fprintf(w, simulateUsage, list.String())
 		fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 		(&commonFlags{}).register(fs, 16)
 		fs.SetOutput(w)
@@ -118,18 +124,13 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "groundstation simulate: the scenario comes first, before %s\n", name)
 		return exitUsage
 	}
-	var (
-		res    result
-		err    error
-		common commonFlags
-	)
-	switch name {
-	case "mutex":
-		res, err = simulateMutex(rest, &common, stderr)
-	default:
-		fmt.Fprintf(stderr, "groundstation simulate: unknown scenario %q (want mutex)\n", name)
+	sc, ok := scenarios[name]
+	if !ok {
+		fmt.Fprintf(stderr, "groundstation simulate: unknown scenario %q (want %s)\n", name, scenarioNames())
 		return exitUsage
 	}
+	var common commonFlags
+	res, err := sc.run(rest, &common, stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
@@ -148,6 +149,26 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// scenarioCmd is one scenario of the simulate command.
+type scenarioCmd struct {
+	summary string
+	run     func(args []string, c *commonFlags, stderr io.Writer) (result, error)
+}
+
+// scenarios are the scenarios of the simulate command, by name.
+var scenarios = map[string]scenarioCmd{
+	"mutex": {"mutual exclusion on one airspace cell", simulateMutex},
+}
+
+func scenarioNames() string {
+	names := make([]string, 0, len(scenarios))
+	for n := range scenarios {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, "|")
 }
 
 // result is what every scenario returns.
