@@ -162,4 +162,3 @@ func ClassOf(m Message) Class {
 	}
 	return ClassData
 }
-
