@@ -12,7 +12,7 @@ import (
 )
 
 // MutexAlgorithms are the algorithms the mutex scenario runs.
-var MutexAlgorithms = []string{"central"}
+var MutexAlgorithms = []string{"central", "ring", "ricart", "maekawa"}
 
 // ErrUnknownAlgorithm is returned for an algorithm the scenario does not
 // know.
@@ -29,6 +29,9 @@ type Mutex struct {
 	Concurrency int
 	// Hold is the time spent inside the critical section.
 	Hold sim.Time
+	// Cells is the number of airspace cells requests are spread over
+	// (optional, default 1; SIMULATE.md's scenario has one).
+	Cells int
 }
 
 // MutexResult holds the fields of the mutex scenario.
@@ -65,11 +68,18 @@ func (r MutexResult) Failed() bool {
 // The server of the central algorithm, as SIMULATE.md fixes it.
 const centralServer algorithms.NodeID = 1
 
-// cell is the one airspace cell the workload contends for.
-const cell mutex.Resource = 1
+// cells returns the airspace cells the workload contends for.
+func (m Mutex) cells() []mutex.Resource {
+	out := make([]mutex.Resource, max(m.Cells, 1))
+	for i := range out {
+		out[i] = mutex.Resource(i + 1)
+	}
+	return out
+}
 
 type entry struct {
 	id        algorithms.NodeID
+	cell      mutex.Resource
 	requested sim.Time
 	granted   sim.Time
 	got       bool
@@ -87,15 +97,27 @@ func (m Mutex) Validate() error {
 		return fmt.Errorf("--concurrency %d: must be at least 1", m.Concurrency)
 	case m.Hold < 0:
 		return fmt.Errorf("--hold %v: must not be negative", m.Hold)
+	case m.Cells < 0 || m.Cells > 65535:
+		return fmt.Errorf("cells %d: must be 0 to 65535", m.Cells)
 	}
 	return nil
 }
 
-func (m Mutex) factory() sim.Factory {
+func (m Mutex) factory(quorums mutex.Quorums) sim.Factory {
+	ids := make([]algorithms.NodeID, m.Drones)
+	for i := range ids {
+		ids[i] = algorithms.NodeID(i + 1)
+	}
 	return func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
 		switch m.Algorithm {
 		case "central":
 			return mutex.NewCentral(id, centralServer), nil
+		case "ring":
+			return mutex.NewTokenRing(id, ids, m.cells()), nil
+		case "ricart":
+			return mutex.NewRicart(id, ids), nil
+		case "maekawa":
+			return mutex.NewMaekawa(id, quorums), nil
 		}
 		return nil, fmt.Errorf("mutex: %q: %w", m.Algorithm, ErrUnknownAlgorithm)
 	}
@@ -111,14 +133,24 @@ func RunMutex(m Mutex) (MutexResult, error) {
 	}
 	cfg := m.simConfig()
 	cfg.TrackCausality = true
-	s, err := sim.New(cfg, m.factory())
+	var quorums mutex.Quorums
+	if m.Algorithm == "maekawa" {
+		ids := make([]algorithms.NodeID, m.Drones)
+		for i := range ids {
+			ids[i] = algorithms.NodeID(i + 1)
+		}
+		quorums = mutex.Best(ids)
+	}
+	s, err := sim.New(cfg, m.factory(quorums))
 	if err != nil {
 		return MutexResult{}, err
 	}
 
 	var (
 		issued, completed, inversions int
-		holder                        algorithms.NodeID
+		tokenPasses                   int
+		holder                                 = map[mutex.Resource]algorithms.NodeID{}
+		cells                                  = m.cells()
 		lastRelease                   sim.Time = -1
 		waiting                                = map[algorithms.NodeID]*entry{}
 		clientDelays, syncDelays      []float64
@@ -136,10 +168,11 @@ func RunMutex(m Mutex) (MutexResult, error) {
 				return
 			}
 			id := idle[s.Rand().IntN(len(idle))]
-			e := &entry{id: id, requested: s.Now(), vc: s.LocalEvent(id)}
+			cell := cells[s.Rand().IntN(len(cells))]
+			e := &entry{id: id, cell: cell, requested: s.Now(), vc: s.LocalEvent(id)}
 			waiting[id] = e
 			issued++
-			s.Record("request", id, "")
+			s.Record("request", id, fmt.Sprint(cell))
 			s.Call(id, func(c algorithms.Core) {
 				if err := c.(mutex.Mutex).Request(cell); err != nil {
 					s.Violation("workload", "drone %d: %v", id, err)
@@ -148,36 +181,40 @@ func RunMutex(m Mutex) (MutexResult, error) {
 		}
 	}
 	s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
+		if _, ok := ev.(mutex.TokenPassed); ok {
+			tokenPasses++
+			return
+		}
 		g, ok := ev.(mutex.Granted)
 		if !ok {
 			return
 		}
 		e := waiting[id]
-		if e == nil || e.got {
+		if e == nil || e.got || e.cell != g.Resource {
 			s.Violation("me2", "drone %d granted %d without an outstanding request", id, g.Resource)
 			return
 		}
-		if holder != 0 {
-			s.Violation("me1", "drone %d granted cell %d while drone %d holds it", id, g.Resource, holder)
+		if h := holder[g.Resource]; h != 0 {
+			s.Violation("me1", "drone %d granted cell %d while drone %d holds it", id, g.Resource, h)
 		}
-		holder = id
+		holder[g.Resource] = id
 		e.granted, e.got = s.Now(), true
-		s.Record("grant", id, "")
+		s.Record("grant", id, fmt.Sprint(g.Resource))
 		clientDelays = append(clientDelays, (e.granted - e.requested).Milliseconds())
 		if lastRelease >= 0 && e.requested < lastRelease {
 			syncDelays = append(syncDelays, (e.granted - lastRelease).Milliseconds())
 		}
 		for _, other := range sortedWaiting(waiting) {
-			if other != e && !other.got && other.vc.HappenedBefore(e.vc) {
+			if other != e && other.cell == e.cell && !other.got && other.vc.HappenedBefore(e.vc) {
 				inversions++
 			}
 		}
 		s.After(m.Hold, func() {
 			s.Call(id, func(c algorithms.Core) {
-				if holder == id {
-					holder = 0
+				if holder[g.Resource] == id {
+					delete(holder, g.Resource)
 				}
-				s.Record("release", id, "")
+				s.Record("release", id, fmt.Sprint(g.Resource))
 				if err := c.(mutex.Mutex).Release(g.Resource); err != nil {
 					s.Violation("workload", "drone %d: %v", id, err)
 				}
@@ -214,6 +251,17 @@ func RunMutex(m Mutex) (MutexResult, error) {
 	}
 	if completed == 0 {
 		r.AirtimeMsPerEntry = 0
+	}
+	switch m.Algorithm {
+	case "ring":
+		tp := per(tokenPasses, completed)
+		r.TokenPassesPerEntry = &tp
+	case "ricart":
+		v := inversions
+		r.ME3Violations = &v
+	case "maekawa":
+		qs := quorums.Stats()
+		r.QuorumSizeMin, r.QuorumSizeMax, r.QuorumSizeMean = qs.Min, qs.Max, qs.Mean
 	}
 	if len(syncDelays) > 0 {
 		p := percentile(syncDelays, 50)

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/sitl/sim"
 	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 )
@@ -19,6 +21,40 @@ type traceLine struct {
 	ID       int    `json:"id"`
 	Kind     string `json:"kind"`
 	Messages int    `json:"messages"`
+	Class    *int   `json:"class"`
+}
+
+// entryCost is what one entry cost, from its request to the next request.
+type entryCost struct {
+	requester  int
+	messages   map[string]int
+	dataFrames int
+}
+
+// perEntryCosts reads a trace and returns the cost of every entry (with
+// concurrency 1, everything sent between two requests belongs to the
+// first).
+func perEntryCosts(t *testing.T, trace []byte) []entryCost {
+	t.Helper()
+	var out []entryCost
+	sc := bufio.NewScanner(bytes.NewReader(trace))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var l traceLine
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
+		switch {
+		case l.Ev == "request":
+			out = append(out, entryCost{requester: l.ID, messages: map[string]int{}})
+		case l.Ev == "send":
+			require.NotEmpty(t, out, "a message before the first request")
+			out[len(out)-1].messages[l.Kind] += l.Messages
+		case l.Ev == "tx" && l.Class != nil && *l.Class == 0:
+			require.NotEmpty(t, out, "a frame before the first request")
+			out[len(out)-1].dataFrames++
+		}
+	}
+	require.NoError(t, sc.Err())
+	return out
 }
 
 // perEntryMessages reads a trace and returns, for every request in order,
@@ -135,5 +171,94 @@ func TestMutexValidate(t *testing.T) {
 		{Algorithm: "central", Entries: 1, Concurrency: 1, Hold: -1},
 	} {
 		assert.Error(t, m.Validate(), "%+v", m)
+	}
+}
+
+// Ricart–Agrawala (reference/ALGORITHMS.md): 2(N−1) messages per entry,
+// and on a broadcast radio N data frames (one REQUEST to everyone, N−1
+// REPLYs). Maekawa: 3(K−1) messages and K+1 data frames, K being the
+// requester's quorum size, its own vote free. Fault-free, concurrency 1,
+// checked per entry from the trace.
+func TestMutexTextbookCostsPerEntry(t *testing.T) {
+	for _, n := range []int{4, 9, 16, 25, 100} {
+		ids := make([]algorithms.NodeID, n)
+		for i := range ids {
+			ids[i] = algorithms.NodeID(i + 1)
+		}
+		quorums := mutex.Best(ids)
+		for _, alg := range []string{"ricart", "maekawa"} {
+			var trace bytes.Buffer
+			r, err := RunMutex(Mutex{
+				Common:    Common{Drones: n, Seed: uint64(n), Trace: &trace},
+				Algorithm: alg, Entries: 30, Concurrency: 1, Hold: 10 * sim.Millisecond,
+			})
+			require.NoError(t, err)
+			require.False(t, r.Failed(), "%s N=%d seed=%d", alg, n, n)
+			costs := perEntryCosts(t, trace.Bytes())
+			require.Len(t, costs, 30)
+			for i, c := range costs {
+				switch alg {
+				case "ricart":
+					assert.Equal(t, 2*(n-1), total(c.messages), "ricart N=%d entry %d seed=%d", n, i, n)
+					assert.Equal(t, n, c.dataFrames, "ricart N=%d entry %d seed=%d", n, i, n)
+				case "maekawa":
+					k := len(quorums[algorithms.NodeID(c.requester)])
+					assert.Equal(t, 3*(k-1), total(c.messages), "maekawa N=%d K=%d entry %d seed=%d", n, k, i, n)
+					want := k + 1
+					if k == 1 {
+						want = 0 // a quorum of one: every vote is its own
+					}
+					assert.Equal(t, want, c.dataFrames, "maekawa N=%d K=%d entry %d seed=%d", n, k, i, n)
+				}
+			}
+		}
+	}
+}
+
+// The token ring reports its token passes, and passes the token even when
+// nobody wants it.
+func TestRingTokenPasses(t *testing.T) {
+	r, err := RunMutex(Mutex{Common: Common{Drones: 9, Seed: 1}, Algorithm: "ring", Entries: 30, Concurrency: 1})
+	require.NoError(t, err)
+	require.False(t, r.Failed())
+	require.NotNil(t, r.TokenPassesPerEntry)
+	assert.Positive(t, *r.TokenPassesPerEntry)
+	assert.Equal(t, r.Messages, int(*r.TokenPassesPerEntry*float64(r.Completed)+0.5), "every token pass is one message")
+}
+
+// At 20% loss, 5% duplication and 50 ms of reordering, over 200 seeds per
+// algorithm: no ME1 violation, every entry completes, and Ricart–Agrawala
+// keeps happened-before order (ME3).
+func TestMutexUnderFaults(t *testing.T) {
+	n := seeds.Count(t, 200)
+	for _, alg := range MutexAlgorithms {
+		for seed := 1; seed <= n; seed++ {
+			r, err := RunMutex(Mutex{
+				Common:    Common{Drones: 7, Seed: uint64(seed), Loss: 0.2, Dup: 0.05, Reorder: 50 * sim.Millisecond},
+				Algorithm: alg, Entries: 20, Concurrency: 3, Hold: 10 * sim.Millisecond, Cells: 2,
+			})
+			require.NoError(t, err)
+			require.Zero(t, r.ME1Violations, "%s seed=%d", alg, seed)
+			require.Zero(t, r.ME2Unfinished, "%s seed=%d", alg, seed)
+			if alg == "ricart" {
+				require.Zero(t, *r.ME3Violations, "%s seed=%d", alg, seed)
+			}
+		}
+	}
+}
+
+// Full contention: every drone requests again as soon as it leaves, over
+// several cells; Sanders' rules keep Maekawa from deadlocking.
+func TestMaekawaFullContention(t *testing.T) {
+	for _, n := range []int{9, 16, 50} {
+		for seed := 1; seed <= seeds.Count(t, 10); seed++ {
+			r, err := RunMutex(Mutex{
+				Common:    Common{Drones: n, Seed: uint64(seed), Loss: 0.1},
+				Algorithm: "maekawa", Entries: 4 * n, Concurrency: n, Hold: 5 * sim.Millisecond, Cells: 3,
+			})
+			require.NoError(t, err)
+			require.Zero(t, r.ME1Violations, "N=%d seed=%d", n, seed)
+			require.Equal(t, 4*n, r.Completed, "N=%d seed=%d: deadlock or starvation", n, seed)
+		}
 	}
 }
