@@ -2,6 +2,7 @@ package arq
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/skyquorum/skyquorum/algorithms"
@@ -16,22 +17,37 @@ type Config struct {
 	// Peers are the drones of the group, this one excluded or not.
 	Peers []algorithms.NodeID
 	// AckDelay is how many ticks an acknowledgement waits for a frame to
-	// ride on or other acknowledgements to join (optional, default 2).
+	// ride on or other acknowledgements to join (optional, default 5).
 	AckDelay int64
 	// MinRTO is the smallest retransmission timeout in ticks (optional,
-	// default 10).
+	// default 25).
 	MinRTO int64
 	// InitialRTO is the timeout before the first round trip is measured
 	// (optional, default 50).
 	InitialRTO int64
 	// MaxRTO caps the backed-off timeout (optional, default 400).
 	MaxRTO int64
+	// PerDestination is added to a message's timeout for every destination
+	// still to acknowledge it, in ticks: each answers with a frame of its
+	// own on the shared channel, so the last answer comes later the more
+	// there are (optional, default 0; about one frame's airtime).
+	PerDestination int64
 	// Window is the most unacknowledged messages per stream (optional,
 	// default 32, at most 32 so that selective acknowledgements cover it).
 	Window int
 	// MaxPayload is the largest frame payload in bytes (optional, default
 	// algorithms.MaxPayload).
 	MaxPayload int
+	// TimeFromAir starts a frame's retransmission timer when the runner
+	// reports, with Transmitted, that the frame has left the radio, instead
+	// of when the endpoint hands it out. On a busy shared channel a frame
+	// can wait long in the transmit queue; timing that wait as a lost
+	// acknowledgement causes retransmissions that make the queue longer.
+	// A runner that sets it must report every frame.
+	TimeFromAir bool
+	// TickNanos is the length of a tick in nanoseconds, needed only by
+	// ChannelBusy.
+	TickNanos int64
 }
 
 // Delivery is a message handed up to the core, exactly once and in order.
@@ -67,6 +83,11 @@ type Endpoint struct {
 	nextMsg uint64
 
 	rx map[algorithms.NodeID]*peerRx
+	// rtt pools every sample, for peers without samples of their own.
+	rtt rttEstimate
+	// busySeen is the channel's busy time at the last ChannelBusy call;
+	// busyRest the part of a tick not yet applied.
+	busySeen, busyRest int64
 
 	frames    []*Frame
 	delivered []Delivery
@@ -84,7 +105,11 @@ type outMsg struct {
 	sacked  map[algorithms.NodeID]bool // held out of order, not yet cumulatively acknowledged
 	sentAt  int64
 	due     int64
-	tries   int
+	rto     int64 // timeout of the latest transmission
+	// deferred counts the ticks the timeout was pushed back because the
+	// channel was busy.
+	deferred int64
+	tries    int
 }
 
 type peerTx struct {
@@ -92,9 +117,30 @@ type peerTx struct {
 	known    bool
 	next     uint32
 	unacked  map[uint32]*outMsg
-	srtt     int64 // smoothed round trip ×8, 0 before the first sample
-	rttvar   int64 // ×4
-	rtoTicks int64
+	rtt      rttEstimate
+	rtoTicks int64 // backed-off timeout, when backedOff
+	// backedOff is set by a timeout and cleared by the next sample.
+	backedOff bool
+}
+
+// rttEstimate is a smoothed round trip (Jacobson/Karels, RFC 6298).
+type rttEstimate struct {
+	srtt   int64 // ×8, 0 before the first sample
+	rttvar int64 // ×4
+	rto    int64
+}
+
+func (r *rttEstimate) sample(rtt, lo, hi int64) {
+	rtt = max(rtt, 1)
+	if r.srtt == 0 {
+		r.srtt = rtt * 8
+		r.rttvar = rtt * 2
+	} else {
+		delta := rtt - r.srtt/8
+		r.srtt += delta
+		r.rttvar += abs(delta) - r.rttvar/4
+	}
+	r.rto = min(max(r.srtt/8+r.rttvar, lo), hi)
 }
 
 type allTx struct {
@@ -121,10 +167,10 @@ type peerRx struct {
 // New returns an endpoint.
 func New(cfg Config) *Endpoint {
 	if cfg.AckDelay <= 0 {
-		cfg.AckDelay = 2
+		cfg.AckDelay = 5
 	}
 	if cfg.MinRTO <= 0 {
-		cfg.MinRTO = 10
+		cfg.MinRTO = 25
 	}
 	if cfg.InitialRTO <= 0 {
 		cfg.InitialRTO = 50
@@ -230,6 +276,14 @@ func (e *Endpoint) Tick() {
 	e.now++
 	for _, msg := range e.msgs {
 		if msg.due <= e.now && e.missing(msg) {
+			// Back off every destination that timed out, not only this
+			// message (Karn): its next messages start from the longer
+			// timeout until a fresh round trip is measured.
+			for _, d := range e.targets(msg) {
+				t := e.peerTx(d)
+				t.rtoTicks = min(2*e.rto(t), e.cfg.MaxRTO)
+				t.backedOff = true
+			}
 			e.transmit(msg, true)
 		}
 	}
@@ -370,7 +424,7 @@ func (e *Endpoint) learnInc(id algorithms.NodeID, inc uint32) {
 func (e *Endpoint) peerTx(id algorithms.NodeID) *peerTx {
 	t := e.tx[id]
 	if t == nil {
-		t = &peerTx{next: 1, unacked: map[uint32]*outMsg{}, rtoTicks: e.cfg.InitialRTO}
+		t = &peerTx{next: 1, unacked: map[uint32]*outMsg{}}
 		e.tx[id] = t
 	}
 	return t
@@ -418,19 +472,27 @@ func (e *Endpoint) handleAck(from algorithms.NodeID, a Ack) {
 	e.gc()
 }
 
-// sampleRTT updates the peer's timeout (Jacobson/Karels, RFC 6298), in
-// ticks.
+// sampleRTT records a round trip to the peer, in ticks.
 func (e *Endpoint) sampleRTT(t *peerTx, rtt int64) {
-	rtt = max(rtt, 1)
-	if t.srtt == 0 {
-		t.srtt = rtt * 8
-		t.rttvar = rtt * 2
-	} else {
-		delta := rtt - t.srtt/8
-		t.srtt += delta
-		t.rttvar += abs(delta) - t.rttvar/4
+	t.rtt.sample(rtt, e.cfg.MinRTO, e.cfg.MaxRTO)
+	e.rtt.sample(rtt, e.cfg.MinRTO, e.cfg.MaxRTO)
+	t.backedOff = false
+}
+
+// rto is the retransmission timeout for a peer: its backed-off timeout
+// after a loss, else its own estimate, else the estimate over all peers
+// (a peer the drone rarely talks to is most likely as far as the others),
+// else InitialRTO.
+func (e *Endpoint) rto(t *peerTx) int64 {
+	switch {
+	case t.backedOff:
+		return t.rtoTicks
+	case t.rtt.srtt != 0:
+		return t.rtt.rto
+	case e.rtt.srtt != 0:
+		return e.rtt.rto
 	}
-	t.rtoTicks = min(max(t.srtt/8+t.rttvar, e.cfg.MinRTO), e.cfg.MaxRTO)
+	return e.cfg.InitialRTO
 }
 
 func abs(x int64) int64 {
@@ -555,7 +617,7 @@ func (e *Endpoint) transmit(msg *outMsg, again bool) {
 		if len(msg.pending) > 0 {
 			rto = 0
 			for d := range msg.pending {
-				rto = max(rto, e.peerTx(d).rtoTicks)
+				rto = max(rto, e.rto(e.peerTx(d)))
 			}
 		}
 	} else {
@@ -567,17 +629,66 @@ func (e *Endpoint) transmit(msg *outMsg, again bool) {
 		for _, d := range dests {
 			t := e.peerTx(d)
 			f.Entries = append(f.Entries, Entry{To: d, Seq: msg.seq[d], Low: t.low()})
-			rto = max(rto, t.rtoTicks)
+			rto = max(rto, e.rto(t))
 		}
 	}
+	rto += e.cfg.PerDestination * int64(len(msg.pending))
 	msg.tries++
-	if !again {
-		msg.sentAt = e.now
+	f.msg, f.try = msg, msg.tries
+	msg.rto = min(rto<<min(msg.tries-1, 16), e.cfg.MaxRTO)
+	if e.cfg.TimeFromAir {
+		msg.due = math.MaxInt64 // until Transmitted
+	} else {
+		msg.due = e.now + msg.rto
+		msg.deferred = 0
+		if !again {
+			msg.sentAt = e.now
+		}
 	}
-	backoff := rto << min(msg.tries-1, 16)
-	msg.due = e.now + min(backoff, e.cfg.MaxRTO)
 	e.piggyback(f)
 	e.emit(f)
+}
+
+// ChannelBusy tells the endpoint how long, in nanoseconds since the
+// start, its radio channel has carried frames (its own and everyone's).
+// On a shared half-duplex channel no acknowledgement can arrive while
+// another frame is on air, so retransmission timeouts are pushed back by
+// the busy time, up to four timeouts: a slow answer behind a queue of
+// other drones' frames is not taken for a lost frame, and a saturated
+// channel still retransmits in the end.
+func (e *Endpoint) ChannelBusy(total int64) {
+	if e.cfg.TickNanos <= 0 || total <= e.busySeen {
+		return
+	}
+	e.busyRest += total - e.busySeen
+	e.busySeen = total
+	ticks := e.busyRest / e.cfg.TickNanos
+	e.busyRest %= e.cfg.TickNanos
+	if ticks == 0 {
+		return
+	}
+	for _, msg := range e.msgs {
+		if msg.due == math.MaxInt64 || msg.deferred >= 4*msg.rto {
+			continue
+		}
+		d := min(ticks, 4*msg.rto-msg.deferred)
+		msg.due += d
+		msg.deferred += d
+	}
+}
+
+// Transmitted tells the endpoint that f has left the radio (see
+// Config.TimeFromAir): the retransmission timer of its payload starts now.
+func (e *Endpoint) Transmitted(f *Frame) {
+	msg := f.msg
+	if !e.cfg.TimeFromAir || msg == nil || f.try != msg.tries || len(msg.pending) == 0 {
+		return
+	}
+	msg.due = e.now + msg.rto
+	msg.deferred = 0
+	if f.try == 1 {
+		msg.sentAt = e.now
+	}
 }
 
 func (t *peerTx) low() uint32 {

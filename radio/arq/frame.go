@@ -58,6 +58,9 @@ type Frame struct {
 	Acks []Ack
 	// Retransmission marks a repeated transmission of a payload.
 	Retransmission bool
+
+	msg *outMsg // the message this transmission carries, for Transmitted
+	try int
 }
 
 // Size is the encoded payload length of the frame in bytes (MAVLink

@@ -228,7 +228,9 @@ func RunMutex(m Mutex) (MutexResult, error) {
 		})
 	})
 	s.At(0, issue)
-	limit := 120*sim.Second + sim.Time(m.Entries)*(m.Hold+5*sim.Second)
+	// Generous: a token ring of 250 drones at 10% loss takes many seconds
+	// per entry; a run that hits the limit reports its unfinished entries.
+	limit := 120*sim.Second + sim.Time(m.Entries)*(m.Hold+5*sim.Second+sim.Time(m.Drones)*50*sim.Millisecond)
 	s.Run(limit, func() bool { return completed == m.Entries })
 
 	st := s.Stats()

@@ -123,6 +123,7 @@ type Sim struct {
 	events  eventQueue
 	drones  []*drone // index id-1
 	busy    []Time   // per network: the channel is busy until then
+	air     []Time   // per network: airtime of the frames that have ended
 	groups  map[algorithms.NodeID]int
 	stats   Stats
 	hash    hash.Hash
@@ -167,6 +168,7 @@ func New(cfg Config, factory Factory) (*Sim, error) {
 		factory: factory,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x5c9a0e)),
 		busy:    make([]Time, cfg.Networks),
+		air:     make([]Time, cfg.Networks),
 		groups:  map[algorithms.NodeID]int{},
 		hash:    sha256.New(),
 		log:     cfg.Logger,
@@ -206,7 +208,14 @@ func (s *Sim) newEndpoint(d *drone) *arq.Endpoint {
 	for i := range s.cfg.Drones {
 		peers = append(peers, algorithms.NodeID(i+1))
 	}
-	return arq.New(arq.Config{ID: d.id, Incarnation: d.inc, Peers: peers})
+	// Every destination of a message answers with a frame on the shared
+	// channel: allow one frame's airtime each.
+	frame := Airtime(FrameBytes(32, !s.cfg.Unsigned), s.cfg.Baud)
+	return arq.New(arq.Config{
+		ID: d.id, Incarnation: d.inc, Peers: peers, TimeFromAir: true,
+		PerDestination: int64((frame + s.cfg.Tick - 1) / s.cfg.Tick),
+		TickNanos:      int64(s.cfg.Tick),
+	})
 }
 
 // Seed returns the run's seed.
@@ -429,8 +438,13 @@ func (s *Sim) forEachUp(fn func(d *drone)) {
 	}
 }
 
+// onAir is how long the channel of a network has carried frames that
+// have ended.
+func (s *Sim) onAir(network int) Time { return s.air[network] }
+
 func (s *Sim) tick() {
 	s.forEachUp(func(d *drone) {
+		d.ep.ChannelBusy(int64(s.onAir(d.network)))
 		d.ep.Tick()
 		d.core.Tick()
 		s.flush(d)
@@ -566,6 +580,7 @@ func rawFrame(from algorithms.NodeID, to []algorithms.NodeID, m algorithms.Messa
 func (s *Sim) transmit(d *drone, f *frame) {
 	bytes := FrameBytes(f.size, !s.cfg.Unsigned)
 	air := Airtime(bytes, s.cfg.Baud)
+	ep := d.ep
 	start := max(s.now, s.busy[d.network])
 	end := start + air
 	s.busy[d.network] = end
@@ -590,7 +605,13 @@ func (s *Sim) transmit(d *drone, f *frame) {
 		return appendInt(b, "class", int64(f.class))
 	})
 	network := d.network
-	s.schedule(end, func() { s.propagate(network, f) })
+	s.schedule(end, func() {
+		s.air[network] += air
+		if f.arq != nil && d.up && d.ep == ep {
+			d.ep.Transmitted(f.arq)
+		}
+		s.propagate(network, f)
+	})
 }
 
 // propagate hands a frame that has finished on air to every drone it
