@@ -437,3 +437,7 @@ func (r *Ring) reroute() {
 		r.forward(p.msg)
 	}
 }
+
+// Class implements algorithms.Classifier: the ring's acknowledgements are
+// link-level and not among the messages the textbook counts.
+func (RingAck) Class() algorithms.Class { return algorithms.ClassAck }

@@ -159,7 +159,8 @@ type scenarioCmd struct {
 
 // scenarios are the scenarios of the simulate command, by name.
 var scenarios = map[string]scenarioCmd{
-	"mutex": {"mutual exclusion on one airspace cell", simulateMutex},
+	"mutex":    {"mutual exclusion on one airspace cell", simulateMutex},
+	"election": {"leader election, optionally after the leader crashes", simulateElection},
 }
 
 func scenarioNames() string {

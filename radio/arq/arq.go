@@ -25,7 +25,8 @@ type Config struct {
 	// InitialRTO is the timeout before the first round trip is measured
 	// (optional, default 50).
 	InitialRTO int64
-	// MaxRTO caps the backed-off timeout (optional, default 400).
+	// MaxRTO caps the backed-off timeout, before PerDestination is added
+	// (optional, default 400).
 	MaxRTO int64
 	// PerDestination is added to a message's timeout for every destination
 	// still to acknowledge it, in ticks: each answers with a frame of its
@@ -547,30 +548,50 @@ func (e *Endpoint) targets(msg *outMsg) []algorithms.NodeID {
 }
 
 // flushQueue sends queued messages, oldest first, while their streams
-// have window room.
+// have window room. A message whose stream is full waits, and so does every
+// later message to any of its streams (order within a stream is kept), but
+// messages to other streams go ahead: a peer that stopped answering must
+// not hold up the rest of the swarm.
 func (e *Endpoint) flushQueue() {
-	for len(e.queue) > 0 {
-		msg := e.queue[0]
-		if !e.admit(msg) {
-			return
+	var (
+		blocked    map[algorithms.NodeID]bool
+		allBlocked bool
+		keep       = e.queue[:0]
+	)
+	for _, msg := range e.queue {
+		if !e.admit(msg, blocked, allBlocked) {
+			if msg.all {
+				allBlocked = true
+			} else {
+				if blocked == nil {
+					blocked = map[algorithms.NodeID]bool{}
+				}
+				for _, d := range msg.dests {
+					blocked[d] = true
+				}
+			}
+			keep = append(keep, msg)
+			continue
 		}
-		e.queue = e.queue[1:]
 		if len(msg.pending) == 0 {
 			continue // every destination died meanwhile
 		}
 		e.msgs = append(e.msgs, msg)
 		e.transmit(msg, false)
 	}
+	clear(e.queue[len(keep):])
+	e.queue = keep
 }
 
-// admit numbers msg in its streams if they have room.
-func (e *Endpoint) admit(msg *outMsg) bool {
-	msg.pending = map[algorithms.NodeID]bool{}
-	msg.sacked = map[algorithms.NodeID]bool{}
+// admit numbers msg in its streams if they all have room and none of them
+// is blocked by an earlier message.
+func (e *Endpoint) admit(msg *outMsg, blocked map[algorithms.NodeID]bool, allBlocked bool) bool {
 	if msg.all {
-		if len(e.all.unacked) >= e.cfg.Window {
+		if allBlocked || len(e.all.unacked) >= e.cfg.Window {
 			return false
 		}
+		msg.pending = map[algorithms.NodeID]bool{}
+		msg.sacked = map[algorithms.NodeID]bool{}
 		msg.allSeq = e.all.next
 		e.all.next++
 		e.all.unacked[msg.allSeq] = msg
@@ -579,18 +600,25 @@ func (e *Endpoint) admit(msg *outMsg) bool {
 		}
 		return true
 	}
-	live := msg.dests[:0]
+	for _, d := range msg.dests {
+		if e.dead[d] {
+			continue
+		}
+		if blocked[d] || len(e.peerTx(d).unacked) >= e.cfg.Window {
+			return false
+		}
+	}
+	live := make([]algorithms.NodeID, 0, len(msg.dests))
 	for _, d := range msg.dests {
 		if e.dead[d] {
 			e.counters.DeadDrops++
 			continue
 		}
-		if len(e.peerTx(d).unacked) >= e.cfg.Window {
-			return false
-		}
 		live = append(live, d)
 	}
 	msg.dests = live
+	msg.pending = map[algorithms.NodeID]bool{}
+	msg.sacked = map[algorithms.NodeID]bool{}
 	msg.seq = map[algorithms.NodeID]uint32{}
 	for _, d := range msg.dests {
 		t := e.peerTx(d)
@@ -632,10 +660,9 @@ func (e *Endpoint) transmit(msg *outMsg, again bool) {
 			rto = max(rto, e.rto(t))
 		}
 	}
-	rto += e.cfg.PerDestination * int64(len(msg.pending))
 	msg.tries++
 	f.msg, f.try = msg, msg.tries
-	msg.rto = min(rto<<min(msg.tries-1, 16), e.cfg.MaxRTO)
+	msg.rto = min(rto<<min(msg.tries-1, 16), e.cfg.MaxRTO) + e.cfg.PerDestination*int64(len(msg.pending))
 	if e.cfg.TimeFromAir {
 		msg.due = math.MaxInt64 // until Transmitted
 	} else {

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"strconv"
 
@@ -215,7 +216,36 @@ func (s *Sim) newEndpoint(d *drone) *arq.Endpoint {
 		ID: d.id, Incarnation: d.inc, Peers: peers, TimeFromAir: true,
 		PerDestination: int64((frame + s.cfg.Tick - 1) / s.cfg.Tick),
 		TickNanos:      int64(s.cfg.Tick),
+		MinRTO:         int64(MinRTO / s.cfg.Tick),
+		MaxRTO:         int64(MaxRTO / s.cfg.Tick),
 	})
+}
+
+// Reliable delivery timeouts in the simulator: the first retransmission
+// after MinRTO at the earliest, backing off to MaxRTO at most (plus one
+// frame's airtime per destination still to answer). Scenarios size their
+// protocol timeouts from them.
+const (
+	MinRTO Time = 250 * Millisecond
+	MaxRTO Time = 1 * Second
+)
+
+// DeliveryBound is how long the reliable delivery layer may take to get a
+// message through to one peer, the wait for a free channel aside, when
+// each frame is lost with probability loss: long enough for as many
+// retransmissions as make a failure less likely than one in a million
+// (each round fails if the frame or its acknowledgement is lost).
+func DeliveryBound(loss float64) Time {
+	if loss <= 0 {
+		return 2 * MinRTO
+	}
+	fail := 1 - (1-loss)*(1-loss)
+	rounds := int(math.Ceil(math.Log(1e-6) / math.Log(fail)))
+	var t Time
+	for i := range rounds {
+		t += min(MinRTO<<min(i, 16), MaxRTO)
+	}
+	return t
 }
 
 // Seed returns the run's seed.
@@ -399,6 +429,46 @@ func (s *Sim) Restart(id algorithms.NodeID, persisted bool) error {
 	}
 	s.flush(d)
 	return nil
+}
+
+// Quiet reports whether nothing is on air or queued for the air, and no
+// live drone's reliable delivery layer is waiting for an acknowledgement.
+func (s *Sim) Quiet() bool {
+	for _, b := range s.busy {
+		if b > s.now {
+			return false
+		}
+	}
+	for _, d := range s.drones {
+		if d.up && d.ep.Pending() > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Notify tells drone observer that drone id is down (up false) or up
+// again (up true): its endpoint stops or resumes waiting for id, and, when
+// core is set, its core hears PeerDown or PeerUp. Scenarios that model who
+// notices a failure use it instead of the built-in detector.
+func (s *Sim) Notify(observer, id algorithms.NodeID, up, core bool) {
+	o := s.drone(observer)
+	if !o.up || observer == id {
+		return
+	}
+	if up {
+		o.ep.PeerAlive(id)
+	} else {
+		o.ep.PeerDead(id)
+	}
+	if p, ok := o.core.(algorithms.PeerObserver); ok && core {
+		if up {
+			p.PeerUp(id)
+		} else {
+			p.PeerDown(id)
+		}
+	}
+	s.flush(o)
 }
 
 // Partition splits the swarm: drones in different groups hear nothing of

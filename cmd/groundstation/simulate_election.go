@@ -1,0 +1,50 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/skyquorum/skyquorum/sitl/scenario"
+)
+
+func simulateElection(args []string, c *commonFlags, stderr io.Writer) (result, error) {
+	fs := flag.NewFlagSet("simulate election", flag.ContinueOnError)
+	c.register(fs, 16)
+	e := scenario.Election{}
+	fs.StringVar(&e.Algorithm, "algorithm", "", strings.Join(scenario.ElectionAlgorithms, "|")+" (required)")
+	fs.BoolVar(&e.CrashLeader, "crash-leader", false, "after the first election completes, the leader crashes")
+	fs.StringVar(&e.Initiator, "initiator", "all", "who notices the loss and starts: all|lowest|second|ID")
+	if err := parse(fs, args, stderr); err != nil {
+		return nil, err
+	}
+	if e.Algorithm == "" {
+		return nil, usageErr("--algorithm is required (%s)", strings.Join(scenario.ElectionAlgorithms, "|"))
+	}
+	if err := c.validate(); err != nil {
+		return nil, usageErr("%w", err)
+	}
+	e.Common = c.common()
+	if err := e.Validate(); err != nil {
+		return nil, usageErr("%w", err)
+	}
+	var r scenario.ElectionResult
+	wall, err := withTrace(c, &e.Common, func() (float64, error) {
+		start := time.Now()
+		var err error
+		r, err = scenario.RunElection(e)
+		return time.Since(start).Seconds(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.SetWall(wall)
+	return electionOutput{r, traceField(c.trace)}, nil
+}
+
+// electionOutput adds the echo of --trace to the scenario's fields.
+type electionOutput struct {
+	scenario.ElectionResult
+	Trace *string `json:"trace"`
+}
