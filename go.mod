@@ -2,6 +2,16 @@ module github.com/skyquorum/skyquorum
 
 go 1.26
 
-require github.com/stretchr/testify v1.12.1
+require (
+	github.com/bluenviron/gomavlib/v3 v3.3.5
+	github.com/stretchr/testify v1.12.1
+	go.bug.st/serial v1.7.1
+)
 
-require go.yaml.in/yaml/v3 v3.0.5 // indirect
+require (
+	github.com/alecthomas/kong v1.15.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.43.0 // indirect
+)
+
+tool github.com/bluenviron/gomavlib/v3/cmd/dialect-import

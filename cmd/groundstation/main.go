@@ -25,6 +25,7 @@ Usage:
 Commands:
   simulate SCENARIO   run a scenario in the deterministic simulator and
                       report its figures (mutex)
+  keygen              write a new swarm signing key (mode 0600)
   help                show this help
 
 Run "groundstation COMMAND --help" for a command's flags.
@@ -43,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "simulate":
 		return runSimulate(args[1:], stdout, stderr)
+	case "keygen":
+		return runKeygen(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,0 +1,107 @@
+package codec
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/radio/arq"
+)
+
+// Packed layouts inside SWARM_DATA.data and SWARM_ACK.data (documented in
+// swarm.xml): vehicle IDs as uint16 little endian, counters as unsigned
+// LEB128 (encoding/binary's Uvarint), which keeps small sequence numbers
+// to one or two bytes of airtime.
+
+const ackAll = 1 // flags bit of an acknowledgement of the everyone stream
+
+func appendU16(b []byte, v uint16) []byte { return binary.LittleEndian.AppendUint16(b, v) }
+
+func appendEntry(b []byte, e arq.Entry) []byte {
+	b = appendU16(b, uint16(e.To))
+	b = binary.AppendUvarint(b, uint64(e.Seq))
+	return binary.AppendUvarint(b, uint64(e.Low))
+}
+
+func appendAck(b []byte, a arq.Ack) []byte {
+	b = appendU16(b, uint16(a.To))
+	var flags byte
+	if a.All {
+		flags |= ackAll
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(a.ToInc))
+	b = binary.AppendUvarint(b, uint64(a.Inc))
+	b = binary.AppendUvarint(b, uint64(a.Cum))
+	return binary.AppendUvarint(b, uint64(a.Sack))
+}
+
+// reader consumes a packed buffer; the first error sticks.
+type reader struct {
+	buf []byte
+	err error
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("codec: packed data ends inside %s: %w", what, ErrMalformed)
+	}
+}
+
+func (r *reader) u8() byte {
+	if r.err != nil || len(r.buf) < 1 {
+		r.fail("a flags byte")
+		return 0
+	}
+	v := r.buf[0]
+	r.buf = r.buf[1:]
+	return v
+}
+
+func (r *reader) u16() uint16 {
+	if r.err != nil || len(r.buf) < 2 {
+		r.fail("a vehicle ID")
+		return 0
+	}
+	v := binary.LittleEndian.Uint16(r.buf)
+	r.buf = r.buf[2:]
+	return v
+}
+
+func (r *reader) u32() uint32 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.buf)
+	if n <= 0 {
+		r.fail("a counter")
+		return 0
+	}
+	if v > math.MaxUint32 {
+		r.err = fmt.Errorf("codec: packed counter %d exceeds 32 bits: %w", v, ErrMalformed)
+		return 0
+	}
+	r.buf = r.buf[n:]
+	return uint32(v)
+}
+
+func (r *reader) entry() arq.Entry {
+	to := r.u16()
+	seq := r.u32()
+	low := r.u32()
+	return arq.Entry{To: algorithms.NodeID(to), Seq: seq, Low: low}
+}
+
+func (r *reader) ack() arq.Ack {
+	to := r.u16()
+	flags := r.u8()
+	if r.err == nil && flags&^ackAll != 0 {
+		r.err = fmt.Errorf("codec: acknowledgement flags %#x unknown: %w", flags, ErrMalformed)
+	}
+	toInc := r.u32()
+	inc := r.u32()
+	cum := r.u32()
+	sack := r.u32()
+	return arq.Ack{To: algorithms.NodeID(to), ToInc: toInc, Inc: inc, All: flags&ackAll != 0, Cum: cum, Sack: sack}
+}

@@ -1,0 +1,228 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/bluenviron/gomavlib/v3/pkg/message"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/mutex"
+	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
+)
+
+// Binding ties one core message type to the swarm dialect message of its
+// protocol family. Make one with Bind.
+type Binding struct {
+	name   string
+	typ    reflect.Type
+	family uint32
+	key    uint16 // 0: every message of the family not bound more precisely
+	encode func(algorithms.Message) message.Message
+	decode func(message.Message) (algorithms.Message, error)
+	err    error
+}
+
+// Bind makes the Binding of core message type M to dialect message type D.
+// encode fills the family message from a core message, including the
+// fields that tell the family's message kinds apart (algorithm and kind,
+// protocol and kind, …) but not the addressing fields (network_id,
+// src_vehicle, dst_vehicle), which the codec sets; decode is its inverse.
+//
+// Bind calls encode on the zero M to learn which kind M is: a binding whose
+// encode leaves the kind fields zero takes every message of the family that
+// no other binding claims.
+func Bind[M algorithms.Message, D message.Message](encode func(M) D, decode func(D) (M, error)) Binding {
+	var zero M
+	b := Binding{
+		name: reflect.TypeFor[M]().String(),
+		typ:  reflect.TypeFor[M](),
+		encode: func(m algorithms.Message) message.Message {
+			return encode(m.(M))
+		},
+		decode: func(msg message.Message) (algorithms.Message, error) {
+			d, ok := msg.(D)
+			if !ok {
+				return nil, fmt.Errorf("codec: %T is not %s: %w", msg, reflect.TypeFor[D](), ErrMalformed)
+			}
+			return decode(d)
+		},
+	}
+	d := encode(zero)
+	b.family = d.GetID()
+	key, err := kindKey(d)
+	if err != nil {
+		b.err = fmt.Errorf("codec: bind %s: %w", b.name, err)
+	}
+	b.key = key
+	return b
+}
+
+// Bindings returns the bindings of every core message the radio carries
+// today. A new core message is one more line here.
+func Bindings() []Binding {
+	return []Binding{
+		// Central server mutual exclusion (algorithms/mutex).
+		mutexBinding(swarm.SWARM_MUTEX_ALGORITHM_CENTRAL, swarm.SWARM_MUTEX_KIND_REQUEST,
+			func(r mutex.Resource) mutex.CentralRequest { return mutex.CentralRequest{Resource: r} },
+			func(m mutex.CentralRequest) mutex.Resource { return m.Resource }),
+		mutexBinding(swarm.SWARM_MUTEX_ALGORITHM_CENTRAL, swarm.SWARM_MUTEX_KIND_GRANT,
+			func(r mutex.Resource) mutex.CentralGrant { return mutex.CentralGrant{Resource: r} },
+			func(m mutex.CentralGrant) mutex.Resource { return m.Resource }),
+		mutexBinding(swarm.SWARM_MUTEX_ALGORITHM_CENTRAL, swarm.SWARM_MUTEX_KIND_RELEASE,
+			func(r mutex.Resource) mutex.CentralRelease { return mutex.CentralRelease{Resource: r} },
+			func(m mutex.CentralRelease) mutex.Resource { return m.Resource }),
+	}
+}
+
+// mutexBinding binds a mutual exclusion message that carries only a
+// resource. Other field sets get their own helper or a direct Bind.
+func mutexBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind swarm.SWARM_MUTEX_KIND,
+	build func(mutex.Resource) M, resource func(M) mutex.Resource) Binding {
+	return Bind(
+		func(m M) *swarm.MessageSwarmMutex {
+			return &swarm.MessageSwarmMutex{Algorithm: alg, Kind: kind, Resource: uint16(resource(m))}
+		},
+		func(d *swarm.MessageSwarmMutex) (M, error) {
+			var zero M
+			if d.Timestamp != 0 || d.Lease != 0 || d.Node != 0 {
+				return zero, fmt.Errorf("codec: %s %s carries fields it does not use: %w", alg, kind, ErrMalformed)
+			}
+			return build(mutex.Resource(d.Resource)), nil
+		})
+}
+
+// Registry finds the binding of a core message or of a dialect message.
+type Registry struct {
+	byType map[reflect.Type]*Binding
+	byKey  map[familyKey]*Binding
+}
+
+type familyKey struct {
+	family uint32
+	key    uint16
+}
+
+// NewRegistry indexes bindings; it fails when two bindings claim the same
+// core type or the same dialect message kind.
+func NewRegistry(bindings []Binding) (*Registry, error) {
+	r := &Registry{byType: map[reflect.Type]*Binding{}, byKey: map[familyKey]*Binding{}}
+	var errs []error
+	for i := range bindings {
+		b := &bindings[i]
+		if b.err != nil {
+			errs = append(errs, b.err)
+			continue
+		}
+		if old, dup := r.byType[b.typ]; dup {
+			errs = append(errs, fmt.Errorf("codec: %s bound twice (%s)", b.name, old.name))
+			continue
+		}
+		k := familyKey{b.family, b.key}
+		if old, dup := r.byKey[k]; dup {
+			errs = append(errs, fmt.Errorf("codec: %s and %s both claim message %d kind %#x", b.name, old.name, b.family, b.key))
+			continue
+		}
+		r.byType[b.typ] = b
+		r.byKey[k] = b
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+func (r *Registry) forMessage(m algorithms.Message) (*Binding, error) {
+	if m == nil {
+		return nil, fmt.Errorf("codec: nil message: %w", ErrUnknown)
+	}
+	b, ok := r.byType[reflect.TypeOf(m)]
+	if !ok {
+		return nil, fmt.Errorf("codec: %T (%s) has no binding; add one to codec.Bindings: %w", m, m.Kind(), ErrUnknown)
+	}
+	return b, nil
+}
+
+func (r *Registry) forDialect(msg message.Message) (*Binding, error) {
+	key, err := kindKey(msg)
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := r.byKey[familyKey{msg.GetID(), key}]; ok {
+		return b, nil
+	}
+	if b, ok := r.byKey[familyKey{msg.GetID(), 0}]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("codec: message %d kind %#x has no binding: %w", msg.GetID(), key, ErrUnknown)
+}
+
+// kindKey returns the value of the fields that tell the kinds of a family
+// apart, 0 for families of one kind.
+func kindKey(msg message.Message) (uint16, error) {
+	switch m := msg.(type) {
+	case *swarm.MessageSwarmMutex:
+		return pair(uint64(m.Algorithm), uint64(m.Kind))
+	case *swarm.MessageSwarmElection:
+		return pair(uint64(m.Algorithm), uint64(m.Kind))
+	case *swarm.MessageSwarmMulticast:
+		return pair(uint64(m.Protocol), uint64(m.Kind))
+	case *swarm.MessageSwarmAck:
+		if m.Kind == swarm.SWARM_ACK_KIND_ACK {
+			return 0, fmt.Errorf("codec: SWARM_ACK kind ACK belongs to reliable delivery frames, not to a core: %w", ErrUnknown)
+		}
+		return pair(0, uint64(m.Kind))
+	case *swarm.MessageSwarmShowControl:
+		return pair(0, uint64(m.Kind))
+	case *swarm.MessageSwarmMember, *swarm.MessageSwarmEmergency, *swarm.MessageSwarmShowChunk:
+		return 0, nil
+	case nil:
+		return 0, fmt.Errorf("codec: nil dialect message: %w", ErrUnknown)
+	default:
+		return 0, fmt.Errorf("codec: message %d is not a swarm family message: %w", msg.GetID(), ErrUnknown)
+	}
+}
+
+func pair(hi, lo uint64) (uint16, error) {
+	if hi > 0xFF || lo > 0xFF {
+		return 0, fmt.Errorf("codec: kind fields %d, %d exceed one byte: %w", hi, lo, ErrMalformed)
+	}
+	return uint16(hi)<<8 | uint16(lo), nil
+}
+
+// addressing returns pointers to the fields every swarm family message
+// carries: network_id, src_vehicle, dst_vehicle.
+func addressing(msg message.Message) (network *uint8, src, dst *uint16, ok bool) {
+	switch m := msg.(type) {
+	case *swarm.MessageSwarmMutex:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmElection:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmMulticast:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmAck:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmMember:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmEmergency:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmShowControl:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmShowChunk:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmData:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	}
+	return nil, nil, nil, false
+}
+
+// Addressing returns the network, sender and destination of a swarm
+// dialect message; ok is false for messages of other dialects.
+func Addressing(msg message.Message) (h Header, ok bool) {
+	n, s, d, ok := addressing(msg)
+	if !ok {
+		return Header{}, false
+	}
+	return Header{Network: *n, From: algorithms.NodeID(*s), To: algorithms.NodeID(*d)}, true
+}

@@ -1,0 +1,327 @@
+package radio
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	mavdialect "github.com/bluenviron/gomavlib/v3/pkg/dialect"
+	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
+	"github.com/bluenviron/gomavlib/v3/pkg/message"
+
+	"github.com/skyquorum/skyquorum/radio/dialect"
+	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
+	"github.com/skyquorum/skyquorum/radio/link"
+	"github.com/skyquorum/skyquorum/radio/pace"
+	"github.com/skyquorum/skyquorum/radio/wire"
+)
+
+// ErrBackpressure is returned by Send when the outbound queue of the
+// message's class is full: the link is slower than the traffic offered.
+// Nothing was queued; retry later or send less.
+var ErrBackpressure = pace.ErrFull
+
+// ErrClosed is returned by Send after Close.
+var ErrClosed = errors.New("radio: closed")
+
+// Config configures a Radio.
+type Config struct {
+	// Link is the transport; the Radio closes it on Close.
+	Link link.Link
+	// Key is the swarm key (wire.LoadKeyFile).
+	Key wire.Key
+	// Network is the swarm radio network.
+	Network uint8
+	// SystemID is this drone's MAVLink system ID in the network (1–250).
+	SystemID uint8
+	// ComponentID is the sender's component (optional, default 191, the
+	// onboard computer).
+	ComponentID uint8
+	// LinkID is the MAVLink signing link ID (optional, default 0).
+	LinkID uint8
+	// Baud paces the outbound queue at this serial rate (optional; zero
+	// sends as fast as the link takes frames).
+	Baud int
+	// QueueCapacity is the frames each traffic class may queue (optional,
+	// default 64).
+	QueueCapacity int
+	// TimestampFile persists the signing high-water mark (optional: without
+	// it, a drone without a real-time clock may reuse timestamps after a
+	// reboot and be rejected as a replay until its clock catches up).
+	TimestampFile string
+	// Verifier is shared by the radios of one drone, so that a frame heard
+	// on two links is accepted once (optional, default a new one).
+	Verifier *wire.Verifier
+	// Clock is the time source (optional, default SystemClock).
+	Clock Clock
+	// Logger receives operational messages (optional, default
+	// slog.Default()).
+	Logger *slog.Logger
+	// Buffer is the number of received frames held for the caller
+	// (optional, default 256); the receive loop waits while it is full.
+	Buffer int
+}
+
+// Counters are a Radio's running totals.
+type Counters struct {
+	Link          link.Counters
+	Reader        wire.Counters
+	Queue         pace.Counters
+	SendErrors    int // frames the link refused (device gone, socket error)
+	PersistErrors int // failures to store the signing high-water mark
+}
+
+type outFrame struct {
+	msg message.Message
+	to  link.Dest
+}
+
+// Radio sends and receives signed, paced swarm frames on one link.
+type Radio struct {
+	cfg    Config
+	log    *slog.Logger
+	clock  Clock
+	rw     *mavdialect.ReadWriter
+	tsFile *wire.TimestampFile
+
+	mu       sync.Mutex
+	enc      *wire.Encoder
+	signer   *wire.Signer
+	reader   *wire.Reader
+	queue    *pace.Queue[outFrame]
+	counters Counters
+	closed   bool
+
+	received chan wire.Frame
+	kick     chan struct{}
+	done     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// Open starts a Radio on cfg.Link.
+func Open(cfg Config) (*Radio, error) {
+	if cfg.Link == nil {
+		return nil, errors.New("radio: no link configured")
+	}
+	if cfg.SystemID == 0 || cfg.SystemID > 250 {
+		return nil, fmt.Errorf("radio: system ID %d: use 1–250", cfg.SystemID)
+	}
+	if cfg.ComponentID == 0 {
+		cfg.ComponentID = 191
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = 256
+	}
+	rw, err := dialect.NewReadWriter()
+	if err != nil {
+		return nil, err
+	}
+	r := &Radio{
+		cfg:      cfg,
+		log:      cfg.Logger.With("link", cfg.Link.Info().Name),
+		clock:    cfg.Clock,
+		rw:       rw,
+		received: make(chan wire.Frame, cfg.Buffer),
+		kick:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+	}
+	var last wire.Timestamp
+	if cfg.TimestampFile != "" {
+		r.tsFile = &wire.TimestampFile{Path: cfg.TimestampFile}
+		if last, err = r.tsFile.Load(); err != nil {
+			return nil, err
+		}
+	}
+	r.signer = wire.NewSigner(wire.SignerConfig{Last: last})
+	r.enc = wire.NewEncoder(rw, cfg.SystemID, cfg.ComponentID)
+	v := cfg.Verifier
+	if v == nil {
+		v = wire.NewVerifier(wire.VerifierConfig{Key: cfg.Key, Network: cfg.Network})
+	}
+	info := cfg.Link.Info()
+	src := wire.SourceNetwork
+	if info.LocalRadio {
+		src = wire.SourceSerial
+	}
+	r.reader = wire.NewReader(wire.ReaderConfig{Dialect: rw, Verifier: v, Source: src, Datagrams: info.Datagrams})
+	r.queue = pace.New[outFrame](pace.Config{Baud: cfg.Baud, Capacity: cfg.QueueCapacity})
+	r.wg.Add(2)
+	go r.sendLoop()
+	go r.receiveLoop()
+	return r, nil
+}
+
+// ClassOf is the traffic class of a message: show data is bulk, the rest
+// is control.
+func ClassOf(msg message.Message) pace.Class {
+	if _, ok := msg.(*swarm.MessageSwarmShowChunk); ok {
+		return pace.Bulk
+	}
+	return pace.Control
+}
+
+// Send queues msg for the link, to one system ID or link.Broadcast. It
+// returns an error wrapping ErrBackpressure when the queue of the
+// message's class is full; the frame is signed when it goes on air.
+func (r *Radio) Send(msg message.Message, to link.Dest) error {
+	mrw := r.rw.GetMessage(msg.GetID())
+	if mrw == nil {
+		return fmt.Errorf("radio: message %d (%T) is not in the swarm or ardupilotmega dialect", msg.GetID(), msg)
+	}
+	size := len(mrw.Write(msg, true).Payload) + wire.Overhead
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	err := r.queue.Push(outFrame{msg, to}, size, ClassOf(msg))
+	r.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("radio: %w", err)
+	}
+	r.wake()
+	return nil
+}
+
+// Received delivers the frames accepted from the link: signed swarm
+// frames, and the local radio's RADIO_STATUS (already applied to pacing).
+// Drain it promptly: while it is full the radio stops reading the link.
+// It is closed after Close.
+func (r *Radio) Received() <-chan wire.Frame { return r.received }
+
+// Counters returns the running totals.
+func (r *Radio) Counters() Counters {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.counters
+	c.Link = r.cfg.Link.Counters()
+	c.Reader = r.reader.Counters()
+	c.Queue = r.queue.Counters()
+	return c
+}
+
+// Close stops the radio and closes its link. Queued frames are not sent.
+func (r *Radio) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.mu.Unlock()
+	close(r.done)
+	err := r.cfg.Link.Close()
+	r.wg.Wait()
+	close(r.received)
+	if err != nil {
+		return fmt.Errorf("radio: %w", err)
+	}
+	return nil
+}
+
+func (r *Radio) wake() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Radio) sendLoop() {
+	defer r.wg.Done()
+	for {
+		r.mu.Lock()
+		out, ok, wait := r.queue.Next(r.clock.Now())
+		r.mu.Unlock()
+		if ok {
+			r.transmit(out)
+			continue
+		}
+		var timer <-chan time.Time
+		if wait > 0 {
+			timer = r.clock.After(wait)
+		}
+		select {
+		case <-r.done:
+			return
+		case <-r.kick:
+		case <-timer:
+		}
+	}
+}
+
+// transmit signs a frame with a fresh timestamp and hands it to the link.
+func (r *Radio) transmit(out outFrame) {
+	r.mu.Lock()
+	ts, persist := r.signer.Next(r.clock.Now())
+	r.mu.Unlock()
+	if persist != 0 && r.tsFile != nil {
+		if err := r.tsFile.Store(persist); err != nil {
+			r.mu.Lock()
+			r.counters.PersistErrors++
+			r.mu.Unlock()
+			r.log.Error("radio: cannot persist the signing timestamp; after a reboot this drone may be rejected as a replay until its clock catches up", "err", err)
+		}
+	}
+	r.mu.Lock()
+	frame, err := r.enc.Encode(out.msg, &wire.Signature{Key: &r.cfg.Key, LinkID: r.cfg.LinkID, Timestamp: ts})
+	r.mu.Unlock()
+	if err == nil {
+		err = r.cfg.Link.Send(frame, out.to)
+	}
+	if err != nil && !errors.Is(err, link.ErrClosed) {
+		r.mu.Lock()
+		r.counters.SendErrors++
+		r.mu.Unlock()
+		r.log.Debug("radio: send failed", "msg", out.msg.GetID(), "err", err)
+	}
+}
+
+func (r *Radio) receiveLoop() {
+	defer r.wg.Done()
+	learner, _ := r.cfg.Link.(link.Learner)
+	info := r.cfg.Link.Info()
+	var frames []wire.Frame
+	for {
+		p, err := r.cfg.Link.Receive()
+		if err != nil {
+			return
+		}
+		frames = frames[:0]
+		r.mu.Lock()
+		r.reader.Feed(p.Data)
+		for {
+			f, ok := r.reader.Next(r.signer.Now(r.clock.Now()))
+			if !ok {
+				break
+			}
+			if f.IsRadioStatus() {
+				if rs, ok := f.Message.(*ardupilotmega.MessageRadioStatus); ok {
+					r.queue.RadioStatus(rs.Txbuf)
+				}
+			} else {
+				r.signer.Observe(f.Timestamp)
+				if learner != nil && info.Datagrams && p.From != "" {
+					learner.Learn(f.SystemID, p.From)
+				}
+			}
+			frames = append(frames, f)
+		}
+		r.mu.Unlock()
+		r.wake() // pacing may have changed
+		for _, f := range frames {
+			select {
+			case r.received <- f:
+			case <-r.done:
+				return
+			}
+		}
+	}
+}
