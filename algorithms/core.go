@@ -162,3 +162,17 @@ func ClassOf(m Message) Class {
 	}
 	return ClassData
 }
+
+// Unreliable is implemented by messages that go out as plain radio frames,
+// without the reliable delivery layer, even where a core's other messages
+// use it: heartbeats, time-sync probes, repeated emergency commands, and
+// the traffic of cores that do their own repair.
+type Unreliable interface {
+	Unreliable()
+}
+
+// IsUnreliable reports whether m bypasses the reliable delivery layer.
+func IsUnreliable(m Message) bool {
+	_, ok := m.(Unreliable)
+	return ok
+}

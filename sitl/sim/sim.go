@@ -50,6 +50,8 @@ type Config struct {
 	// Raw sends every core message as one frame of its own, without the
 	// reliable delivery layer, for cores that do their own reliability
 	// (their messages say how they count through algorithms.Classifier).
+	// Without it, only messages that implement algorithms.Unreliable go
+	// raw.
 	Raw bool
 	// TrackCausality keeps a vector clock per drone, merged on every core
 	// message, for happened-before checks (costs N words per message).
@@ -565,7 +567,7 @@ func (s *Sim) flush(d *drone) {
 				d.vc.Tick(int(d.id - 1))
 				msg = stamped{Message: msg, vc: d.vc.Clone()}
 			}
-			if s.cfg.Raw {
+			if s.cfg.Raw || algorithms.IsUnreliable(snd.Msg) {
 				s.transmit(d, rawFrame(d.id, snd.To, msg))
 				continue
 			}

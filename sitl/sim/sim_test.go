@@ -184,3 +184,29 @@ func TestRawFrames(t *testing.T) {
 	want := Airtime(FrameBytes(2+2+20, true), 57600) + Airtime(FrameBytes(2+2+9, true), 57600)
 	assert.Equal(t, want, st.Airtime)
 }
+
+type probe struct{}
+
+func (probe) Kind() string            { return "PROBE" }
+func (probe) Size() int               { return 4 }
+func (probe) Unreliable()             {}
+func (probe) Class() algorithms.Class { return algorithms.ClassHeartbeat }
+
+// Unreliable messages go out raw beside reliable ones: no acknowledgement,
+// and a lost one stays lost.
+func TestUnreliableMessagesGoRaw(t *testing.T) {
+	s, err := New(Config{Drones: 2, Seed: 1}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		return &gossip{id: id}, nil
+	})
+	require.NoError(t, err)
+	s.Call(1, func(c algorithms.Core) {
+		c.(*gossip).Send(nil, probe{})
+		c.(*gossip).Send(nil, note{echo: true})
+	})
+	s.Run(5*Second, nil)
+	st := s.Stats()
+	assert.Equal(t, 1, st.HeartbeatFrames)
+	assert.Equal(t, 1, st.DataFrames)
+	assert.Equal(t, 1, st.AckFrames, "only the reliable message is acknowledged")
+	assert.Equal(t, 2, s.Core(2).(*gossip).got)
+}
