@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
@@ -144,10 +145,104 @@ func TestDecodeRejects(t *testing.T) {
 
 	_, _, err = c.DecodeMessage(&swarm.MessageSwarmMutex{Algorithm: swarm.SWARM_MUTEX_ALGORITHM_CENTRAL, Kind: swarm.SWARM_MUTEX_KIND_GRANT, Lease: 3})
 	require.ErrorIs(t, err, codec.ErrMalformed)
-	_, _, err = c.DecodeMessage(&swarm.MessageSwarmMutex{Algorithm: swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA, Kind: swarm.SWARM_MUTEX_KIND_YES})
+	_, _, err = c.DecodeMessage(&swarm.MessageSwarmMutex{Algorithm: swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA, Kind: swarm.SWARM_MUTEX_KIND_FAILED})
 	require.ErrorIs(t, err, codec.ErrUnknown)
 	_, _, err = c.DecodeMessage(&swarm.MessageSwarmAck{Kind: swarm.SWARM_ACK_KIND_ACK})
 	require.ErrorIs(t, err, codec.ErrUnknown)
+}
+
+// TestDecodeRejectsUnusedFields sets, in a valid encoding of each bound
+// kind, a field its core message does not carry.
+func TestDecodeRejectsUnusedFields(t *testing.T) {
+	c := newCodec(t)
+	type (
+		mx = swarm.MessageSwarmMutex
+		el = swarm.MessageSwarmElection
+	)
+	const (
+		central = swarm.SWARM_MUTEX_ALGORITHM_CENTRAL
+		token   = swarm.SWARM_MUTEX_ALGORITHM_TOKEN_RING
+		ricart  = swarm.SWARM_MUTEX_ALGORITHM_RICART_AGRAWALA
+		maekawa = swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA
+		ring    = swarm.SWARM_ELECTION_ALGORITHM_RING
+		bully   = swarm.SWARM_ELECTION_ALGORITHM_BULLY
+	)
+	malformed := map[string]message.Message{
+		"central request with timestamp":   &mx{Algorithm: central, Kind: swarm.SWARM_MUTEX_KIND_REQUEST, Timestamp: 1},
+		"central release with node":        &mx{Algorithm: central, Kind: swarm.SWARM_MUTEX_KIND_RELEASE, Node: 1},
+		"token with timestamp":             &mx{Algorithm: token, Kind: swarm.SWARM_MUTEX_KIND_TOKEN, Resource: 1, Timestamp: 1},
+		"token with lease":                 &mx{Algorithm: token, Kind: swarm.SWARM_MUTEX_KIND_TOKEN, Lease: 1},
+		"token with node":                  &mx{Algorithm: token, Kind: swarm.SWARM_MUTEX_KIND_TOKEN, Node: 0xFFFF},
+		"ricart request with lease":        &mx{Algorithm: ricart, Kind: swarm.SWARM_MUTEX_KIND_REQUEST, Timestamp: 3, Lease: 1},
+		"ricart request with node":         &mx{Algorithm: ricart, Kind: swarm.SWARM_MUTEX_KIND_REQUEST, Timestamp: 3, Node: 1},
+		"ricart reply with lease":          &mx{Algorithm: ricart, Kind: swarm.SWARM_MUTEX_KIND_REPLY, Lease: 0xFFFF_FFFF},
+		"ricart reply with node":           &mx{Algorithm: ricart, Kind: swarm.SWARM_MUTEX_KIND_REPLY, Node: 2},
+		"maekawa request with node":        &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_REQUEST, Timestamp: 3, Node: 2},
+		"maekawa yes with timestamp":       &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_YES, Timestamp: 3},
+		"maekawa yes with node":            &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_YES, Node: 3},
+		"maekawa inquire with lease":       &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_INQUIRE, Timestamp: 3, Lease: 3},
+		"maekawa relinquish with stamp":    &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_RELINQUISH, Timestamp: 0xFFFF_FFFF},
+		"maekawa release with timestamp":   &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_RELEASE, Timestamp: 1},
+		"maekawa release with lease":       &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_RELEASE, Lease: 1},
+		"ring election with acked":         &el{Algorithm: ring, Kind: swarm.SWARM_ELECTION_KIND_ELECTION, Term: 1, Candidate: 2, Acked: swarm.SWARM_ELECTION_KIND_ELECTION},
+		"ring elected with acked":          &el{Algorithm: ring, Kind: swarm.SWARM_ELECTION_KIND_COORDINATOR, Term: 1, Candidate: 2, Acked: swarm.SWARM_ELECTION_KIND_COORDINATOR},
+		"ring ack of nothing":              &el{Algorithm: ring, Kind: swarm.SWARM_ELECTION_KIND_ACK, Term: 1, Candidate: 2},
+		"ring ack of an answer":            &el{Algorithm: ring, Kind: swarm.SWARM_ELECTION_KIND_ACK, Term: 1, Candidate: 2, Acked: swarm.SWARM_ELECTION_KIND_ANSWER},
+		"ring ack of an ack":               &el{Algorithm: ring, Kind: swarm.SWARM_ELECTION_KIND_ACK, Term: 1, Candidate: 2, Acked: swarm.SWARM_ELECTION_KIND_ACK},
+		"bully election with candidate":    &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_ELECTION, Term: 1, Candidate: 2},
+		"bully election with acked":        &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_ELECTION, Term: 1, Acked: swarm.SWARM_ELECTION_KIND_ELECTION},
+		"bully answer with candidate":      &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_ANSWER, Term: 1, Candidate: 0xFFFF},
+		"bully coordinator with acked":     &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_COORDINATOR, Term: 1, Candidate: 2, Acked: swarm.SWARM_ELECTION_KIND_COORDINATOR},
+		"ring election with kind overflow": &el{Algorithm: ring, Kind: 0x100},
+	}
+	for name, msg := range malformed {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := c.DecodeMessage(msg)
+			require.ErrorIs(t, err, codec.ErrMalformed)
+		})
+	}
+
+	unknown := map[string]message.Message{
+		"maekawa failed":             &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_FAILED},
+		"token ring request":         &mx{Algorithm: token, Kind: swarm.SWARM_MUTEX_KIND_REQUEST},
+		"ricart grant":               &mx{Algorithm: ricart, Kind: swarm.SWARM_MUTEX_KIND_GRANT},
+		"central token":              &mx{Algorithm: central, Kind: swarm.SWARM_MUTEX_KIND_TOKEN},
+		"ring answer":                &el{Algorithm: ring, Kind: swarm.SWARM_ELECTION_KIND_ANSWER, Term: 1},
+		"bully ack":                  &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_ACK, Term: 1, Acked: swarm.SWARM_ELECTION_KIND_ELECTION},
+		"election without algorithm": &el{Kind: swarm.SWARM_ELECTION_KIND_COORDINATOR, Term: 1, Candidate: 2},
+	}
+	for name, msg := range unknown {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := c.DecodeMessage(msg)
+			require.ErrorIs(t, err, codec.ErrUnknown)
+		})
+	}
+}
+
+// TestEveryBindingHasACase keeps the case table, and so the fuzz seeds,
+// covering every binding, both on its own and embedded in a frame for
+// each family.
+func TestEveryBindingHasACase(t *testing.T) {
+	alone := map[reflect.Type]bool{}
+	families := map[uint32]bool{}
+	c := newCodec(t)
+	for _, tc := range cases {
+		if tc.msg != nil {
+			alone[reflect.TypeOf(tc.msg)] = true
+		}
+		if tc.frame != nil && tc.frame.Payload != nil {
+			m, err := c.EncodeMessage(codec.Header{}, tc.frame.Payload)
+			require.NoError(t, err)
+			families[m.GetID()] = true
+		}
+	}
+	for _, b := range codec.Bindings() {
+		typ := codec.BindingType(b)
+		assert.True(t, alone[typ], "no case sends %s on its own", typ)
+		m, err := c.EncodeMessage(codec.Header{}, reflect.Zero(typ).Interface().(algorithms.Message))
+		require.NoError(t, err)
+		assert.True(t, families[m.GetID()], "no frame case embeds a message %d (%s)", m.GetID(), typ)
+	}
 }
 
 func errorsIsAny(err error, targets ...error) bool {

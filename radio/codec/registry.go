@@ -8,6 +8,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/election"
 	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
 )
@@ -73,6 +74,70 @@ func Bindings() []Binding {
 		mutexBinding(swarm.SWARM_MUTEX_ALGORITHM_CENTRAL, swarm.SWARM_MUTEX_KIND_RELEASE,
 			func(r mutex.Resource) mutex.CentralRelease { return mutex.CentralRelease{Resource: r} },
 			func(m mutex.CentralRelease) mutex.Resource { return m.Resource }),
+
+		// Token ring mutual exclusion (algorithms/mutex).
+		mutexBinding(swarm.SWARM_MUTEX_ALGORITHM_TOKEN_RING, swarm.SWARM_MUTEX_KIND_TOKEN,
+			func(r mutex.Resource) mutex.Token { return mutex.Token{Resource: r} },
+			func(m mutex.Token) mutex.Resource { return m.Resource }),
+
+		// Ricart and Agrawala (algorithms/mutex).
+		stampedBinding(swarm.SWARM_MUTEX_ALGORITHM_RICART_AGRAWALA, swarm.SWARM_MUTEX_KIND_REQUEST,
+			func(r mutex.Resource, ts uint32) mutex.RicartRequest {
+				return mutex.RicartRequest{Resource: r, Timestamp: ts}
+			},
+			func(m mutex.RicartRequest) (mutex.Resource, uint32) { return m.Resource, m.Timestamp }),
+		stampedBinding(swarm.SWARM_MUTEX_ALGORITHM_RICART_AGRAWALA, swarm.SWARM_MUTEX_KIND_REPLY,
+			func(r mutex.Resource, ts uint32) mutex.RicartReply {
+				return mutex.RicartReply{Resource: r, Timestamp: ts}
+			},
+			func(m mutex.RicartReply) (mutex.Resource, uint32) { return m.Resource, m.Timestamp }),
+
+		// Maekawa with Sanders' rules (algorithms/mutex).
+		stampedBinding(swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA, swarm.SWARM_MUTEX_KIND_REQUEST,
+			func(r mutex.Resource, ts uint32) mutex.MaekawaRequest {
+				return mutex.MaekawaRequest{Resource: r, Timestamp: ts}
+			},
+			func(m mutex.MaekawaRequest) (mutex.Resource, uint32) { return m.Resource, m.Timestamp }),
+		mutexBinding(swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA, swarm.SWARM_MUTEX_KIND_YES,
+			func(r mutex.Resource) mutex.MaekawaYes { return mutex.MaekawaYes{Resource: r} },
+			func(m mutex.MaekawaYes) mutex.Resource { return m.Resource }),
+		stampedBinding(swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA, swarm.SWARM_MUTEX_KIND_INQUIRE,
+			func(r mutex.Resource, ts uint32) mutex.MaekawaInquire {
+				return mutex.MaekawaInquire{Resource: r, Timestamp: ts}
+			},
+			func(m mutex.MaekawaInquire) (mutex.Resource, uint32) { return m.Resource, m.Timestamp }),
+		mutexBinding(swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA, swarm.SWARM_MUTEX_KIND_RELINQUISH,
+			func(r mutex.Resource) mutex.MaekawaRelinquish { return mutex.MaekawaRelinquish{Resource: r} },
+			func(m mutex.MaekawaRelinquish) mutex.Resource { return m.Resource }),
+		mutexBinding(swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA, swarm.SWARM_MUTEX_KIND_RELEASE,
+			func(r mutex.Resource) mutex.MaekawaRelease { return mutex.MaekawaRelease{Resource: r} },
+			func(m mutex.MaekawaRelease) mutex.Resource { return m.Resource }),
+
+		// Ring election, Chang and Roberts (algorithms/election).
+		electionBinding(swarm.SWARM_ELECTION_ALGORITHM_RING, swarm.SWARM_ELECTION_KIND_ELECTION,
+			func(term uint32, id algorithms.NodeID) election.RingElection {
+				return election.RingElection{Term: term, Candidate: id}
+			},
+			func(m election.RingElection) (uint32, algorithms.NodeID) { return m.Term, m.Candidate }),
+		electionBinding(swarm.SWARM_ELECTION_ALGORITHM_RING, swarm.SWARM_ELECTION_KIND_COORDINATOR,
+			func(term uint32, id algorithms.NodeID) election.RingElected {
+				return election.RingElected{Term: term, Leader: id}
+			},
+			func(m election.RingElected) (uint32, algorithms.NodeID) { return m.Term, m.Leader }),
+		ringAckBinding(),
+
+		// Bully election, Garcia-Molina (algorithms/election).
+		termBinding(swarm.SWARM_ELECTION_ALGORITHM_BULLY, swarm.SWARM_ELECTION_KIND_ELECTION,
+			func(term uint32) election.BullyElection { return election.BullyElection{Term: term} },
+			func(m election.BullyElection) uint32 { return m.Term }),
+		termBinding(swarm.SWARM_ELECTION_ALGORITHM_BULLY, swarm.SWARM_ELECTION_KIND_ANSWER,
+			func(term uint32) election.BullyAnswer { return election.BullyAnswer{Term: term} },
+			func(m election.BullyAnswer) uint32 { return m.Term }),
+		electionBinding(swarm.SWARM_ELECTION_ALGORITHM_BULLY, swarm.SWARM_ELECTION_KIND_COORDINATOR,
+			func(term uint32, id algorithms.NodeID) election.BullyCoordinator {
+				return election.BullyCoordinator{Term: term, Leader: id}
+			},
+			func(m election.BullyCoordinator) (uint32, algorithms.NodeID) { return m.Term, m.Leader }),
 	}
 }
 
@@ -80,16 +145,95 @@ func Bindings() []Binding {
 // resource. Other field sets get their own helper or a direct Bind.
 func mutexBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind swarm.SWARM_MUTEX_KIND,
 	build func(mutex.Resource) M, resource func(M) mutex.Resource) Binding {
+	return mutexFieldsBinding(alg, kind, false,
+		func(r mutex.Resource, _ uint32) M { return build(r) },
+		func(m M) (mutex.Resource, uint32) { return resource(m), 0 })
+}
+
+// stampedBinding binds a mutual exclusion message that carries a resource
+// and a Lamport timestamp.
+func stampedBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind swarm.SWARM_MUTEX_KIND,
+	build func(mutex.Resource, uint32) M, fields func(M) (mutex.Resource, uint32)) Binding {
+	return mutexFieldsBinding(alg, kind, true, build, fields)
+}
+
+// mutexFieldsBinding binds a mutual exclusion message that carries a
+// resource and, when stamped, a timestamp; decoding rejects any other
+// field set (lease, node, and timestamp when not stamped).
+func mutexFieldsBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind swarm.SWARM_MUTEX_KIND, stamped bool,
+	build func(mutex.Resource, uint32) M, fields func(M) (mutex.Resource, uint32)) Binding {
 	return Bind(
 		func(m M) *swarm.MessageSwarmMutex {
-			return &swarm.MessageSwarmMutex{Algorithm: alg, Kind: kind, Resource: uint16(resource(m))}
+			r, ts := fields(m)
+			return &swarm.MessageSwarmMutex{Algorithm: alg, Kind: kind, Resource: uint16(r), Timestamp: ts}
 		},
 		func(d *swarm.MessageSwarmMutex) (M, error) {
 			var zero M
-			if d.Timestamp != 0 || d.Lease != 0 || d.Node != 0 {
+			if (!stamped && d.Timestamp != 0) || d.Lease != 0 || d.Node != 0 {
 				return zero, fmt.Errorf("codec: %s %s carries fields it does not use: %w", alg, kind, ErrMalformed)
 			}
-			return build(mutex.Resource(d.Resource)), nil
+			return build(mutex.Resource(d.Resource), d.Timestamp), nil
+		})
+}
+
+// termBinding binds an election message that carries only a term.
+func termBinding[M algorithms.Message](alg swarm.SWARM_ELECTION_ALGORITHM, kind swarm.SWARM_ELECTION_KIND,
+	build func(uint32) M, term func(M) uint32) Binding {
+	return electionFieldsBinding(alg, kind, false,
+		func(t uint32, _ algorithms.NodeID) M { return build(t) },
+		func(m M) (uint32, algorithms.NodeID) { return term(m), 0 })
+}
+
+// electionBinding binds an election message that carries a term and a
+// vehicle ID (the candidate or the leader).
+func electionBinding[M algorithms.Message](alg swarm.SWARM_ELECTION_ALGORITHM, kind swarm.SWARM_ELECTION_KIND,
+	build func(uint32, algorithms.NodeID) M, fields func(M) (uint32, algorithms.NodeID)) Binding {
+	return electionFieldsBinding(alg, kind, true, build, fields)
+}
+
+// electionFieldsBinding binds an election message that carries a term and,
+// when withID, a vehicle ID in candidate; decoding rejects any other field
+// set (acked, and candidate when not withID).
+func electionFieldsBinding[M algorithms.Message](alg swarm.SWARM_ELECTION_ALGORITHM, kind swarm.SWARM_ELECTION_KIND, withID bool,
+	build func(uint32, algorithms.NodeID) M, fields func(M) (uint32, algorithms.NodeID)) Binding {
+	return Bind(
+		func(m M) *swarm.MessageSwarmElection {
+			term, id := fields(m)
+			return &swarm.MessageSwarmElection{Algorithm: alg, Kind: kind, Term: term, Candidate: uint16(id)}
+		},
+		func(d *swarm.MessageSwarmElection) (M, error) {
+			var zero M
+			if (!withID && d.Candidate != 0) || d.Acked != 0 {
+				return zero, fmt.Errorf("codec: %s %s carries fields it does not use: %w", alg, kind, ErrMalformed)
+			}
+			return build(d.Term, algorithms.NodeID(d.Candidate)), nil
+		})
+}
+
+// ringAckBinding binds the ring election's link-level ACK: acked names the
+// kind of the message acknowledged, ELECTION or COORDINATOR (ELECTED).
+func ringAckBinding() Binding {
+	return Bind(
+		func(m election.RingAck) *swarm.MessageSwarmElection {
+			d := &swarm.MessageSwarmElection{
+				Algorithm: swarm.SWARM_ELECTION_ALGORITHM_RING, Kind: swarm.SWARM_ELECTION_KIND_ACK,
+				Term: m.Term, Candidate: uint16(m.ID), Acked: swarm.SWARM_ELECTION_KIND_ELECTION,
+			}
+			if m.Elected {
+				d.Acked = swarm.SWARM_ELECTION_KIND_COORDINATOR
+			}
+			return d
+		},
+		func(d *swarm.MessageSwarmElection) (election.RingAck, error) {
+			m := election.RingAck{Term: d.Term, ID: algorithms.NodeID(d.Candidate)}
+			switch d.Acked {
+			case swarm.SWARM_ELECTION_KIND_ELECTION:
+			case swarm.SWARM_ELECTION_KIND_COORDINATOR:
+				m.Elected = true
+			default:
+				return election.RingAck{}, fmt.Errorf("codec: ring ACK acknowledges kind %s, not ELECTION or COORDINATOR: %w", d.Acked, ErrMalformed)
+			}
+			return m, nil
 		})
 }
 

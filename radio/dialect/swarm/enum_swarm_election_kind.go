@@ -11,24 +11,28 @@ import (
 type SWARM_ELECTION_KIND uint64
 
 const (
-	// An election is under way; candidate is the best vehicle seen so far.
+	// An election is under way; candidate is the best vehicle seen so far (ring), or 0 when the sender is the one that starts it (bully).
 	SWARM_ELECTION_KIND_ELECTION SWARM_ELECTION_KIND = 1
 	// A higher vehicle is alive and takes over the election (bully).
 	SWARM_ELECTION_KIND_ANSWER SWARM_ELECTION_KIND = 2
-	// The candidate is the leader of the term.
+	// The candidate is the leader of the term (bully COORDINATOR, ring ELECTED).
 	SWARM_ELECTION_KIND_COORDINATOR SWARM_ELECTION_KIND = 3
+	// The successor acknowledges one ELECTION or COORDINATOR (named by acked) of term carrying candidate (ring).
+	SWARM_ELECTION_KIND_ACK SWARM_ELECTION_KIND = 4
 )
 
 var value_to_label_SWARM_ELECTION_KIND = map[SWARM_ELECTION_KIND]string{
 	SWARM_ELECTION_KIND_ELECTION:    "SWARM_ELECTION_KIND_ELECTION",
 	SWARM_ELECTION_KIND_ANSWER:      "SWARM_ELECTION_KIND_ANSWER",
 	SWARM_ELECTION_KIND_COORDINATOR: "SWARM_ELECTION_KIND_COORDINATOR",
+	SWARM_ELECTION_KIND_ACK:         "SWARM_ELECTION_KIND_ACK",
 }
 
 var label_to_value_SWARM_ELECTION_KIND = map[string]SWARM_ELECTION_KIND{
 	"SWARM_ELECTION_KIND_ELECTION":    SWARM_ELECTION_KIND_ELECTION,
 	"SWARM_ELECTION_KIND_ANSWER":      SWARM_ELECTION_KIND_ANSWER,
 	"SWARM_ELECTION_KIND_COORDINATOR": SWARM_ELECTION_KIND_COORDINATOR,
+	"SWARM_ELECTION_KIND_ACK":         SWARM_ELECTION_KIND_ACK,
 }
 
 // MarshalText implements the encoding.TextMarshaler interface.

@@ -6,7 +6,7 @@ package swarm
 type MessageSwarmElection struct {
 	// Election term; grows with every election.
 	Term uint32
-	// Vehicle ID of the candidate (ELECTION) or of the leader (COORDINATOR).
+	// Vehicle ID of the candidate (ELECTION), of the leader (COORDINATOR), or the one the acknowledged message carries (ACK); 0 when unused.
 	Candidate uint16
 	// Vehicle ID of the sender.
 	SrcVehicle uint16
@@ -18,6 +18,8 @@ type MessageSwarmElection struct {
 	Algorithm SWARM_ELECTION_ALGORITHM `mavenum:"uint8"`
 	// Message kind.
 	Kind SWARM_ELECTION_KIND `mavenum:"uint8"`
+	// ACK: kind of the acknowledged message, ELECTION or COORDINATOR; 0 for other kinds.
+	Acked SWARM_ELECTION_KIND `mavenum:"uint8"`
 }
 
 // GetID implements the message.Message interface.
