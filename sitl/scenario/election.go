@@ -89,8 +89,10 @@ func electionTiming(n int, cfg sim.Config) (bullyT, ringAck int) {
 	bound := sim.DeliveryBound(cfg.Loss)
 	bullyT = election.BullyTimeout(ticks(storm+bound), 2)
 	// A hop of the ring is one message and its acknowledgement, each
-	// through the reliable delivery layer.
-	ringAck = ticks(2 * bound)
+	// through the reliable delivery layer, and when everyone initiates,
+	// each waits behind as many as N messages in flight (a frame, its
+	// acknowledgement and the ring's ACK each).
+	ringAck = ticks(2*bound + 3*sim.Time(n)*frame)
 	return bullyT, ringAck
 }
 
