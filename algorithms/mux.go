@@ -1,0 +1,80 @@
+package algorithms
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Mux runs several cores as one: a received message goes to the first core
+// that accepts it (the others answer ErrUnknownMessage), every Tick ticks
+// them all in order, and Ready gathers their output in order. The cores'
+// message types must not overlap.
+//
+// A composite such as the swarm node uses it to host its protocols and
+// reads the events out of Ready to connect them (a failure detector's
+// verdict to the election, the elected leader to the command log).
+type Mux struct {
+	cores []Core
+}
+
+// NewMux returns a Mux over cores, which it steps and ticks in this order.
+func NewMux(cores ...Core) *Mux { return &Mux{cores: cores} }
+
+// Cores returns the hosted cores.
+func (m *Mux) Cores() []Core { return m.cores }
+
+// Step hands msg to the core it belongs to.
+func (m *Mux) Step(from NodeID, msg Message) error {
+	for _, c := range m.cores {
+		err := c.Step(from, msg)
+		if errors.Is(err, ErrUnknownMessage) {
+			continue
+		}
+		return err
+	}
+	if msg == nil {
+		return fmt.Errorf("mux: nil message: %w", ErrUnknownMessage)
+	}
+	return fmt.Errorf("mux: %s (%T): %w", msg.Kind(), msg, ErrUnknownMessage)
+}
+
+// Tick ticks every core.
+func (m *Mux) Tick() {
+	for _, c := range m.cores {
+		c.Tick()
+	}
+}
+
+// Ready gathers every core's output.
+func (m *Mux) Ready() Ready {
+	var r Ready
+	for _, c := range m.cores {
+		cr := c.Ready()
+		r.Sends = append(r.Sends, cr.Sends...)
+		r.Events = append(r.Events, cr.Events...)
+	}
+	return r
+}
+
+// PeerDown forwards the failure detector's verdict to every core that
+// observes peers.
+func (m *Mux) PeerDown(id NodeID) {
+	for _, c := range m.cores {
+		if p, ok := c.(PeerObserver); ok {
+			p.PeerDown(id)
+		}
+	}
+}
+
+// PeerUp forwards the failure detector's verdict to every core that
+// observes peers.
+func (m *Mux) PeerUp(id NodeID) {
+	for _, c := range m.cores {
+		if p, ok := c.(PeerObserver); ok {
+			p.PeerUp(id)
+		}
+	}
+}
+
+var _ Core = (*Mux)(nil)
+var _ PeerObserver = (*Mux)(nil)
