@@ -18,7 +18,7 @@ book = {
   ("bully", "second"): "N-2 = %d" % (n - 2),
   ("bully", "lowest"): "N(N-1)/2 + (N-1)(N-2)/2 + (N-2) = %d" % (n*(n-1)//2 + (n-1)*(n-2)//2 + n - 2),
   ("ring", "all"): "2N-1 + N for N-1 live = %d" % (3*(n-1)-1),
-  ("ring", "second"): "2N for N-1 live = %d (+1 to the dead one)" % (2*(n-1)),
+  ("ring", "second"): "2N for N-1 live = %d" % (2*(n-1)),
   ("ring", "lowest"): "3N-1 for N-1 live = %d (+ hops to the dead one)" % (3*(n-1)-1),
 }.get((alg, init), "-")
 print("| %s | %d | %s | %d | %s | %d | %d | %.0f | %d |" % (alg, n, init, d["election_messages"], book,
