@@ -1,0 +1,46 @@
+// Package airspace serialises access to the swarm's airspace: a 3-D grid of
+// cells (Grid), and a lock core (Locks) that runs Maekawa's algorithm with
+// Sanders' deadlock-free rules once per cell, every vote a lease.
+//
+// # Several cells
+//
+// A drone asks for all the cells of a path at once (Acquire), and the core
+// takes them one at a time in increasing cell ID, holding what it has while
+// it waits for the next: a global order, so two drones that want
+// overlapping paths never wait for each other in a cycle. Acquired is
+// emitted when every cell is held; Release gives them all up.
+//
+// # Leases
+//
+// A dead or cut-off holder must never leave two drones in one cell, and a
+// voter cannot tell the two apart. So every vote is a lease, measured by
+// both sides on their own tick counts:
+//
+//   - the requester stamps each REQUEST and RENEW with its tick count, and
+//     the voter echoes the stamp in its YES; the requester counts the vote
+//     from that stamp, a moment before the voter granted or extended it;
+//   - the holder renews its votes every RenewTicks; if any vote has not been
+//     renewed LeaseTicks − MarginTicks after its stamp, the holder emits
+//     Expired (leave now: MarginTicks remain) and drops the cells;
+//   - a voter lets a vote expire LeaseTicks + GuardTicks after it last
+//     granted or extended it, GuardTicks covering the drift between two
+//     drones' clocks and a tick of rounding on each side, and only then
+//     votes again (VoteExpired).
+//
+// Since the holder's count starts no later than the voter's and runs out
+// earlier by MarginTicks + GuardTicks, a holder cut off from everyone
+// leaves the cell before any voter gives its vote to someone else.
+// Messages of an earlier request carry its Lamport timestamp and grant
+// number and are ignored as stale, so leases that run out on one side
+// never confuse the other.
+//
+// A core that starts (or restarts without its state) votes for nobody for
+// LeaseTicks + GuardTicks: votes of its previous incarnation may still be
+// in use. The failure detector's PeerDown only drops the suspect's queued
+// requests; its vote runs out with its lease.
+//
+// Messages go over the reliable delivery layer (radio/arq), FIFO per
+// sender. Quorums come from mutex.Best over the members; rebuilding them
+// when a voter dies is the swarm node's job (a view agreed through the
+// command log).
+package airspace

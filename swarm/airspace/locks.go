@@ -1,0 +1,690 @@
+package airspace
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/clock"
+	"github.com/skyquorum/skyquorum/algorithms/mutex"
+)
+
+// Defaults of Config.
+const (
+	DefaultLeaseTicks = 1000 // 10 s at the simulator's 10 ms tick
+	DefaultDriftPPM   = 200
+)
+
+// Sentinel errors.
+var (
+	// ErrConfig: the configuration cannot work; the message names the field.
+	ErrConfig = errors.New("airspace: bad configuration")
+	// ErrBusy: an acquisition is already outstanding or held.
+	ErrBusy = errors.New("airspace: an acquisition is already outstanding")
+	// ErrNotHeld: nothing to release.
+	ErrNotHeld = errors.New("airspace: no acquisition to release")
+	// ErrNoCells: an acquisition of no cells.
+	ErrNoCells = errors.New("airspace: no cells to acquire")
+)
+
+// Config configures a Locks core.
+type Config struct {
+	// ID is this drone's vehicle ID; it must have a quorum.
+	ID algorithms.NodeID
+	// Quorums gives every member's Maekawa quorum (mutex.Best, shared
+	// read-only between the cores of a group).
+	Quorums mutex.Quorums
+	// LeaseTicks is how long a vote lasts from the request or renewal it
+	// answers (optional, default 1000).
+	LeaseTicks int
+	// MarginTicks is how long before its lease ends a holder that could
+	// not renew is told to leave: the time it needs to fly out (optional,
+	// default LeaseTicks/10).
+	MarginTicks int
+	// DriftPPM bounds how much faster one drone's ticks may run than
+	// another's, in parts per million (optional, default 200). Voters wait
+	// LeaseTicks × (1 + DriftPPM/1e6) + 2 ticks before a vote expires.
+	DriftPPM float64
+	// RenewTicks is the age of the oldest vote at which the holder renews
+	// (optional, default (LeaseTicks − MarginTicks)/3, so that two more
+	// renewals fit before it must leave).
+	RenewTicks int
+	// RetryTicks is the shortest interval between two RENEWs to one voter
+	// (optional, default RenewTicks). Messages travel over the reliable
+	// delivery layer, so asking again sooner only adds to a congested
+	// channel.
+	RetryTicks int
+}
+
+type vote struct {
+	grant uint32
+	basis int64 // requester's tick when it sent what the vote answers
+	lease int64
+}
+
+// request is the drone's own request for one cell.
+type request struct {
+	stamp        clock.Stamp
+	held         bool
+	votes        map[algorithms.NodeID]vote
+	relinquished map[algorithms.NodeID]uint32 // highest grant given back
+	// asked is when this drone last sent the voter (others only) a
+	// REQUEST or RENEW of this request.
+	asked map[algorithms.NodeID]int64
+}
+
+// candidate is the request a voter currently votes for.
+type candidate struct {
+	stamp   clock.Stamp
+	grant   uint32
+	expires int64 // voter tick
+	sent    uint32
+}
+
+type queued struct {
+	stamp clock.Stamp
+	sent  uint32
+}
+
+// voter is the drone's voter state for one cell.
+type voter struct {
+	cand     *candidate
+	inquired bool
+	queue    []queued // sorted by stamp
+}
+
+// acquisition is the drone's set of cells, taken in increasing order.
+type acquisition struct {
+	cells    []Cell
+	next     int // index of the cell being requested; len(cells) when all held
+	acquired bool
+}
+
+// Counters are a Locks core's tallies.
+type Counters struct {
+	// Stale counts messages of an earlier request or vote, ignored.
+	Stale int
+	// VotesExpired counts votes that ran out at this voter.
+	VotesExpired int
+	// Expired counts acquisitions this drone lost for want of renewal.
+	Expired int
+	// Renewals counts RENEW rounds sent.
+	Renewals int
+}
+
+// Locks is the lease-aware Maekawa core of one drone: airspace cells as
+// mutex resources, several taken in increasing ID order, every vote a
+// lease. It is not safe for concurrent use.
+type Locks struct {
+	algorithms.Outbox
+	cfg            Config
+	guard          int64 // voter's wait beyond the lease
+	id             algorithms.NodeID
+	quorums        mutex.Quorums
+	quorum, others []algorithms.NodeID
+	selfVote       bool
+	now            int64
+	quietUntil     int64
+	clock          clock.Lamport
+	grants         uint32
+	voters         map[Cell]*voter
+	reqs           map[Cell]*request
+	acq            *acquisition
+	counters       Counters
+}
+
+var (
+	_ algorithms.Core         = (*Locks)(nil)
+	_ algorithms.PeerObserver = (*Locks)(nil)
+)
+
+// New returns the core of drone cfg.ID. A new core, whether at the swarm's
+// start or after a restart that lost its state, votes for nobody during
+// its first LeaseTicks + guard ticks: votes its previous incarnation gave
+// may still be in use.
+func New(cfg Config) (*Locks, error) {
+	if cfg.LeaseTicks == 0 {
+		cfg.LeaseTicks = DefaultLeaseTicks
+	}
+	if cfg.MarginTicks == 0 {
+		cfg.MarginTicks = max(cfg.LeaseTicks/10, 1)
+	}
+	if cfg.DriftPPM == 0 {
+		cfg.DriftPPM = DefaultDriftPPM
+	}
+	if cfg.RenewTicks == 0 {
+		cfg.RenewTicks = max((cfg.LeaseTicks-cfg.MarginTicks)/3, 1)
+	}
+	if cfg.RetryTicks == 0 {
+		cfg.RetryTicks = cfg.RenewTicks
+	}
+	own, ok := cfg.Quorums[cfg.ID]
+	switch {
+	case !ok || len(own) == 0:
+		return nil, fmt.Errorf("%w: drone %d has no quorum", ErrConfig, cfg.ID)
+	case cfg.LeaseTicks < 2:
+		return nil, fmt.Errorf("%w: LeaseTicks %d", ErrConfig, cfg.LeaseTicks)
+	case cfg.MarginTicks < 0 || cfg.MarginTicks >= cfg.LeaseTicks:
+		return nil, fmt.Errorf("%w: MarginTicks %d not in [0, LeaseTicks)", ErrConfig, cfg.MarginTicks)
+	case cfg.DriftPPM < 0 || cfg.DriftPPM >= 1e6:
+		return nil, fmt.Errorf("%w: DriftPPM %v", ErrConfig, cfg.DriftPPM)
+	case cfg.RenewTicks < 1 || cfg.RenewTicks >= cfg.LeaseTicks-cfg.MarginTicks:
+		return nil, fmt.Errorf("%w: RenewTicks %d not in [1, LeaseTicks − MarginTicks)", ErrConfig, cfg.RenewTicks)
+	case cfg.RetryTicks < 1:
+		return nil, fmt.Errorf("%w: RetryTicks %d", ErrConfig, cfg.RetryTicks)
+	}
+	quorum := slices.Clone(own)
+	slices.Sort(quorum)
+	quorum = slices.Compact(quorum)
+	others := slices.DeleteFunc(slices.Clone(quorum), func(id algorithms.NodeID) bool { return id == cfg.ID })
+	l := &Locks{
+		cfg:      cfg,
+		guard:    int64(math.Ceil(float64(cfg.LeaseTicks)*cfg.DriftPPM/1e6)) + 2,
+		id:       cfg.ID,
+		quorums:  cfg.Quorums,
+		quorum:   quorum,
+		others:   others,
+		selfVote: len(others) < len(quorum),
+		voters:   map[Cell]*voter{},
+		reqs:     map[Cell]*request{},
+	}
+	l.quietUntil = int64(cfg.LeaseTicks) + l.guard
+	return l, nil
+}
+
+// GuardTicks is how long past a lease a voter waits before it votes again:
+// LeaseTicks × DriftPPM/1e6, rounded up, plus two ticks.
+func (l *Locks) GuardTicks() int64 { return l.guard }
+
+// Now returns the core's tick count.
+func (l *Locks) Now() int64 { return l.now }
+
+// Counters returns the core's tallies.
+func (l *Locks) Counters() Counters { return l.counters }
+
+// Quorum returns the drone's own quorum.
+func (l *Locks) Quorum() []algorithms.NodeID { return slices.Clone(l.quorum) }
+
+// Acquire asks for every cell of cells (a path), all or nothing: the cells
+// are taken one at a time in increasing ID order, so that two drones that
+// want overlapping sets never wait for each other in a cycle, and Acquired
+// is emitted once all are held. One acquisition at a time.
+func (l *Locks) Acquire(cells []Cell) error {
+	if l.acq != nil {
+		return fmt.Errorf("airspace: acquire %v: %w", cells, ErrBusy)
+	}
+	if len(cells) == 0 {
+		return ErrNoCells
+	}
+	sorted := slices.Clone(cells)
+	slices.Sort(sorted)
+	l.acq = &acquisition{cells: slices.Compact(sorted)}
+	l.requestNext()
+	return nil
+}
+
+// Release gives up the acquisition, held or still outstanding.
+func (l *Locks) Release() error {
+	if l.acq == nil {
+		return ErrNotHeld
+	}
+	l.dropAcquisition()
+	return nil
+}
+
+// Holding reports whether the drone holds its whole acquisition.
+func (l *Locks) Holding() bool { return l.acq != nil && l.acq.acquired }
+
+// Cells returns the cells of the current acquisition (nil when none).
+func (l *Locks) Cells() []Cell {
+	if l.acq == nil {
+		return nil
+	}
+	return slices.Clone(l.acq.cells)
+}
+
+// LeaveBy returns the tick by which the drone must have left its cells
+// unless it renews first: the earliest of its cells' lease ends, less
+// MarginTicks. It is false when the drone holds no cell.
+func (l *Locks) LeaveBy() (int64, bool) {
+	if l.acq == nil {
+		return 0, false
+	}
+	at, ok := int64(math.MaxInt64), false
+	for _, c := range l.acq.cells {
+		if r := l.reqs[c]; r != nil && r.held {
+			at, ok = min(at, l.leaveBy(r)), true
+		}
+	}
+	return at, ok
+}
+
+// Requester side.
+
+func (l *Locks) requestNext() {
+	a := l.acq
+	c := a.cells[a.next]
+	r := &request{
+		stamp:        clock.Stamp{T: l.clock.Tick(), ID: uint16(l.id)},
+		votes:        map[algorithms.NodeID]vote{},
+		relinquished: map[algorithms.NodeID]uint32{},
+		asked:        make(map[algorithms.NodeID]int64, len(l.others)),
+	}
+	for _, v := range l.others {
+		r.asked[v] = l.now
+	}
+	l.reqs[c] = r
+	if len(l.others) > 0 {
+		l.Send(algorithms.To(l.others...), Request{Cell: c, TS: r.stamp.T, Sent: uint32(l.now)})
+	}
+	if l.selfVote {
+		l.voterRequest(c, r.stamp, uint32(l.now))
+	}
+	l.checkHeld(c)
+}
+
+// usable reports whether a vote may still count: its lease, less the
+// margin, has not run out.
+func (l *Locks) usable(v vote) bool {
+	return l.now < v.basis+v.lease-int64(l.cfg.MarginTicks)
+}
+
+func (l *Locks) leaveBy(r *request) int64 {
+	at := int64(math.MaxInt64)
+	for _, v := range r.votes {
+		at = min(at, v.basis+v.lease-int64(l.cfg.MarginTicks))
+	}
+	return at
+}
+
+// checkHeld enters cell c when the whole quorum has voted and every vote
+// has at least RenewTicks of its lease left (a vote given from the queue
+// may echo an old stamp: its renewal is awaited rather than entering only
+// to leave at once), and moves the acquisition on.
+func (l *Locks) checkHeld(c Cell) {
+	r := l.reqs[c]
+	if r == nil || r.held || len(r.votes) < len(l.quorum) {
+		return
+	}
+	for _, v := range r.votes {
+		if l.now+int64(l.cfg.RenewTicks) > v.basis+v.lease-int64(l.cfg.MarginTicks) {
+			return
+		}
+	}
+	r.held = true
+	a := l.acq
+	if a == nil || a.acquired || a.cells[a.next] != c {
+		return
+	}
+	a.next++
+	if a.next < len(a.cells) {
+		l.requestNext()
+		return
+	}
+	a.acquired = true
+	at, _ := l.LeaveBy()
+	l.Emit(Acquired{Cells: slices.Clone(a.cells), LeaveBy: at})
+}
+
+// yes counts a vote, or renews one.
+func (l *Locks) yes(c Cell, from algorithms.NodeID, m Yes) {
+	r := l.reqs[c]
+	if r == nil || r.stamp.T != m.TS {
+		// A vote for a request this drone no longer has: its RELEASE
+		// follows the request on the same FIFO stream and frees the vote.
+		// It is not released from here: after a restart the vote may be
+		// the previous incarnation's, whose drone is still in the cell
+		// until the lease ends.
+		l.counters.Stale++
+		return
+	}
+	if m.Grant <= r.relinquished[from] {
+		l.counters.Stale++
+		return
+	}
+	v := vote{grant: m.Grant, basis: int64(m.Sent), lease: min(int64(m.Lease), int64(l.cfg.LeaseTicks))}
+	if old, ok := r.votes[from]; ok && old.grant == m.Grant {
+		v.basis = max(v.basis, old.basis)
+	}
+	r.votes[from] = v
+	if from != l.id && l.now-v.basis >= int64(l.cfg.RenewTicks) && l.now-r.asked[from] >= int64(l.cfg.RetryTicks) {
+		// A vote given from the queue echoes what the voter last heard
+		// from this drone, which may be old: refresh it now.
+		l.renew(c, r, []algorithms.NodeID{from}, false)
+	}
+	l.checkHeld(c)
+}
+
+// inquire answers a voter's INQUIRE: give the vote back while the cell is
+// still wanted (Sanders' rule); a holder ignores it, its RELEASE follows.
+func (l *Locks) inquire(c Cell, from algorithms.NodeID, m Inquire) {
+	r := l.reqs[c]
+	if r == nil || r.stamp.T != m.TS || r.held {
+		return
+	}
+	delete(r.votes, from)
+	r.relinquished[from] = max(r.relinquished[from], m.Grant)
+	if from == l.id {
+		l.voterRelinquish(c, l.id, Relinquish{Cell: c, TS: m.TS, Grant: m.Grant})
+		return
+	}
+	l.Send(algorithms.To(from), Relinquish{Cell: c, TS: m.TS, Grant: m.Grant})
+}
+
+// dropAcquisition releases every cell requested so far.
+func (l *Locks) dropAcquisition() {
+	for _, c := range l.acq.cells {
+		r := l.reqs[c]
+		if r == nil {
+			continue
+		}
+		delete(l.reqs, c)
+		if len(l.others) > 0 {
+			l.Send(algorithms.To(l.others...), Release{Cell: c, TS: r.stamp.T})
+		}
+		if l.selfVote {
+			l.voterRelease(c, l.id, r.stamp.T)
+		}
+	}
+	l.acq = nil
+}
+
+// tickRequests expires what can no longer be renewed in time and renews
+// what is due.
+func (l *Locks) tickRequests() {
+	if l.acq == nil {
+		return
+	}
+	var held []Cell
+	due := false
+	for _, c := range l.acq.cells {
+		if r := l.reqs[c]; r != nil && r.held {
+			held = append(held, c)
+			due = due || l.now >= l.leaveBy(r)
+		}
+	}
+	if due {
+		l.counters.Expired++
+		l.Emit(Expired{Cells: held})
+		l.dropAcquisition()
+		return
+	}
+	for _, c := range l.acq.cells {
+		r := l.reqs[c]
+		if r == nil {
+			continue
+		}
+		// Renew the votes that are getting old; ask the voters that have
+		// not voted again once a lease, in case one of them restarted and
+		// lost the request. When one renewal is due, votes past half their
+		// renewal age join it, so that the votes of a request stay in step
+		// and cost one frame a round.
+		var due, soon []algorithms.NodeID
+		for _, id := range l.others {
+			v, ok := r.votes[id]
+			if ok && !r.held && !l.usable(v) {
+				delete(r.votes, id) // too old to count; a renewal may bring it back
+				ok = false
+			}
+			asked := l.now - r.asked[id]
+			switch {
+			case ok && l.now-v.basis >= int64(l.cfg.RenewTicks) && asked >= int64(l.cfg.RetryTicks):
+				due = append(due, id)
+			case !ok && asked >= int64(l.cfg.LeaseTicks):
+				due = append(due, id)
+			case ok && l.now-v.basis >= int64(l.cfg.RenewTicks/2) && asked >= int64(l.cfg.RetryTicks/2):
+				soon = append(soon, id)
+			}
+		}
+		if len(due) > 0 {
+			due = append(due, soon...)
+			slices.Sort(due)
+		}
+		self := false
+		if v, ok := r.votes[l.id]; ok && l.now-v.basis >= int64(l.cfg.RenewTicks) {
+			self = true
+		}
+		if len(due) > 0 || self {
+			l.renew(c, r, due, self)
+		}
+	}
+}
+
+// renew sends RENEW to the voters to (one frame) and renews the drone's
+// vote for itself when self is set.
+func (l *Locks) renew(c Cell, r *request, to []algorithms.NodeID, self bool) {
+	m := Renew{Cell: c, TS: r.stamp.T, Sent: uint32(l.now)}
+	if len(to) > 0 {
+		l.counters.Renewals++
+		for _, id := range to {
+			r.asked[id] = l.now
+		}
+		l.Send(algorithms.To(to...), m)
+	}
+	if self {
+		l.voterRenew(c, l.id, m)
+	}
+}
+
+// Voter side.
+
+func (l *Locks) voterOf(c Cell) *voter {
+	v := l.voters[c]
+	if v == nil {
+		v = &voter{}
+		l.voters[c] = v
+	}
+	return v
+}
+
+// voterRequest applies REQUEST(ts, j): drop j's earlier queued requests
+// (their RELEASE was lost with a restart or a partition; a vote j holds is
+// left to its lease), then vote if free or queue, and inquire the
+// candidate if the request is earlier and no INQUIRE is out.
+func (l *Locks) voterRequest(c Cell, s clock.Stamp, sent uint32) {
+	v := l.voterOf(c)
+	v.queue = slices.DeleteFunc(v.queue, func(q queued) bool { return q.stamp.ID == s.ID && q.stamp.T < s.T })
+	if v.cand != nil && v.cand.stamp == s {
+		l.voterRenew(c, algorithms.NodeID(s.ID), Renew{Cell: c, TS: s.T, Sent: sent})
+		return
+	}
+	if i := slices.IndexFunc(v.queue, func(q queued) bool { return q.stamp == s }); i >= 0 {
+		v.queue[i].sent = max(v.queue[i].sent, sent)
+		return
+	}
+	i, _ := slices.BinarySearchFunc(v.queue, s, func(q queued, t clock.Stamp) int { return q.stamp.Compare(t) })
+	v.queue = slices.Insert(v.queue, i, queued{stamp: s, sent: sent})
+	if v.cand == nil {
+		l.voterNext(c)
+		return
+	}
+	if s.Less(v.cand.stamp) && !v.inquired {
+		v.inquired = true
+		to := algorithms.NodeID(v.cand.stamp.ID)
+		m := Inquire{Cell: c, TS: v.cand.stamp.T, Grant: v.cand.grant}
+		if to == l.id {
+			l.inquire(c, to, m)
+			return
+		}
+		l.Send(algorithms.To(to), m)
+	}
+}
+
+// voterRenew extends the vote of the candidate that renews, re-queues a
+// request the voter had dropped, and refreshes a queued one.
+func (l *Locks) voterRenew(c Cell, from algorithms.NodeID, m Renew) {
+	s := clock.Stamp{T: m.TS, ID: uint16(from)}
+	v := l.voterOf(c)
+	if v.cand != nil && v.cand.stamp == s {
+		v.cand.expires = max(v.cand.expires, l.now+int64(l.cfg.LeaseTicks)+l.guard)
+		v.cand.sent = max(v.cand.sent, m.Sent)
+		l.sendYes(c, v.cand)
+		return
+	}
+	l.voterRequest(c, s, m.Sent)
+}
+
+// voterRelinquish takes vote Grant back: the candidate rejoins the queue
+// and the earliest request gets the vote.
+func (l *Locks) voterRelinquish(c Cell, from algorithms.NodeID, m Relinquish) {
+	v := l.voters[c]
+	if v == nil || v.cand == nil || v.cand.stamp != (clock.Stamp{T: m.TS, ID: uint16(from)}) || v.cand.grant != m.Grant {
+		l.counters.Stale++
+		return
+	}
+	back := queued{stamp: v.cand.stamp, sent: v.cand.sent}
+	i, _ := slices.BinarySearchFunc(v.queue, back.stamp, func(q queued, t clock.Stamp) int { return q.stamp.Compare(t) })
+	v.queue = slices.Insert(v.queue, i, back)
+	v.cand, v.inquired = nil, false
+	l.voterNext(c)
+}
+
+// voterRelease frees the vote of request ts of from, or takes it out of
+// the queue.
+func (l *Locks) voterRelease(c Cell, from algorithms.NodeID, ts uint32) {
+	v := l.voters[c]
+	if v == nil {
+		return
+	}
+	s := clock.Stamp{T: ts, ID: uint16(from)}
+	v.queue = slices.DeleteFunc(v.queue, func(q queued) bool { return q.stamp == s })
+	if v.cand != nil && v.cand.stamp == s {
+		l.voterFree(c)
+		return
+	}
+	if v.cand == nil && len(v.queue) == 0 {
+		delete(l.voters, c)
+	}
+}
+
+// voterFree ends the current vote and passes it on.
+func (l *Locks) voterFree(c Cell) {
+	v := l.voters[c]
+	v.cand, v.inquired = nil, false
+	l.voterNext(c)
+}
+
+// voterNext gives the vote to the earliest queued request, unless the
+// voter is still in its quiet period after a start.
+func (l *Locks) voterNext(c Cell) {
+	v := l.voters[c]
+	if v.cand != nil {
+		return
+	}
+	if len(v.queue) == 0 {
+		delete(l.voters, c)
+		return
+	}
+	if l.now < l.quietUntil {
+		return
+	}
+	q := v.queue[0]
+	v.queue = v.queue[1:]
+	l.grants++
+	v.cand = &candidate{stamp: q.stamp, grant: l.grants, expires: l.now + int64(l.cfg.LeaseTicks) + l.guard, sent: q.sent}
+	l.sendYes(c, v.cand)
+}
+
+func (l *Locks) sendYes(c Cell, cand *candidate) {
+	m := Yes{Cell: c, TS: cand.stamp.T, Grant: cand.grant, Sent: cand.sent, Lease: uint32(l.cfg.LeaseTicks)}
+	to := algorithms.NodeID(cand.stamp.ID)
+	if to == l.id {
+		l.yes(c, to, m)
+		return
+	}
+	l.Send(algorithms.To(to), m)
+}
+
+// tickVoters lets votes whose lease and guard have run out expire, and
+// ends the quiet period.
+func (l *Locks) tickVoters() {
+	for _, c := range sortedCells(l.voters) {
+		v := l.voters[c]
+		if v == nil {
+			continue
+		}
+		if v.cand != nil && l.now >= v.cand.expires {
+			holder := algorithms.NodeID(v.cand.stamp.ID)
+			l.counters.VotesExpired++
+			l.Emit(VoteExpired{Cell: c, Holder: holder})
+			l.voterFree(c)
+			continue
+		}
+		if v.cand == nil && l.now == l.quietUntil {
+			l.voterNext(c)
+		}
+	}
+}
+
+// Step implements algorithms.Core.
+func (l *Locks) Step(from algorithms.NodeID, msg algorithms.Message) error {
+	if from == l.id {
+		return fmt.Errorf("airspace: %s from the drone itself", msg.Kind())
+	}
+	switch m := msg.(type) {
+	case Request:
+		if !slices.Contains(l.quorums[from], l.id) {
+			return fmt.Errorf("airspace: REQUEST of cell %d from %d, whose quorum does not include this drone", m.Cell, from)
+		}
+		l.clock.Witness(m.TS)
+		l.voterRequest(m.Cell, clock.Stamp{T: m.TS, ID: uint16(from)}, m.Sent)
+	case Renew:
+		if !slices.Contains(l.quorums[from], l.id) {
+			return fmt.Errorf("airspace: RENEW of cell %d from %d, whose quorum does not include this drone", m.Cell, from)
+		}
+		l.clock.Witness(m.TS)
+		l.voterRenew(m.Cell, from, m)
+	case Relinquish:
+		l.voterRelinquish(m.Cell, from, m)
+	case Release:
+		l.voterRelease(m.Cell, from, m.TS)
+	case Yes:
+		if _, ok := slices.BinarySearch(l.quorum, from); !ok {
+			return fmt.Errorf("airspace: YES for cell %d from %d, which is not in this drone's quorum", m.Cell, from)
+		}
+		l.yes(m.Cell, from, m)
+	case Inquire:
+		if _, ok := slices.BinarySearch(l.quorum, from); !ok {
+			return fmt.Errorf("airspace: INQUIRE for cell %d from %d, which is not in this drone's quorum", m.Cell, from)
+		}
+		l.inquire(m.Cell, from, m)
+	default:
+		return algorithms.Unknown("airspace", msg)
+	}
+	return nil
+}
+
+// Tick implements algorithms.Core: leases run out, renewals go out.
+func (l *Locks) Tick() {
+	l.now++
+	l.tickVoters()
+	l.tickRequests()
+}
+
+// PeerDown implements algorithms.PeerObserver: the suspect's queued
+// requests are dropped. A vote it holds is not taken back: the suspect may
+// only be cut off and still inside the cell, so its vote runs out with its
+// lease.
+func (l *Locks) PeerDown(id algorithms.NodeID) {
+	for _, c := range sortedCells(l.voters) {
+		v := l.voters[c]
+		v.queue = slices.DeleteFunc(v.queue, func(q queued) bool { return q.stamp.ID == uint16(id) })
+		if v.cand == nil && len(v.queue) == 0 {
+			delete(l.voters, c)
+		}
+	}
+}
+
+// PeerUp implements algorithms.PeerObserver; nothing to restore.
+func (l *Locks) PeerUp(algorithms.NodeID) {}
+
+func sortedCells[V any](m map[Cell]V) []Cell {
+	out := make([]Cell, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,453 @@
+package timesync
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/swarm/internal/airtime"
+)
+
+// Defaults of Config.
+const (
+	DefaultShare     = 0.05
+	DefaultWindow    = 8
+	DefaultDriftPPM  = 100
+	DefaultSlewPPM   = 10_000
+	DefaultTickNanos = 10_000_000
+)
+
+// ErrConfig is returned by New for a configuration that cannot work.
+var ErrConfig = errors.New("timesync: bad configuration")
+
+// Config configures a TimeSync.
+type Config struct {
+	// ID is this drone's vehicle ID.
+	ID algorithms.NodeID
+	// Leader is the time server at the start (optional; SetLeader sets it
+	// later). A drone that is its own leader serves its own clock.
+	Leader algorithms.NodeID
+	// Members is the number of drones that poll on the channel, for the
+	// airtime budget (optional, default 1).
+	Members int
+	// TickNanos is the length of one tick in nanoseconds (optional,
+	// default 10 ms).
+	TickNanos int64
+	// Baud is the radio's serial rate (optional, default 57600).
+	Baud int
+	// Unsigned sizes frames without the MAVLink signature (optional).
+	Unsigned bool
+	// Share is the fraction of the channel the polls of all members may
+	// take (optional, default 0.05).
+	Share float64
+	// PollTicks overrides the poll period derived from the budget
+	// (optional).
+	PollTicks int
+	// ReplyTicks is how long a reply may take before the request counts
+	// as lost (optional, default 1 s worth of ticks).
+	ReplyTicks int
+	// Window is how many recent samples the filter keeps (optional,
+	// default 8).
+	Window int
+	// DriftPPM bounds the drift of one drone's clock, in parts per
+	// million: two clocks drift apart at up to twice this (optional,
+	// default 100).
+	DriftPPM float64
+	// SlewPPM bounds how fast the applied offset may change, in parts per
+	// million of the elapsed local time (optional, default 10 000: 1 ms
+	// per 100 ms).
+	SlewPPM float64
+	// Seed draws the poll phase and jitter.
+	Seed uint64
+}
+
+// Request is a follower's TIMESYNC request.
+type Request struct {
+	// T1 is the follower's local clock at sending, in nanoseconds.
+	T1 int64
+}
+
+// Reply is the leader's TIMESYNC answer.
+type Reply struct {
+	// T1 echoes the request.
+	T1 int64
+	// T2 and T3 are the leader's swarm time at receipt and at sending, in
+	// nanoseconds. On air T3 travels as a 32-bit difference from T2.
+	T2, T3 int64
+}
+
+// Kind implements algorithms.Message.
+func (Request) Kind() string { return "TIMESYNC_REQUEST" }
+
+// Size implements algorithms.Message: kind and t1.
+func (Request) Size() int { return 1 + 8 }
+
+// Unreliable implements algorithms.Unreliable.
+func (Request) Unreliable() {}
+
+// Kind implements algorithms.Message.
+func (Reply) Kind() string { return "TIMESYNC_REPLY" }
+
+// Size implements algorithms.Message: kind, t1, t2 and t3 − t2.
+func (Reply) Size() int { return 1 + 8 + 8 + 4 }
+
+// Unreliable implements algorithms.Unreliable.
+func (Reply) Unreliable() {}
+
+// Synced is emitted once, when the drone first knows the swarm time.
+type Synced struct {
+	// Offset is swarm time minus local time, in nanoseconds.
+	Offset int64
+}
+
+type sample struct {
+	offset, rtt, at int64 // nanoseconds; at is the local time of t4
+}
+
+// TimeSync is the time synchronisation core of one drone. It is not safe
+// for concurrent use.
+type TimeSync struct {
+	algorithms.Outbox
+	cfg    Config
+	poll   int // ticks
+	rng    *rand.Rand
+	ticks  int64
+	now    int64 // local clock at the last SetClock
+	clock  bool  // SetClock was called
+	leader algorithms.NodeID
+	synced bool
+	// The estimate of the leader's swarm time is the line base +
+	// freq × (t − baseAt) over local time t; the applied offset is off at
+	// local time offAt, following the line's slope and slewing towards it.
+	base, baseAt int64
+	freq         float64
+	off, offAt   int64
+	samples      []sample
+	// estimated: freq comes from samples, not just assumed zero.
+	estimated bool
+	// asym is the difference between the reply's and the request's time
+	// on air: the reply takes longer to send.
+	asym               int64
+	pending            bool
+	t1                 int64
+	sentTick, nextPoll int64
+	// Counters.
+	requests, replies, stale int
+}
+
+var _ algorithms.Core = (*TimeSync)(nil)
+
+// New returns the core of drone cfg.ID.
+func New(cfg Config) (*TimeSync, error) {
+	if cfg.TickNanos == 0 {
+		cfg.TickNanos = DefaultTickNanos
+	}
+	if cfg.Members == 0 {
+		cfg.Members = 1
+	}
+	if cfg.Baud == 0 {
+		cfg.Baud = airtime.DefaultBaud
+	}
+	if cfg.Share == 0 {
+		cfg.Share = DefaultShare
+	}
+	if cfg.Window == 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.DriftPPM == 0 {
+		cfg.DriftPPM = DefaultDriftPPM
+	}
+	if cfg.SlewPPM == 0 {
+		cfg.SlewPPM = DefaultSlewPPM
+	}
+	if cfg.ReplyTicks == 0 {
+		cfg.ReplyTicks = int(max(1, 1e9/cfg.TickNanos))
+	}
+	switch {
+	case cfg.TickNanos < 0:
+		return nil, fmt.Errorf("%w: TickNanos %d", ErrConfig, cfg.TickNanos)
+	case cfg.Window < 1:
+		return nil, fmt.Errorf("%w: Window %d must be at least 1", ErrConfig, cfg.Window)
+	case cfg.DriftPPM < 0:
+		return nil, fmt.Errorf("%w: DriftPPM %v is negative", ErrConfig, cfg.DriftPPM)
+	case !(cfg.SlewPPM > 2*cfg.DriftPPM && cfg.SlewPPM < 1e6):
+		return nil, fmt.Errorf("%w: SlewPPM %v not in (2×DriftPPM, 1e6)", ErrConfig, cfg.SlewPPM)
+	case cfg.PollTicks < 0 || cfg.ReplyTicks < 1:
+		return nil, fmt.Errorf("%w: PollTicks %d, ReplyTicks %d", ErrConfig, cfg.PollTicks, cfg.ReplyTicks)
+	}
+	poll := cfg.PollTicks
+	if poll == 0 {
+		var err error
+		poll, err = airtime.Budget{
+			Members:         cfg.Members,
+			FramesPerPeriod: 2,
+			FrameBytes:      airtime.FrameBytes(Reply{}.Size(), !cfg.Unsigned),
+			Baud:            cfg.Baud,
+			Share:           cfg.Share,
+			TickNanos:       cfg.TickNanos,
+		}.PeriodTicks()
+		if err != nil {
+			return nil, fmt.Errorf("%w: poll period: %w", ErrConfig, err)
+		}
+	}
+	c := &TimeSync{
+		cfg:  cfg,
+		poll: poll,
+		rng:  rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID)<<32|0x7153)),
+		asym: (airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), !cfg.Unsigned), cfg.Baud) -
+			airtime.Nanos(airtime.FrameBytes(Request{}.Size(), !cfg.Unsigned), cfg.Baud)),
+	}
+	c.SetLeader(cfg.Leader)
+	return c, nil
+}
+
+// PollTicks returns the poll period derived from the budget.
+func (c *TimeSync) PollTicks() int { return c.poll }
+
+// SetClock passes the local clock reading, in nanoseconds. The driver
+// calls it before every Step and Tick. A reading earlier than the previous
+// one is taken as no time passing.
+func (c *TimeSync) SetClock(local int64) {
+	if c.clock && local <= c.now {
+		return
+	}
+	c.advance(local)
+	c.now, c.clock = local, true
+}
+
+// Leader returns the current time server (0 when none).
+func (c *TimeSync) Leader() algorithms.NodeID { return c.leader }
+
+// Synced reports whether the drone knows the swarm time: it is the leader,
+// or it has had a sample of a leader.
+func (c *TimeSync) Synced() bool { return c.synced }
+
+// SetLeader makes id the time server (the driver calls it when the
+// election reports a leader). The samples of the previous leader are
+// dropped, but the applied offset is kept and only slews towards the new
+// leader's time. When id is this drone, it serves its current swarm time,
+// offset included, so that swarm time continues across the change.
+func (c *TimeSync) SetLeader(id algorithms.NodeID) {
+	if id == c.leader && id != 0 {
+		return
+	}
+	c.leader = id
+	c.samples = c.samples[:0]
+	c.pending = false
+	switch {
+	case id == c.cfg.ID:
+		// Keep slewing towards the last estimate, then hold it.
+		if !c.synced {
+			c.synced = true
+			c.Emit(Synced{Offset: c.off})
+		}
+	case id != 0:
+		c.nextPoll = c.ticks + 1 + c.rng.Int64N(int64(c.poll))
+	}
+}
+
+// SwarmTime returns the swarm time at local clock reading local, in
+// nanoseconds. Before the drone is synced it is the local time.
+func (c *TimeSync) SwarmTime(local int64) int64 { return local + c.offsetAt(local) }
+
+// Offset returns the applied offset (swarm time − local time) at the last
+// clock reading, the offset the drone slews towards, and the estimated
+// drift of the leader's clock against this drone's (parts per million).
+func (c *TimeSync) Offset() (applied, target int64, driftPPM float64) {
+	return c.offsetAt(c.now), c.targetAt(c.now), c.freq * 1e6
+}
+
+// ErrorBound returns a bound on the error of the swarm time at the last
+// clock reading, in nanoseconds, assuming the drift bound holds: half the
+// best sample's round trip, plus its age × the largest relative drift,
+// plus what is left to slew. It is 0 on the leader and MaxInt64 before the
+// first sample.
+func (c *TimeSync) ErrorBound() int64 {
+	if c.leader == c.cfg.ID {
+		return 0
+	}
+	if !c.synced || len(c.samples) == 0 {
+		return math.MaxInt64
+	}
+	_, bound := c.best()
+	return bound + abs(c.targetAt(c.now)-c.offsetAt(c.now))
+}
+
+// Counters returns the requests sent, the replies used, and the replies
+// dropped as stale (another leader, an abandoned request).
+func (c *TimeSync) Counters() (requests, replies, stale int) {
+	return c.requests, c.replies, c.stale
+}
+
+// Step implements algorithms.Core. Call SetClock first.
+func (c *TimeSync) Step(from algorithms.NodeID, m algorithms.Message) error {
+	switch m := m.(type) {
+	case Request:
+		if c.leader != c.cfg.ID {
+			return nil // asked as leader by a drone that has not heard of the change
+		}
+		st := c.SwarmTime(c.now)
+		c.Send(algorithms.To(from), Reply{T1: m.T1, T2: st, T3: st})
+	case Reply:
+		if from != c.leader || !c.pending || m.T1 != c.t1 {
+			c.stale++
+			return nil
+		}
+		if m.T3 < m.T2 || m.T3-m.T2 > math.MaxUint32 {
+			return fmt.Errorf("timesync: reply from %d with t3 %d before t2 %d", from, m.T3, m.T2)
+		}
+		c.pending = false
+		c.replies++
+		t4 := c.now
+		rtt := max((t4-m.T1)-(m.T3-m.T2), 0)
+		// The request reaches the leader as its last byte does, and so
+		// does the reply: correct for the reply's longer time on air.
+		c.add(sample{offset: ((m.T2 - m.T1) + (m.T3 - t4) + c.asym) / 2, rtt: rtt, at: t4})
+	default:
+		return algorithms.Unknown("timesync", m)
+	}
+	return nil
+}
+
+// Tick implements algorithms.Core: poll the leader when due. Call
+// SetClock first.
+func (c *TimeSync) Tick() {
+	c.ticks++
+	if c.leader == 0 || c.leader == c.cfg.ID {
+		return
+	}
+	if c.pending && c.ticks-c.sentTick > int64(c.cfg.ReplyTicks) {
+		c.pending = false
+		if len(c.samples) == 0 {
+			// No sample of this leader yet: ask again soon.
+			c.nextPoll = min(c.nextPoll, c.ticks+1+c.rng.Int64N(int64(c.cfg.ReplyTicks)))
+		}
+	}
+	if c.ticks < c.nextPoll || c.pending {
+		return
+	}
+	c.pending, c.t1, c.sentTick = true, c.now, c.ticks
+	c.requests++
+	c.Send(algorithms.To(c.leader), Request{T1: c.now})
+	c.nextPoll = c.ticks + int64(c.poll) + c.rng.Int64N(int64(c.poll/10)+1)
+}
+
+func (c *TimeSync) add(s sample) {
+	if len(c.samples) == c.cfg.Window {
+		copy(c.samples, c.samples[1:])
+		c.samples = c.samples[:len(c.samples)-1]
+	}
+	c.samples = append(c.samples, s)
+	c.advance(c.now) // the applied offset so far, under the old estimate
+	if f, ok := c.slope(); ok {
+		c.freq, c.estimated = f, true
+	}
+	best, _ := c.best()
+	c.base, c.baseAt = best.offset, best.at
+	if !c.synced {
+		c.synced = true
+		c.off, c.offAt = c.targetAt(c.now), c.now
+		c.Emit(Synced{Offset: c.off})
+	}
+}
+
+// slope estimates the drift of the leader's clock against this drone's by
+// least squares over the samples whose round trip is at most twice the
+// smallest (queueing makes the others noisy), once they span at least
+// three poll periods; it is bounded by twice DriftPPM.
+func (c *TimeSync) slope() (float64, bool) {
+	minRTT := int64(math.MaxInt64)
+	for _, s := range c.samples {
+		minRTT = min(minRTT, s.rtt)
+	}
+	var (
+		useful                      []sample
+		first, last                 int64 = math.MaxInt64, math.MinInt64
+		ref, refOffset                    = c.samples[0].at, c.samples[0].offset
+		n, sumT, sumO, sumTT, sumTO float64
+	)
+	for _, s := range c.samples {
+		if s.rtt <= 2*minRTT {
+			useful = append(useful, s)
+			first, last = min(first, s.at), max(last, s.at)
+		}
+	}
+	if len(useful) < 3 || float64(last-first) < 3*float64(c.poll)*float64(c.cfg.TickNanos) {
+		return 0, false
+	}
+	for _, s := range useful {
+		t, o := float64(s.at-ref), float64(s.offset-refOffset)
+		n++
+		sumT += t
+		sumO += o
+		sumTT += t * t
+		sumTO += t * o
+	}
+	den := n*sumTT - sumT*sumT
+	if den <= 0 {
+		return 0, false
+	}
+	f := (n*sumTO - sumT*sumO) / den
+	bound := 2 * c.cfg.DriftPPM / 1e6
+	return max(-bound, min(f, bound)), true
+}
+
+// best returns the sample with the smallest error bound now, and the bound:
+// half its round trip, plus its age × the drift it may have missed: twice
+// DriftPPM while the drift is not estimated, a tenth of that once it is.
+func (c *TimeSync) best() (sample, int64) {
+	var (
+		out   sample
+		bound int64 = math.MaxInt64
+	)
+	drift := 2 * c.cfg.DriftPPM / 1e6
+	if c.estimated {
+		drift /= 10
+	}
+	for _, s := range c.samples {
+		age := max(c.now-s.at, 0)
+		b := s.rtt/2 + int64(float64(age)*drift)
+		if b < bound {
+			out, bound = s, b
+		}
+	}
+	return out, bound
+}
+
+// targetAt is the estimate of the leader's offset at local time t.
+func (c *TimeSync) targetAt(t int64) int64 {
+	return c.base + int64(c.freq*float64(t-c.baseAt))
+}
+
+// offsetAt returns the applied offset at local time t: from off at offAt it
+// follows the estimated drift and closes the gap to the estimate by at most
+// SlewPPM − |drift| of the elapsed time, so that swarm time never runs
+// faster or slower than local time by more than SlewPPM.
+func (c *TimeSync) offsetAt(t int64) int64 {
+	if !c.synced {
+		return 0
+	}
+	elapsed := max(t-c.offAt, 0)
+	rate := max(c.cfg.SlewPPM/1e6-math.Abs(c.freq), 0)
+	step := int64(float64(elapsed) * rate)
+	gap := c.targetAt(c.offAt) - c.off
+	return c.off + int64(c.freq*float64(elapsed)) + max(-step, min(gap, step))
+}
+
+// advance moves the applied offset to local time t.
+func (c *TimeSync) advance(t int64) {
+	if t <= c.offAt {
+		return
+	}
+	c.off = c.offsetAt(t)
+	c.offAt = t
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

@@ -1,0 +1,185 @@
+package timesync
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/swarm/internal/airtime"
+)
+
+const ms = int64(1_000_000)
+
+var (
+	airRequest = airtime.Nanos(airtime.FrameBytes(Request{}.Size(), true), airtime.DefaultBaud)
+	airReply   = airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), true), airtime.DefaultBaud)
+)
+
+// exchange runs one poll by hand at true time at: the follower's clock
+// reads at+fOff, the leader's at+lOff; the request takes dReq, the reply
+// dRep (plus the frames' airtime).
+func exchange(t *testing.T, f, l *TimeSync, at, fOff, lOff, dReq, dRep int64) {
+	t.Helper()
+	f.SetClock(at + fOff)
+	f.nextPoll = f.ticks + 1
+	f.Tick()
+	sends := f.Ready().Sends
+	require.Len(t, sends, 1)
+	req := sends[0].Msg.(Request)
+	at += dReq + airRequest
+	l.SetClock(at + lOff)
+	require.NoError(t, l.Step(1, req))
+	sends = l.Ready().Sends
+	require.Len(t, sends, 1)
+	assert.Equal(t, []algorithms.NodeID{1}, sends[0].To)
+	at += dRep + airReply
+	f.SetClock(at + fOff)
+	require.NoError(t, f.Step(2, sends[0].Msg))
+}
+
+func pair(t *testing.T) (f, l *TimeSync) {
+	t.Helper()
+	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 100})
+	require.NoError(t, err)
+	l, err = New(Config{ID: 2, Leader: 2})
+	require.NoError(t, err)
+	return f, l
+}
+
+// The NTP formula: with symmetric delays the offset is exact, and the error
+// of an asymmetric exchange is half the asymmetry, within half the round
+// trip.
+func TestOffsetAndRoundTrip(t *testing.T) {
+	f, l := pair(t)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 3*ms, 3*ms)
+	require.True(t, f.Synced())
+	assert.Equal(t, []algorithms.Event{Synced{Offset: 500 * ms}}, f.Ready().Events)
+	assert.Equal(t, 1500*ms, f.SwarmTime(1000*ms))
+	_, _, st := f.Counters()
+	assert.Zero(t, st)
+
+	f, l = pair(t)
+	exchange(t, f, l, 1000*ms, 0, -200*ms, 10*ms, 0)
+	applied, _, _ := f.Offset()
+	assert.Equal(t, -200*ms+5*ms, applied, "half the asymmetry")
+	s := f.samples[0]
+	assert.Equal(t, 10*ms+airRequest+airReply, s.rtt)
+	assert.LessOrEqual(t, abs(applied+200*ms), s.rtt/2)
+}
+
+// The filter keeps the sample with the smallest round trip, and the
+// applied offset slews towards it at no more than SlewPPM: swarm time never
+// runs backwards.
+func TestFilterAndSlew(t *testing.T) {
+	f, l := pair(t)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 40*ms, 0) // error +20 ms
+	applied, _, _ := f.Offset()
+	assert.Equal(t, 520*ms, applied)
+	exchange(t, f, l, 2000*ms, 0, 500*ms, 0, 0) // exact, smaller round trip
+	exchange(t, f, l, 3000*ms, 0, 500*ms, 0, 30*ms)
+	applied, target, _ := f.Offset()
+	assert.Equal(t, 500*ms, target, "the smallest round trip wins")
+	assert.Greater(t, applied, target, "still slewing")
+	// 20 ms at 1 ms per 100 ms takes 2 s from the second sample.
+	prev := f.SwarmTime(int64(2000*ms) + airRequest + airReply)
+	for now := int64(3100 * ms); now <= 5000*ms; now += 100 * ms {
+		st := f.SwarmTime(now)
+		assert.Greater(t, st, prev)
+		prev = st
+	}
+	f.SetClock(4100 * ms)
+	applied, _, _ = f.Offset()
+	assert.Equal(t, 500*ms, applied)
+}
+
+// A new leader serves the swarm time it had estimated, so that followers
+// see no jump; a reply from the old leader is then stale.
+func TestLeaderChange(t *testing.T) {
+	f, l := pair(t)
+	third, err := New(Config{ID: 3, Leader: 2, PollTicks: 100})
+	require.NoError(t, err)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 0)
+	// Drone 3's clock is 300 ms ahead of drone 1's, 200 ms behind the
+	// leader's.
+	third.SetClock(1300 * ms)
+	third.nextPoll = third.ticks + 1
+	third.Tick()
+	req := third.Ready().Sends[0].Msg.(Request)
+	l.SetClock(1500*ms + airRequest)
+	require.NoError(t, l.Step(3, req))
+	third.SetClock(1300*ms + airRequest + airReply)
+	require.NoError(t, third.Step(2, l.Ready().Sends[0].Msg))
+	require.True(t, third.Synced())
+	applied, _, _ := third.Offset()
+	require.Equal(t, 200*ms, applied)
+
+	// Leader 2 is gone; drone 3 takes over and keeps serving 2's time.
+	before := third.SwarmTime(2300 * ms)
+	third.SetLeader(3)
+	assert.Equal(t, before, third.SwarmTime(2300*ms))
+	assert.Equal(t, int64(0), third.ErrorBound())
+	f.SetLeader(3)
+	assert.Equal(t, int64(1<<63-1), f.ErrorBound(), "no sample of the new leader yet")
+
+	// Follower 1 polls 3: offset 500 ms again, nothing to slew.
+	f.SetClock(3000 * ms)
+	f.nextPoll = f.ticks + 1
+	f.Tick()
+	req = f.Ready().Sends[0].Msg.(Request)
+	third.SetClock(3300*ms + airRequest)
+	require.NoError(t, third.Step(1, req))
+	rep := third.Ready().Sends[0].Msg
+	f.SetClock(3000*ms + airRequest + airReply)
+	require.NoError(t, f.Step(3, rep))
+	applied, target, _ := f.Offset()
+	assert.Equal(t, 500*ms, applied, "swarm time continues across the change")
+	assert.Equal(t, 500*ms, target)
+
+	// The old leader's late reply, and a request to a non-leader, change
+	// nothing.
+	require.NoError(t, f.Step(2, Reply{T1: 1, T2: 2, T3: 2}))
+	_, _, stale := f.Counters()
+	assert.Equal(t, 1, stale)
+	require.NoError(t, l.Step(1, Request{T1: 5}))
+	l.SetLeader(3)
+	require.NoError(t, l.Step(1, Request{T1: 5}))
+	assert.Len(t, l.Ready().Sends, 1, "answered only while leader")
+}
+
+func TestRejects(t *testing.T) {
+	f, _ := pair(t)
+	f.SetClock(1)
+	f.nextPoll = f.ticks + 1
+	f.Tick()
+	t1 := f.Ready().Sends[0].Msg.(Request).T1
+	assert.Error(t, f.Step(2, Reply{T1: t1, T2: 10, T3: 5}), "t3 before t2")
+	assert.ErrorIs(t, f.Step(2, other{}), algorithms.ErrUnknownMessage)
+}
+
+type other struct{}
+
+func (other) Kind() string { return "OTHER" }
+func (other) Size() int    { return 1 }
+
+func TestMessages(t *testing.T) {
+	assert.Equal(t, 9, Request{}.Size())
+	assert.Equal(t, 21, Reply{}.Size())
+	assert.True(t, algorithms.IsUnreliable(Request{}))
+	assert.True(t, algorithms.IsUnreliable(Reply{}))
+	assert.Equal(t, algorithms.ClassData, algorithms.ClassOf(Reply{}))
+}
+
+// The poll period follows the budget: N × (request + reply airtime) / share.
+func TestPollFromBudget(t *testing.T) {
+	for _, c := range []struct{ n, want int }{{50, 1737}, {250, 8681}} {
+		ts, err := New(Config{ID: 1, Members: c.n})
+		require.NoError(t, err)
+		assert.Equal(t, c.want, ts.PollTicks(), "N=%d", c.n)
+	}
+	for _, cfg := range []Config{{Window: -1}, {SlewPPM: 50}, {Share: 2}, {DriftPPM: -1}} {
+		_, err := New(cfg)
+		assert.ErrorIs(t, err, ErrConfig, "%+v", cfg)
+	}
+}
