@@ -1,0 +1,180 @@
+// Package vehicle is the simulator's multicopter: a point that flies
+// towards its setpoint at bounded horizontal and vertical speeds, with the
+// modes a flight controller gives a companion computer (disarmed, armed on
+// the ground, flying to a setpoint, holding, landing, returning home). It is
+// enough kinematics to check airspace separation and show timing; the
+// MAVLink flight-controller model belongs beside it.
+//
+// It is deterministic and reads no clock: Advance moves it by the time the
+// caller gives.
+package vehicle
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Point is a position in metres in a local north-east-up frame.
+type Point struct{ X, Y, Z float64 }
+
+// Sub returns p − q.
+func (p Point) Sub(q Point) Point { return Point{p.X - q.X, p.Y - q.Y, p.Z - q.Z} }
+
+// Dist returns the distance between p and q.
+func (p Point) Dist(q Point) float64 {
+	d := p.Sub(q)
+	return math.Sqrt(d.X*d.X + d.Y*d.Y + d.Z*d.Z)
+}
+
+// Mode is what the vehicle is doing.
+type Mode int
+
+// Modes of a vehicle.
+const (
+	Disarmed Mode = iota
+	Armed         // on the ground, motors running
+	Flying        // towards its setpoint
+	Holding       // in place
+	Landing       // straight down
+	Returning     // to above home, then landing
+)
+
+func (m Mode) String() string {
+	return [...]string{"disarmed", "armed", "flying", "holding", "landing", "returning"}[m]
+}
+
+// Errors of commands a vehicle refuses in its mode.
+var (
+	ErrNotArmed = errors.New("vehicle: not armed")
+	ErrOnGround = errors.New("vehicle: on the ground")
+)
+
+// Limits bound a vehicle's motion.
+type Limits struct {
+	SpeedXY   float64 // m/s (optional, default 6)
+	SpeedUp   float64 // m/s (optional, default 3)
+	SpeedDown float64 // m/s (optional, default 2)
+}
+
+// Vehicle is one simulated multicopter.
+type Vehicle struct {
+	limits   Limits
+	home     Point
+	pos      Point
+	setpoint Point
+	mode     Mode
+	odometer float64
+}
+
+// New returns a disarmed vehicle on the ground at home.
+func New(home Point, limits Limits) *Vehicle {
+	if limits.SpeedXY <= 0 {
+		limits.SpeedXY = 6
+	}
+	if limits.SpeedUp <= 0 {
+		limits.SpeedUp = 3
+	}
+	if limits.SpeedDown <= 0 {
+		limits.SpeedDown = 2
+	}
+	home.Z = 0
+	return &Vehicle{limits: limits, home: home, pos: home, setpoint: home}
+}
+
+// Position returns where the vehicle is.
+func (v *Vehicle) Position() Point { return v.pos }
+
+// Mode returns what the vehicle is doing.
+func (v *Vehicle) Mode() Mode { return v.mode }
+
+// Airborne reports whether the vehicle is off the ground.
+func (v *Vehicle) Airborne() bool { return v.pos.Z > 0.05 }
+
+// Odometer returns the distance flown in metres.
+func (v *Vehicle) Odometer() float64 { return v.odometer }
+
+// Arm starts the motors on the ground.
+func (v *Vehicle) Arm() error {
+	if v.Airborne() {
+		return fmt.Errorf("arm: %w", errors.New("vehicle: already flying"))
+	}
+	v.mode = Armed
+	return nil
+}
+
+// Goto sets a setpoint to fly to (a take-off is a Goto straight up).
+func (v *Vehicle) Goto(p Point) error {
+	if v.mode == Disarmed {
+		return fmt.Errorf("goto: %w", ErrNotArmed)
+	}
+	v.setpoint = p
+	v.mode = Flying
+	return nil
+}
+
+// Hold stops where the vehicle is.
+func (v *Vehicle) Hold() {
+	if v.mode == Disarmed || v.mode == Armed {
+		return
+	}
+	v.setpoint = v.pos
+	v.mode = Holding
+}
+
+// Land descends straight down and disarms on the ground.
+func (v *Vehicle) Land() {
+	if !v.Airborne() {
+		v.mode = Disarmed
+		return
+	}
+	v.setpoint = Point{v.pos.X, v.pos.Y, 0}
+	v.mode = Landing
+}
+
+// Return flies back above home at the current altitude, then lands.
+func (v *Vehicle) Return() {
+	if !v.Airborne() {
+		v.mode = Disarmed
+		return
+	}
+	v.setpoint = Point{v.home.X, v.home.Y, v.pos.Z}
+	v.mode = Returning
+}
+
+// Advance moves the vehicle by dt seconds.
+func (v *Vehicle) Advance(dt float64) {
+	if dt <= 0 || v.mode == Disarmed || v.mode == Armed {
+		return
+	}
+	d := v.setpoint.Sub(v.pos)
+	horiz := math.Hypot(d.X, d.Y)
+	step := v.limits.SpeedXY * dt
+	var nx, ny float64
+	if horiz <= step {
+		nx, ny = v.setpoint.X, v.setpoint.Y
+	} else {
+		nx, ny = v.pos.X+d.X/horiz*step, v.pos.Y+d.Y/horiz*step
+	}
+	nz := v.pos.Z
+	switch {
+	case d.Z > 0:
+		nz = math.Min(v.setpoint.Z, v.pos.Z+v.limits.SpeedUp*dt)
+	case d.Z < 0:
+		nz = math.Max(v.setpoint.Z, v.pos.Z-v.limits.SpeedDown*dt)
+	}
+	next := Point{nx, ny, nz}
+	v.odometer += next.Dist(v.pos)
+	v.pos = next
+	if v.pos != v.setpoint {
+		return
+	}
+	switch v.mode {
+	case Returning:
+		v.Land()
+	case Landing:
+		v.mode = Disarmed
+	case Flying:
+		v.mode = Holding
+	}
+}
