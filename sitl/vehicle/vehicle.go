@@ -32,12 +32,12 @@ type Mode int
 
 // Modes of a vehicle.
 const (
-	Disarmed Mode = iota
-	Armed         // on the ground, motors running
-	Flying        // towards its setpoint
-	Holding       // in place
-	Landing       // straight down
-	Returning     // to above home, then landing
+	Disarmed  Mode = iota
+	Armed          // on the ground, motors running
+	Flying         // towards its setpoint
+	Holding        // in place
+	Landing        // straight down
+	Returning      // to above home, then landing
 )
 
 func (m Mode) String() string {
