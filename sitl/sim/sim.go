@@ -88,6 +88,9 @@ type Stats struct {
 	Airtime Time
 	// AirtimeByNetwork is the channel time per network.
 	AirtimeByNetwork []Time
+	// HeartbeatAirtimeByNetwork is the channel time of membership traffic
+	// per network.
+	HeartbeatAirtimeByNetwork []Time
 	// Bytes counts frame bytes on air.
 	Bytes int
 	// Received, Lost and Duplicated count per-receiver frame outcomes.
@@ -182,6 +185,7 @@ func New(cfg Config, factory Factory) (*Sim, error) {
 	s.stats.MessagesByKind = map[string]int{}
 	s.stats.Violations = map[string]int{}
 	s.stats.AirtimeByNetwork = make([]Time, cfg.Networks)
+	s.stats.HeartbeatAirtimeByNetwork = make([]Time, cfg.Networks)
 	for i := range cfg.Drones {
 		id := algorithms.NodeID(i + 1)
 		d := &drone{id: id, up: true, network: i * cfg.Networks / cfg.Drones}
@@ -261,6 +265,9 @@ func (s *Sim) Now() Time { return s.now }
 
 // N returns the swarm size.
 func (s *Sim) N() int { return len(s.drones) }
+
+// Network returns the radio network drone id is on (0-based).
+func (s *Sim) Network(id algorithms.NodeID) int { return s.drone(id).network }
 
 // Up reports whether drone id is running.
 func (s *Sim) Up(id algorithms.NodeID) bool { return s.drone(id).up }
@@ -659,6 +666,9 @@ func (s *Sim) transmit(d *drone, f *frame) {
 	s.stats.Bytes += bytes
 	s.stats.Airtime += air
 	s.stats.AirtimeByNetwork[d.network] += air
+	if f.class == algorithms.ClassHeartbeat {
+		s.stats.HeartbeatAirtimeByNetwork[d.network] += air
+	}
 	switch f.class {
 	case algorithms.ClassAck:
 		s.stats.AckFrames++
