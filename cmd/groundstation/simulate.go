@@ -159,8 +159,9 @@ type scenarioCmd struct {
 
 // scenarios are the scenarios of the simulate command, by name.
 var scenarios = map[string]scenarioCmd{
-	"mutex":    {"mutual exclusion on one airspace cell", simulateMutex},
-	"election": {"leader election, optionally after the leader crashes", simulateElection},
+	"mutex":     {"mutual exclusion on one airspace cell", simulateMutex},
+	"election":  {"leader election, optionally after the leader crashes", simulateElection},
+	"multicast": {"reliable multicast with FIFO, causal or total order", simulateMulticast},
 }
 
 func scenarioNames() string {
