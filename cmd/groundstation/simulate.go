@@ -162,6 +162,7 @@ var scenarios = map[string]scenarioCmd{
 	"mutex":     {"mutual exclusion on one airspace cell", simulateMutex},
 	"election":  {"leader election, optionally after the leader crashes", simulateElection},
 	"multicast": {"reliable multicast with FIFO, causal or total order", simulateMulticast},
+	"log":       {"the swarm's command log (fault-tolerant total order)", simulateLog},
 }
 
 func scenarioNames() string {

@@ -1,0 +1,323 @@
+package cmdlog
+
+import (
+	"fmt"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/election"
+)
+
+// NodeConfig configures a Node.
+type NodeConfig struct {
+	// Log configures the command log; its ID and Members are the
+	// election's too.
+	Log Config
+	// BullyTimeout and CoordinatorTimeout (optional, the bully's defaults)
+	// are election.BullyConfig's Timeout and CoordinatorTimeout.
+	BullyTimeout       int
+	CoordinatorTimeout int
+	// CampaignTimeout (optional, default 300) is how long a drone goes
+	// without a live leader, outside an election, before it campaigns
+	// itself. The highest live drone campaigns at once when the failure
+	// detector reports the leader dead; the others only after this long,
+	// so that a leader's crash costs one COORDINATOR rather than the
+	// bully's O(N²) election storm.
+	CampaignTimeout int
+	// LeaderlessTimeout (optional, default 100) is how long the highest
+	// live drone waits to be told the leader (after a restart) before it
+	// campaigns.
+	LeaderlessTimeout int
+}
+
+// Coordinator carries the bully's COORDINATOR of a new leader to every
+// drone as one plain broadcast frame. Through the reliable delivery layer
+// every drone would acknowledge it, N−1 frames that delay the new leader's
+// recovery behind them; a drone that misses it learns the term and its
+// leader from the log's own broadcasts (APPEND, COMMIT, repeated while
+// idle), which only that leader sends.
+type Coordinator struct {
+	election.BullyCoordinator
+}
+
+// Unreliable implements algorithms.Unreliable.
+func (Coordinator) Unreliable() {}
+
+// Node is the command log with its leader election: Garcia-Molina's bully
+// (package election) elects the highest live drone, and its terms are the
+// log's terms. It routes bully messages to the bully and log messages to
+// the log, hands every Elected to Log.LeaderChanged, keeps the bully's
+// term at least the log's (a log message of a later term tells who leads
+// it, as a COORDINATOR would), and campaigns in a new term when the log
+// cannot lead the term the bully elected it in. A new leader's COORDINATOR
+// goes out as one plain broadcast (Coordinator); the bully's other
+// messages go through the reliable delivery layer.
+type Node struct {
+	algorithms.Outbox
+	id              algorithms.NodeID
+	members         []algorithms.NodeID
+	bully           *election.Bully
+	log             *Log
+	down            map[algorithms.NodeID]bool
+	idle            int
+	campaignTimeout int
+	leaderless      int
+	fresh           bool // built without Restore
+	started         bool
+
+	savedBully, savedLog, saved []byte
+}
+
+var (
+	_ algorithms.Core         = (*Node)(nil)
+	_ algorithms.PeerObserver = (*Node)(nil)
+	_ algorithms.Persister    = (*Node)(nil)
+)
+
+// The persisted state of a Node: a marker byte, a version byte, the length
+// of the bully's state, the bully's state, then the log's.
+const (
+	nodeMarker  = 'N'
+	nodeVersion = 1
+)
+
+// NewNode returns the node of drone cfg.Log.ID. With Restore, the bytes
+// are those Node.Persist returned. A node built fresh that is the highest
+// member campaigns at its first tick; a restarted one waits to be told the
+// leader (the leader answers the failure detector's PeerUp), and takes
+// over if its ID is higher.
+func NewNode(cfg NodeConfig, opts ...Option) (*Node, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var bopts []election.Option
+	var lopts []Option
+	if o.restore {
+		b := o.state
+		switch {
+		case len(b) < 3:
+			return nil, fmt.Errorf("cmdlog: restore drone %d: %w: %d bytes (pass the bytes Persist returned)", cfg.Log.ID, ErrBadState, len(b))
+		case b[0] != nodeMarker:
+			return nil, fmt.Errorf("cmdlog: restore drone %d: %w: marker %#x, want %#x (not a node state)", cfg.Log.ID, ErrBadState, b[0], nodeMarker)
+		case b[1] != nodeVersion:
+			return nil, fmt.Errorf("cmdlog: restore drone %d: %w: version %d, want %d", cfg.Log.ID, ErrBadState, b[1], nodeVersion)
+		case len(b) < 3+int(b[2]):
+			return nil, fmt.Errorf("cmdlog: restore drone %d: %w: election state of %d bytes truncated", cfg.Log.ID, ErrBadState, b[2])
+		}
+		bopts = append(bopts, election.Restore(b[3:3+int(b[2])]))
+		lopts = append(lopts, Restore(b[3+int(b[2]):]))
+	}
+	lg, err := New(cfg.Log, lopts...)
+	if err != nil {
+		return nil, err
+	}
+	bully, err := election.NewBully(election.BullyConfig{
+		ID: cfg.Log.ID, Members: cfg.Log.Members,
+		Timeout: cfg.BullyTimeout, CoordinatorTimeout: cfg.CoordinatorTimeout,
+	}, bopts...)
+	if err != nil {
+		return nil, fmt.Errorf("cmdlog: %w", err)
+	}
+	n := &Node{
+		id:              cfg.Log.ID,
+		members:         lg.members,
+		bully:           bully,
+		log:             lg,
+		down:            map[algorithms.NodeID]bool{},
+		campaignTimeout: cfg.CampaignTimeout,
+		fresh:           !o.restore,
+	}
+	if n.campaignTimeout < 0 || cfg.LeaderlessTimeout < 0 {
+		return nil, fmt.Errorf("cmdlog: timeouts of %d and %d ticks: %w", cfg.CampaignTimeout, cfg.LeaderlessTimeout, ErrBadConfig)
+	}
+	if n.campaignTimeout == 0 {
+		n.campaignTimeout = 300
+	}
+	n.leaderless = cfg.LeaderlessTimeout
+	if n.leaderless == 0 {
+		n.leaderless = 100
+	}
+	return n, nil
+}
+
+// Log returns the node's command log, for queries.
+func (n *Node) Log() *Log { return n.log }
+
+// Bully returns the node's election core, for queries.
+func (n *Node) Bully() *election.Bully { return n.bully }
+
+// Propose appends a command at the leader; see Log.Propose.
+func (n *Node) Propose(cmd []byte) (Position, error) { return n.log.Propose(cmd) }
+
+// Step implements algorithms.Core.
+func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
+	var err error
+	switch m := m.(type) {
+	case election.BullyElection, election.BullyAnswer, election.BullyCoordinator:
+		err = n.bully.Step(from, m)
+	case Coordinator:
+		if m.Leader != from {
+			err = fmt.Errorf("cmdlog: COORDINATOR from drone %d names drone %d: %w", from, m.Leader, ErrBadMessage)
+			break
+		}
+		if n.bystander(m) {
+			break
+		}
+		err = n.bully.Step(from, m.BullyCoordinator)
+	default:
+		err = n.log.Step(from, m)
+	}
+	n.settle()
+	return err
+}
+
+// Tick implements algorithms.Core.
+func (n *Node) Tick() {
+	n.bully.Tick()
+	n.log.Tick()
+	if n.fresh && !n.started && n.highestLive() {
+		n.bully.Campaign()
+	}
+	n.started = true
+	l, _, ok := n.bully.Leader()
+	switch {
+	case (ok && !n.down[l]) || n.bully.Participating():
+		n.idle = 0
+	default:
+		n.idle++
+		if n.idle >= n.campaignTimeout || (n.idle >= n.leaderless && n.highestLive()) {
+			n.idle = 0
+			n.bully.Campaign()
+		}
+	}
+	n.settle()
+}
+
+// Ready implements algorithms.Core.
+func (n *Node) Ready() algorithms.Ready {
+	for {
+		n.settle()
+		r := n.log.Ready()
+		if r.Empty() {
+			break
+		}
+		for _, s := range r.Sends {
+			n.Send(s.To, s.Msg)
+		}
+		for _, ev := range r.Events {
+			n.Emit(ev)
+		}
+	}
+	return n.Outbox.Ready()
+}
+
+// PeerDown implements algorithms.PeerObserver: when the leader is reported
+// dead, or is not known, the highest live drone campaigns. A drone that has
+// just restarted may campaign in a term the swarm has used: the drones
+// that follow that term's leader leave the conflict to the two leaders
+// (see Coordinator), and the log's votes depose the one elected second,
+// which campaigns again in a new term.
+func (n *Node) PeerDown(id algorithms.NodeID) {
+	n.down[id] = true
+	n.bully.PeerDown(id)
+	n.log.PeerDown(id)
+	if l, _, ok := n.bully.Leader(); (!ok || n.down[l]) && n.highestLive() && !n.bully.Participating() {
+		n.bully.Campaign()
+	}
+	n.settle()
+}
+
+// PeerUp implements algorithms.PeerObserver.
+func (n *Node) PeerUp(id algorithms.NodeID) {
+	delete(n.down, id)
+	n.bully.PeerUp(id)
+	n.log.PeerUp(id)
+	n.settle()
+}
+
+// Persist implements algorithms.Persister: the bully's term and the log's
+// state.
+func (n *Node) Persist() []byte {
+	bs, ls := n.bully.Persist(), n.log.Persist()
+	if n.saved != nil && string(bs) == string(n.savedBully) && len(ls) == len(n.savedLog) && &ls[0] == &n.savedLog[0] {
+		return n.saved
+	}
+	b := make([]byte, 0, 3+len(bs)+len(ls))
+	b = append(b, nodeMarker, nodeVersion, byte(len(bs)))
+	b = append(b, bs...)
+	b = append(b, ls...)
+	n.savedBully, n.savedLog, n.saved = bs, ls, b
+	return b
+}
+
+// bystander reports whether a broadcast COORDINATOR is one that only its
+// sender and this term's leader need to hear: a second leader of the term
+// this drone follows, or a leader of an older term. Handed to the bully,
+// it would make every drone campaign (a conflict) or answer (a stale
+// term), O(N) frames each; the leader it contradicts resolves it alone,
+// since the log deposes whichever of the two lacks the term's votes and
+// that one campaigns in a new term.
+func (n *Node) bystander(m Coordinator) bool {
+	l, t, ok := n.bully.Leader()
+	switch {
+	case m.Term < n.bully.Term():
+		return !ok || l != n.id
+	case m.Term == t && ok:
+		return l != m.Leader && l != n.id
+	}
+	return false
+}
+
+// highestLive reports whether every member above this drone is reported
+// down.
+func (n *Node) highestLive() bool {
+	for i := len(n.members) - 1; i >= 0 && n.members[i] > n.id; i-- {
+		if !n.down[n.members[i]] {
+			return false
+		}
+	}
+	return true
+}
+
+// settle moves the bully's output along and keeps the two cores' terms in
+// step.
+func (n *Node) settle() {
+	for range 64 {
+		r := n.bully.Ready()
+		for _, s := range r.Sends {
+			if c, ok := s.Msg.(election.BullyCoordinator); ok && len(s.To) > 1 {
+				n.Send(nil, Coordinator{c})
+				continue
+			}
+			n.Send(s.To, s.Msg)
+		}
+		acted := false
+		for _, ev := range r.Events {
+			n.Emit(ev)
+			if e, ok := ev.(election.Elected); ok && !n.log.LeaderChanged(e.Leader, e.Term) {
+				acted = true
+			}
+		}
+		lt, ll := n.log.Term(), n.log.Leader()
+		bl, bt, decided := n.bully.Leader()
+		switch {
+		case ll != 0 && ll != n.id && (lt > bt || (lt == bt && !decided && !n.bully.Participating())):
+			// A log message of this term, or a later one, came from
+			// its leader.
+			_ = n.bully.Step(ll, election.BullyCoordinator{Term: lt, Leader: ll})
+			acted = true
+		case n.bully.Participating():
+		case lt > bt && ll == 0:
+			n.bully.Campaign()
+			acted = true
+		case decided && bl == n.id && bt == lt && ll != n.id:
+			// Elected in a term whose votes went to another drone, or
+			// deposed: a new term.
+			n.bully.Campaign()
+			acted = true
+		}
+		if r.Empty() && !acted {
+			return
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package cmdlog_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/algtest"
+	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
+	"github.com/skyquorum/skyquorum/algorithms/election"
+)
+
+func members(n int) []algorithms.NodeID {
+	out := make([]algorithms.NodeID, n)
+	for i := range out {
+		out[i] = algorithms.NodeID(i + 1)
+	}
+	return out
+}
+
+func nodeConfig(id algorithms.NodeID, n int) cmdlog.NodeConfig {
+	return cmdlog.NodeConfig{
+		Log:          cmdlog.Config{ID: id, Members: members(n), Committee: 3, Retransmit: 3, RecoverRetry: 3},
+		BullyTimeout: 2, CoordinatorTimeout: 4, CampaignTimeout: 50,
+	}
+}
+
+// A swarm of nodes elects the highest drone, which recovers and sequences;
+// when it crashes and the failure detector says so, the next highest leads
+// a new term, and what was committed stays, in order.
+func TestNodeFailover(t *testing.T) {
+	const n = 6
+	nodes := map[algorithms.NodeID]*cmdlog.Node{}
+	cores := map[algorithms.NodeID]algorithms.Core{}
+	for _, id := range members(n) {
+		c, err := cmdlog.NewNode(nodeConfig(id, n))
+		require.NoError(t, err)
+		nodes[id], cores[id] = c, c
+	}
+	applied := map[algorithms.NodeID][]string{}
+	net := algtest.New(1, cores)
+	net.OnEvent = func(id algorithms.NodeID, ev algorithms.Event) {
+		if a, ok := ev.(cmdlog.Applied); ok && a.Entry.Kind == cmdlog.KindCommand {
+			applied[id] = append(applied[id], string(a.Entry.Data))
+		}
+	}
+	net.RunTicks(5)
+	require.True(t, nodes[6].Log().Leading())
+	_, err := nodes[6].Propose([]byte("a"))
+	require.NoError(t, err)
+	net.RunTicks(5)
+
+	net.Crash(6)
+	for _, id := range members(n - 1) {
+		nodes[id].PeerDown(6)
+	}
+	net.RunTicks(10)
+	require.True(t, nodes[5].Log().Leading())
+	l, term, ok := nodes[1].Bully().Leader()
+	assert.True(t, ok)
+	assert.Equal(t, algorithms.NodeID(5), l)
+	assert.Equal(t, uint32(2), term)
+	_, err = nodes[5].Propose([]byte("b"))
+	require.NoError(t, err)
+	net.RunTicks(10)
+	for _, id := range members(n - 1) {
+		assert.Equal(t, []string{"a", "b"}, applied[id], "drone %d", id)
+	}
+}
+
+// A node's persisted bytes hold the election's term and the log; a
+// restarted node gets both back, and bytes from elsewhere are refused.
+func TestNodeRestore(t *testing.T) {
+	a, err := cmdlog.NewNode(nodeConfig(3, 3))
+	require.NoError(t, err)
+	a.Tick() // the highest member campaigns: term 1
+	a.Ready()
+	state := a.Persist()
+	b, err := cmdlog.NewNode(nodeConfig(3, 3), cmdlog.Restore(state))
+	require.NoError(t, err)
+	assert.Equal(t, uint32(1), b.Bully().Term())
+	assert.Equal(t, uint32(1), b.Log().Term())
+	for _, bad := range [][]byte{nil, {'N'}, {'X', 1, 0}, {'N', 2, 0}, {'N', 1, 40, 1}, append([]byte{'N', 1, 0}, 'L')} {
+		_, err := cmdlog.NewNode(nodeConfig(3, 3), cmdlog.Restore(bad))
+		assert.ErrorIs(t, err, cmdlog.ErrBadState, "%v", bad)
+	}
+}
+
+// A broadcast COORDINATOR must come from the leader it names.
+func TestNodeCoordinatorFromItsLeader(t *testing.T) {
+	a, err := cmdlog.NewNode(nodeConfig(1, 3))
+	require.NoError(t, err)
+	err = a.Step(2, cmdlog.Coordinator{BullyCoordinator: election.BullyCoordinator{Term: 1, Leader: 3}})
+	assert.ErrorIs(t, err, cmdlog.ErrBadMessage)
+	require.NoError(t, a.Step(3, cmdlog.Coordinator{BullyCoordinator: election.BullyCoordinator{Term: 1, Leader: 3}}))
+	l, _, ok := a.Bully().Leader()
+	assert.True(t, ok)
+	assert.Equal(t, algorithms.NodeID(3), l)
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"time"
+
+	"github.com/skyquorum/skyquorum/sitl/scenario"
+)
+
+func simulateLog(args []string, c *commonFlags, stderr io.Writer) (result, error) {
+	fs := flag.NewFlagSet("simulate log", flag.ContinueOnError)
+	c.register(fs, 16)
+	lg := scenario.Log{}
+	fs.IntVar(&lg.Commands, "commands", 100, "commands appended in the whole run")
+	fs.IntVar(&lg.Committee, "committee", 5, "drones that vote on commits; the rest learn")
+	fs.BoolVar(&lg.CrashLeader, "crash-leader", false, "the leader crashes at a random point mid-run")
+	fs.Float64Var(&lg.Crash, "crash", 0, "probability that each drone crashes at a random time, never a majority of the committee, in [0, 1)")
+	fs.BoolVar(&lg.Restart, "restart", false, "crashed drones restart from their persisted state")
+	var commitDelay float64
+	fs.Float64Var(&commitDelay, "commit-delay", 0, "how long a commit point waits for the next APPEND to carry it, in ms")
+	if err := parse(fs, args, stderr); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, usageErr("%w", err)
+	}
+	lg.Common = c.common()
+	lg.CommitDelay = msToTime(commitDelay)
+	if err := lg.Validate(); err != nil {
+		return nil, usageErr("%w", err)
+	}
+	var r scenario.LogResult
+	wall, err := withTrace(c, &lg.Common, func() (float64, error) {
+		start := time.Now()
+		var err error
+		r, err = scenario.RunLog(lg)
+		return time.Since(start).Seconds(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.SetWall(wall)
+	return logOutput{r, traceField(c.trace)}, nil
+}
+
+// logOutput adds the echo of --trace to the scenario's fields.
+type logOutput struct {
+	scenario.LogResult
+	Trace *string `json:"trace"`
+}
