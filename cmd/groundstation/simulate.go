@@ -163,6 +163,7 @@ var scenarios = map[string]scenarioCmd{
 	"election":  {"leader election, optionally after the leader crashes", simulateElection},
 	"multicast": {"reliable multicast with FIFO, causal or total order", simulateMulticast},
 	"log":       {"the swarm's command log (fault-tolerant total order)", simulateLog},
+	"show":      {"the whole swarm node with simulated vehicles", simulateShow},
 }
 
 func scenarioNames() string {

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"time"
+
+	"github.com/skyquorum/skyquorum/sitl/scenario"
+)
+
+func simulateShow(args []string, c *commonFlags, stderr io.Writer) (result, error) {
+	fs := flag.NewFlagSet("simulate show", flag.ContinueOnError)
+	c.register(fs, 50)
+	sh := scenario.Show{}
+	var duration, offset float64
+	fs.IntVar(&sh.Networks, "networks", 1, "radio networks (separate channels) the swarm is split across")
+	fs.Float64Var(&duration, "duration", 120, "simulated seconds")
+	fs.BoolVar(&sh.CrashLeader, "crash-leader", false, "the leader crashes at a random point mid-run")
+	fs.Float64Var(&sh.Crash, "crash", 0, "each drone crashes at a random time with this probability, never a majority")
+	fs.BoolVar(&sh.Restart, "restart", false, "crashed drones restart from their persisted state")
+	fs.Float64Var(&offset, "clock-offset", 0, "each drone's clock starts up to ±MS off")
+	fs.Float64Var(&sh.ClockDrift, "clock-drift", 0, "each drone's clock drifts up to ±PPM")
+	if err := parse(fs, args, stderr); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, usageErr("%w", err)
+	}
+	sh.Common = c.common()
+	sh.Duration = msToTime(duration * 1000)
+	sh.ClockOffset = msToTime(offset)
+	if err := sh.Validate(); err != nil {
+		return nil, usageErr("%w", err)
+	}
+	var r scenario.ShowResult
+	wall, err := withTrace(c, &sh.Common, func() (float64, error) {
+		start := time.Now()
+		var err error
+		r, err = scenario.RunShow(sh)
+		return time.Since(start).Seconds(), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.SetWall(wall)
+	return showOutput{r, traceField(c.trace)}, nil
+}
+
+// showOutput adds the echo of --trace to the scenario's fields.
+type showOutput struct {
+	scenario.ShowResult
+	Trace *string `json:"trace"`
+}

@@ -1,0 +1,503 @@
+package scenario
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
+	"github.com/skyquorum/skyquorum/algorithms/election"
+	"github.com/skyquorum/skyquorum/sitl/sim"
+	"github.com/skyquorum/skyquorum/sitl/vehicle"
+	"github.com/skyquorum/skyquorum/swarm"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
+)
+
+// Show configures the show scenario: the whole swarm node with simulated
+// vehicles.
+type Show struct {
+	Common
+	Networks    int
+	Duration    sim.Time
+	CrashLeader bool
+	Crash       float64
+	Restart     bool
+	ClockOffset sim.Time
+	ClockDrift  float64
+}
+
+// ShowResult holds the fields of the show scenario.
+type ShowResult struct {
+	CommonResult
+	Networks                 int      `json:"networks"`
+	Duration                 float64  `json:"duration"`
+	CrashLeader              bool     `json:"crash_leader"`
+	Crash                    float64  `json:"crash"`
+	Restart                  bool     `json:"restart"`
+	ClockOffset              float64  `json:"clock_offset"`
+	ClockDrift               float64  `json:"clock_drift"`
+	Leader                   int      `json:"leader"`
+	Terms                    int      `json:"terms"`
+	CommandsCommitted        int      `json:"commands_committed"`
+	CommandsAppliedMin       int      `json:"commands_applied_min"`
+	LostCommitted            int      `json:"lost_committed"`
+	OrderViolations          int      `json:"order_violations"`
+	LockEntries              int      `json:"lock_entries"`
+	ME1Violations            int      `json:"me1_violations"`
+	LeaderFailoverMs         *float64 `json:"leader_failover_ms"`
+	HeartbeatAirtimeShare    float64  `json:"heartbeat_airtime_share"`
+	CoordinationAirtimeShare float64  `json:"coordination_airtime_share"`
+	ClockErrorMsMax          float64  `json:"clock_error_ms_max"`
+	MemoryBytesPerDrone      float64  `json:"memory_bytes_per_drone"`
+	LeadersPerTermMax        int      `json:"leaders_per_term_max"`
+}
+
+// Failed reports whether the run breaks the exit-status rule of
+// SIMULATE.md.
+func (r ShowResult) Failed() bool {
+	return r.LostCommitted > 0 || r.OrderViolations > 0 || r.ME1Violations > 0
+}
+
+// Validate checks the scenario's own flags, naming the bad one.
+func (sh Show) Validate() error {
+	switch {
+	case sh.Networks < 1 || sh.Networks > sh.Drones:
+		return fmt.Errorf("--networks %d: must be 1 to --drones (%d)", sh.Networks, sh.Drones)
+	case sh.Drones/sh.Networks > 250:
+		return fmt.Errorf("--networks %d: %d drones per network; one radio network holds at most 250 (MAVLink system IDs)", sh.Networks, (sh.Drones+sh.Networks-1)/sh.Networks)
+	case sh.Duration <= 0:
+		return fmt.Errorf("--duration %v: must be positive", sh.Duration)
+	case sh.Crash < 0 || sh.Crash >= 1:
+		return fmt.Errorf("--crash %v: must be in [0, 1)", sh.Crash)
+	case sh.ClockOffset < 0:
+		return fmt.Errorf("--clock-offset %v: must not be negative", sh.ClockOffset)
+	case sh.ClockDrift < 0 || sh.ClockDrift > 1000:
+		return fmt.Errorf("--clock-drift %v: must be 0 to 1000 ppm", sh.ClockDrift)
+	}
+	return nil
+}
+
+// showKey signs the simulated ground station's emergency commands.
+var showKey = []byte("skyquorum simulated swarm key 32")
+
+// RunShow runs the show scenario: every drone runs the swarm node (membership,
+// bully leader, command log, time sync, airspace leases, emergency) and
+// flies a simulated vehicle; the ground station has the leader of each
+// network sequence a show command every two seconds, and drones cross a
+// shared zone of airspace cells that they lock first. Checked throughout:
+// ME1 per cell over lease intervals, one leader per term, no committed
+// command lost or reordered, and each drone's swarm-time error.
+func RunShow(sh Show) (ShowResult, error) {
+	if err := sh.Validate(); err != nil {
+		return ShowResult{}, err
+	}
+	cfg := sh.simConfig()
+	cfg.Networks = sh.Networks
+	cfg.ClockOffset = sh.ClockOffset
+	cfg.ClockDriftPPM = sh.ClockDrift
+	cfg.Tick = 10 * sim.Millisecond
+	if cfg.Baud == 0 {
+		cfg.Baud = 57600
+	}
+	n := sh.Drones
+	// Drones are spread over networks in contiguous blocks, as the
+	// simulator does; each network is its own swarm.
+	netOf := func(id algorithms.NodeID) int { return (int(id) - 1) * sh.Networks / n }
+	groups := make([][]algorithms.NodeID, sh.Networks)
+	for id := algorithms.NodeID(1); int(id) <= n; id++ {
+		groups[netOf(id)] = append(groups[netOf(id)], id)
+	}
+	drift := max(sh.ClockDrift, 1) * 2
+	// The bully's T: a message crosses a channel on which every drone of
+	// the network may have a frame queued, plus the reliable layer's
+	// retransmissions under loss. The election storm of the textbook
+	// bully does not happen here: only the highest live drone campaigns
+	// at once when the leader is reported dead (cmdlog.Node).
+	perNet := (n + sh.Networks - 1) / sh.Networks
+	frame := sim.Airtime(sim.FrameBytes(32, !cfg.Unsigned), cfg.Baud)
+	bullyT := int((2*sim.Time(perNet)*frame + sim.DeliveryBound(cfg.Loss) + cfg.Tick - 1) / cfg.Tick)
+	incarnation := map[algorithms.NodeID]uint32{}
+	var s *sim.Sim
+	grid, err := airspace.NewGrid(airspace.Point{}, airspace.Point{X: 20, Y: 20, Z: 10}, [3]int{4, 4, 2})
+	if err != nil {
+		return ShowResult{}, err
+	}
+	factory := func(id algorithms.NodeID, restored []byte) (algorithms.Core, error) {
+		inc := incarnation[id]
+		incarnation[id]++
+		members := groups[netOf(id)]
+		node, err := swarm.New(swarm.Config{
+			ID: id, Members: members, Incarnation: inc, Seed: sh.Seed*65536 + uint64(id),
+			TickNanos: int64(cfg.Tick), Baud: cfg.Baud, Unsigned: cfg.Unsigned, Key: showKey,
+			ClockDriftPPM: drift, BullyTimeout: bullyT,
+		}, restored)
+		if err != nil {
+			return nil, err
+		}
+		return &clockedNode{Node: node, now: func() int64 { return int64(s.LocalTime(id)) }}, nil
+	}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s, err = sim.New(cfg, factory)
+	if err != nil {
+		return ShowResult{}, err
+	}
+
+	vehicles := map[algorithms.NodeID]*vehicle.Vehicle{}
+	for id := algorithms.NodeID(1); int(id) <= n; id++ {
+		vehicles[id] = vehicle.New(vehicle.Point{X: float64(id%50) * 3, Y: float64(int(id)/50) * 3}, vehicle.Limits{})
+	}
+	node := func(id algorithms.NodeID) *clockedNode { return s.Core(id).(*clockedNode) }
+
+	var (
+		applied    = map[algorithms.NodeID]int{} // per drone, highest log index applied
+		byIndex    = map[[2]int]string{}         // (network, log index) → entry, first applied
+		commandAt  = map[[2]int]sim.Time{}       // (network, index) of a command → first applied
+		orderBad   int
+		perTerm    = map[[2]int]map[algorithms.NodeID]bool{}
+		maxTerm    uint32
+		holders    = map[airspace.Cell]map[algorithms.NodeID]bool{}
+		lockIn     int
+		clockErr   float64
+		crashAt    sim.Time = -1
+		failover   *float64
+		crashedLdr algorithms.NodeID
+	)
+	s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
+		switch ev := ev.(type) {
+		case cmdlog.Applied:
+			k := [2]int{netOf(id), int(ev.Index)}
+			data := fmt.Sprintf("%d/%d/%x", ev.Entry.Term, ev.Entry.Kind, ev.Entry.Data)
+			if prev, ok := byIndex[k]; ok && prev != data {
+				orderBad++
+				s.Violation("order", "drone %d applied %s at index %d; another drone applied %s", id, data, ev.Index, prev)
+			} else if !ok {
+				byIndex[k] = data
+			}
+			// A restarted drone applies its log again from the start.
+			if int(ev.Index) <= applied[id] {
+				return
+			}
+			applied[id] = int(ev.Index)
+			if ev.Entry.Kind == cmdlog.KindCommand {
+				if _, ok := commandAt[k]; !ok {
+					commandAt[k] = s.Now()
+				}
+				fly(vehicles[id], string(ev.Entry.Data))
+			}
+		case airspace.Acquired:
+			for _, c := range ev.Cells {
+				if holders[c] == nil {
+					holders[c] = map[algorithms.NodeID]bool{}
+				}
+				for other := range holders[c] {
+					if other != id && netOf(other) == netOf(id) {
+						s.Violation("me1", "drone %d entered cell %d held by drone %d", id, c, other)
+					}
+				}
+				holders[c][id] = true
+			}
+			lockIn++
+			// Hold the cells for two seconds, then leave.
+			s.After(2*sim.Second, func() {
+				if !s.Up(id) || !node(id).Locks().Holding() {
+					return
+				}
+				for _, c := range ev.Cells {
+					delete(holders[c], id)
+				}
+				s.Call(id, func(c algorithms.Core) { _ = c.(*clockedNode).Locks().Release() })
+			})
+		case airspace.Expired:
+			for _, c := range ev.Cells {
+				delete(holders[c], id)
+			}
+		}
+		if el, ok := ev.(election.Elected); ok {
+			maxTerm = max(maxTerm, el.Term)
+			k := [2]int{netOf(id), int(el.Term)}
+			if perTerm[k] == nil {
+				perTerm[k] = map[algorithms.NodeID]bool{}
+			}
+			perTerm[k][el.Leader] = true
+		}
+	})
+
+	// crash stops a drone. A holder's lease still covers its cells until
+	// it runs out (the vehicle is still there; its flight controller's
+	// failsafe takes it out of the cell by then), so the ME1 check keeps
+	// it in its cells until its lease ends.
+	crash := func(id algorithms.NodeID) {
+		locks := node(id).Locks()
+		if leaveBy, ok := locks.LeaveBy(); ok {
+			cells := locks.Cells()
+			s.After(sim.Time(leaveBy-locks.Now())*cfg.Tick, func() {
+				for _, c := range cells {
+					delete(holders[c], id)
+				}
+			})
+		} else {
+			for _, c := range locks.Cells() {
+				delete(holders[c], id)
+			}
+		}
+		s.Crash(id)
+	}
+
+	leaderOf := func(net int) (algorithms.NodeID, bool) {
+		var l algorithms.NodeID
+		for _, id := range groups[net] {
+			if !s.Up(id) {
+				continue
+			}
+			got, _ := node(id).Leader()
+			if got == 0 || !s.Up(got) || (l != 0 && got != l) {
+				return 0, false
+			}
+			l = got
+		}
+		return l, l != 0
+	}
+
+	// The ground station: every two seconds, each network's leader
+	// sequences the next show command.
+	script := []string{"LOAD", "ARM", "TAKEOFF", "START", "LIGHTS", "PAUSE", "RESUME", "LIGHTS"}
+	seq := 0
+	var operator func()
+	operator = func() {
+		for net := range groups {
+			for _, id := range groups[net] {
+				if !s.Up(id) {
+					continue
+				}
+				if l, _ := node(id).Leader(); l != id {
+					continue
+				}
+				cmd := fmt.Sprintf("%s#%d", script[seq%len(script)], seq)
+				s.Call(id, func(c algorithms.Core) { _, _ = c.(*clockedNode).Propose([]byte(cmd)) })
+			}
+		}
+		seq++
+		s.After(2*sim.Second, operator)
+	}
+	s.At(10*sim.Second, operator)
+
+	// Airspace traffic: drones cross the shared zone one or two cells at a
+	// time, at random moments drawn from the seed.
+	rng := s.Rand()
+	var crossing func()
+	crossing = func() {
+		id := algorithms.NodeID(1 + rng.IntN(n))
+		a := airspace.Cell(rng.IntN(grid.Cells()))
+		cells := []airspace.Cell{a}
+		if rng.IntN(2) == 0 {
+			cells = append(cells, airspace.Cell((int(a)+1)%grid.Cells()))
+		}
+		slices.Sort(cells)
+		cells = slices.Compact(cells)
+		if s.Up(id) && !node(id).Locks().Holding() {
+			s.Call(id, func(c algorithms.Core) { _ = c.(*clockedNode).Locks().Acquire(cells) })
+		}
+		// About one crossing per second per 50 drones of a network, so that
+		// lock traffic (a request to a quorum, its votes, renewals) keeps to
+		// a share of the channel.
+		mean := max(sim.Second, sim.Time(perNet)*20*sim.Millisecond)
+		s.After(mean/2+sim.Time(rng.Int64N(int64(mean))), crossing)
+	}
+	s.At(15*sim.Second, crossing)
+
+	// Vehicles advance with the simulation.
+	var advance func()
+	advance = func() {
+		for id, v := range vehicles {
+			if s.Up(id) {
+				v.Advance(0.1)
+			}
+		}
+		s.After(100*sim.Millisecond, advance)
+	}
+	s.At(0, advance)
+
+	// Swarm-time error: every second, each synchronised drone's estimate
+	// of its network leader's clock against that clock.
+	var sample func()
+	sample = func() {
+		for net := range groups {
+			l, ok := leaderOf(net)
+			if !ok {
+				continue
+			}
+			// Swarm time is what the leader serves: its own clock, or,
+			// after a change of leader, its continuation of the old one.
+			truth := float64(node(l).SwarmTime(int64(s.LocalTime(l))))
+			for _, id := range groups[net] {
+				if id == l || !s.Up(id) || !node(id).TimeSync().Synced() {
+					continue
+				}
+				est := float64(node(id).SwarmTime(int64(s.LocalTime(id))))
+				clockErr = max(clockErr, abs(est-truth)/float64(sim.Millisecond))
+			}
+		}
+		s.After(sim.Second, sample)
+	}
+	s.At(30*sim.Second, sample)
+
+	// Faults.
+	if sh.CrashLeader {
+		at := sh.Duration/3 + sim.Time(rng.Int64N(int64(sh.Duration/3)))
+		s.At(at, func() {
+			if l, ok := leaderOf(0); ok {
+				crashedLdr, crashAt = l, s.Now()
+				crash(l)
+			}
+		})
+	}
+	if sh.Crash > 0 {
+		for _, group := range groups {
+			budget := (len(group) - 1) / 2
+			for _, id := range group {
+				if budget == 0 || rng.Float64() >= sh.Crash {
+					continue
+				}
+				budget--
+				at := sim.Time(rng.Int64N(int64(sh.Duration)))
+				s.At(at, func() {
+					if !s.Up(id) {
+						return
+					}
+					crash(id)
+					if sh.Restart {
+						s.After(5*sim.Second+sim.Time(rng.Int64N(int64(5*sim.Second))), func() { _ = s.Restart(id, true) })
+					}
+				})
+			}
+		}
+	}
+	s.Run(sh.Duration, func() bool {
+		if crashAt >= 0 && failover == nil {
+			if l, ok := leaderOf(0); ok && l != crashedLdr {
+				f := (s.Now() - crashAt).Milliseconds()
+				failover = &f
+			}
+		}
+		return false
+	})
+
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(s)
+
+	st := s.Stats()
+	r := ShowResult{
+		CommonResult:     commonResult(sh.Common, s),
+		Networks:         sh.Networks,
+		Duration:         sh.Duration.Seconds(),
+		CrashLeader:      sh.CrashLeader,
+		Crash:            sh.Crash,
+		Restart:          sh.Restart,
+		ClockOffset:      sh.ClockOffset.Milliseconds(),
+		ClockDrift:       sh.ClockDrift,
+		Terms:            int(maxTerm),
+		LockEntries:      lockIn,
+		ME1Violations:    st.Violations["me1"],
+		OrderViolations:  orderBad,
+		LeaderFailoverMs: failover,
+		ClockErrorMsMax:  clockErr,
+	}
+	if l, ok := leaderOf(0); ok {
+		r.Leader = int(l)
+	}
+	for _, ls := range perTerm {
+		r.LeadersPerTermMax = max(r.LeadersPerTermMax, len(ls))
+	}
+	// Committed: applied by some drone. Lost: committed at least five
+	// seconds before the end (time to reach everyone) and not applied by a
+	// drone of its network that is alive at the end.
+	r.CommandsAppliedMin = -1
+	keys := make([][2]int, 0, len(commandAt))
+	for k := range commandAt {
+		keys = append(keys, k)
+	}
+	for net, group := range groups {
+		for _, id := range group {
+			if !s.Up(id) {
+				continue
+			}
+			got, lost := 0, 0
+			for _, k := range keys {
+				if k[0] != net {
+					continue
+				}
+				switch {
+				case k[1] <= applied[id]:
+					got++
+				case commandAt[k] < s.Now()-5*sim.Second:
+					lost++
+				}
+			}
+			r.LostCommitted += lost
+			if r.CommandsAppliedMin < 0 || got < r.CommandsAppliedMin {
+				r.CommandsAppliedMin = got
+			}
+		}
+	}
+	r.CommandsCommitted = len(commandAt)
+	r.CommandsAppliedMin = max(r.CommandsAppliedMin, 0)
+	simTime := s.Now()
+	for net := range sh.Networks {
+		if simTime > 0 {
+			r.HeartbeatAirtimeShare = max(r.HeartbeatAirtimeShare, float64(st.HeartbeatAirtimeByNetwork[net])/float64(simTime))
+			r.CoordinationAirtimeShare = max(r.CoordinationAirtimeShare, float64(st.AirtimeByNetwork[net])/float64(simTime))
+		}
+	}
+	if after.HeapAlloc > before.HeapAlloc {
+		r.MemoryBytesPerDrone = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+	}
+	return r, nil
+}
+
+// fly makes a vehicle follow an applied show command.
+func fly(v *vehicle.Vehicle, cmd string) {
+	switch {
+	case hasPrefix(cmd, "ARM"):
+		_ = v.Arm()
+	case hasPrefix(cmd, "TAKEOFF"):
+		p := v.Position()
+		_ = v.Goto(vehicle.Point{X: p.X, Y: p.Y, Z: 10})
+	case hasPrefix(cmd, "PAUSE"):
+		v.Hold()
+	case hasPrefix(cmd, "LAND"):
+		v.Land()
+	}
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// clockedNode feeds a swarm node the drone's simulated local clock before
+// every input, as the drone runner does with the real clock.
+type clockedNode struct {
+	*swarm.Node
+	now func() int64
+}
+
+// Step implements algorithms.Core.
+func (c *clockedNode) Step(from algorithms.NodeID, m algorithms.Message) error {
+	c.SetClock(c.now())
+	return c.Node.Step(from, m)
+}
+
+// Tick implements algorithms.Core.
+func (c *clockedNode) Tick() {
+	c.SetClock(c.now())
+	c.Node.Tick()
+}

@@ -1,0 +1,279 @@
+// Package swarm is the drone's coordination runtime. Node composes the
+// swarm's protocols into one pure state machine with the shape of every
+// core (package algorithms), so that the simulator and the drone runner
+// drive it the same way:
+//
+//   - membership (package membership): heartbeats within an airtime budget
+//     and a failure detector, whose verdicts go to every other protocol;
+//   - the leader, by bully, and the command log it sequences
+//     (package algorithms/cmdlog): show and operator commands, applied in
+//     one order at every drone;
+//   - time sync to the leader's clock (package timesync);
+//   - lease-based airspace locks (package airspace);
+//   - signed emergency commands obeyed at once (package emergency).
+//
+// Node reads no clock: the driver passes the drone's local clock reading
+// with SetClock before every Step and Tick.
+package swarm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
+	"github.com/skyquorum/skyquorum/algorithms/election"
+	"github.com/skyquorum/skyquorum/algorithms/mutex"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
+	"github.com/skyquorum/skyquorum/swarm/emergency"
+	"github.com/skyquorum/skyquorum/swarm/membership"
+	"github.com/skyquorum/skyquorum/swarm/timesync"
+)
+
+// Config configures a Node.
+type Config struct {
+	// ID is the drone's vehicle ID; Members lists the whole swarm (one
+	// radio network), this drone included.
+	ID      algorithms.NodeID
+	Members []algorithms.NodeID
+	// Incarnation grows with every restart of the drone.
+	Incarnation uint32
+	// Seed seeds the drone's own jitter.
+	Seed uint64
+	// TickNanos, Baud and Unsigned describe the tick and the radio; the
+	// budgets of membership and time sync are computed from them.
+	TickNanos int64
+	Baud      int
+	Unsigned  bool
+	// HeartbeatShare and TimeSyncShare are the shares of the channel that
+	// membership and time sync may use (optional, default 0.05 each).
+	HeartbeatShare float64
+	TimeSyncShare  float64
+	// Missed is how many heartbeat periods of silence make a drone
+	// suspect (optional, membership's default).
+	Missed int
+	// Committee is the number of command-log voters (optional, default 5).
+	Committee int
+	// BullyTimeout is the bully's T in ticks (optional, the bully's
+	// default).
+	BullyTimeout int
+	// CampaignTimeout is how long a drone without a live leader waits
+	// before it campaigns (optional, cmdlog's default).
+	CampaignTimeout int
+	// Quorums are the airspace locks' voting quorums (optional, default
+	// mutex.Best(Members)).
+	Quorums mutex.Quorums
+	// LeaseTicks is the airspace lease (optional, airspace's default).
+	LeaseTicks int
+	// ClockDriftPPM bounds the drift of every drone's clock, for leases
+	// and time sync (optional, 200).
+	ClockDriftPPM float64
+	// Key is the swarm key that signs emergency commands.
+	Key []byte
+}
+
+// ErrBadState is returned by New for persisted bytes it cannot read.
+var ErrBadState = errors.New("swarm: malformed persisted state")
+
+// Node is one drone's coordination runtime.
+type Node struct {
+	algorithms.Outbox
+	id      algorithms.NodeID
+	members *membership.Membership
+	log     *cmdlog.Node
+	clock   *timesync.TimeSync
+	locks   *airspace.Locks
+	alarm   *emergency.Core
+	mux     *algorithms.Mux
+	leader  algorithms.NodeID
+	term    uint32
+}
+
+var (
+	_ algorithms.Core      = (*Node)(nil)
+	_ algorithms.Persister = (*Node)(nil)
+)
+
+// New returns the node of drone cfg.ID; restored is what Persist returned
+// before the drone restarted, or nil.
+func New(cfg Config, restored []byte) (*Node, error) {
+	if cfg.ClockDriftPPM == 0 {
+		cfg.ClockDriftPPM = 200
+	}
+	if cfg.Quorums == nil {
+		cfg.Quorums = mutex.Best(cfg.Members)
+	}
+	logState, alarmState, err := splitState(restored)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{id: cfg.ID}
+	n.members, err = membership.New(membership.Config{
+		ID: cfg.ID, Members: cfg.Members, Incarnation: cfg.Incarnation, TickNanos: cfg.TickNanos,
+		Baud: cfg.Baud, Unsigned: cfg.Unsigned, Share: cfg.HeartbeatShare, Missed: cfg.Missed, Seed: cfg.Seed,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
+	}
+	var opts []cmdlog.Option
+	if logState != nil {
+		opts = append(opts, cmdlog.Restore(logState))
+	}
+	n.log, err = cmdlog.NewNode(cmdlog.NodeConfig{
+		Log:             cmdlog.Config{ID: cfg.ID, Members: cfg.Members, Committee: cfg.Committee, Seed: cfg.Seed},
+		BullyTimeout:    cfg.BullyTimeout,
+		CampaignTimeout: cfg.CampaignTimeout,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
+	}
+	n.clock, err = timesync.New(timesync.Config{
+		ID: cfg.ID, Members: len(cfg.Members), TickNanos: cfg.TickNanos, Baud: cfg.Baud,
+		Unsigned: cfg.Unsigned, Share: cfg.TimeSyncShare, DriftPPM: cfg.ClockDriftPPM, Seed: cfg.Seed,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
+	}
+	n.locks, err = airspace.New(airspace.Config{
+		ID: cfg.ID, Quorums: cfg.Quorums, LeaseTicks: cfg.LeaseTicks, DriftPPM: cfg.ClockDriftPPM,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
+	}
+	n.alarm, err = emergency.New(emergency.Config{
+		ID: cfg.ID, Key: cfg.Key, Members: cfg.Members, Seed: cfg.Seed, State: alarmState,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
+	}
+	n.mux = algorithms.NewMux(n.members, n.log, n.clock, n.locks, n.alarm)
+	return n, nil
+}
+
+// Log returns the command log with its election.
+func (n *Node) Log() *cmdlog.Node { return n.log }
+
+// Locks returns the airspace locks.
+func (n *Node) Locks() *airspace.Locks { return n.locks }
+
+// Emergency returns the emergency-command core.
+func (n *Node) Emergency() *emergency.Core { return n.alarm }
+
+// Membership returns the membership core.
+func (n *Node) Membership() *membership.Membership { return n.members }
+
+// TimeSync returns the time-sync core.
+func (n *Node) TimeSync() *timesync.TimeSync { return n.clock }
+
+// Leader returns the leader the drone follows and its term (0 when none).
+func (n *Node) Leader() (algorithms.NodeID, uint32) { return n.leader, n.term }
+
+// SetClock passes the drone's local clock reading in nanoseconds; call it
+// before every Step and Tick.
+func (n *Node) SetClock(local int64) { n.clock.SetClock(local) }
+
+// SwarmTime is the swarm's time (the leader's clock) at the local reading.
+func (n *Node) SwarmTime(local int64) int64 { return n.clock.SwarmTime(local) }
+
+// Propose appends an operator or show command to the command log; only the
+// leader sequences (see cmdlog).
+func (n *Node) Propose(cmd []byte) (cmdlog.Position, error) { return n.log.Propose(cmd) }
+
+// Step hands a received message to the protocol it belongs to. Every frame
+// proves its sender alive.
+func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
+	n.members.Heard(from)
+	return n.mux.Step(from, m)
+}
+
+// Tick advances every protocol by one tick.
+func (n *Node) Tick() { n.mux.Tick() }
+
+// Ready returns what the protocols produced, after connecting them: the
+// failure detector's verdicts reach every protocol, and the elected leader
+// becomes the time server.
+func (n *Node) Ready() algorithms.Ready {
+	for {
+		r := n.mux.Ready()
+		if r.Empty() {
+			return n.Outbox.Ready()
+		}
+		for _, s := range r.Sends {
+			n.Send(s.To, s.Msg)
+		}
+		for _, ev := range r.Events {
+			n.route(ev)
+			n.Emit(ev)
+		}
+	}
+}
+
+func (n *Node) route(ev algorithms.Event) {
+	switch ev := ev.(type) {
+	case membership.Down:
+		n.log.PeerDown(ev.ID)
+		n.locks.PeerDown(ev.ID)
+		n.alarm.PeerDown(ev.ID)
+	case membership.Up:
+		n.log.PeerUp(ev.ID)
+		n.locks.PeerUp(ev.ID)
+		n.alarm.PeerUp(ev.ID)
+	case election.Elected:
+		if ev.Term >= n.term {
+			n.leader, n.term = ev.Leader, ev.Term
+			n.clock.SetLeader(ev.Leader)
+		}
+	}
+}
+
+// PeerDown lets a driver with its own failure detector report a drone
+// down, beside the node's own membership.
+func (n *Node) PeerDown(id algorithms.NodeID) { n.route(membership.Down{ID: id}) }
+
+// PeerUp reports a drone up again.
+func (n *Node) PeerUp(id algorithms.NodeID) { n.route(membership.Up{ID: id}) }
+
+// The persisted state: a marker, a version, then the command log's state
+// and the emergency core's, each with a 4-byte length.
+const (
+	stateMarker  = 'S'
+	stateVersion = 1
+)
+
+// Persist implements algorithms.Persister: the command log (with the
+// election's term and vote) and the last emergency command obeyed.
+func (n *Node) Persist() []byte {
+	out := []byte{stateMarker, stateVersion}
+	for _, part := range [][]byte{n.log.Persist(), n.alarm.Persist()} {
+		out = binary.BigEndian.AppendUint32(out, uint32(len(part)))
+		out = append(out, part...)
+	}
+	return out
+}
+
+func splitState(b []byte) (logState, alarmState []byte, err error) {
+	if b == nil {
+		return nil, nil, nil
+	}
+	if len(b) < 2 || b[0] != stateMarker || b[1] != stateVersion {
+		return nil, nil, fmt.Errorf("%w: not a swarm node state (pass the bytes Persist returned)", ErrBadState)
+	}
+	rest := b[2:]
+	var parts [2][]byte
+	for i := range parts {
+		if len(rest) < 4 {
+			return nil, nil, fmt.Errorf("%w: truncated", ErrBadState)
+		}
+		l := binary.BigEndian.Uint32(rest)
+		rest = rest[4:]
+		if uint64(l) > uint64(len(rest)) {
+			return nil, nil, fmt.Errorf("%w: part %d claims %d bytes, %d left", ErrBadState, i, l, len(rest))
+		}
+		parts[i], rest = rest[:l], rest[l:]
+	}
+	if len(rest) != 0 {
+		return nil, nil, fmt.Errorf("%w: %d trailing bytes", ErrBadState, len(rest))
+	}
+	return parts[0], parts[1], nil
+}

@@ -1,0 +1,91 @@
+package swarm_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
+	"github.com/skyquorum/skyquorum/sitl/sim"
+	"github.com/skyquorum/skyquorum/swarm"
+)
+
+var key = []byte("0123456789abcdef0123456789abcdef")
+
+// node builds drone id of an n-drone swarm for the simulator; the driver
+// passes the drone's simulated clock before every input.
+func swarmOf(t *testing.T, cfg sim.Config) (*sim.Sim, []algorithms.NodeID) {
+	t.Helper()
+	ids := make([]algorithms.NodeID, cfg.Drones)
+	for i := range ids {
+		ids[i] = algorithms.NodeID(i + 1)
+	}
+	incarnation := map[algorithms.NodeID]uint32{}
+	var s *sim.Sim
+	s, err := sim.New(cfg, func(id algorithms.NodeID, restored []byte) (algorithms.Core, error) {
+		inc := incarnation[id]
+		incarnation[id]++
+		n, err := swarm.New(swarm.Config{
+			ID: id, Members: ids, Incarnation: inc, Seed: cfg.Seed*1000 + uint64(id),
+			TickNanos: int64(10 * sim.Millisecond), Baud: 57600, Key: key,
+			BullyTimeout: 200,
+		}, restored)
+		if err != nil {
+			return nil, err
+		}
+		return clocked{n, func() int64 { return int64(s.LocalTime(id)) }}, nil
+	})
+	require.NoError(t, err)
+	return s, ids
+}
+
+// clocked feeds a node its simulated local clock before every input.
+type clocked struct {
+	*swarm.Node
+	now func() int64
+}
+
+func (c clocked) Step(from algorithms.NodeID, m algorithms.Message) error {
+	c.SetClock(c.now())
+	return c.Node.Step(from, m)
+}
+
+func (c clocked) Tick() {
+	c.SetClock(c.now())
+	c.Node.Tick()
+}
+
+// The composed node elects the highest drone, and a command the leader
+// proposes is applied by every drone, fault-free and at 10% loss.
+func TestNodeElectsAndAppliesCommands(t *testing.T) {
+	for _, loss := range []float64{0, 0.1} {
+		s, ids := swarmOf(t, sim.Config{Drones: 9, Seed: 3, Loss: loss, ClockOffset: 200 * sim.Millisecond, ClockDriftPPM: 50})
+		applied := map[algorithms.NodeID][]string{}
+		s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
+			if a, ok := ev.(cmdlog.Applied); ok && a.Entry.Kind == cmdlog.KindCommand {
+				applied[id] = append(applied[id], string(a.Entry.Data))
+			}
+		})
+		leader := algorithms.NodeID(len(ids))
+		for i := range 5 {
+			s.At(sim.Time(20+i)*sim.Second, func() {
+				s.Call(leader, func(c algorithms.Core) {
+					_, err := c.(clocked).Propose([]byte(fmt.Sprintf("cmd-%d", i)))
+					require.NoError(t, err, "loss=%v seed=3", loss)
+				})
+			})
+		}
+		s.Run(60*sim.Second, nil)
+		want := []string{"cmd-0", "cmd-1", "cmd-2", "cmd-3", "cmd-4"}
+		for _, id := range ids {
+			n := s.Core(id).(clocked)
+			l, term := n.Leader()
+			assert.Equal(t, leader, l, "loss=%v seed=3 drone %d", loss, id)
+			assert.Positive(t, term)
+			assert.Equal(t, want, applied[id], "loss=%v seed=3 drone %d", loss, id)
+		}
+	}
+}
