@@ -61,6 +61,12 @@ type Config struct {
 	// CampaignTimeout is how long a drone without a live leader waits
 	// before it campaigns (optional, cmdlog's default).
 	CampaignTimeout int
+	// LeaderTimeout is how many ticks of silence from the leader make the
+	// drone suspect it (optional, default 1500). The leader is never
+	// silent for long: its command-log beacons, time-sync replies and
+	// heartbeats reach everyone, so its failure is detected much sooner
+	// than membership's budgeted heartbeats would.
+	LeaderTimeout int
 	// Quorums are the airspace locks' voting quorums (optional, default
 	// mutex.Best(Members)).
 	Quorums mutex.Quorums
@@ -88,6 +94,10 @@ type Node struct {
 	mux     *algorithms.Mux
 	leader  algorithms.NodeID
 	term    uint32
+
+	leaderTimeout int
+	leaderSilent  int
+	suspected     algorithms.NodeID // the leader suspected for silence, or 0
 }
 
 var (
@@ -108,7 +118,10 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{id: cfg.ID}
+	if cfg.LeaderTimeout <= 0 {
+		cfg.LeaderTimeout = 1500
+	}
+	n := &Node{id: cfg.ID, leaderTimeout: cfg.LeaderTimeout}
 	n.members, err = membership.New(membership.Config{
 		ID: cfg.ID, Members: cfg.Members, Incarnation: cfg.Incarnation, TickNanos: cfg.TickNanos,
 		Baud: cfg.Baud, Unsigned: cfg.Unsigned, Share: cfg.HeartbeatShare, Missed: cfg.Missed, Seed: cfg.Seed,
@@ -184,11 +197,29 @@ func (n *Node) Propose(cmd []byte) (cmdlog.Position, error) { return n.log.Propo
 // proves its sender alive.
 func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
 	n.members.Heard(from)
+	if from == n.leader {
+		n.leaderSilent = 0
+		if n.suspected == from {
+			n.suspected = 0
+			n.route(membership.Up{ID: from})
+		}
+	}
 	return n.mux.Step(from, m)
 }
 
-// Tick advances every protocol by one tick.
-func (n *Node) Tick() { n.mux.Tick() }
+// Tick advances every protocol by one tick, and suspects a leader that has
+// been silent for LeaderTimeout ticks.
+func (n *Node) Tick() {
+	n.mux.Tick()
+	if n.leader == 0 || n.leader == n.id || n.suspected == n.leader {
+		return
+	}
+	n.leaderSilent++
+	if n.leaderSilent >= n.leaderTimeout {
+		n.suspected = n.leader
+		n.route(membership.Down{ID: n.leader})
+	}
+}
 
 // Ready returns what the protocols produced, after connecting them: the
 // failure detector's verdicts reach every protocol, and the elected leader
@@ -221,6 +252,9 @@ func (n *Node) route(ev algorithms.Event) {
 		n.alarm.PeerUp(ev.ID)
 	case election.Elected:
 		if ev.Term >= n.term {
+			if ev.Leader != n.leader {
+				n.leaderSilent = 0
+			}
 			n.leader, n.term = ev.Leader, ev.Term
 			n.clock.SetLeader(ev.Leader)
 		}

@@ -127,8 +127,19 @@ func RunShow(sh Show) (ShowResult, error) {
 		inc := incarnation[id]
 		incarnation[id]++
 		members := groups[netOf(id)]
+		// A drone that knows no live leader waits for the leader's log
+		// beacons (up to 4 s apart) before it campaigns, and lower drones
+		// wait longer: a campaign by a low drone sets off the bully's
+		// cascade of ELECTIONs and ANSWERs through every drone above it.
+		rank := 0
+		for _, m := range members {
+			if m > id {
+				rank++
+			}
+		}
+		campaign := 3000 + rank*50
 		node, err := swarm.New(swarm.Config{
-			ID: id, Members: members, Incarnation: inc, Seed: sh.Seed*65536 + uint64(id),
+			ID: id, Members: members, Incarnation: inc, Seed: sh.Seed*65536 + uint64(id), CampaignTimeout: campaign,
 			TickNanos: int64(cfg.Tick), Baud: cfg.Baud, Unsigned: cfg.Unsigned, Key: showKey,
 			ClockDriftPPM: drift, BullyTimeout: bullyT,
 		}, restored)
