@@ -10,7 +10,9 @@ import (
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
 	"github.com/skyquorum/skyquorum/sitl/sim"
+	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 	"github.com/skyquorum/skyquorum/swarm"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 )
 
 var key = []byte("0123456789abcdef0123456789abcdef")
@@ -87,5 +89,52 @@ func TestNodeElectsAndAppliesCommands(t *testing.T) {
 			assert.Positive(t, term)
 			assert.Equal(t, want, applied[id], "loss=%v seed=3 drone %d", loss, id)
 		}
+	}
+}
+
+// A cell holder cut off from everyone leaves its cell (its own Expired
+// event) before any other drone is granted the cell, over many seeds; the
+// partition heals later, because a waiter whose quorum holds the cut-off
+// drone cannot be granted before.
+func TestNodeCutOffHolderLeavesFirst(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 20)); seed++ {
+		s, ids := swarmOf(t, sim.Config{Drones: 9, Seed: seed, Loss: 0.05, ClockOffset: 100 * sim.Millisecond, ClockDriftPPM: 50})
+		const holder, waiter = algorithms.NodeID(3), algorithms.NodeID(7)
+		cell := []airspace.Cell{5}
+		var left, granted sim.Time = -1, -1
+		s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
+			switch ev.(type) {
+			case airspace.Expired:
+				if id == holder && left < 0 {
+					left = s.Now()
+				}
+			case airspace.Acquired:
+				if id == waiter && granted < 0 {
+					granted = s.Now()
+				}
+			}
+		})
+		// The airspace locks grant nothing for a lease after start.
+		s.At(15*sim.Second, func() {
+			s.Call(holder, func(c algorithms.Core) { require.NoError(t, c.(clocked).Locks().Acquire(cell)) })
+		})
+		s.At(30*sim.Second, func() {
+			require.True(t, s.Core(holder).(clocked).Locks().Holding(), "seed=%d: the holder never got the cell", seed)
+			var others []algorithms.NodeID
+			for _, id := range ids {
+				if id != holder {
+					others = append(others, id)
+				}
+			}
+			s.Partition(others)
+			s.Call(waiter, func(c algorithms.Core) { require.NoError(t, c.(clocked).Locks().Acquire(cell)) })
+		})
+		// Quorums that hold the holder itself can only answer once it is
+		// heard again.
+		s.At(70*sim.Second, s.Heal)
+		s.Run(120*sim.Second, nil)
+		require.GreaterOrEqual(t, left, sim.Time(0), "seed=%d: the cut-off holder never left", seed)
+		require.GreaterOrEqual(t, granted, sim.Time(0), "seed=%d: the waiter was never granted the cell", seed)
+		assert.Less(t, left, granted, "seed=%d: granted at %v, holder left at %v", seed, granted, left)
 	}
 }
