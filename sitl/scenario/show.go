@@ -373,7 +373,12 @@ func RunShow(sh Show) (ShowResult, error) {
 					continue
 				}
 				budget--
-				at := sim.Time(rng.Int64N(int64(sh.Duration)))
+				// Crashes (and their restarts, 5–10 s later) end 20 s
+				// before the run does, so that what is checked at the end
+				// is what the swarm settled on, not a drone still
+				// catching up.
+				window := max(sh.Duration-20*sim.Second, sh.Duration/2)
+				at := sim.Time(rng.Int64N(int64(window)))
 				s.At(at, func() {
 					if !s.Up(id) {
 						return
