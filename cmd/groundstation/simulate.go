@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -195,6 +194,26 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	return nil
 }
 
+// timed runs a scenario with the trace file open and fills in its
+// wall-clock figures; nothing below the command reads the wall clock.
+func timed[R any, P interface {
+	*R
+	SetWall(float64)
+}](c *commonFlags, common *scenario.Common, run func() (R, error)) (R, error) {
+	var r R
+	wall, err := withTrace(c, common, func() (float64, error) {
+		start := time.Now()
+		var err error
+		r, err = run()
+		return time.Since(start).Seconds(), err
+	})
+	if err != nil {
+		return r, err
+	}
+	P(&r).SetWall(wall)
+	return r, nil
+}
+
 // withTrace opens the trace file, if any, around a run, and times the run.
 func withTrace(c *commonFlags, sc *scenario.Common, run func() (float64, error)) (wall float64, err error) {
 	if c.trace != "" {
@@ -239,18 +258,10 @@ func simulateMutex(args []string, c *commonFlags, stderr io.Writer) (result, err
 	if err := m.Validate(); err != nil {
 		return nil, usageErr("%w", err)
 	}
-	var r scenario.MutexResult
-	slog.Debug("simulate mutex", "algorithm", m.Algorithm, "drones", m.Drones, "seed", m.Seed)
-	wall, err := withTrace(c, &m.Common, func() (float64, error) {
-		start := time.Now()
-		var err error
-		r, err = scenario.RunMutex(m)
-		return time.Since(start).Seconds(), err
-	})
+	r, err := timed(c, &m.Common, func() (scenario.MutexResult, error) { return scenario.RunMutex(m) })
 	if err != nil {
 		return nil, err
 	}
-	r.SetWall(wall)
 	return mutexOutput{r, traceField(c.trace)}, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/skyquorum/skyquorum/sitl/scenario"
 )
@@ -29,17 +28,10 @@ func simulateElection(args []string, c *commonFlags, stderr io.Writer) (result, 
 	if err := e.Validate(); err != nil {
 		return nil, usageErr("%w", err)
 	}
-	var r scenario.ElectionResult
-	wall, err := withTrace(c, &e.Common, func() (float64, error) {
-		start := time.Now()
-		var err error
-		r, err = scenario.RunElection(e)
-		return time.Since(start).Seconds(), err
-	})
+	r, err := timed(c, &e.Common, func() (scenario.ElectionResult, error) { return scenario.RunElection(e) })
 	if err != nil {
 		return nil, err
 	}
-	r.SetWall(wall)
 	return electionOutput{r, traceField(c.trace)}, nil
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"io"
-	"time"
 
 	"github.com/skyquorum/skyquorum/sitl/scenario"
 )
@@ -30,17 +29,10 @@ func simulateLog(args []string, c *commonFlags, stderr io.Writer) (result, error
 	if err := lg.Validate(); err != nil {
 		return nil, usageErr("%w", err)
 	}
-	var r scenario.LogResult
-	wall, err := withTrace(c, &lg.Common, func() (float64, error) {
-		start := time.Now()
-		var err error
-		r, err = scenario.RunLog(lg)
-		return time.Since(start).Seconds(), err
-	})
+	r, err := timed(c, &lg.Common, func() (scenario.LogResult, error) { return scenario.RunLog(lg) })
 	if err != nil {
 		return nil, err
 	}
-	r.SetWall(wall)
 	return logOutput{r, traceField(c.trace)}, nil
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"io"
-	"time"
 
 	"github.com/skyquorum/skyquorum/sitl/scenario"
 )
@@ -28,17 +27,10 @@ func simulateMulticast(args []string, c *commonFlags, stderr io.Writer) (result,
 	if err := m.Validate(); err != nil {
 		return nil, usageErr("%w", err)
 	}
-	var r scenario.MulticastResult
-	wall, err := withTrace(c, &m.Common, func() (float64, error) {
-		start := time.Now()
-		var err error
-		r, err = scenario.RunMulticast(m)
-		return time.Since(start).Seconds(), err
-	})
+	r, err := timed(c, &m.Common, func() (scenario.MulticastResult, error) { return scenario.RunMulticast(m) })
 	if err != nil {
 		return nil, err
 	}
-	r.SetWall(wall)
 	return multicastOutput{r, traceField(c.trace)}, nil
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"io"
-	"time"
 
 	"github.com/skyquorum/skyquorum/sitl/scenario"
 )
@@ -32,17 +31,10 @@ func simulateShow(args []string, c *commonFlags, stderr io.Writer) (result, erro
 	if err := sh.Validate(); err != nil {
 		return nil, usageErr("%w", err)
 	}
-	var r scenario.ShowResult
-	wall, err := withTrace(c, &sh.Common, func() (float64, error) {
-		start := time.Now()
-		var err error
-		r, err = scenario.RunShow(sh)
-		return time.Since(start).Seconds(), err
-	})
+	r, err := timed(c, &sh.Common, func() (scenario.ShowResult, error) { return scenario.RunShow(sh) })
 	if err != nil {
 		return nil, err
 	}
-	r.SetWall(wall)
 	return showOutput{r, traceField(c.trace)}, nil
 }
 
