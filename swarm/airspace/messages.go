@@ -127,3 +127,10 @@ type VoteExpired struct {
 	Cell   Cell
 	Holder algorithms.NodeID
 }
+
+// Unreliable implements algorithms.Unreliable: a RELEASE goes out as one
+// plain frame to the quorum. Through the reliable delivery layer every
+// voter would acknowledge it with a frame of its own, the largest share of
+// lock traffic; a voter that misses it frees its vote when the lease runs
+// out, which delays the next grant but never puts two drones in a cell.
+func (Release) Unreliable() {}
