@@ -2,7 +2,10 @@ package codec_test
 
 import (
 	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/clock"
+	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
 	"github.com/skyquorum/skyquorum/algorithms/election"
+	"github.com/skyquorum/skyquorum/algorithms/multicast"
 	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/radio/arq"
 	"github.com/skyquorum/skyquorum/radio/codec"
@@ -29,6 +32,36 @@ func manyAcks(n int) []arq.Ack {
 	}
 	return acks
 }
+
+// filled returns n bytes 1, 2, …, 255, 1, … (no zero, so that trailing
+// zero truncation cannot hide a lost byte).
+func filled(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i%255 + 1)
+	}
+	return b
+}
+
+// Largest contents that fit SWARM_MULTICAST's 229 data bytes.
+const (
+	maxPlain   = 229 - 1     // Data: ack count, payload
+	maxCommand = 229 - 2 - 6 // Append: flags, count, one entry's header
+)
+
+var (
+	mcHdr      = codec.Header{Network: testNetwork, From: 3, To: algorithms.Everyone}
+	mcAcks     = []multicast.AckEntry{{Origin: 0xFFFE, Held: 0xFFFF_FFFF, Safe: 0xFFFF_FFFE}, {Origin: 1, Held: 1}}
+	logHdr     = codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}
+	logReply   = codec.Header{Network: testNetwork, From: 2, To: 0xFFFE}
+	maxID      = multicast.ID{Origin: 0xFFFE, Seq: 0xFFFF_FFFF}
+	maxStamp   = clock.Stamp{T: 0xFFFF_FFFF, ID: 0xFFFE}
+	logEntries = []cmdlog.Entry{
+		{Term: 0xFFFF_FFFF, Kind: cmdlog.KindCommand, Data: []byte{0xFF}},
+		{Term: 1, Kind: cmdlog.KindNoop},
+		{Term: 2, Kind: cmdlog.KindConfig, Data: []byte{0, 1, 0xFF, 0xFE}},
+	}
+)
 
 var cases = []codecCase{
 	{name: "central request", hdr: codec.Header{Network: testNetwork, From: 2, To: 1}, msg: mutex.CentralRequest{Resource: 17}},
@@ -128,5 +161,85 @@ var cases = []codecCase{
 		From: 3, Inc: 1,
 		Entries: []arq.Entry{{To: 4, Seq: 16384, Low: 16383}},
 		Payload: mutex.Token{Resource: 0xFFFF},
+	}},
+
+	// Every message of algorithms/multicast, on SWARM_MULTICAST, with
+	// every body at boundary values.
+	{name: "mc data plain largest", hdr: mcHdr, msg: multicast.Data{Seq: 0xFFFF_FFFF, Body: multicast.Plain{Payload: filled(maxPlain)}}},
+	{name: "mc data plain empty with acks", hdr: mcHdr, msg: multicast.Data{Seq: 1, Acks: mcAcks, Body: multicast.Plain{}}},
+	{name: "mc data stamped", hdr: mcHdr, msg: multicast.Data{Seq: 2, Acks: mcAcks[:1], Body: multicast.Stamped{VC: clock.Vector{0, 0xFFFF_FFFF, 7}, Payload: filled(3)}}},
+	{name: "mc data stamped empty", hdr: mcHdr, msg: multicast.Data{Body: multicast.Stamped{}}},
+	{name: "mc data sequenced", hdr: mcHdr, msg: multicast.Data{Seq: 3, Body: multicast.Sequenced{Seq: 0xFFFF_FFFF, Global: 0xFFFF_FFFF, Payload: filled(1)}}},
+	{name: "mc data sequenced not yet ordered", hdr: mcHdr, msg: multicast.Data{Seq: 4, Body: multicast.Sequenced{Seq: 1}}},
+	{name: "mc data order", hdr: mcHdr, msg: multicast.Data{Seq: 0xFFFF_FFFF, Acks: mcAcks, Body: multicast.Order{Global: 0xFFFF_FFFF, ID: maxID}}},
+	{name: "mc data tagged", hdr: mcHdr, msg: multicast.Data{Seq: 5, Body: multicast.Tagged{Seq: 0xFFFF_FFFF, Payload: filled(200)}}},
+	{name: "mc data agreed", hdr: mcHdr, msg: multicast.Data{Seq: 6, Body: multicast.Agreed{Seq: 0xFFFF_FFFF, Priority: maxStamp}}},
+	{name: "mc relayed plain", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}, msg: multicast.Relayed{ID: maxID, Acks: mcAcks, Body: multicast.Plain{Payload: filled(7)}}},
+	{name: "mc relayed stamped", hdr: mcHdr, msg: multicast.Relayed{ID: multicast.ID{Origin: 1, Seq: 1}, Body: multicast.Stamped{VC: clock.Vector{1}, Payload: filled(1)}}},
+	{name: "mc relayed sequenced", hdr: mcHdr, msg: multicast.Relayed{ID: maxID, Body: multicast.Sequenced{Seq: 1, Global: 1}}},
+	{name: "mc relayed order", hdr: mcHdr, msg: multicast.Relayed{ID: maxID, Body: multicast.Order{Global: 1, ID: multicast.ID{Origin: 1, Seq: 2}}}},
+	{name: "mc relayed tagged", hdr: mcHdr, msg: multicast.Relayed{ID: maxID, Acks: mcAcks, Body: multicast.Tagged{Seq: 1}}},
+	{name: "mc relayed agreed", hdr: mcHdr, msg: multicast.Relayed{ID: maxID, Body: multicast.Agreed{Seq: 1, Priority: clock.Stamp{T: 1, ID: 1}}}},
+	{name: "mc repair plain", hdr: codec.Header{Network: testNetwork, From: 4, To: 5}, msg: multicast.Repair{ID: maxID, Ask: []algorithms.NodeID{5}, Body: multicast.Plain{Payload: filled(2)}}},
+	{name: "mc repair stamped", hdr: mcHdr, msg: multicast.Repair{ID: maxID, Ask: []algorithms.NodeID{1, 0xFFFE}, Body: multicast.Stamped{VC: clock.Vector{0xFFFF_FFFF, 0}}}},
+	{name: "mc repair sequenced", hdr: mcHdr, msg: multicast.Repair{ID: maxID, Body: multicast.Sequenced{Seq: 0xFFFF_FFFF, Global: 1, Payload: filled(4)}}},
+	{name: "mc repair order", hdr: mcHdr, msg: multicast.Repair{ID: maxID, Ask: []algorithms.NodeID{2}, Body: multicast.Order{Global: 0xFFFF_FFFF, ID: maxID}}},
+	{name: "mc repair tagged", hdr: mcHdr, msg: multicast.Repair{ID: multicast.ID{Origin: 1, Seq: 1}, Body: multicast.Tagged{Seq: 0xFFFF_FFFF, Payload: filled(9)}}},
+	{name: "mc repair agreed", hdr: mcHdr, msg: multicast.Repair{ID: maxID, Ask: []algorithms.NodeID{0xFFFE}, Body: multicast.Agreed{Seq: 0xFFFF_FFFF, Priority: maxStamp}}},
+	{name: "mc ack", hdr: mcHdr, msg: multicast.Ack{Ask: []algorithms.NodeID{1, 0xFFFE}, Entries: mcAcks}},
+	{name: "mc ack entries only", hdr: mcHdr, msg: multicast.Ack{Entries: mcAcks[:1]}},
+	{name: "mc ack empty", hdr: mcHdr, msg: multicast.Ack{}},
+	{name: "mc nak", hdr: mcHdr, msg: multicast.Nak{Origin: 0xFFFE, Missing: []uint32{1, 0xFFFF_FFFF}}},
+	{name: "mc nak empty", hdr: mcHdr, msg: multicast.Nak{Origin: 1}},
+	{name: "isis proposed resend", hdr: codec.Header{Network: testNetwork, From: 2, To: 0xFFFE}, msg: multicast.Proposed{ID: maxID, Priority: maxStamp, Resend: true}},
+	{name: "isis proposed", hdr: codec.Header{Network: testNetwork, From: 2, To: 1}, msg: multicast.Proposed{ID: multicast.ID{Origin: 1, Seq: 1}, Priority: clock.Stamp{T: 1, ID: 2}}},
+	{name: "isis settled answer", hdr: mcHdr, msg: multicast.Settled{Upto: maxStamp, Ask: []algorithms.NodeID{1, 0xFFFE}, Answer: true}},
+	{name: "isis settled zero", hdr: mcHdr, msg: multicast.Settled{}},
+	{name: "isis collect", hdr: mcHdr, msg: multicast.Collect{Seq: 0xFFFF_FFFF, Ask: []algorithms.NodeID{0xFFFE, 1}}},
+	{name: "isis collect nobody", hdr: mcHdr, msg: multicast.Collect{Seq: 1}},
+	{name: "basic data largest", hdr: mcHdr, msg: multicast.BasicData{Seq: 0xFFFF_FFFF, Payload: filled(229)}},
+	{name: "basic data empty", hdr: mcHdr, msg: multicast.BasicData{}},
+
+	// Every message of algorithms/cmdlog, on SWARM_MULTICAST.
+	{name: "log append largest command", hdr: logHdr, msg: cmdlog.Append{
+		Term: 0xFFFF_FFFF, PrevIndex: 0xFFFF_FFFF, PrevTerm: 0xFFFF_FFFF, Commit: 0xFFFF_FFFF,
+		Entries: []cmdlog.Entry{{Term: 0xFFFF_FFFF, Kind: cmdlog.KindCommand, Data: filled(maxCommand)}}, Retry: true,
+	}},
+	{name: "log append max command", hdr: logHdr, msg: cmdlog.Append{Term: 1, PrevIndex: 1, PrevTerm: 1, Commit: 1, Entries: []cmdlog.Entry{{Term: 1, Kind: cmdlog.KindCommand, Data: filled(cmdlog.MaxCommand)}}}},
+	{name: "log append entries", hdr: logHdr, msg: cmdlog.Append{Term: 2, PrevIndex: 7, PrevTerm: 1, Commit: 6, Entries: logEntries}},
+	{name: "log append empty", hdr: logHdr, msg: cmdlog.Append{Term: 1}},
+	{name: "log repair", hdr: logReply, msg: cmdlog.Append{Term: 0xFFFF_FFFF, PrevIndex: 1, Entries: logEntries[:2], Repair: true}},
+	{name: "log repair retry", hdr: logHdr, msg: cmdlog.Append{Term: 1, Commit: 0xFFFF_FFFF, Repair: true, Retry: true}},
+	{name: "log commit", hdr: logHdr, msg: cmdlog.Commit{Term: 0xFFFF_FFFF, Commit: 0xFFFF_FFFF, LastIndex: 0xFFFF_FFFF, LastTerm: 0xFFFF_FFFF}},
+	{name: "log commit zero", hdr: logHdr, msg: cmdlog.Commit{}},
+	{name: "log ack", hdr: logReply, msg: cmdlog.Ack{Term: 0xFFFF_FFFF, Match: 0xFFFF_FFFF}},
+	{name: "log nak", hdr: logReply, msg: cmdlog.Nak{Term: 0xFFFF_FFFF, From: 1, To: 0xFFFF_FFFF}},
+	{name: "log nak zero", hdr: logReply, msg: cmdlog.Nak{}},
+	{name: "log stale", hdr: logReply, msg: cmdlog.Stale{Term: 0xFFFF_FFFF, Leader: 0xFFFE}},
+	{name: "log stale no leader", hdr: logReply, msg: cmdlog.Stale{Term: 1}},
+	{name: "log recover retry", hdr: logHdr, msg: cmdlog.Recover{Term: 0xFFFF_FFFF, Retry: true}},
+	{name: "log recover", hdr: logHdr, msg: cmdlog.Recover{Term: 1}},
+	{name: "log promise", hdr: logReply, msg: cmdlog.Promise{Term: 0xFFFF_FFFF, LastIndex: 0xFFFF_FFFF, LastTerm: 0xFFFF_FFFE, Commit: 0xFFFF_FFFD, Retry: true}},
+	{name: "log promise empty log", hdr: logReply, msg: cmdlog.Promise{Term: 1}},
+	{name: "log fetch", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: 2}, msg: cmdlog.Fetch{Term: 0xFFFF_FFFF, From: 0xFFFF_FFFF, Retry: true}},
+	{name: "log fetch first", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: 2}, msg: cmdlog.Fetch{Term: 1, From: 1}},
+	{name: "log entries", hdr: logReply, msg: cmdlog.Entries{Term: 0xFFFF_FFFF, PrevIndex: 0xFFFF_FFFF, PrevTerm: 0xFFFF_FFFF, Last: 0xFFFF_FFFF, Entries: logEntries}},
+	{name: "log entries none", hdr: logReply, msg: cmdlog.Entries{Term: 1}},
+
+	// SWARM_MULTICAST embedded in reliable delivery frames.
+	{name: "mc data in a frame", frame: &arq.Frame{
+		From: 3, Inc: 2,
+		Entries: []arq.Entry{{To: algorithms.Everyone, Seq: 5, Low: 4}},
+		Payload: multicast.Data{Seq: 0xFFFF_FFFF, Acks: mcAcks, Body: multicast.Stamped{VC: clock.Vector{1, 2}, Payload: filled(20)}},
+	}},
+	{name: "log append in a frame", frame: &arq.Frame{
+		From: 0xFFFE, Inc: 1,
+		Entries: []arq.Entry{{To: 1, Seq: 1, Low: 1}, {To: 2, Seq: 1, Low: 1}},
+		Payload: cmdlog.Append{Term: 3, PrevIndex: 9, PrevTerm: 2, Commit: 8, Entries: logEntries},
+	}},
+	{name: "isis proposed in a frame", frame: &arq.Frame{
+		From: 2, Inc: 0xFFFF_FFFF,
+		Entries: []arq.Entry{{To: 0xFFFE, Seq: 0xFFFF_FFFF, Low: 0xFFFF_FFFF}},
+		Payload: multicast.Proposed{ID: maxID, Priority: maxStamp, Resend: true},
 	}},
 }

@@ -21,8 +21,10 @@
 package codec
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
 
 	mavdialect "github.com/bluenviron/gomavlib/v3/pkg/dialect"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
@@ -89,8 +91,7 @@ func New(cfg Config) (*Codec, error) {
 	}
 	c := &Codec{network: cfg.Network, reg: reg, rw: rw, maxLen: map[uint32]int{}}
 	for _, m := range swarm.Dialect.Messages {
-		// A v1 encoding is never truncated: its length is the message's.
-		c.maxLen[m.GetID()] = len(rw.GetMessage(m.GetID()).Write(m, false).Payload)
+		c.maxLen[m.GetID()] = maxPayload(rw, m)
 	}
 	c.dataSize = len(swarm.MessageSwarmData{}.Data)
 	c.ackSize = len(swarm.MessageSwarmAck{}.Data)
@@ -107,7 +108,10 @@ func (c *Codec) EncodeMessage(h Header, m algorithms.Message) (message.Message, 
 	if err != nil {
 		return nil, err
 	}
-	msg := b.encode(m)
+	msg, err := b.encode(m)
+	if err != nil {
+		return nil, err
+	}
 	n, src, dst, ok := addressing(msg)
 	if !ok {
 		return nil, fmt.Errorf("codec: %s encodes to %T, not a swarm family message: %w", b.name, msg, ErrUnknown)
@@ -354,4 +358,31 @@ func trimZeros(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// maxPayload is the length of the largest MAVLink 2 payload of message
+// proto: its v1 encoding, which is never truncated and leaves out the
+// extension fields, plus the extension fields.
+func maxPayload(rw *mavdialect.ReadWriter, proto message.Message) int {
+	n := len(rw.GetMessage(proto.GetID()).Write(proto, false).Payload)
+	t := reflect.TypeOf(proto).Elem()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Tag.Get("mavext") != "true" {
+			continue
+		}
+		switch f.Tag.Get("mavenum") {
+		case "uint8", "int8":
+			n++
+		case "uint16", "int16":
+			n += 2
+		case "uint32", "int32":
+			n += 4
+		case "":
+			n += binary.Size(reflect.Zero(f.Type).Interface())
+		default:
+			n += 8
+		}
+	}
+	return n
 }

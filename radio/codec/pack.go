@@ -105,3 +105,55 @@ func (r *reader) ack() arq.Ack {
 	sack := r.u32()
 	return arq.Ack{To: algorithms.NodeID(to), ToInc: toInc, Inc: inc, All: flags&ackAll != 0, Cum: cum, Sack: sack}
 }
+
+func appendU32(b []byte, v uint32) []byte { return binary.LittleEndian.AppendUint32(b, v) }
+
+// fixed32 reads a uint32, little endian (SWARM_MULTICAST layouts).
+func (r *reader) fixed32() uint32 {
+	if r.err != nil || len(r.buf) < 4 {
+		r.fail("a 32-bit field")
+		return 0
+	}
+	v := binary.LittleEndian.Uint32(r.buf)
+	r.buf = r.buf[4:]
+	return v
+}
+
+// bytes reads n bytes; nil when n is 0.
+func (r *reader) bytes(n int) []byte {
+	if r.err != nil || len(r.buf) < n {
+		r.fail("a byte string")
+		return nil
+	}
+	if n == 0 {
+		return nil
+	}
+	v := append([]byte(nil), r.buf[:n]...)
+	r.buf = r.buf[n:]
+	return v
+}
+
+// rest reads every byte left; nil when none is.
+func (r *reader) rest() []byte { return r.bytes(len(r.buf)) }
+
+// flags reads a flags byte of which only the bits of known may be set.
+func (r *reader) flags(known byte) byte {
+	f := r.u8()
+	if r.err == nil && f&^known != 0 {
+		r.err = fmt.Errorf("codec: flags %#x unknown: %w", f, ErrMalformed)
+	}
+	return f
+}
+
+// ids reads vehicle IDs (uint16, little endian) up to the end of the
+// buffer; nil when none is left.
+func (r *reader) ids() []algorithms.NodeID {
+	if r.err == nil && len(r.buf)%2 != 0 {
+		r.err = fmt.Errorf("codec: %d bytes is not a list of vehicle IDs: %w", len(r.buf), ErrMalformed)
+	}
+	var out []algorithms.NodeID
+	for r.err == nil && len(r.buf) > 0 {
+		out = append(out, algorithms.NodeID(r.u16()))
+	}
+	return out
+}

@@ -19,8 +19,8 @@ type Binding struct {
 	name   string
 	typ    reflect.Type
 	family uint32
-	key    uint16 // 0: every message of the family not bound more precisely
-	encode func(algorithms.Message) message.Message
+	keys   []uint16 // {0}: every message of the family not bound more precisely
+	encode func(algorithms.Message) (message.Message, error)
 	decode func(message.Message) (algorithms.Message, error)
 	err    error
 }
@@ -39,8 +39,8 @@ func Bind[M algorithms.Message, D message.Message](encode func(M) D, decode func
 	b := Binding{
 		name: reflect.TypeFor[M]().String(),
 		typ:  reflect.TypeFor[M](),
-		encode: func(m algorithms.Message) message.Message {
-			return encode(m.(M))
+		encode: func(m algorithms.Message) (message.Message, error) {
+			return encode(m.(M)), nil
 		},
 		decode: func(msg message.Message) (algorithms.Message, error) {
 			d, ok := msg.(D)
@@ -56,14 +56,57 @@ func Bind[M algorithms.Message, D message.Message](encode func(M) D, decode func
 	if err != nil {
 		b.err = fmt.Errorf("codec: bind %s: %w", b.name, err)
 	}
-	b.key = key
+	b.keys = []uint16{key}
+	return b
+}
+
+// BindKinds is Bind for a core message type that travels as several kinds
+// of its family, or whose encoding may not fit its family message. kinds
+// are dialect messages with the kind fields set, one for each kind decode
+// accepts (every one of them of the same family); encode returns one of
+// them, or an error wrapping ErrTooLarge when the core message does not fit.
+func BindKinds[M algorithms.Message, D message.Message](kinds []D, encode func(M) (D, error), decode func(D) (M, error)) Binding {
+	b := Binding{
+		name: reflect.TypeFor[M]().String(),
+		typ:  reflect.TypeFor[M](),
+		encode: func(m algorithms.Message) (message.Message, error) {
+			d, err := encode(m.(M))
+			if err != nil {
+				return nil, err
+			}
+			return d, nil
+		},
+		decode: func(msg message.Message) (algorithms.Message, error) {
+			d, ok := msg.(D)
+			if !ok {
+				return nil, fmt.Errorf("codec: %T is not %s: %w", msg, reflect.TypeFor[D](), ErrMalformed)
+			}
+			return decode(d)
+		},
+	}
+	if len(kinds) == 0 {
+		b.err = fmt.Errorf("codec: bind %s: no kinds", b.name)
+		return b
+	}
+	b.family = kinds[0].GetID()
+	for _, d := range kinds {
+		key, err := kindKey(d)
+		if err == nil && (key == 0 || d.GetID() != b.family) {
+			err = fmt.Errorf("kind %#x of message %d is not a kind of family %d", key, d.GetID(), b.family)
+		}
+		if err != nil {
+			b.err = fmt.Errorf("codec: bind %s: %w", b.name, err)
+			return b
+		}
+		b.keys = append(b.keys, key)
+	}
 	return b
 }
 
 // Bindings returns the bindings of every core message the radio carries
 // today. A new core message is one more line here.
 func Bindings() []Binding {
-	return []Binding{
+	bindings := []Binding{
 		// Central server mutual exclusion (algorithms/mutex).
 		mutexBinding(swarm.SWARM_MUTEX_ALGORITHM_CENTRAL, swarm.SWARM_MUTEX_KIND_REQUEST,
 			func(r mutex.Resource) mutex.CentralRequest { return mutex.CentralRequest{Resource: r} },
@@ -139,6 +182,10 @@ func Bindings() []Binding {
 			},
 			func(m election.BullyCoordinator) (uint32, algorithms.NodeID) { return m.Term, m.Leader }),
 	}
+	// Multicast (algorithms/multicast) and the command log
+	// (algorithms/cmdlog), on SWARM_MULTICAST: see multicast.go.
+	bindings = append(bindings, multicastBindings()...)
+	return append(bindings, cmdlogBindings()...)
 }
 
 // mutexBinding binds a mutual exclusion message that carries only a
@@ -263,13 +310,20 @@ func NewRegistry(bindings []Binding) (*Registry, error) {
 			errs = append(errs, fmt.Errorf("codec: %s bound twice (%s)", b.name, old.name))
 			continue
 		}
-		k := familyKey{b.family, b.key}
-		if old, dup := r.byKey[k]; dup {
-			errs = append(errs, fmt.Errorf("codec: %s and %s both claim message %d kind %#x", b.name, old.name, b.family, b.key))
+		var clash []error
+		for _, key := range b.keys {
+			if old, dup := r.byKey[familyKey{b.family, key}]; dup {
+				clash = append(clash, fmt.Errorf("codec: %s and %s both claim message %d kind %#x", b.name, old.name, b.family, key))
+			}
+		}
+		if len(clash) > 0 {
+			errs = append(errs, clash...)
 			continue
 		}
 		r.byType[b.typ] = b
-		r.byKey[k] = b
+		for _, key := range b.keys {
+			r.byKey[familyKey{b.family, key}] = b
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

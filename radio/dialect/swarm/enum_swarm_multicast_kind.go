@@ -29,6 +29,32 @@ const (
 	SWARM_MULTICAST_KIND_REPAIR_REQUEST SWARM_MULTICAST_KIND = 8
 	// A repeated message or log entry sent in answer to a repair request.
 	SWARM_MULTICAST_KIND_REPAIR SWARM_MULTICAST_KIND = 9
+	// A vehicle's one relay of message (origin, seq) it received for the first time, before it delivers it; data as for DATA.
+	SWARM_MULTICAST_KIND_RELAY SWARM_MULTICAST_KIND = 10
+	// A relay of the sequencer's ORDER of message (origin, seq); data as for ORDER.
+	SWARM_MULTICAST_KIND_RELAY_ORDER SWARM_MULTICAST_KIND = 11
+	// A relay of the AGREED priority of message (origin, seq) (ISIS); data as for AGREED.
+	SWARM_MULTICAST_KIND_RELAY_AGREED SWARM_MULTICAST_KIND = 12
+	// A repeated ORDER of message (origin, seq) sent in answer to a repair request or a missing acknowledgement.
+	SWARM_MULTICAST_KIND_REPAIR_ORDER SWARM_MULTICAST_KIND = 13
+	// A repeated AGREED of message (origin, seq) sent in answer to a repair request or a missing acknowledgement (ISIS).
+	SWARM_MULTICAST_KIND_REPAIR_AGREED SWARM_MULTICAST_KIND = 14
+	// Reliable multicast acknowledgement: data packs an asked count (uint8), an entry count (uint8), the asked vehicle IDs (uint16) and the entries (origin uint16, held uint32, safe uint32), little endian.
+	SWARM_MULTICAST_KIND_ACK SWARM_MULTICAST_KIND = 15
+	// The sender has settled every priority up to stamp (ISIS): data packs the stamp's vehicle ID (uint16), flags (uint8, bit 0: an answer) and the vehicle IDs asked to announce again (uint16 each).
+	SWARM_MULTICAST_KIND_SETTLED SWARM_MULTICAST_KIND = 16
+	// The origin of message seq asks the vehicles whose IDs data packs (uint16 each) to repeat their proposals (ISIS).
+	SWARM_MULTICAST_KIND_COLLECT SWARM_MULTICAST_KIND = 17
+	// The sender's log is at term, whose leader is origin (0 when unknown): the destination's message was of an older term.
+	SWARM_MULTICAST_KIND_STALE SWARM_MULTICAST_KIND = 18
+	// A new leader of term asks the committee for its vote and log summary; data holds flags (uint8, bit 0: a retry).
+	SWARM_MULTICAST_KIND_RECOVER SWARM_MULTICAST_KIND = 19
+	// A committee member's vote for the leader of term: its last entry is seq of term stamp, its commit index commit; data holds flags (uint8, bit 0: a retry).
+	SWARM_MULTICAST_KIND_PROMISE SWARM_MULTICAST_KIND = 20
+	// A recovering leader of term asks for the log entries from seq on; data holds flags (uint8, bit 0: a retry).
+	SWARM_MULTICAST_KIND_FETCH SWARM_MULTICAST_KIND = 21
+	// The log entries after entry seq of term stamp, in answer to FETCH: data packs the index of the last entry (uint32), an entry count (uint8) and the entries (term uint32, kind uint8, length uint8, bytes).
+	SWARM_MULTICAST_KIND_ENTRIES SWARM_MULTICAST_KIND = 22
 )
 
 var value_to_label_SWARM_MULTICAST_KIND = map[SWARM_MULTICAST_KIND]string{
@@ -41,6 +67,19 @@ var value_to_label_SWARM_MULTICAST_KIND = map[SWARM_MULTICAST_KIND]string{
 	SWARM_MULTICAST_KIND_COMMIT:         "SWARM_MULTICAST_KIND_COMMIT",
 	SWARM_MULTICAST_KIND_REPAIR_REQUEST: "SWARM_MULTICAST_KIND_REPAIR_REQUEST",
 	SWARM_MULTICAST_KIND_REPAIR:         "SWARM_MULTICAST_KIND_REPAIR",
+	SWARM_MULTICAST_KIND_RELAY:          "SWARM_MULTICAST_KIND_RELAY",
+	SWARM_MULTICAST_KIND_RELAY_ORDER:    "SWARM_MULTICAST_KIND_RELAY_ORDER",
+	SWARM_MULTICAST_KIND_RELAY_AGREED:   "SWARM_MULTICAST_KIND_RELAY_AGREED",
+	SWARM_MULTICAST_KIND_REPAIR_ORDER:   "SWARM_MULTICAST_KIND_REPAIR_ORDER",
+	SWARM_MULTICAST_KIND_REPAIR_AGREED:  "SWARM_MULTICAST_KIND_REPAIR_AGREED",
+	SWARM_MULTICAST_KIND_ACK:            "SWARM_MULTICAST_KIND_ACK",
+	SWARM_MULTICAST_KIND_SETTLED:        "SWARM_MULTICAST_KIND_SETTLED",
+	SWARM_MULTICAST_KIND_COLLECT:        "SWARM_MULTICAST_KIND_COLLECT",
+	SWARM_MULTICAST_KIND_STALE:          "SWARM_MULTICAST_KIND_STALE",
+	SWARM_MULTICAST_KIND_RECOVER:        "SWARM_MULTICAST_KIND_RECOVER",
+	SWARM_MULTICAST_KIND_PROMISE:        "SWARM_MULTICAST_KIND_PROMISE",
+	SWARM_MULTICAST_KIND_FETCH:          "SWARM_MULTICAST_KIND_FETCH",
+	SWARM_MULTICAST_KIND_ENTRIES:        "SWARM_MULTICAST_KIND_ENTRIES",
 }
 
 var label_to_value_SWARM_MULTICAST_KIND = map[string]SWARM_MULTICAST_KIND{
@@ -53,6 +92,19 @@ var label_to_value_SWARM_MULTICAST_KIND = map[string]SWARM_MULTICAST_KIND{
 	"SWARM_MULTICAST_KIND_COMMIT":         SWARM_MULTICAST_KIND_COMMIT,
 	"SWARM_MULTICAST_KIND_REPAIR_REQUEST": SWARM_MULTICAST_KIND_REPAIR_REQUEST,
 	"SWARM_MULTICAST_KIND_REPAIR":         SWARM_MULTICAST_KIND_REPAIR,
+	"SWARM_MULTICAST_KIND_RELAY":          SWARM_MULTICAST_KIND_RELAY,
+	"SWARM_MULTICAST_KIND_RELAY_ORDER":    SWARM_MULTICAST_KIND_RELAY_ORDER,
+	"SWARM_MULTICAST_KIND_RELAY_AGREED":   SWARM_MULTICAST_KIND_RELAY_AGREED,
+	"SWARM_MULTICAST_KIND_REPAIR_ORDER":   SWARM_MULTICAST_KIND_REPAIR_ORDER,
+	"SWARM_MULTICAST_KIND_REPAIR_AGREED":  SWARM_MULTICAST_KIND_REPAIR_AGREED,
+	"SWARM_MULTICAST_KIND_ACK":            SWARM_MULTICAST_KIND_ACK,
+	"SWARM_MULTICAST_KIND_SETTLED":        SWARM_MULTICAST_KIND_SETTLED,
+	"SWARM_MULTICAST_KIND_COLLECT":        SWARM_MULTICAST_KIND_COLLECT,
+	"SWARM_MULTICAST_KIND_STALE":          SWARM_MULTICAST_KIND_STALE,
+	"SWARM_MULTICAST_KIND_RECOVER":        SWARM_MULTICAST_KIND_RECOVER,
+	"SWARM_MULTICAST_KIND_PROMISE":        SWARM_MULTICAST_KIND_PROMISE,
+	"SWARM_MULTICAST_KIND_FETCH":          SWARM_MULTICAST_KIND_FETCH,
+	"SWARM_MULTICAST_KIND_ENTRIES":        SWARM_MULTICAST_KIND_ENTRIES,
 }
 
 // MarshalText implements the encoding.TextMarshaler interface.

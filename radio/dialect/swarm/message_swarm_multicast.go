@@ -28,6 +28,8 @@ type MessageSwarmMulticast struct {
 	DataLen uint8
 	// Application message or log entry (first data_len bytes), or a vector clock.
 	Data [200]uint8
+	// Continuation of data: bytes 200 to 228 of the packed content when data_len exceeds 200.
+	DataExt [29]uint8 `mavext:"true"`
 }
 
 // GetID implements the message.Message interface.
