@@ -18,8 +18,9 @@ const (
 	// vehicle ID and the destination's (0xFFFF for everyone).
 	frameAddress = 2 * idBytes
 	// maxMessage is the largest message, so that its frame fits a MAVLink
-	// payload.
-	maxMessage = algorithms.MaxPayload - frameAddress
+	// payload: SWARM_MULTICAST, which carries the log's messages, spends 31
+	// bytes on fixed fields and carries at most 224 bytes of entries.
+	maxMessage = algorithms.MaxPayload - frameAddress - 8
 	// appendHeader is an APPEND's (or REPAIR's, or ENTRIES') size without
 	// its entries.
 	appendHeader = kindBytes + flagBytes + termBytes + 3*indexBytes + countBytes

@@ -91,9 +91,10 @@ var (
 	ErrBadMessage = errors.New("multicast: invalid message")
 )
 
-// MaxMessage is the largest core message in bytes: a MAVLink payload less
-// the four bytes that carry the sender's and the destination's vehicle IDs.
-const MaxMessage = algorithms.MaxPayload - 4
+// MaxMessage is the largest core message in bytes: what the swarm dialect's
+// SWARM_MULTICAST carries besides its 26 bytes of fixed fields (sequence
+// numbers, stamps, origin, addressing, protocol and kind).
+const MaxMessage = algorithms.MaxPayload - 26
 
 // Config configures every multicast core of a group.
 type Config struct {

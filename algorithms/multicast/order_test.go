@@ -87,17 +87,17 @@ func TestCausalGroupSize(t *testing.T) {
 	_, err := NewCausal(Config{ID: 1, Members: seqIDs(MaxCausalMembers + 1)})
 	assert.ErrorIs(t, err, ErrGroupTooLarge)
 	assert.Contains(t, err.Error(), fmt.Sprint(MaxCausalMembers))
-	assert.Equal(t, 60, MaxCausalMembers)
-	assert.GreaterOrEqual(t, MaxCausalPayload(56), 16, "a 16-byte command fits beside 56 entries")
-	assert.Less(t, MaxCausalPayload(57), 16, "and not beside 57")
-	assert.Negative(t, MaxCausalPayload(61))
+	assert.Equal(t, 54, MaxCausalMembers)
+	assert.GreaterOrEqual(t, MaxCausalPayload(50), 16, "a 16-byte command fits beside 50 entries")
+	assert.Less(t, MaxCausalPayload(51), 16, "and not beside 51")
+	assert.Negative(t, MaxCausalPayload(55))
 
 	c, err := NewCausal(Config{ID: 1, Members: seqIDs(MaxCausalMembers)})
 	require.NoError(t, err)
-	assert.Equal(t, 1, MaxCausalPayload(MaxCausalMembers))
-	_, err = c.Broadcast([]byte{1, 2})
-	assert.ErrorIs(t, err, ErrTooLarge, "one payload byte is left at 60 drones")
-	_, err = c.Broadcast([]byte{1})
+	assert.Equal(t, 3, MaxCausalPayload(MaxCausalMembers))
+	_, err = c.Broadcast([]byte{1, 2, 3, 4})
+	assert.ErrorIs(t, err, ErrTooLarge, "three payload bytes are left at 54 drones")
+	_, err = c.Broadcast([]byte{1, 2, 3})
 	require.NoError(t, err)
 	for _, s := range c.Ready().Sends {
 		assert.LessOrEqual(t, s.Msg.Size(), MaxMessage)
@@ -107,7 +107,7 @@ func TestCausalGroupSize(t *testing.T) {
 	// included.
 	g := newTestGroup(t, 1, MaxCausalMembers, makeCausal, Efficient)
 	g.net.Drop = lossy(1, 0.2)
-	for _, id := range []algorithms.NodeID{1, 30, 60} {
+	for _, id := range []algorithms.NodeID{1, 30, MaxCausalMembers} {
 		mid, err := g.cores[id].Broadcast(nil)
 		require.NoError(t, err)
 		g.sent[mid] = nil

@@ -263,10 +263,10 @@ func TestSizes(t *testing.T) {
 		require.NoError(t, err, name)
 		_, err = c.Broadcast(make([]byte, MaxMessage))
 		assert.ErrorIs(t, err, ErrTooLarge, name)
-		for size := 200; size < MaxMessage; size++ {
+		for size := 150; size < MaxMessage; size++ {
 			if _, err := c.Broadcast(make([]byte, size)); err != nil {
 				assert.ErrorIs(t, err, ErrTooLarge, name)
-				assert.Greater(t, size, 230, "%s: only %d payload bytes fit", name, size-1)
+				assert.Greater(t, size, 200, "%s: only %d payload bytes fit", name, size-1)
 				break
 			}
 		}

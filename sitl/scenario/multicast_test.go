@@ -270,11 +270,11 @@ func TestMulticastValidate(t *testing.T) {
 		_, err = RunMulticast(bad)
 		assert.Error(t, err, flag)
 	}
-	// Causal order fits a 16-byte payload beside the clock up to 56 drones.
+	// Causal order fits a 16-byte payload beside the clock up to 50 drones.
 	causal := ok
-	causal.Order, causal.Drones = "causal", 56
+	causal.Order, causal.Drones = "causal", 50
 	assert.NoError(t, causal.Validate())
-	causal.Drones = 57
+	causal.Drones = 51
 	assert.Error(t, causal.Validate())
 }
 
