@@ -328,8 +328,15 @@ func (r *Reader) incomplete() (Frame, bool) {
 	return Frame{}, false
 }
 
-// reject counts a rejection and drops n bytes.
+// reject counts a rejection and drops n bytes. A datagram holds one frame,
+// so on a datagram link the rest of it goes too: rescanning its bytes for
+// another frame would only count the same bad datagram again, as many
+// times as its random bytes happen to hold a magic byte.
 func (r *Reader) reject(reason Reason, n int) {
 	r.counters.rejected[reason]++
+	if r.cfg.Datagrams {
+		r.buf = r.buf[:0]
+		return
+	}
 	r.buf = r.buf[n:]
 }
