@@ -141,9 +141,17 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
 	}
+	// The drones next in line to lead (the highest IDs, as the bully
+	// elects) synchronise first, so that a new leader serves the swarm
+	// time rather than its own clock.
+	firstPoll := 0
+	if rank := higherMembers(cfg.ID, cfg.Members); rank < max(cfg.Committee, 5) {
+		firstPoll = int(2e9 / max(cfg.TickNanos, 1)) // 2 s
+	}
 	n.clock, err = timesync.New(timesync.Config{
 		ID: cfg.ID, Members: len(cfg.Members), TickNanos: cfg.TickNanos, Baud: cfg.Baud,
 		Unsigned: cfg.Unsigned, Share: cfg.TimeSyncShare, DriftPPM: cfg.ClockDriftPPM, Seed: cfg.Seed,
+		FirstPollTicks: firstPoll,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
@@ -162,6 +170,17 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	}
 	n.mux = algorithms.NewMux(n.members, n.log, n.clock, n.locks, n.alarm)
 	return n, nil
+}
+
+// higherMembers counts the members with an ID above id.
+func higherMembers(id algorithms.NodeID, members []algorithms.NodeID) int {
+	n := 0
+	for _, m := range members {
+		if m > id {
+			n++
+		}
+	}
+	return n
 }
 
 // Log returns the command log with its election.

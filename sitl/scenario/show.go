@@ -348,7 +348,8 @@ func RunShow(sh Show) (ShowResult, error) {
 					continue
 				}
 				est := float64(node(id).SwarmTime(int64(s.LocalTime(id))))
-				clockErr = max(clockErr, abs(est-truth)/float64(sim.Millisecond))
+				e := abs(est-truth) / float64(sim.Millisecond)
+				clockErr = max(clockErr, e)
 			}
 		}
 		s.After(sim.Second, sample)

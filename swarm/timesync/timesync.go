@@ -48,6 +48,13 @@ type Config struct {
 	// ReplyTicks is how long a reply may take before the request counts
 	// as lost (optional, default 1 s worth of ticks).
 	ReplyTicks int
+	// FirstPollTicks bounds the wait before the first poll of a new
+	// leader (optional, default one poll period, which spreads the swarm's
+	// first polls over a period). Drones likely to lead next set it short,
+	// so that they hold the swarm time before they have to serve it: a
+	// leader that never synchronised serves its own clock, and swarm time
+	// jumps.
+	FirstPollTicks int
 	// Window is how many recent samples the filter keeps (optional,
 	// default 8).
 	Window int
@@ -244,7 +251,11 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 			c.Emit(Synced{Offset: c.off})
 		}
 	case id != 0:
-		c.nextPoll = c.ticks + 1 + c.rng.Int64N(int64(c.poll))
+		first := c.poll
+		if c.cfg.FirstPollTicks > 0 {
+			first = min(first, c.cfg.FirstPollTicks)
+		}
+		c.nextPoll = c.ticks + 1 + c.rng.Int64N(int64(first))
 	}
 }
 
