@@ -275,8 +275,6 @@ func New(cfg Config) (*Core, error) {
 		return nil, fmt.Errorf("%w: RelayTicks %d, MaxRelays %d, Redundancy %d", ErrConfig, cfg.RelayTicks, cfg.MaxRelays, cfg.Redundancy)
 	case cfg.RepeatTicks < 1 || cfg.MaxRepeats < 0 || cfg.AckSpreadTicks < 1:
 		return nil, fmt.Errorf("%w: RepeatTicks %d, MaxRepeats %d, AckSpreadTicks %d", ErrConfig, cfg.RepeatTicks, cfg.MaxRepeats, cfg.AckSpreadTicks)
-	case len(cfg.Members) > 8*(255-Emergency{}.Size()):
-		return nil, fmt.Errorf("%w: %d members do not fit the acknowledgement bitmap", ErrConfig, len(cfg.Members))
 	}
 	roster := slices.Clone(cfg.Members)
 	slices.Sort(roster)
@@ -320,13 +318,19 @@ func (c *Core) Issue(op Op) Command {
 	return cmd
 }
 
+// maxBitmap is the most bitmap bytes an EMERGENCY frame carries.
+func maxBitmap() int { return algorithms.MaxPayload - Emergency{}.Size() }
+
 func (c *Core) bitmap() []byte {
 	if c.out == nil || len(c.roster) == 0 {
 		return nil
 	}
-	b := make([]byte, (len(c.roster)+7)/8)
+	// The bitmap covers as many members as fit the frame (1912); a member
+	// beyond it is never shown as acknowledged, so it acknowledges every
+	// repeat it hears.
+	b := make([]byte, min((len(c.roster)+7)/8, maxBitmap()))
 	for i, ok := range c.out.acked {
-		if ok {
+		if ok && i/8 < len(b) {
 			b[i/8] |= 1 << (i % 8)
 		}
 	}
