@@ -1,6 +1,8 @@
 package codec_test
 
 import (
+	"math"
+
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/clock"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
@@ -9,6 +11,10 @@ import (
 	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/radio/arq"
 	"github.com/skyquorum/skyquorum/radio/codec"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
+	"github.com/skyquorum/skyquorum/swarm/emergency"
+	"github.com/skyquorum/skyquorum/swarm/membership"
+	"github.com/skyquorum/skyquorum/swarm/timesync"
 )
 
 // codecCase is one entry of the table that feeds the round-trip tests and
@@ -47,6 +53,7 @@ func filled(n int) []byte {
 const (
 	maxPlain   = 229 - 1     // Data: ack count, payload
 	maxCommand = 229 - 2 - 6 // Append: flags, count, one entry's header
+	maxBitmap  = 225         // SWARM_EMERGENCY acked: 1800 members
 )
 
 var (
@@ -225,6 +232,62 @@ var cases = []codecCase{
 	{name: "log fetch first", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: 2}, msg: cmdlog.Fetch{Term: 1, From: 1}},
 	{name: "log entries", hdr: logReply, msg: cmdlog.Entries{Term: 0xFFFF_FFFF, PrevIndex: 0xFFFF_FFFF, PrevTerm: 0xFFFF_FFFF, Last: 0xFFFF_FFFF, Entries: logEntries}},
 	{name: "log entries none", hdr: logReply, msg: cmdlog.Entries{Term: 1}},
+
+	// The swarm node's cores: membership, timesync, airspace, emergency.
+	{name: "heartbeat", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}, msg: membership.Heartbeat{Incarnation: 0xFFFF_FFFF, Status: 0xFF, Digest: 0xFFFF}},
+	{name: "heartbeat zero", hdr: codec.Header{Network: testNetwork, From: 1, To: algorithms.Everyone}, msg: membership.Heartbeat{}},
+	{name: "heartbeat small", hdr: codec.Header{Network: testNetwork, From: 2, To: 3}, msg: membership.Heartbeat{Incarnation: 1, Status: 1, Digest: 1}},
+	{name: "timesync request", hdr: codec.Header{Network: testNetwork, From: 2, To: 1}, msg: timesync.Request{T1: math.MaxInt64}},
+	{name: "timesync request negative", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: 1}, msg: timesync.Request{T1: math.MinInt64}},
+	{name: "timesync request zero", hdr: codec.Header{Network: testNetwork, From: 2, To: 1}, msg: timesync.Request{}},
+	{name: "timesync reply", hdr: codec.Header{Network: testNetwork, From: 1, To: 2}, msg: timesync.Reply{T1: math.MaxInt64, T2: math.MinInt64, T3: math.MaxInt64}},
+	{name: "timesync reply small", hdr: codec.Header{Network: testNetwork, From: 1, To: 0xFFFE}, msg: timesync.Reply{T1: -1, T2: 1, T3: 2}},
+	{name: "lease request", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Request{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF}},
+	{name: "lease request zero", hdr: codec.Header{Network: testNetwork, From: 4, To: 5}, msg: airspace.Request{}},
+	{name: "lease yes", hdr: codec.Header{Network: testNetwork, From: 5, To: 4}, msg: airspace.Yes{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Lease: 0xFFFF_FFFF}},
+	{name: "lease yes small", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: 1}, msg: airspace.Yes{Cell: 1, TS: 2, Grant: 3, Sent: 4, Lease: 5}},
+	{name: "lease inquire", hdr: codec.Header{Network: testNetwork, From: 5, To: 4}, msg: airspace.Inquire{Cell: 0xFFFE, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF}},
+	{name: "lease relinquish", hdr: codec.Header{Network: testNetwork, From: 4, To: 5}, msg: airspace.Relinquish{Cell: 0xFFFF, TS: 1, Grant: 0xFFFF_FFFF}},
+	{name: "lease release", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Release{Cell: 0xFFFF, TS: 0xFFFF_FFFF}},
+	{name: "lease renew", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Renew{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF}},
+	{name: "lease renew small", hdr: codec.Header{Network: testNetwork, From: 4, To: 5}, msg: airspace.Renew{Cell: 1, TS: 1, Sent: 1}},
+	{name: "emergency command", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}, msg: emergency.Emergency{Cmd: emergency.Command{
+		Issuer: 0xFFFE, ID: 0xFFFF_FFFF, Op: emergency.Return, MAC: [emergency.MACBytes]byte{0xFF, 0, 1, 2, 3, 4, 5, 0xFE},
+	}}},
+	{name: "emergency command relayed", hdr: codec.Header{Network: testNetwork, From: 3, To: algorithms.Everyone}, msg: emergency.Emergency{Cmd: emergency.Command{Issuer: 1, ID: 1, Op: emergency.Hold}}},
+	{name: "emergency command unknown op", hdr: codec.Header{Network: testNetwork, From: 3, To: algorithms.Everyone}, msg: emergency.Emergency{Cmd: emergency.Command{Issuer: 1, ID: 1, Op: 0xFF}}},
+	{name: "emergency repeat largest bitmap", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}, msg: emergency.Emergency{
+		Cmd:   emergency.Command{Issuer: 0xFFFE, ID: 7, Op: emergency.Land, MAC: [emergency.MACBytes]byte{1, 2, 3, 4, 5, 6, 7, 8}},
+		Acked: filled(maxBitmap),
+	}},
+	{name: "emergency repeat bitmap with trailing zero", hdr: codec.Header{Network: testNetwork, From: 1, To: algorithms.Everyone}, msg: emergency.Emergency{
+		Cmd: emergency.Command{Issuer: 1, ID: 2, Op: emergency.Hold}, Acked: []byte{0xFF, 0},
+	}},
+	{name: "emergency repeat empty bitmap", hdr: codec.Header{Network: testNetwork, From: 1, To: algorithms.Everyone}, msg: emergency.Emergency{
+		Cmd: emergency.Command{Issuer: 1, ID: 2, Op: emergency.Hold}, Acked: []byte{},
+	}},
+	{name: "emergency ack", hdr: codec.Header{Network: testNetwork, From: 2, To: 0xFFFE}, msg: emergency.Ack{Issuer: 0xFFFE, ID: 0xFFFF_FFFF}},
+	{name: "emergency ack zero", hdr: codec.Header{Network: testNetwork, From: 2, To: 1}, msg: emergency.Ack{}},
+	{name: "heartbeat in a frame", frame: &arq.Frame{
+		From: 2, Inc: 0xFFFF_FFFF,
+		Entries: []arq.Entry{{To: algorithms.Everyone, Seq: 1, Low: 1}},
+		Payload: membership.Heartbeat{Incarnation: 0xFFFF_FFFF, Status: 0x80, Digest: 0xFFFF},
+	}},
+	{name: "emergency repeat in a frame", frame: &arq.Frame{
+		From: 1, Inc: 2,
+		Entries: []arq.Entry{{To: 3, Seq: 4, Low: 4}},
+		Payload: emergency.Emergency{Cmd: emergency.Command{Issuer: 1, ID: 9, Op: emergency.Land, MAC: [emergency.MACBytes]byte{9, 8, 7, 6, 5, 4, 3, 2}}, Acked: []byte{0b1011, 0}},
+	}},
+	{name: "emergency ack in a frame", frame: &arq.Frame{
+		From: 3, Inc: 1,
+		Entries: []arq.Entry{{To: 1, Seq: 0xFFFF_FFFF, Low: 1}},
+		Payload: emergency.Ack{Issuer: 1, ID: 0xFFFF_FFFF},
+	}},
+	{name: "lease yes in a frame", frame: &arq.Frame{
+		From: 5, Inc: 1,
+		Entries: []arq.Entry{{To: 4, Seq: 3, Low: 2}},
+		Payload: airspace.Yes{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Lease: 0xFFFF_FFFF},
+	}},
 
 	// SWARM_MULTICAST embedded in reliable delivery frames.
 	{name: "mc data in a frame", frame: &arq.Frame{

@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/skyquorum/skyquorum/radio/codec"
 	"github.com/skyquorum/skyquorum/radio/dialect"
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
+	"github.com/skyquorum/skyquorum/swarm/emergency"
 )
 
 func newCodec(t testing.TB) *codec.Codec {
@@ -114,6 +116,9 @@ func TestEncodeErrors(t *testing.T) {
 	_, err := c.EncodeFrame(&arq.Frame{From: 1, Entries: entries, Payload: mutex.CentralRequest{}})
 	require.ErrorIs(t, err, codec.ErrTooLarge)
 
+	_, err = c.EncodeMessage(codec.Header{}, emergency.Emergency{Acked: make([]byte, 226)})
+	require.ErrorIs(t, err, codec.ErrTooLarge)
+
 	_, err = c.EncodeMessage(codec.Header{}, probe{})
 	require.ErrorIs(t, err, codec.ErrUnknown)
 	_, err = c.EncodeFrame(&arq.Frame{From: 1, Entries: []arq.Entry{{To: 2}}, Payload: probe{}})
@@ -161,12 +166,14 @@ func TestDecodeRejectsUnusedFields(t *testing.T) {
 	type (
 		mx = swarm.MessageSwarmMutex
 		el = swarm.MessageSwarmElection
+		em = swarm.MessageSwarmEmergency
 	)
 	const (
 		central = swarm.SWARM_MUTEX_ALGORITHM_CENTRAL
 		token   = swarm.SWARM_MUTEX_ALGORITHM_TOKEN_RING
 		ricart  = swarm.SWARM_MUTEX_ALGORITHM_RICART_AGRAWALA
 		maekawa = swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA
+		lease   = swarm.SWARM_MUTEX_ALGORITHM_LEASE
 		ring    = swarm.SWARM_ELECTION_ALGORITHM_RING
 		bully   = swarm.SWARM_ELECTION_ALGORITHM_BULLY
 	)
@@ -225,6 +232,21 @@ func TestDecodeRejectsUnusedFields(t *testing.T) {
 		"log promise with origin":          mcm(swarm.SWARM_MULTICAST_PROTOCOL_LOG, swarm.SWARM_MULTICAST_KIND_PROMISE, func(d *mc) { d.Origin = 1; d.DataLen = 1 }),
 		"log fetch with stamp":             mcm(swarm.SWARM_MULTICAST_PROTOCOL_LOG, swarm.SWARM_MULTICAST_KIND_FETCH, func(d *mc) { d.Stamp = 1; d.DataLen = 1 }),
 		"log entries with commit":          mcm(swarm.SWARM_MULTICAST_PROTOCOL_LOG, swarm.SWARM_MULTICAST_KIND_ENTRIES, func(d *mc) { d.Commit = 1; d.DataLen = 5 }),
+		"maekawa yes with grant":           &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_YES, Grant: 1},
+		"ricart request with sent":         &mx{Algorithm: ricart, Kind: swarm.SWARM_MUTEX_KIND_REQUEST, Sent: 1},
+		"lease request with grant":         &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_REQUEST, Grant: 1},
+		"lease release with sent":          &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_RELEASE, Sent: 1},
+		"lease inquire with lease":         &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_INQUIRE, Lease: 1},
+		"lease renew with node":            &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_RENEW, Node: 1},
+		"heartbeat with battery":           &swarm.MessageSwarmMember{Battery: 1},
+		"heartbeat with negative zero x":   &swarm.MessageSwarmMember{X: float32(math.Copysign(0, -1))},
+		"timesync request short":           mcm(swarm.SWARM_MULTICAST_PROTOCOL_TIMESYNC, swarm.SWARM_MULTICAST_KIND_TIME_REQUEST, func(d *mc) { d.DataLen = 7 }),
+		"timesync reply with seq":          mcm(swarm.SWARM_MULTICAST_PROTOCOL_TIMESYNC, swarm.SWARM_MULTICAST_KIND_TIME_REPLY, func(d *mc) { d.Seq = 1; d.DataLen = 24 }),
+		"emergency with issued":            &em{Kind: swarm.SWARM_EMERGENCY_KIND_COMMAND, Issued: 1},
+		"emergency command with bitmap":    &em{Kind: swarm.SWARM_EMERGENCY_KIND_COMMAND, AckedLen: 1},
+		"emergency repeat after acked_len": &em{Kind: swarm.SWARM_EMERGENCY_KIND_REPEAT, AckedLen: 1, Acked: [225]byte{1, 1}},
+		"emergency ack with mac":           &em{Kind: swarm.SWARM_EMERGENCY_KIND_ACK, Mac: [8]byte{1}},
+		"emergency ack with command":       &em{Kind: swarm.SWARM_EMERGENCY_KIND_ACK, Command: swarm.SWARM_EMERGENCY_COMMAND_HOLD},
 	}
 	for name, msg := range malformed {
 		t.Run(name, func(t *testing.T) {
@@ -244,6 +266,8 @@ func TestDecodeRejectsUnusedFields(t *testing.T) {
 		"ring answer":                &el{Algorithm: ring, Kind: swarm.SWARM_ELECTION_KIND_ANSWER, Term: 1},
 		"bully ack":                  &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_ACK, Term: 1, Acked: swarm.SWARM_ELECTION_KIND_ELECTION},
 		"election without algorithm": &el{Kind: swarm.SWARM_ELECTION_KIND_COORDINATOR, Term: 1, Candidate: 2},
+		"emergency without kind":     &em{Issuer: 1, CommandId: 1, Command: swarm.SWARM_EMERGENCY_COMMAND_HOLD},
+		"lease grant":                &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_GRANT},
 	}
 	for name, msg := range unknown {
 		t.Run(name, func(t *testing.T) {

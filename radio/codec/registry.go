@@ -185,7 +185,10 @@ func Bindings() []Binding {
 	// Multicast (algorithms/multicast) and the command log
 	// (algorithms/cmdlog), on SWARM_MULTICAST: see multicast.go.
 	bindings = append(bindings, multicastBindings()...)
-	return append(bindings, cmdlogBindings()...)
+	bindings = append(bindings, cmdlogBindings()...)
+	// The swarm node's cores (swarm/membership, swarm/timesync,
+	// swarm/airspace, swarm/emergency): see swarm.go.
+	return append(bindings, swarmBindings()...)
 }
 
 // mutexBinding binds a mutual exclusion message that carries only a
@@ -206,7 +209,7 @@ func stampedBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind 
 
 // mutexFieldsBinding binds a mutual exclusion message that carries a
 // resource and, when stamped, a timestamp; decoding rejects any other
-// field set (lease, node, and timestamp when not stamped).
+// field set (lease, node, grant, sent, and timestamp when not stamped).
 func mutexFieldsBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind swarm.SWARM_MUTEX_KIND, stamped bool,
 	build func(mutex.Resource, uint32) M, fields func(M) (mutex.Resource, uint32)) Binding {
 	return Bind(
@@ -216,7 +219,7 @@ func mutexFieldsBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, k
 		},
 		func(d *swarm.MessageSwarmMutex) (M, error) {
 			var zero M
-			if (!stamped && d.Timestamp != 0) || d.Lease != 0 || d.Node != 0 {
+			if (!stamped && d.Timestamp != 0) || d.Lease != 0 || d.Node != 0 || d.Grant != 0 || d.Sent != 0 {
 				return zero, fmt.Errorf("codec: %s %s carries fields it does not use: %w", alg, kind, ErrMalformed)
 			}
 			return build(mutex.Resource(d.Resource), d.Timestamp), nil
@@ -373,7 +376,9 @@ func kindKey(msg message.Message) (uint16, error) {
 		return pair(0, uint64(m.Kind))
 	case *swarm.MessageSwarmShowControl:
 		return pair(0, uint64(m.Kind))
-	case *swarm.MessageSwarmMember, *swarm.MessageSwarmEmergency, *swarm.MessageSwarmShowChunk:
+	case *swarm.MessageSwarmEmergency:
+		return pair(0, uint64(m.Kind))
+	case *swarm.MessageSwarmMember, *swarm.MessageSwarmShowChunk:
 		return 0, nil
 	case nil:
 		return 0, fmt.Errorf("codec: nil dialect message: %w", ErrUnknown)

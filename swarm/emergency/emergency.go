@@ -318,14 +318,15 @@ func (c *Core) Issue(op Op) Command {
 	return cmd
 }
 
-// maxBitmap is the most bitmap bytes an EMERGENCY frame carries.
-func maxBitmap() int { return algorithms.MaxPayload - Emergency{}.Size() }
+// maxBitmap is the most bitmap bytes an EMERGENCY frame carries: the
+// swarm dialect's SWARM_EMERGENCY holds 225 (1800 members).
+func maxBitmap() int { return min(225, algorithms.MaxPayload-Emergency{}.Size()) }
 
 func (c *Core) bitmap() []byte {
 	if c.out == nil || len(c.roster) == 0 {
 		return nil
 	}
-	// The bitmap covers as many members as fit the frame (1912); a member
+	// The bitmap covers as many members as fit the frame (1800); a member
 	// beyond it is never shown as acknowledged, so it acknowledges every
 	// repeat it hears.
 	b := make([]byte, min((len(c.roster)+7)/8, maxBitmap()))

@@ -29,6 +29,8 @@ const (
 	SWARM_MUTEX_KIND_RELINQUISH SWARM_MUTEX_KIND = 8
 	// A voter tells a requester that an earlier request holds its vote (Maekawa).
 	SWARM_MUTEX_KIND_FAILED SWARM_MUTEX_KIND = 9
+	// The candidate asks its voters to extend their votes from sent on (lease).
+	SWARM_MUTEX_KIND_RENEW SWARM_MUTEX_KIND = 10
 )
 
 var value_to_label_SWARM_MUTEX_KIND = map[SWARM_MUTEX_KIND]string{
@@ -41,6 +43,7 @@ var value_to_label_SWARM_MUTEX_KIND = map[SWARM_MUTEX_KIND]string{
 	SWARM_MUTEX_KIND_INQUIRE:    "SWARM_MUTEX_KIND_INQUIRE",
 	SWARM_MUTEX_KIND_RELINQUISH: "SWARM_MUTEX_KIND_RELINQUISH",
 	SWARM_MUTEX_KIND_FAILED:     "SWARM_MUTEX_KIND_FAILED",
+	SWARM_MUTEX_KIND_RENEW:      "SWARM_MUTEX_KIND_RENEW",
 }
 
 var label_to_value_SWARM_MUTEX_KIND = map[string]SWARM_MUTEX_KIND{
@@ -53,6 +56,7 @@ var label_to_value_SWARM_MUTEX_KIND = map[string]SWARM_MUTEX_KIND{
 	"SWARM_MUTEX_KIND_INQUIRE":    SWARM_MUTEX_KIND_INQUIRE,
 	"SWARM_MUTEX_KIND_RELINQUISH": SWARM_MUTEX_KIND_RELINQUISH,
 	"SWARM_MUTEX_KIND_FAILED":     SWARM_MUTEX_KIND_FAILED,
+	"SWARM_MUTEX_KIND_RENEW":      SWARM_MUTEX_KIND_RENEW,
 }
 
 // MarshalText implements the encoding.TextMarshaler interface.

@@ -18,6 +18,14 @@ type MessageSwarmEmergency struct {
 	NetworkId uint8
 	// Emergency command.
 	Command SWARM_EMERGENCY_COMMAND `mavenum:"uint8"`
+	// Message kind.
+	Kind SWARM_EMERGENCY_KIND `mavenum:"uint8" mavext:"true"`
+	// COMMAND, REPEAT: truncated HMAC-SHA256 of issuer, command_id and command under the swarm key.
+	Mac [8]uint8 `mavext:"true"`
+	// REPEAT: number of valid bytes in acked.
+	AckedLen uint8 `mavext:"true"`
+	// REPEAT: acknowledgement bitmap, bit i (of byte i/8, least significant first) set when the i-th member of the roster has acknowledged; covers at most 1800 members.
+	Acked [225]uint8 `mavext:"true"`
 }
 
 // GetID implements the message.Message interface.

@@ -34,6 +34,10 @@ type MessageSwarmMember struct {
 	Flags SWARM_MEMBER_FLAGS `mavenum:"uint8"`
 	// Remaining battery capacity.
 	Battery uint8
+	// Heartbeat status bits (flight state and flags) as the membership core carries them; 0 when unused.
+	Status uint8 `mavext:"true"`
+	// Heartbeat digest of the members the sender believes alive; 0 when unused.
+	Digest uint16 `mavext:"true"`
 }
 
 // GetID implements the message.Message interface.

@@ -1,0 +1,214 @@
+package codec
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
+	"github.com/skyquorum/skyquorum/swarm/emergency"
+	"github.com/skyquorum/skyquorum/swarm/membership"
+	"github.com/skyquorum/skyquorum/swarm/timesync"
+)
+
+// The messages of the swarm node's own cores (swarm/...):
+//
+//	membership Heartbeat  SWARM_MEMBER; incarnation, status, digest
+//	timesync   Request    SWARM_MULTICAST TIMESYNC TIME_REQUEST; data: t1 i64
+//	           Reply      SWARM_MULTICAST TIMESYNC TIME_REPLY; data: t1, t2,
+//	                      t3 i64 (t3 whole, not as a difference from t2)
+//	airspace   Request    SWARM_MUTEX LEASE REQUEST; resource, timestamp, sent
+//	           Yes        LEASE YES; resource, timestamp, grant, sent, lease
+//	           Inquire    LEASE INQUIRE; resource, timestamp, grant
+//	           Relinquish LEASE RELINQUISH; resource, timestamp, grant
+//	           Release    LEASE RELEASE; resource, timestamp
+//	           Renew      LEASE RENEW; resource, timestamp, sent
+//	emergency  Emergency  SWARM_EMERGENCY COMMAND (Acked nil) or REPEAT
+//	                      (Acked not nil: acked_len bytes of acked); issuer,
+//	                      command_id, command = Op, mac
+//	           Ack        SWARM_EMERGENCY ACK; issuer, command_id
+//
+// Decoding rejects any other field that is not zero. An Emergency whose
+// bitmap exceeds the 225 bytes of acked (1800 members) encodes to
+// ErrTooLarge.
+
+func swarmBindings() []Binding {
+	return []Binding{
+		heartbeatBinding(),
+
+		// Clock synchronisation (swarm/timesync).
+		mcBinding(mcKinds(timeProto, swarm.SWARM_MULTICAST_KIND_TIME_REQUEST), 0,
+			func(m timesync.Request) (*mcMsg, []byte, error) {
+				return &mcMsg{Protocol: timeProto, Kind: swarm.SWARM_MULTICAST_KIND_TIME_REQUEST}, appendI64(nil, m.T1), nil
+			},
+			func(_ *mcMsg, r *reader) (timesync.Request, error) {
+				return timesync.Request{T1: r.fixed64()}, nil
+			}),
+		mcBinding(mcKinds(timeProto, swarm.SWARM_MULTICAST_KIND_TIME_REPLY), 0,
+			func(m timesync.Reply) (*mcMsg, []byte, error) {
+				d := &mcMsg{Protocol: timeProto, Kind: swarm.SWARM_MULTICAST_KIND_TIME_REPLY}
+				return d, appendI64(appendI64(appendI64(nil, m.T1), m.T2), m.T3), nil
+			},
+			func(_ *mcMsg, r *reader) (timesync.Reply, error) {
+				t1 := r.fixed64()
+				t2 := r.fixed64()
+				return timesync.Reply{T1: t1, T2: t2, T3: r.fixed64()}, nil
+			}),
+
+		// Lease-aware Maekawa over airspace cells (swarm/airspace).
+		leaseBinding(swarm.SWARM_MUTEX_KIND_REQUEST, useSent,
+			func(f leaseFields) airspace.Request { return airspace.Request{Cell: f.cell, TS: f.ts, Sent: f.sent} },
+			func(m airspace.Request) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS, sent: m.Sent} }),
+		leaseBinding(swarm.SWARM_MUTEX_KIND_YES, useGrant|useSent|useLease,
+			func(f leaseFields) airspace.Yes {
+				return airspace.Yes{Cell: f.cell, TS: f.ts, Grant: f.grant, Sent: f.sent, Lease: f.lease}
+			},
+			func(m airspace.Yes) leaseFields {
+				return leaseFields{cell: m.Cell, ts: m.TS, grant: m.Grant, sent: m.Sent, lease: m.Lease}
+			}),
+		leaseBinding(swarm.SWARM_MUTEX_KIND_INQUIRE, useGrant,
+			func(f leaseFields) airspace.Inquire { return airspace.Inquire{Cell: f.cell, TS: f.ts, Grant: f.grant} },
+			func(m airspace.Inquire) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS, grant: m.Grant} }),
+		leaseBinding(swarm.SWARM_MUTEX_KIND_RELINQUISH, useGrant,
+			func(f leaseFields) airspace.Relinquish {
+				return airspace.Relinquish{Cell: f.cell, TS: f.ts, Grant: f.grant}
+			},
+			func(m airspace.Relinquish) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS, grant: m.Grant} }),
+		leaseBinding(swarm.SWARM_MUTEX_KIND_RELEASE, 0,
+			func(f leaseFields) airspace.Release { return airspace.Release{Cell: f.cell, TS: f.ts} },
+			func(m airspace.Release) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS} }),
+		leaseBinding(swarm.SWARM_MUTEX_KIND_RENEW, useSent,
+			func(f leaseFields) airspace.Renew { return airspace.Renew{Cell: f.cell, TS: f.ts, Sent: f.sent} },
+			func(m airspace.Renew) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS, sent: m.Sent} }),
+
+		// Signed emergency commands (swarm/emergency).
+		emergencyBinding(),
+		emergencyAckBinding(),
+	}
+}
+
+const timeProto = swarm.SWARM_MULTICAST_PROTOCOL_TIMESYNC
+
+func appendI64(b []byte, v int64) []byte { return binary.LittleEndian.AppendUint64(b, uint64(v)) }
+
+// fixed64 reads an int64, little endian.
+func (r *reader) fixed64() int64 {
+	if r.err != nil || len(r.buf) < 8 {
+		r.fail("a 64-bit field")
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(r.buf)
+	r.buf = r.buf[8:]
+	return int64(v)
+}
+
+// heartbeatBinding binds the membership heartbeat to SWARM_MEMBER.
+func heartbeatBinding() Binding {
+	return Bind(
+		func(m membership.Heartbeat) *swarm.MessageSwarmMember {
+			return &swarm.MessageSwarmMember{Incarnation: m.Incarnation, Status: m.Status, Digest: m.Digest}
+		},
+		func(d *swarm.MessageSwarmMember) (membership.Heartbeat, error) {
+			if d.SwarmTime != 0 || d.LeaderTerm != 0 || d.ShowId != 0 ||
+				math.Float32bits(d.X) != 0 || math.Float32bits(d.Y) != 0 || math.Float32bits(d.Z) != 0 ||
+				d.Leader != 0 || d.Voltage != 0 || d.State != 0 || d.Flags != 0 || d.Battery != 0 {
+				return membership.Heartbeat{}, fmt.Errorf("codec: SWARM_MEMBER heartbeat carries fields it does not use: %w", ErrMalformed)
+			}
+			return membership.Heartbeat{Incarnation: d.Incarnation, Status: d.Status, Digest: d.Digest}, nil
+		})
+}
+
+// leaseFields are the fields of a lease-aware Maekawa message; cell and ts
+// are always used.
+type leaseFields struct {
+	cell                   airspace.Cell
+	ts, grant, sent, lease uint32
+}
+
+// leaseUse names the optional SWARM_MUTEX fields a lease message uses.
+type leaseUse uint8
+
+const (
+	useGrant leaseUse = 1 << iota
+	useSent
+	useLease
+)
+
+func leaseBinding[M algorithms.Message](kind swarm.SWARM_MUTEX_KIND, used leaseUse,
+	build func(leaseFields) M, fields func(M) leaseFields) Binding {
+	const alg = swarm.SWARM_MUTEX_ALGORITHM_LEASE
+	return Bind(
+		func(m M) *swarm.MessageSwarmMutex {
+			f := fields(m)
+			return &swarm.MessageSwarmMutex{Algorithm: alg, Kind: kind, Resource: uint16(f.cell),
+				Timestamp: f.ts, Grant: f.grant, Sent: f.sent, Lease: f.lease}
+		},
+		func(d *swarm.MessageSwarmMutex) (M, error) {
+			var zero M
+			if d.Node != 0 || (used&useGrant == 0 && d.Grant != 0) ||
+				(used&useSent == 0 && d.Sent != 0) || (used&useLease == 0 && d.Lease != 0) {
+				return zero, fmt.Errorf("codec: %s %s carries fields it does not use: %w", alg, kind, ErrMalformed)
+			}
+			return build(leaseFields{cell: airspace.Cell(d.Resource), ts: d.Timestamp,
+				grant: d.Grant, sent: d.Sent, lease: d.Lease}), nil
+		})
+}
+
+type emMsg = swarm.MessageSwarmEmergency
+
+const (
+	emCommand = swarm.SWARM_EMERGENCY_KIND_COMMAND
+	emRepeat  = swarm.SWARM_EMERGENCY_KIND_REPEAT
+	emAck     = swarm.SWARM_EMERGENCY_KIND_ACK
+)
+
+var emAckedSize = len(emMsg{}.Acked)
+
+// emergencyBinding binds a signed emergency command: COMMAND without a
+// bitmap, REPEAT with one (possibly empty).
+func emergencyBinding() Binding {
+	return BindKinds([]*emMsg{{Kind: emCommand}, {Kind: emRepeat}},
+		func(m emergency.Emergency) (*emMsg, error) {
+			d := &emMsg{Kind: emCommand, Issuer: uint16(m.Cmd.Issuer), CommandId: m.Cmd.ID,
+				Command: swarm.SWARM_EMERGENCY_COMMAND(m.Cmd.Op), Mac: m.Cmd.MAC}
+			if m.Acked != nil {
+				if len(m.Acked) > emAckedSize {
+					return nil, fmt.Errorf("codec: emergency bitmap of %d bytes, at most %d (%d members) fit SWARM_EMERGENCY: %w",
+						len(m.Acked), emAckedSize, 8*emAckedSize, ErrTooLarge)
+				}
+				d.Kind = emRepeat
+				d.AckedLen = uint8(len(m.Acked))
+				copy(d.Acked[:], m.Acked)
+			}
+			return d, nil
+		},
+		func(d *emMsg) (emergency.Emergency, error) {
+			if d.Issued != 0 || int(d.AckedLen) > emAckedSize || !allZero(d.Acked[d.AckedLen:]) ||
+				(d.Kind == emCommand && d.AckedLen != 0) || d.Command > 0xFF {
+				return emergency.Emergency{}, fmt.Errorf("codec: SWARM_EMERGENCY %s carries fields it does not use: %w", d.Kind, ErrMalformed)
+			}
+			m := emergency.Emergency{Cmd: emergency.Command{
+				Issuer: algorithms.NodeID(d.Issuer), ID: d.CommandId, Op: emergency.Op(d.Command), MAC: d.Mac,
+			}}
+			if d.Kind == emRepeat {
+				m.Acked = append([]byte{}, d.Acked[:d.AckedLen]...)
+			}
+			return m, nil
+		})
+}
+
+// emergencyAckBinding binds the acknowledgement of an emergency command.
+func emergencyAckBinding() Binding {
+	return Bind(
+		func(m emergency.Ack) *emMsg {
+			return &emMsg{Kind: emAck, Issuer: uint16(m.Issuer), CommandId: m.ID}
+		},
+		func(d *emMsg) (emergency.Ack, error) {
+			if d.Issued != 0 || d.Command != 0 || d.Mac != [len(d.Mac)]byte{} || d.AckedLen != 0 || !allZero(d.Acked[:]) {
+				return emergency.Ack{}, fmt.Errorf("codec: SWARM_EMERGENCY ACK carries fields it does not use: %w", ErrMalformed)
+			}
+			return emergency.Ack{Issuer: algorithms.NodeID(d.Issuer), ID: d.CommandId}, nil
+		})
+}
