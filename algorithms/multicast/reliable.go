@@ -69,22 +69,14 @@ func NewReliable(c Config) (*Reliable, error) {
 }
 
 // Broadcast implements Multicast.
-func (r *Reliable) Broadcast(payload []byte) (ID, error) {
-	s, err := r.multicast(Plain{Payload: slices.Clone(payload)})
-	return ID{Origin: r.id, Seq: s}, err
-}
+func (r *Reliable) Broadcast(payload []byte) (ID, error) { return r.broadcastPlain(payload) }
 
 // Step implements algorithms.Core.
 func (r *Reliable) Step(from algorithms.NodeID, m algorithms.Message) error {
 	return r.stepReliable(from, m)
 }
 
-func (r *Reliable) validate(origin algorithms.NodeID, b Body) error {
-	if _, ok := b.(Plain); !ok {
-		return fmt.Errorf("%s body from %d: %w", b.Kind(), origin, ErrBadMessage)
-	}
-	return nil
-}
+func (r *Reliable) validate(origin algorithms.NodeID, b Body) error { return plainOnly(origin, b) }
 
 func (r *Reliable) rdeliver(id ID, b Body) {
 	r.Emit(Delivered{ID: id, Payload: b.(Plain).Payload})
@@ -110,22 +102,14 @@ func NewFIFO(c Config) (*FIFO, error) {
 }
 
 // Broadcast implements Multicast.
-func (f *FIFO) Broadcast(payload []byte) (ID, error) {
-	s, err := f.multicast(Plain{Payload: slices.Clone(payload)})
-	return ID{Origin: f.id, Seq: s}, err
-}
+func (f *FIFO) Broadcast(payload []byte) (ID, error) { return f.broadcastPlain(payload) }
 
 // Step implements algorithms.Core.
 func (f *FIFO) Step(from algorithms.NodeID, m algorithms.Message) error {
 	return f.stepReliable(from, m)
 }
 
-func (f *FIFO) validate(origin algorithms.NodeID, b Body) error {
-	if _, ok := b.(Plain); !ok {
-		return fmt.Errorf("%s body from %d: %w", b.Kind(), origin, ErrBadMessage)
-	}
-	return nil
-}
+func (f *FIFO) validate(origin algorithms.NodeID, b Body) error { return plainOnly(origin, b) }
 
 func (f *FIFO) rdeliver(id ID, b Body) {
 	f.holding[id] = b.(Plain).Payload
@@ -146,3 +130,19 @@ var (
 	_ Multicast = (*Reliable)(nil)
 	_ Multicast = (*FIFO)(nil)
 )
+
+// broadcastPlain multicasts payload as a plain body, as the reliable and
+// FIFO cores do.
+func (b *base) broadcastPlain(payload []byte) (ID, error) {
+	s, err := b.multicast(Plain{Payload: slices.Clone(payload)})
+	return ID{Origin: b.id, Seq: s}, err
+}
+
+// plainOnly accepts only plain bodies, which is all the reliable and FIFO
+// cores carry.
+func plainOnly(origin algorithms.NodeID, b Body) error {
+	if _, ok := b.(Plain); !ok {
+		return fmt.Errorf("%s body from %d: %w", b.Kind(), origin, ErrBadMessage)
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,7 +26,7 @@ func TestElectionTextbookCounts(t *testing.T) {
 		}{
 			// Chang–Roberts, one initiator: best 2N (the highest starts),
 			// worst 3N−1 (the highest's successor, drone 1, starts).
-			{"ring best", "ring", false, itoa(n), 2 * n},
+			{"ring best", "ring", false, strconv.Itoa(n), 2 * n},
 			{"ring worst", "ring", false, "lowest", 3*n - 1},
 			// Bully with the highest crashed (N counts it): the
 			// second-highest detects it and sends N−2 COORDINATOR; the
@@ -45,17 +46,6 @@ func TestElectionTextbookCounts(t *testing.T) {
 			}
 			assert.Equal(t, want, r.Leader, "%s N=%d", c.name, n)
 			assert.Equal(t, 1, r.LeadersPerTermMax)
-		}
-	}
-}
-
-func itoa(n int) string {
-	b := []byte{}
-	for {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-		if n == 0 {
-			return string(b)
 		}
 	}
 }

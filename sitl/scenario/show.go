@@ -2,8 +2,10 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
@@ -352,7 +354,7 @@ func RunShow(sh Show) (ShowResult, error) {
 					continue
 				}
 				est := float64(node(id).SwarmTime(int64(s.LocalTime(id))))
-				e := abs(est-truth) / float64(sim.Millisecond)
+				e := math.Abs(est-truth) / float64(sim.Millisecond)
 				clockErr = max(clockErr, e)
 			}
 		}
@@ -482,25 +484,16 @@ func RunShow(sh Show) (ShowResult, error) {
 // fly makes a vehicle follow an applied show command.
 func fly(v *vehicle.Vehicle, cmd string) {
 	switch {
-	case hasPrefix(cmd, "ARM"):
+	case strings.HasPrefix(cmd, "ARM"):
 		_ = v.Arm()
-	case hasPrefix(cmd, "TAKEOFF"):
+	case strings.HasPrefix(cmd, "TAKEOFF"):
 		p := v.Position()
 		_ = v.Goto(vehicle.Point{X: p.X, Y: p.Y, Z: 10})
-	case hasPrefix(cmd, "PAUSE"):
+	case strings.HasPrefix(cmd, "PAUSE"):
 		v.Hold()
-	case hasPrefix(cmd, "LAND"):
+	case strings.HasPrefix(cmd, "LAND"):
 		v.Land()
 	}
-}
-
-func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // clockedNode feeds a swarm node the drone's simulated local clock before

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -120,16 +121,9 @@ func TestChannelIsShared(t *testing.T) {
 	s.Call(3, func(c algorithms.Core) { c.(*gossip).Send(algorithms.To(2), note{}) })
 	assert.Contains(t, buf.String(), `"start":0,`)
 	first := Airtime(FrameBytes(5+6+20, false), 57600)
-	assert.Contains(t, buf.String(), `"start":`+itoa(int64(first))+`,`)
+	assert.Contains(t, buf.String(), `"start":`+strconv.FormatInt(int64(first), 10)+`,`)
 	s.Run(Second, nil)
 	assert.Equal(t, 2, s.Core(2).(*gossip).got)
-}
-
-func itoa(v int64) string { return string(appendIntRaw(nil, v)) }
-
-func appendIntRaw(b []byte, v int64) []byte {
-	b = appendInt(b, "x", v)
-	return b[len(`,"x":`):]
 }
 
 // Clocks have their own offset and drift, within the configured bounds.
