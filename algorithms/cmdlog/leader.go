@@ -284,6 +284,7 @@ func (l *Log) sentSomething() {
 }
 
 func (l *Log) tickLeader() {
+	l.caughtUp = l.now // a leader has applied what it committed
 	if l.commitTimer > 0 {
 		l.commitTimer--
 		if l.commitTimer == 0 {

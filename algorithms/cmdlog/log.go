@@ -38,11 +38,14 @@ type Log struct {
 	entries []Entry // index i is entries[i-1]
 	commit  uint32
 
-	now     int64
-	rng     uint64
-	leader  algorithms.NodeID // of term; 0 while unknown
-	role    role
-	applied uint32
+	now int64
+	rng uint64
+	// caughtUp is the tick at which the drone last knew it had applied
+	// every entry its leader had committed (-1: never).
+	caughtUp int64
+	leader   algorithms.NodeID // of term; 0 while unknown
+	role     role
+	applied  uint32
 	// verified: the log up to here is known to equal the log of the
 	// leader of term (it matched an APPEND's previous entry, or a
 	// COMMIT's last entry). Committed entries are always verified.
@@ -120,15 +123,16 @@ func New(cfg Config, opts ...Option) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{
-		cfg:     cfg,
-		id:      cfg.ID,
-		members: members,
-		initial: slices.Clone(members[len(members)-cfg.Committee:]),
-		rng:     cfg.Seed ^ uint64(cfg.ID)*0x9e3779b97f4a7c15,
-		pending: map[uint32]Append{},
-		down:    map[algorithms.NodeID]bool{},
-		nakBack: 1,
-		dirty:   true,
+		cfg:      cfg,
+		id:       cfg.ID,
+		members:  members,
+		initial:  slices.Clone(members[len(members)-cfg.Committee:]),
+		rng:      cfg.Seed ^ uint64(cfg.ID)*0x9e3779b97f4a7c15,
+		pending:  map[uint32]Append{},
+		down:     map[algorithms.NodeID]bool{},
+		nakBack:  1,
+		caughtUp: -1,
+		dirty:    true,
 	}
 	var o options
 	for _, opt := range opts {
@@ -658,6 +662,7 @@ func (l *Log) stepAppend(from algorithms.NodeID, m Append) error {
 	l.leaderLast = max(l.leaderLast, m.PrevIndex+uint32(len(m.Entries)))
 	progressed := l.accept(m)
 	l.followCommit()
+	l.noteCaughtUp(m.Commit)
 	if (progressed || m.Retry) && l.inCommittee(l.id) {
 		l.ackDue = true
 	}
@@ -778,6 +783,29 @@ func (l *Log) followCommit() {
 	}
 }
 
+// noteCaughtUp records that the drone is caught up when, after a message of
+// its leader announcing commit point c, it has applied up to c.
+func (l *Log) noteCaughtUp(c uint32) {
+	if l.applied >= c {
+		l.caughtUp = l.now
+	}
+}
+
+// SinceCaughtUp returns how many ticks ago the drone last knew it had
+// applied every entry its leader had committed: when a message of the
+// leader it follows announced a commit point it had applied, or, for the
+// leader, at its last tick. It is false when the drone never was.
+//
+// A drone that has not been caught up for a while may have missed
+// committed entries; the airspace locks use this to fence a voter that may
+// not know of a change of view.
+func (l *Log) SinceCaughtUp() (int64, bool) {
+	if l.caughtUp < 0 {
+		return 0, false
+	}
+	return l.now - l.caughtUp, true
+}
+
 // gap reports whether the leader holds entries this drone has not
 // verified.
 func (l *Log) gap() bool { return l.verified < l.leaderLast || l.verified < l.leaderCommit }
@@ -810,6 +838,7 @@ func (l *Log) stepCommit(from algorithms.NodeID, m Commit) error {
 		progressed = true
 	}
 	l.followCommit()
+	l.noteCaughtUp(m.Commit)
 	if progressed && l.inCommittee(l.id) {
 		l.ackDue = true
 	}

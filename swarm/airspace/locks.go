@@ -112,6 +112,13 @@ type Counters struct {
 	Expired int
 	// Renewals counts RENEW rounds sent.
 	Renewals int
+	// Misaddressed counts messages ignored because sender and receiver
+	// disagree on the quorums: one of them has switched to a new view
+	// (SetQuorums) and the other not yet.
+	Misaddressed int
+	// Fenced counts votes and renewals withheld while fenced (SetFenced,
+	// Retire).
+	Fenced int
 }
 
 // Locks is the lease-aware Maekawa core of one drone: airspace cells as
@@ -129,6 +136,8 @@ type Locks struct {
 	quietUntil     int64
 	clock          clock.Lamport
 	grants         uint32
+	fenced         bool // votes nobody, renews nothing (SetFenced)
+	retired        bool // no longer a voter (Retire)
 	voters         map[Cell]*voter
 	reqs           map[Cell]*request
 	acq            *acquisition
@@ -197,6 +206,9 @@ func New(cfg Config) (*Locks, error) {
 // GuardTicks is how long past a lease a voter waits before it votes again:
 // LeaseTicks × DriftPPM/1e6, rounded up, plus two ticks.
 func (l *Locks) GuardTicks() int64 { return l.guard }
+
+// LeaseTicks is the lease of a vote, in ticks.
+func (l *Locks) LeaseTicks() int64 { return int64(l.cfg.LeaseTicks) }
 
 // Now returns the core's tick count.
 func (l *Locks) Now() int64 { return l.now }
@@ -518,6 +530,12 @@ func (l *Locks) voterRenew(c Cell, from algorithms.NodeID, m Renew) {
 	s := clock.Stamp{T: m.TS, ID: uint16(from)}
 	v := l.voterOf(c)
 	if v.cand != nil && v.cand.stamp == s {
+		if l.fenced || l.retired {
+			// A fenced voter may no longer be in the view: the vote
+			// runs out with its lease.
+			l.counters.Fenced++
+			return
+		}
 		v.cand.expires = max(v.cand.expires, l.now+int64(l.cfg.LeaseTicks)+l.guard)
 		v.cand.sent = max(v.cand.sent, m.Sent)
 		l.sendYes(c, v.cand)
@@ -580,6 +598,10 @@ func (l *Locks) voterNext(c Cell) {
 	if l.now < l.quietUntil {
 		return
 	}
+	if l.fenced || l.retired {
+		l.counters.Fenced++
+		return
+	}
 	q := v.queue[0]
 	v.queue = v.queue[1:]
 	l.grants++
@@ -625,14 +647,16 @@ func (l *Locks) Step(from algorithms.NodeID, msg algorithms.Message) error {
 	}
 	switch m := msg.(type) {
 	case Request:
-		if !slices.Contains(l.quorums[from], l.id) {
-			return fmt.Errorf("airspace: REQUEST of cell %d from %d, whose quorum does not include this drone", m.Cell, from)
+		if !slices.Contains(l.quorums[from], l.id) || l.retired {
+			l.counters.Misaddressed++
+			return nil
 		}
 		l.clock.Witness(m.TS)
 		l.voterRequest(m.Cell, clock.Stamp{T: m.TS, ID: uint16(from)}, m.Sent)
 	case Renew:
-		if !slices.Contains(l.quorums[from], l.id) {
-			return fmt.Errorf("airspace: RENEW of cell %d from %d, whose quorum does not include this drone", m.Cell, from)
+		if !slices.Contains(l.quorums[from], l.id) || l.retired {
+			l.counters.Misaddressed++
+			return nil
 		}
 		l.clock.Witness(m.TS)
 		l.voterRenew(m.Cell, from, m)
@@ -642,12 +666,14 @@ func (l *Locks) Step(from algorithms.NodeID, msg algorithms.Message) error {
 		l.voterRelease(m.Cell, from, m.TS)
 	case Yes:
 		if _, ok := slices.BinarySearch(l.quorum, from); !ok {
-			return fmt.Errorf("airspace: YES for cell %d from %d, which is not in this drone's quorum", m.Cell, from)
+			l.counters.Misaddressed++
+			return nil
 		}
 		l.yes(m.Cell, from, m)
 	case Inquire:
 		if _, ok := slices.BinarySearch(l.quorum, from); !ok {
-			return fmt.Errorf("airspace: INQUIRE for cell %d from %d, which is not in this drone's quorum", m.Cell, from)
+			l.counters.Misaddressed++
+			return nil
 		}
 		l.inquire(m.Cell, from, m)
 	default:
@@ -675,6 +701,83 @@ func (l *Locks) PeerDown(id algorithms.NodeID) {
 			delete(l.voters, c)
 		}
 	}
+}
+
+// SetFenced stops (true) or resumes (false) the drone's voting: a fenced
+// voter grants no vote and extends none, so every vote it gave runs out
+// with its lease; requests still queue. The swarm node fences a voter that
+// may have missed a change of view (see swarm.Node).
+func (l *Locks) SetFenced(fenced bool) {
+	if l.fenced == fenced {
+		return
+	}
+	l.fenced = fenced
+	if !fenced {
+		for _, c := range sortedCells(l.voters) {
+			if v := l.voters[c]; v != nil && v.cand == nil {
+				l.voterNext(c)
+			}
+		}
+	}
+}
+
+// Fenced reports whether the drone votes for nobody (SetFenced, Retire).
+func (l *Locks) Fenced() bool { return l.fenced || l.retired }
+
+// Retire ends the drone's part as a voter for good: a view without it as a
+// voter is in force or coming. Its queued requests are dropped, requests
+// that reach it later are ignored, and the votes it gave run out with
+// their leases. It may still acquire cells through its own quorum.
+func (l *Locks) Retire() {
+	if l.retired {
+		return
+	}
+	l.retired = true
+	for _, c := range sortedCells(l.voters) {
+		v := l.voters[c]
+		v.queue = nil
+		if v.cand == nil {
+			delete(l.voters, c)
+		}
+	}
+}
+
+// SetQuorums puts new quorums in force (a new view of the swarm, switched
+// to at the same swarm time by every drone). When the drone's own quorum
+// changes, an acquisition in progress is given up at the old voters: a
+// held one is lost (Expired: leave now), one still waiting is asked for
+// again from the new quorum.
+func (l *Locks) SetQuorums(q mutex.Quorums) error {
+	own, ok := q[l.id]
+	if !ok || len(own) == 0 {
+		return fmt.Errorf("%w: drone %d has no quorum in the new view", ErrConfig, l.id)
+	}
+	quorum := slices.Clone(own)
+	slices.Sort(quorum)
+	quorum = slices.Compact(quorum)
+	changed := !slices.Equal(quorum, l.quorum)
+	var cells, held []Cell
+	if changed && l.acq != nil {
+		cells = l.acq.cells
+		for _, c := range cells {
+			if r := l.reqs[c]; r != nil && r.held {
+				held = append(held, c)
+			}
+		}
+		l.dropAcquisition()
+	}
+	l.quorums = q
+	l.quorum = quorum
+	l.others = slices.DeleteFunc(slices.Clone(quorum), func(id algorithms.NodeID) bool { return id == l.id })
+	l.selfVote = len(l.others) < len(quorum)
+	switch {
+	case len(held) > 0:
+		l.counters.Expired++
+		l.Emit(Expired{Cells: held})
+	case cells != nil:
+		return l.Acquire(cells)
+	}
+	return nil
 }
 
 // PeerUp implements algorithms.PeerObserver; nothing to restore.

@@ -1,0 +1,144 @@
+package airspace
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/algtest"
+	"github.com/skyquorum/skyquorum/algorithms/mutex"
+)
+
+// voterOfOthers returns a voter in id's quorum other than id itself.
+func voterOfOthers(l *Locks) algorithms.NodeID {
+	for _, v := range l.Quorum() {
+		if v != l.id {
+			return v
+		}
+	}
+	return 0
+}
+
+// A fenced voter grants nothing and extends nothing: the holder's vote
+// from it runs out and the holder leaves; once unfenced it votes again.
+func TestFencedVoterLetsVotesRunOut(t *testing.T) {
+	cores, net := group(t, 9, Config{LeaseTicks: 100})
+	var expired, acquired int
+	net.OnEvent = func(id algorithms.NodeID, ev algorithms.Event) {
+		switch ev.(type) {
+		case Expired:
+			expired++
+		case Acquired:
+			acquired++
+		}
+	}
+	net.RunTicks(110) // the quiet period after start
+	const holder = algorithms.NodeID(4)
+	require.NoError(t, cores[holder].Acquire([]Cell{3}))
+	net.RunTicks(5)
+	require.True(t, cores[holder].Holding())
+	v := voterOfOthers(cores[holder])
+	cores[v].SetFenced(true)
+	assert.True(t, cores[v].Fenced())
+	net.RunTicks(100)
+	assert.Equal(t, 1, expired, "the vote of the fenced voter ran out, so the holder left")
+	assert.False(t, cores[holder].Holding())
+	assert.Positive(t, cores[v].Counters().Fenced)
+
+	// Asking again while the voter is fenced gets nowhere.
+	require.NoError(t, cores[holder].Acquire([]Cell{3}))
+	net.RunTicks(150)
+	assert.False(t, cores[holder].Holding(), "a fenced voter granted a vote")
+	cores[v].SetFenced(false)
+	net.RunTicks(120) // a retry reaches the voter within a lease
+	assert.True(t, cores[holder].Holding(), "the unfenced voter votes again")
+	assert.Equal(t, 2, acquired)
+}
+
+// A retired voter ignores requests for good; SetQuorums with the voter
+// replaced makes the waiting requester ask the replacement, and it gets
+// the cell.
+func TestRetireAndSetQuorums(t *testing.T) {
+	ids := members(9)
+	q := mutex.Best(ids)
+	cores, net := group(t, 9, Config{LeaseTicks: 100})
+	net.RunTicks(110)
+	const waiter = algorithms.NodeID(4)
+	d := voterOfOthers(cores[waiter])
+	cores[d].Retire()
+	assert.True(t, cores[d].Fenced())
+	require.NoError(t, cores[waiter].Acquire([]Cell{7}))
+	net.RunTicks(300)
+	require.False(t, cores[waiter].Holding(), "a retired voter voted")
+	assert.Positive(t, cores[d].Counters().Misaddressed)
+
+	// Replace d by a drone outside the waiter's quorum.
+	var r algorithms.NodeID
+	for _, id := range ids {
+		if id != d && !slices.Contains(q[waiter], id) {
+			r = id
+			break
+		}
+	}
+	require.NotZero(t, r)
+	nq := mutex.Quorums{}
+	for id, qs := range q {
+		out := slices.Clone(qs)
+		for i, v := range out {
+			if v == d {
+				out[i] = r
+			}
+		}
+		slices.Sort(out)
+		nq[id] = slices.Compact(out)
+	}
+	for _, c := range cores {
+		require.NoError(t, c.SetQuorums(nq))
+	}
+	assert.Contains(t, cores[waiter].Quorum(), r)
+	assert.NotContains(t, cores[waiter].Quorum(), d)
+	net.RunTicks(20)
+	assert.True(t, cores[waiter].Holding(), "the waiter got the cell from the new quorum")
+	assert.Error(t, cores[waiter].SetQuorums(mutex.Quorums{99: {99}}), "a view without the drone")
+}
+
+// A holder whose quorum changes leaves its cells (Expired) and releases
+// them at its old voters, which then vote for the next requester.
+func TestSetQuorumsDropsChangedHold(t *testing.T) {
+	q := mutex.Best(members(9))
+	cores := map[algorithms.NodeID]*Locks{}
+	plain := map[algorithms.NodeID]algorithms.Core{}
+	for _, id := range members(9) {
+		l, err := New(Config{ID: id, Quorums: q, LeaseTicks: 100})
+		require.NoError(t, err)
+		cores[id], plain[id] = l, l
+	}
+	net := algtest.New(2, plain)
+	var expired []algorithms.NodeID
+	net.OnEvent = func(id algorithms.NodeID, ev algorithms.Event) {
+		if _, ok := ev.(Expired); ok {
+			expired = append(expired, id)
+		}
+	}
+	net.RunTicks(110)
+	const holder = algorithms.NodeID(2)
+	require.NoError(t, cores[holder].Acquire([]Cell{1}))
+	net.RunTicks(5)
+	require.True(t, cores[holder].Holding())
+	nq := mutex.Quorums{}
+	for id, qs := range q {
+		nq[id] = qs
+	}
+	nq[holder] = members(9) // a different quorum: everyone
+	require.NoError(t, cores[holder].SetQuorums(nq))
+	net.Collect()
+	assert.Equal(t, []algorithms.NodeID{holder}, expired)
+	assert.False(t, cores[holder].Holding())
+	net.RunTicks(5)
+	for id, c := range cores {
+		assert.Empty(t, c.voters, "drone %d still holds a vote for the dropped hold", id)
+	}
+}
