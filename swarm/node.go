@@ -20,14 +20,17 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
 	"github.com/skyquorum/skyquorum/algorithms/election"
 	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/swarm/airspace"
+	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
 	"github.com/skyquorum/skyquorum/swarm/membership"
+	"github.com/skyquorum/skyquorum/swarm/show"
 	"github.com/skyquorum/skyquorum/swarm/timesync"
 )
 
@@ -77,6 +80,16 @@ type Config struct {
 	ClockDriftPPM float64
 	// Key is the swarm key that signs emergency commands.
 	Key []byte
+	// FenceTicks is how long a drone may go without knowing it is caught
+	// up with its leader's commit point before it stops voting in the
+	// airspace locks: it may have missed a change of view (optional,
+	// default 2 × LeaderTimeout, so that a leader's failover does not
+	// fence the voters).
+	FenceTicks int
+	// ActivationSlack is added to the delay between a view change and
+	// its activation, for the error of swarm time between two drones, in
+	// ns (optional, default 2 s).
+	ActivationSlack int64
 }
 
 // ErrBadState is returned by New for persisted bytes it cannot read.
@@ -98,6 +111,22 @@ type Node struct {
 	leaderTimeout int
 	leaderSilent  int
 	suspected     algorithms.NodeID // the leader suspected for silence, or 0
+
+	local int64 // the last local clock reading, ns
+	now   int64 // ticks
+	down  map[algorithms.NodeID]bool
+	show  *show.Player
+
+	// The airspace view (view.go).
+	memberList    []algorithms.NodeID
+	quorums       mutex.Quorums // in force
+	voterLoad     map[algorithms.NodeID]int
+	views         []viewChange
+	inForce       int
+	retired       map[algorithms.NodeID]bool
+	fenceTicks    int64
+	activateDelay int64 // ns
+	viewProposed  int64 // tick of the last VIEW or ACTIVATE proposed
 }
 
 var (
@@ -121,7 +150,17 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if cfg.LeaderTimeout <= 0 {
 		cfg.LeaderTimeout = 1500
 	}
-	n := &Node{id: cfg.ID, leaderTimeout: cfg.LeaderTimeout}
+	if cfg.FenceTicks <= 0 {
+		cfg.FenceTicks = 2 * cfg.LeaderTimeout
+	}
+	if cfg.ActivationSlack <= 0 {
+		cfg.ActivationSlack = 2e9
+	}
+	n := &Node{
+		id: cfg.ID, leaderTimeout: cfg.LeaderTimeout, down: map[algorithms.NodeID]bool{}, show: show.NewPlayer(),
+		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums, voterLoad: load(cfg.Quorums),
+		retired: map[algorithms.NodeID]bool{}, fenceTicks: int64(cfg.FenceTicks), viewProposed: -viewRetryTicks,
+	}
 	n.members, err = membership.New(membership.Config{
 		ID: cfg.ID, Members: cfg.Members, Incarnation: cfg.Incarnation, TickNanos: cfg.TickNanos,
 		Baud: cfg.Baud, Unsigned: cfg.Unsigned, Share: cfg.HeartbeatShare, Missed: cfg.Missed, Seed: cfg.Seed,
@@ -162,6 +201,11 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
 	}
+	// A view is activated once a voter that missed it is fenced and its
+	// last vote has run out: the fence, a lease with the voters' guard,
+	// and the slack for the error of swarm time.
+	lease := n.locks.LeaseTicks() + n.locks.GuardTicks()
+	n.activateDelay = (n.fenceTicks+lease)*max(cfg.TickNanos, 1) + cfg.ActivationSlack
 	n.alarm, err = emergency.New(emergency.Config{
 		ID: cfg.ID, Key: cfg.Key, Members: cfg.Members, Seed: cfg.Seed, State: alarmState,
 	})
@@ -201,9 +245,16 @@ func (n *Node) TimeSync() *timesync.TimeSync { return n.clock }
 // Leader returns the leader the drone follows and its term (0 when none).
 func (n *Node) Leader() (algorithms.NodeID, uint32) { return n.leader, n.term }
 
+// Show returns the show player: the show commands of the log applied in
+// order, which tell the vehicle what to fly at a swarm time.
+func (n *Node) Show() *show.Player { return n.show }
+
 // SetClock passes the drone's local clock reading in nanoseconds; call it
 // before every Step and Tick.
-func (n *Node) SetClock(local int64) { n.clock.SetClock(local) }
+func (n *Node) SetClock(local int64) {
+	n.local = local
+	n.clock.SetClock(local)
+}
 
 // SwarmTime is the swarm's time (the leader's clock) at the local reading.
 func (n *Node) SwarmTime(local int64) int64 { return n.clock.SwarmTime(local) }
@@ -229,7 +280,10 @@ func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
 // Tick advances every protocol by one tick, and suspects a leader that has
 // been silent for LeaderTimeout ticks.
 func (n *Node) Tick() {
+	n.now++
 	n.mux.Tick()
+	n.tickView()
+	n.leadView()
 	if n.leader == 0 || n.leader == n.id || n.suspected == n.leader {
 		return
 	}
@@ -261,11 +315,15 @@ func (n *Node) Ready() algorithms.Ready {
 
 func (n *Node) route(ev algorithms.Event) {
 	switch ev := ev.(type) {
+	case cmdlog.Applied:
+		n.applyEntry(ev)
 	case membership.Down:
+		n.down[ev.ID] = true
 		n.log.PeerDown(ev.ID)
 		n.locks.PeerDown(ev.ID)
 		n.alarm.PeerDown(ev.ID)
 	case membership.Up:
+		delete(n.down, ev.ID)
 		n.log.PeerUp(ev.ID)
 		n.locks.PeerUp(ev.ID)
 		n.alarm.PeerUp(ev.ID)
@@ -277,6 +335,35 @@ func (n *Node) route(ev algorithms.Event) {
 			n.leader, n.term = ev.Leader, ev.Term
 			n.clock.SetLeader(ev.Leader)
 		}
+	}
+}
+
+// Refused is emitted for a committed command the drone does not carry out:
+// data that is no command (Err wraps command.ErrMalformed), or a show
+// command refused in the show's phase (Err wraps show.ErrRefused). Every
+// drone applies the same log and refuses the same commands.
+type Refused struct {
+	Index uint32
+	Err   error
+}
+
+// applyEntry carries out a committed command: the swarm's own (airspace
+// views) or a show command for the player.
+func (n *Node) applyEntry(a cmdlog.Applied) {
+	if a.Entry.Kind != cmdlog.KindCommand {
+		return
+	}
+	c, err := command.Decode(a.Entry.Data)
+	if err != nil {
+		n.Emit(Refused{Index: a.Index, Err: err})
+		return
+	}
+	if command.IsSystem(c.Kind()) {
+		n.applySystem(c)
+		return
+	}
+	if err := n.show.Apply(c); err != nil {
+		n.Emit(Refused{Index: a.Index, Err: err})
 	}
 }
 
