@@ -153,6 +153,13 @@ type Config struct {
 	// Beacon (optional, default 50) is how long a leader with nothing new
 	// to send waits before it repeats its commit point, doubling up to 8×.
 	Beacon int
+	// Confirm (optional, default 20 × Beacon) is how recent the
+	// acknowledgements of a committee majority must be for the leader to
+	// count as confirmed (Append.Confirmed). Committee members acknowledge
+	// an idle leader's beacons every Confirm/4 so that it stays confirmed.
+	// A deposed leader cut off with a minority loses its confirmation
+	// within Confirm of the new leader's recovery.
+	Confirm int
 	// RecoverRetry (optional, default 30) is how long a recovering leader
 	// waits for promises or entries before it asks again, doubling up to
 	// 8×.
@@ -195,6 +202,7 @@ func (c *Config) fill() error {
 		{"RepairGap", &c.RepairGap, 5},
 		{"Beacon", &c.Beacon, 50},
 		{"RecoverRetry", &c.RecoverRetry, 30},
+		{"Confirm", &c.Confirm, 20 * max(c.Beacon, 50)},
 	} {
 		if *t.v < 0 {
 			return fmt.Errorf("cmdlog: %s %d ticks is negative: %w", t.name, *t.v, ErrBadConfig)

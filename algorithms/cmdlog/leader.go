@@ -195,6 +195,10 @@ func (l *Log) finishRecovery() {
 		}
 	}
 	l.match = map[algorithms.NodeID]uint32{}
+	l.heardAt = map[algorithms.NodeID]int64{}
+	for m := range r.promises {
+		l.heardAt[m] = l.now
+	}
 	for _, m := range l.config() {
 		if p, ok := r.promises[m]; ok && m != l.id {
 			l.match[m] = min(p.commit, l.commit)
@@ -221,13 +225,29 @@ func (l *Log) finishRecovery() {
 // commitMsg is the leader's commit point with its last entry.
 func (l *Log) commitMsg() Commit {
 	last := l.lastPos()
-	return Commit{Term: l.term, Commit: l.commit, LastIndex: last.Index, LastTerm: last.Term}
+	return Commit{Term: l.term, Commit: l.commit, LastIndex: last.Index, LastTerm: last.Term, Confirmed: l.confirmed()}
+}
+
+// confirmed reports whether a majority of the committee in force, the
+// leader included, acknowledged the leader within Confirm ticks.
+func (l *Log) confirmed() bool {
+	if l.role != leading {
+		return false
+	}
+	cfg := l.config()
+	n := 0
+	for _, m := range cfg {
+		if at, ok := l.heardAt[m]; m == l.id || (ok && l.now-at <= int64(l.cfg.Confirm)) {
+			n++
+		}
+	}
+	return n > len(cfg)/2
 }
 
 // appendMsg is an APPEND of the entries from index from on that fit one
 // frame.
 func (l *Log) appendMsg(from uint32) Append {
-	return Append{Term: l.term, PrevIndex: from - 1, PrevTerm: l.termAt(from - 1), Commit: l.commit, Entries: l.chunk(from)}
+	return Append{Term: l.term, PrevIndex: from - 1, PrevTerm: l.termAt(from - 1), Commit: l.commit, Entries: l.chunk(from), Confirmed: l.confirmed()}
 }
 
 // flush sends what is due: the leader's new entries (several commands
@@ -257,6 +277,7 @@ func (l *Log) flush() {
 	}
 	if l.ackDue && l.leader != 0 && l.leader != l.id && l.role == follower {
 		l.Send(algorithms.To(l.leader), Ack{Term: l.term, Match: l.verified})
+		l.lastAck = l.now
 	}
 	l.ackDue = false
 }
@@ -284,7 +305,9 @@ func (l *Log) sentSomething() {
 }
 
 func (l *Log) tickLeader() {
-	l.caughtUp = l.now // a leader has applied what it committed
+	if l.confirmed() {
+		l.caughtUp = l.now // a leader has applied what it committed
+	}
 	if l.commitTimer > 0 {
 		l.commitTimer--
 		if l.commitTimer == 0 {
@@ -327,6 +350,7 @@ func (l *Log) stepAck(from algorithms.NodeID, m Ack) {
 	if m.Term != l.term || l.role != leading || m.Match > l.lastIndex() {
 		return
 	}
+	l.heardAt[from] = l.now
 	if m.Match > l.match[from] {
 		l.match[from] = m.Match
 		l.advanceCommit()

@@ -43,6 +43,9 @@ type Log struct {
 	// caughtUp is the tick at which the drone last knew it had applied
 	// every entry its leader had committed (-1: never).
 	caughtUp int64
+	// lastAck is when a committee member last acknowledged (it
+	// acknowledges an idle leader's beacons every Confirm/4).
+	lastAck int64
 	leader   algorithms.NodeID // of term; 0 while unknown
 	role     role
 	applied  uint32
@@ -65,6 +68,7 @@ type Log struct {
 
 	// Leader.
 	match        map[algorithms.NodeID]uint32
+	heardAt      map[algorithms.NodeID]int64 // last acknowledgement or promise of the term
 	sent         uint32 // last index broadcast
 	announced    uint32 // last commit point broadcast
 	noop         uint32 // index of the term's first entry
@@ -339,7 +343,7 @@ func (l *Log) newTerm(t uint32, leader, vote algorithms.NodeID) {
 	was := l.role
 	l.term, l.leader, l.vote = t, leader, vote
 	l.role = follower
-	l.rec, l.match = nil, nil
+	l.rec, l.match, l.heardAt = nil, nil, nil
 	l.verified = l.commit
 	l.leaderLast, l.leaderCommit = 0, 0
 	clear(l.pending)
@@ -662,7 +666,7 @@ func (l *Log) stepAppend(from algorithms.NodeID, m Append) error {
 	l.leaderLast = max(l.leaderLast, m.PrevIndex+uint32(len(m.Entries)))
 	progressed := l.accept(m)
 	l.followCommit()
-	l.noteCaughtUp(m.Commit)
+	l.noteCaughtUp(m.Commit, m.Confirmed)
 	if (progressed || m.Retry) && l.inCommittee(l.id) {
 		l.ackDue = true
 	}
@@ -784,27 +788,37 @@ func (l *Log) followCommit() {
 }
 
 // noteCaughtUp records that the drone is caught up when, after a message of
-// its leader announcing commit point c, it has applied up to c.
-func (l *Log) noteCaughtUp(c uint32) {
-	if l.applied >= c {
+// its leader announcing commit point c, it has applied up to c, and the
+// leader was confirmed by a committee majority when it sent it.
+func (l *Log) noteCaughtUp(c uint32, confirmed bool) {
+	if confirmed && l.applied >= c {
 		l.caughtUp = l.now
 	}
 }
 
 // SinceCaughtUp returns how many ticks ago the drone last knew it had
-// applied every entry its leader had committed: when a message of the
-// leader it follows announced a commit point it had applied, or, for the
+// applied every entry committed: when a confirmed message of the leader it
+// follows announced a commit point it had applied, or, for a confirmed
 // leader, at its last tick. It is false when the drone never was.
 //
 // A drone that has not been caught up for a while may have missed
-// committed entries; the airspace locks use this to fence a voter that may
-// not know of a change of view.
+// committed entries: a leader confirmed at some moment had heard from a
+// committee majority within Confirm before it, and a later leader can
+// only commit after a majority has promised it its term and stopped
+// acknowledging older ones, so an entry committed by a later leader was
+// committed no earlier than Confirm before the moment the drone was last
+// caught up. The airspace locks use this to fence a voter that may not
+// know of a change of view.
 func (l *Log) SinceCaughtUp() (int64, bool) {
 	if l.caughtUp < 0 {
 		return 0, false
 	}
 	return l.now - l.caughtUp, true
 }
+
+// ConfirmTicks is Config.Confirm: how recent a committee majority's
+// acknowledgements keep the leader confirmed.
+func (l *Log) ConfirmTicks() int64 { return int64(l.cfg.Confirm) }
 
 // gap reports whether the leader holds entries this drone has not
 // verified.
@@ -838,8 +852,10 @@ func (l *Log) stepCommit(from algorithms.NodeID, m Commit) error {
 		progressed = true
 	}
 	l.followCommit()
-	l.noteCaughtUp(m.Commit)
-	if progressed && l.inCommittee(l.id) {
+	l.noteCaughtUp(m.Commit, m.Confirmed)
+	// A member acknowledges what made progress, and an idle leader's
+	// beacon now and then, so that the leader stays confirmed.
+	if l.inCommittee(l.id) && (progressed || l.now-l.lastAck >= int64(l.cfg.Confirm/4)) {
 		l.ackDue = true
 	}
 	l.armNak(false)

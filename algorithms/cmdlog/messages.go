@@ -44,7 +44,9 @@ type (
 	// everyone: the entries follow the entry at PrevIndex, of PrevTerm,
 	// and Commit is the leader's commit point. With Retry set, it repeats
 	// uncommitted entries the committee has not all acknowledged; with
-	// Repair set, it answers a NAK.
+	// Repair set, it answers a NAK. Confirmed says that a majority of the
+	// committee acknowledged the leader recently (Config.Confirm): only
+	// then does the message tell a drone that it is caught up.
 	Append struct {
 		Term      uint32
 		PrevIndex uint32
@@ -53,6 +55,7 @@ type (
 		Entries   []Entry
 		Retry     bool
 		Repair    bool
+		Confirmed bool
 	}
 	// Commit is the leader's commit point, broadcast when no APPEND
 	// carries it soon enough, repeated while the leader is idle (so that a
@@ -64,6 +67,7 @@ type (
 		Commit    uint32
 		LastIndex uint32
 		LastTerm  uint32
+		Confirmed bool
 	}
 	// Ack is a committee member's acknowledgement to the leader: it stores
 	// the leader's log up to Match.
@@ -170,8 +174,8 @@ func (Entries) Kind() string { return "ENTRIES" }
 func (m Append) Size() int { return appendHeader + entriesSize(m.Entries) }
 
 // Size implements algorithms.Message: kind, term, commit, last index and
-// term.
-func (Commit) Size() int { return kindBytes + termBytes + 3*indexBytes }
+// term, flags.
+func (Commit) Size() int { return kindBytes + termBytes + 3*indexBytes + 1 }
 
 // Size implements algorithms.Message: kind, term, match.
 func (Ack) Size() int { return kindBytes + termBytes + indexBytes }

@@ -71,6 +71,10 @@ const (
 
 const flagBit = 1 // the one flag of the messages that have one
 
+// confirmedBit is the second flag of a command log APPEND: the leader is
+// confirmed by a committee majority (cmdlog.Append.Confirmed).
+const confirmedBit = 2
+
 var mcDataSize = len(mcMsg{}.Data) + len(mcMsg{}.DataExt)
 
 const (
@@ -532,22 +536,27 @@ func cmdlogBindings() []Binding {
 				if m.Repair {
 					d.Kind = repairKind
 				}
-				buf, err := appendLogEntries([]byte{flagByte(m.Retry)}, m.Entries)
+				flags := flagByte(m.Retry)
+				if m.Confirmed {
+					flags |= confirmedBit
+				}
+				buf, err := appendLogEntries([]byte{flags}, m.Entries)
 				return d, buf, err
 			},
 			func(d *mcMsg, r *reader) (cmdlog.Append, error) {
-				f := r.flags(flagBit)
+				f := r.flags(flagBit | confirmedBit)
 				return cmdlog.Append{
 					Term: d.Term, PrevIndex: d.Seq, PrevTerm: d.Stamp, Commit: d.Commit,
 					Entries: readLogEntries(r), Retry: f&flagBit != 0, Repair: d.Kind == repairKind,
+					Confirmed: f&confirmedBit != 0,
 				}, nil
 			}),
-		logFixed(swarm.SWARM_MULTICAST_KIND_COMMIT, useTerm|useCommit|useSeq|useStamp, false,
+		logFixed(swarm.SWARM_MULTICAST_KIND_COMMIT, useTerm|useCommit|useSeq|useStamp, true,
 			func(m cmdlog.Commit) (mcMsg, bool) {
-				return mcMsg{Term: m.Term, Commit: m.Commit, Seq: m.LastIndex, Stamp: m.LastTerm}, false
+				return mcMsg{Term: m.Term, Commit: m.Commit, Seq: m.LastIndex, Stamp: m.LastTerm}, m.Confirmed
 			},
-			func(d *mcMsg, _ bool) cmdlog.Commit {
-				return cmdlog.Commit{Term: d.Term, Commit: d.Commit, LastIndex: d.Seq, LastTerm: d.Stamp}
+			func(d *mcMsg, f bool) cmdlog.Commit {
+				return cmdlog.Commit{Term: d.Term, Commit: d.Commit, LastIndex: d.Seq, LastTerm: d.Stamp, Confirmed: f}
 			}),
 		logFixed(swarm.SWARM_MULTICAST_KIND_APPEND_ACK, useTerm|useSeq, false,
 			func(m cmdlog.Ack) (mcMsg, bool) { return mcMsg{Term: m.Term, Seq: m.Match}, false },

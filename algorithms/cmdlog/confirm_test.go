@@ -1,0 +1,50 @@
+package cmdlog
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+)
+
+// An idle leader stays confirmed, as its committee acknowledges its
+// beacons now and then, and keeps every drone caught up; a leader cut off
+// from its committee loses its confirmation within Confirm ticks, and the
+// drones that still hear it stop counting as caught up.
+func TestConfirmation(t *testing.T) {
+	cfg := harnessConfig(3)
+	cfg.Confirm = 200
+	sw := newSwarm(t, 1, 7, cfg, nil)
+	sw.elect(7, 1)
+	sw.net.RunTicks(5)
+	require.True(t, sw.log(7).Leading())
+	sw.propose(7, "a")
+	sw.net.RunTicks(5)
+	acksBefore := 0
+	for range 100 {
+		sw.net.RunTicks(10)
+		require.True(t, sw.log(7).confirmed(), "an idle leader lost its confirmation")
+		for _, id := range ids(6) {
+			since, ok := sw.log(id).SinceCaughtUp()
+			require.True(t, ok, "drone %d", id)
+			require.LessOrEqual(t, since, int64(8*cfg.Beacon+1), "drone %d", id)
+		}
+		acksBefore = max(acksBefore, int(sw.log(7).heardAt[5]))
+	}
+	assert.Positive(t, acksBefore)
+
+	// The committee (5 and 6) no longer hears the leader.
+	sw.slots[5].dead, sw.slots[6].dead = true, true
+	sw.net.RunTicks(cfg.Confirm + 1)
+	assert.False(t, sw.log(7).confirmed(), "a leader without a committee majority is confirmed")
+	sw.net.RunTicks(cfg.Confirm)
+	for _, id := range []algorithms.NodeID{1, 2, 3, 4} {
+		since, ok := sw.log(id).SinceCaughtUp()
+		require.True(t, ok)
+		assert.Greater(t, since, int64(cfg.Confirm), "drone %d still caught up by an unconfirmed leader", id)
+	}
+	since, _ := sw.log(7).SinceCaughtUp()
+	assert.Greater(t, since, int64(cfg.Confirm), "the unconfirmed leader counts itself caught up")
+}
