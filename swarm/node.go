@@ -202,10 +202,11 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
 	}
 	// A view is activated once a voter that missed it is fenced and its
-	// last vote has run out: the fence, a lease with the voters' guard,
-	// and the slack for the error of swarm time.
+	// last vote has run out: a deposed leader's confirmation, the fence,
+	// a lease with the voters' guard, and the slack for the error of swarm
+	// time (view.go).
 	lease := n.locks.LeaseTicks() + n.locks.GuardTicks()
-	n.activateDelay = (n.fenceTicks+lease)*max(cfg.TickNanos, 1) + cfg.ActivationSlack
+	n.activateDelay = (n.log.Log().ConfirmTicks()+n.fenceTicks+lease)*max(cfg.TickNanos, 1) + cfg.ActivationSlack
 	n.alarm, err = emergency.New(emergency.Config{
 		ID: cfg.ID, Key: cfg.Key, Members: cfg.Members, Seed: cfg.Seed, State: alarmState,
 	})

@@ -24,12 +24,17 @@ import (
 //   - a drone that applies a VIEW retiring it stops voting at once
 //     (airspace.Locks.Retire);
 //   - a drone that has not applied it stops voting FenceTicks after it was
-//     last caught up with its leader's commit point (SetFenced): a VIEW
-//     committed after that moment is one it may not know;
-//   - the activation is ActivateDelay after the leader applied the VIEW:
-//     by then the retired voter, whether dead, cut off or unaware, has
-//     been silent long enough for its last vote (LeaseTicks plus the
-//     voters' guard) to have run out;
+//     last caught up (SetFenced): after a confirmed message of its leader
+//     announcing a commit point it had applied (cmdlog's SinceCaughtUp).
+//     A leader is confirmed while a committee majority has acknowledged it
+//     within Confirm ticks, and a later leader commits only after a
+//     majority has moved to its term, so a VIEW committed more than
+//     Confirm before the drone was last caught up is one it has applied;
+//   - the activation is Confirm + FenceTicks + LeaseTicks + the voters'
+//     guard + ActivationSlack after the leader applied the VIEW: by then
+//     the retired voter, whether dead, cut off with a deposed leader, or
+//     unaware, has retired or been fenced long enough for its last vote
+//     to have run out;
 //   - a drone switches only when its swarm time is synchronised, so the
 //     replacement votes for its new requesters no earlier than
 //     the activation time less the swarm-time error, which the delay's
@@ -201,6 +206,15 @@ func load(q mutex.Quorums) map[algorithms.NodeID]int {
 		for _, v := range qs {
 			out[v]++
 		}
+	}
+	return out
+}
+
+// Views returns the voters retired by the views applied, in order.
+func (n *Node) Views() []algorithms.NodeID {
+	out := make([]algorithms.NodeID, len(n.views))
+	for i, v := range n.views {
+		out[i] = v.retired
 	}
 	return out
 }
