@@ -151,9 +151,9 @@ func logTiming(l Log, cfg sim.Config) cmdlog.NodeConfig {
 	}
 }
 
-// command is the workload's command number id as a 12-byte show command:
+// workload is the workload's command number id as a 12-byte show command:
 // the number, and a show time and colour drawn from it.
-func command(id int) []byte {
+func workload(id int) []byte {
 	b := binary.BigEndian.AppendUint32(nil, uint32(id))
 	b = binary.BigEndian.AppendUint32(b, uint32(id)*250) // show time, ms
 	return binary.BigEndian.AppendUint32(b, uint32(id)*0x9e3779b9)
@@ -294,7 +294,7 @@ func RunLog(l Log) (LogResult, error) {
 	propose := func(at algorithms.NodeID, p *proposal) {
 		s.Record("propose", at, fmt.Sprint(p.id))
 		s.Call(at, func(c algorithms.Core) {
-			pos, err := c.(*cmdlog.Node).Propose(command(p.id))
+			pos, err := c.(*cmdlog.Node).Propose(workload(p.id))
 			if err != nil {
 				s.Violation("workload", "drone %d: propose %d: %v", at, p.id, err)
 				return

@@ -346,7 +346,7 @@ func TestLogSafetyUnderChaos(t *testing.T) {
 			for _, id := range ids {
 				if s.Up(id) && ls.node(id).Log().Leading() && r.IntN(2) == 0 {
 					cmd++
-					s.Call(id, func(c algorithms.Core) { _, _ = c.(*cmdlog.Node).Propose(command(cmd)) })
+					s.Call(id, func(c algorithms.Core) { _, _ = c.(*cmdlog.Node).Propose(workload(cmd)) })
 				}
 			}
 			if s.Now() < 40*sim.Second {

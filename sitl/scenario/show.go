@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"strings"
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
@@ -14,6 +13,8 @@ import (
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
 	"github.com/skyquorum/skyquorum/swarm"
 	"github.com/skyquorum/skyquorum/swarm/airspace"
+	"github.com/skyquorum/skyquorum/swarm/command"
+	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
 // Show configures the show scenario: the whole swarm node with simulated
@@ -53,6 +54,16 @@ type ShowResult struct {
 	ClockErrorMsMax          float64  `json:"clock_error_ms_max"`
 	MemoryBytesPerDrone      float64  `json:"memory_bytes_per_drone"`
 	LeadersPerTermMax        int      `json:"leaders_per_term_max"`
+	// Beyond SIMULATE.md: the show player and the airspace view.
+	CommandsRefused      int     `json:"commands_refused"`
+	ShowPhase            string  `json:"show_phase"`
+	ShowPhaseMismatch    int     `json:"show_phase_mismatch"`
+	ShowTimeErrorMsMax   float64 `json:"show_time_error_ms_max"`
+	ViewsInForce         int     `json:"views_in_force"`
+	ViewsInForceMin      int     `json:"views_in_force_min"`
+	VotersRetired        []int   `json:"voters_retired"`
+	LockWaitMsMax        float64 `json:"lock_wait_ms_max"`
+	LockAcquisitionsOpen int     `json:"lock_acquisitions_open"`
 }
 
 // Failed reports whether the run breaks the exit-status rule of
@@ -159,8 +170,10 @@ func RunShow(sh Show) (ShowResult, error) {
 	}
 
 	vehicles := map[algorithms.NodeID]*vehicle.Vehicle{}
+	homes := map[algorithms.NodeID]vehicle.Point{}
 	for id := algorithms.NodeID(1); int(id) <= n; id++ {
-		vehicles[id] = vehicle.New(vehicle.Point{X: float64(id%50) * 3, Y: float64(int(id)/50) * 3}, vehicle.Limits{})
+		homes[id] = vehicle.Point{X: float64(id%50) * 3, Y: float64(int(id)/50) * 3}
+		vehicles[id] = vehicle.New(homes[id], vehicle.Limits{})
 	}
 	node := func(id algorithms.NodeID) *clockedNode { return s.Core(id).(*clockedNode) }
 
@@ -168,6 +181,10 @@ func RunShow(sh Show) (ShowResult, error) {
 		applied    = map[algorithms.NodeID]int{} // per drone, highest log index applied
 		byIndex    = map[[2]int]string{}         // (network, log index) → entry, first applied
 		commandAt  = map[[2]int]sim.Time{}       // (network, index) of a command → first applied
+		refused    = map[[2]int]bool{}
+		showErr    float64
+		asked      = map[algorithms.NodeID]sim.Time{} // outstanding acquisitions, since
+		lockWait   float64
 		orderBad   int
 		perTerm    = map[[2]int]map[algorithms.NodeID]bool{}
 		maxTerm    uint32
@@ -198,9 +215,14 @@ func RunShow(sh Show) (ShowResult, error) {
 				if _, ok := commandAt[k]; !ok {
 					commandAt[k] = s.Now()
 				}
-				fly(vehicles[id], string(ev.Entry.Data))
 			}
+		case swarm.Refused:
+			refused[[2]int{netOf(id), int(ev.Index)}] = true
 		case airspace.Acquired:
+			if at, ok := asked[id]; ok {
+				lockWait = max(lockWait, float64(s.Now()-at)/float64(sim.Millisecond))
+				delete(asked, id)
+			}
 			for _, c := range ev.Cells {
 				if holders[c] == nil {
 					holders[c] = map[algorithms.NodeID]bool{}
@@ -227,6 +249,7 @@ func RunShow(sh Show) (ShowResult, error) {
 			for _, c := range ev.Cells {
 				delete(holders[c], id)
 			}
+			delete(asked, id)
 		}
 		if el, ok := ev.(election.Elected); ok {
 			maxTerm = max(maxTerm, el.Term)
@@ -256,6 +279,7 @@ func RunShow(sh Show) (ShowResult, error) {
 				delete(holders[c], id)
 			}
 		}
+		delete(asked, id)
 		s.Crash(id)
 	}
 
@@ -275,11 +299,14 @@ func RunShow(sh Show) (ShowResult, error) {
 	}
 
 	// The ground station: every two seconds, each network's leader
-	// sequences the next show command.
-	script := []string{"LOAD", "ARM", "TAKEOFF", "START", "LIGHTS", "PAUSE", "RESUME", "LIGHTS"}
+	// sequences the next show command, as an operator would from what the
+	// swarm reports: LOAD, ARM, TAKEOFF, START a few seconds ahead, then
+	// LIGHTS and a PAUSE and RESUME now and then, and LAND 12 s before
+	// the end.
 	seq := 0
 	var operator func()
 	operator = func() {
+		last := s.Now()+2*sim.Second >= sh.Duration-12*sim.Second
 		for net := range groups {
 			for _, id := range groups[net] {
 				if !s.Up(id) {
@@ -288,14 +315,15 @@ func RunShow(sh Show) (ShowResult, error) {
 				if l, _ := node(id).Leader(); l != id {
 					continue
 				}
-				cmd := fmt.Sprintf("%s#%d", script[seq%len(script)], seq)
-				s.Call(id, func(c algorithms.Core) { _, _ = c.(*clockedNode).Propose([]byte(cmd)) })
+				nd := node(id)
+				cmd := nextCommand(nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), seq, last)
+				s.Call(id, func(c algorithms.Core) { _, _ = c.(*clockedNode).Propose(command.Encode(cmd)) })
 			}
 		}
 		seq++
 		// The ground station stops 10 s before the end, so that every
 		// command it had sequenced can reach every drone by then.
-		if s.Now()+2*sim.Second < sh.Duration-10*sim.Second {
+		if !last {
 			s.After(2*sim.Second, operator)
 		}
 	}
@@ -314,7 +342,8 @@ func RunShow(sh Show) (ShowResult, error) {
 		}
 		slices.Sort(cells)
 		cells = slices.Compact(cells)
-		if s.Up(id) && !node(id).Locks().Holding() {
+		if s.Up(id) && node(id).Locks().Cells() == nil {
+			asked[id] = s.Now()
 			s.Call(id, func(c algorithms.Core) { _ = c.(*clockedNode).Locks().Acquire(cells) })
 		}
 		// About one crossing per second per 50 drones of a network, so that
@@ -325,13 +354,18 @@ func RunShow(sh Show) (ShowResult, error) {
 	}
 	s.At(15*sim.Second, crossing)
 
-	// Vehicles advance with the simulation.
+	// Vehicles fly what their drone's show player says at its swarm time,
+	// and advance with the simulation. A drone that is down leaves its
+	// vehicle on its last setpoint.
 	var advance func()
 	advance = func() {
-		for id, v := range vehicles {
+		for id := algorithms.NodeID(1); int(id) <= n; id++ {
+			v := vehicles[id]
 			if s.Up(id) {
-				v.Advance(0.1)
+				nd := node(id)
+				follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), homes[id])
 			}
+			v.Advance(0.1)
 		}
 		s.After(100*sim.Millisecond, advance)
 	}
@@ -348,14 +382,21 @@ func RunShow(sh Show) (ShowResult, error) {
 			}
 			// Swarm time is what the leader serves: its own clock, or,
 			// after a change of leader, its continuation of the old one.
-			truth := float64(node(l).SwarmTime(int64(s.LocalTime(l))))
+			truthNs := node(l).SwarmTime(int64(s.LocalTime(l)))
+			truth := float64(truthNs)
+			ref, running := node(l).Show().ShowTime(truthNs)
 			for _, id := range groups[net] {
 				if id == l || !s.Up(id) || !node(id).TimeSync().Synced() {
 					continue
 				}
-				est := float64(node(id).SwarmTime(int64(s.LocalTime(id))))
-				e := math.Abs(est-truth) / float64(sim.Millisecond)
+				estNs := node(id).SwarmTime(int64(s.LocalTime(id)))
+				e := math.Abs(float64(estNs)-truth) / float64(sim.Millisecond)
 				clockErr = max(clockErr, e)
+				// Where the drone is in the show against where the
+				// leader is: what the audience sees of the clock error.
+				if st, ok := node(id).Show().ShowTime(estNs); ok && running {
+					showErr = max(showErr, math.Abs(float64(st-ref))/float64(sim.Millisecond))
+				}
 			}
 		}
 		s.After(sim.Second, sample)
@@ -415,24 +456,55 @@ func RunShow(sh Show) (ShowResult, error) {
 
 	st := s.Stats()
 	r := ShowResult{
-		CommonResult:     commonResult(sh.Common, s),
-		Networks:         sh.Networks,
-		Duration:         sh.Duration.Seconds(),
-		CrashLeader:      sh.CrashLeader,
-		Crash:            sh.Crash,
-		Restart:          sh.Restart,
-		ClockOffset:      sh.ClockOffset.Milliseconds(),
-		ClockDrift:       sh.ClockDrift,
-		Terms:            int(maxTerm),
-		LockEntries:      lockIn,
-		ME1Violations:    st.Violations["me1"],
-		OrderViolations:  orderBad,
-		LeaderFailoverMs: failover,
-		ClockErrorMsMax:  clockErr,
+		CommonResult:         commonResult(sh.Common, s),
+		Networks:             sh.Networks,
+		Duration:             sh.Duration.Seconds(),
+		CrashLeader:          sh.CrashLeader,
+		Crash:                sh.Crash,
+		Restart:              sh.Restart,
+		ClockOffset:          sh.ClockOffset.Milliseconds(),
+		ClockDrift:           sh.ClockDrift,
+		Terms:                int(maxTerm),
+		LockEntries:          lockIn,
+		ME1Violations:        st.Violations["me1"],
+		OrderViolations:      orderBad,
+		LeaderFailoverMs:     failover,
+		ClockErrorMsMax:      clockErr,
+		CommandsRefused:      len(refused),
+		LockWaitMsMax:        lockWait,
+		ShowTimeErrorMsMax:   showErr,
+		VotersRetired:        []int{},
+		LockAcquisitionsOpen: len(asked),
 	}
 	if l, ok := leaderOf(0); ok {
 		r.Leader = int(l)
 	}
+	// The show's phase and the airspace view at every live drone of the
+	// first network: the same log, so the same phase at the end.
+	r.ViewsInForceMin = -1
+	end := sim.Time(math.MaxInt64)
+	for _, id := range groups[0] {
+		if !s.Up(id) {
+			continue
+		}
+		ph := node(id).Show().Phase(int64(end)).String()
+		if r.ShowPhase == "" {
+			r.ShowPhase = ph
+		} else if ph != r.ShowPhase {
+			r.ShowPhaseMismatch++
+		}
+		inForce, _ := node(id).Epoch()
+		r.ViewsInForce = max(r.ViewsInForce, inForce)
+		if r.ViewsInForceMin < 0 || inForce < r.ViewsInForceMin {
+			r.ViewsInForceMin = inForce
+		}
+		if r.Leader != 0 && id == algorithms.NodeID(r.Leader) {
+			for _, v := range node(id).Views() {
+				r.VotersRetired = append(r.VotersRetired, int(v))
+			}
+		}
+	}
+	r.ViewsInForceMin = max(r.ViewsInForceMin, 0)
 	for _, ls := range perTerm {
 		r.LeadersPerTermMax = max(r.LeadersPerTermMax, len(ls))
 	}
@@ -481,18 +553,64 @@ func RunShow(sh Show) (ShowResult, error) {
 	return r, nil
 }
 
-// fly makes a vehicle follow an applied show command.
-func fly(v *vehicle.Vehicle, cmd string) {
-	switch {
-	case strings.HasPrefix(cmd, "ARM"):
-		_ = v.Arm()
-	case strings.HasPrefix(cmd, "TAKEOFF"):
-		p := v.Position()
-		_ = v.Goto(vehicle.Point{X: p.X, Y: p.Y, Z: 10})
-	case strings.HasPrefix(cmd, "PAUSE"):
-		v.Hold()
-	case strings.HasPrefix(cmd, "LAND"):
-		v.Land()
+// nextCommand is the ground station's next show command, from the phase
+// the leader's log is in (its phase once every time it names has passed).
+func nextCommand(p *show.Player, now int64, seq int, last bool) command.Command {
+	if last {
+		return command.Land{}
+	}
+	switch p.Phase(math.MaxInt64) {
+	case show.Idle:
+		return command.Load{Show: 1, Digest: 0x5eed5eed5eed5eed}
+	case show.Loaded:
+		return command.Arm{}
+	case show.Armed:
+		return command.Takeoff{AltitudeCM: 1000}
+	case show.Airborne:
+		return command.Start{At: now + int64(4*sim.Second)}
+	case show.Running:
+		if seq%4 == 0 {
+			return command.Pause{At: now + int64(sim.Second)}
+		}
+		return command.Lights{R: uint8(seq * 40), G: uint8(255 - seq*40), B: 128}
+	case show.Paused:
+		return command.Resume{At: now + int64(sim.Second)}
+	}
+	return command.Lights{}
+}
+
+// showRadius and showPeriod shape the simulated show: every drone flies a
+// circle around the point above its home.
+const (
+	showRadius = 2.0             // m
+	showPeriod = 30 * sim.Second // one turn
+)
+
+// follow steers a vehicle to what the show player says at swarm time now.
+func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point) {
+	alt := p.Altitude()
+	switch p.Phase(now) {
+	case show.Armed:
+		if v.Mode() == vehicle.Disarmed {
+			_ = v.Arm()
+		}
+	case show.Airborne:
+		_ = v.Goto(vehicle.Point{X: home.X, Y: home.Y, Z: alt})
+	case show.Running, show.Paused:
+		if v.Mode() == vehicle.Disarmed {
+			_ = v.Arm()
+		}
+		st, _ := p.ShowTime(now)
+		a := 2 * math.Pi * float64(st) / float64(showPeriod)
+		_ = v.Goto(vehicle.Point{X: home.X + showRadius*math.Cos(a), Y: home.Y + showRadius*math.Sin(a), Z: alt})
+	case show.Landing:
+		if m := v.Mode(); m != vehicle.Landing && m != vehicle.Disarmed {
+			v.Land()
+		}
+	case show.Returning:
+		if m := v.Mode(); m != vehicle.Returning && m != vehicle.Landing && m != vehicle.Disarmed {
+			v.Return()
+		}
 	}
 }
 
