@@ -46,9 +46,9 @@ type Log struct {
 	// lastAck is when a committee member last acknowledged (it
 	// acknowledges an idle leader's beacons every Confirm/4).
 	lastAck int64
-	leader   algorithms.NodeID // of term; 0 while unknown
-	role     role
-	applied  uint32
+	leader  algorithms.NodeID // of term; 0 while unknown
+	role    role
+	applied uint32
 	// verified: the log up to here is known to equal the log of the
 	// leader of term (it matched an APPEND's previous entry, or a
 	// COMMIT's last entry). Committed entries are always verified.
@@ -69,9 +69,9 @@ type Log struct {
 	// Leader.
 	match        map[algorithms.NodeID]uint32
 	heardAt      map[algorithms.NodeID]int64 // last acknowledgement or promise of the term
-	sent         uint32 // last index broadcast
-	announced    uint32 // last commit point broadcast
-	noop         uint32 // index of the term's first entry
+	sent         uint32                      // last index broadcast
+	announced    uint32                      // last commit point broadcast
+	noop         uint32                      // index of the term's first entry
 	commitTimer  int
 	commitDue    bool
 	retransTimer int
