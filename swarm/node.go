@@ -90,6 +90,12 @@ type Config struct {
 	// its activation, for the error of swarm time between two drones, in
 	// ns (optional, default 2 s).
 	ActivationSlack int64
+	// ShowSyncTicks is how recently the drone must have been caught up
+	// with the command log to fly the show (InSync; optional, default
+	// 300). Timed show commands (START, PAUSE, RESUME) should name a time
+	// at least this far ahead, so that a drone in sync has them before
+	// they take effect.
+	ShowSyncTicks int
 }
 
 // ErrBadState is returned by New for persisted bytes it cannot read.
@@ -125,6 +131,7 @@ type Node struct {
 	inForce       int
 	retired       map[algorithms.NodeID]bool
 	fenceTicks    int64
+	showSync      int64
 	activateDelay int64 // ns
 	viewProposed  int64 // tick of the last VIEW or ACTIVATE proposed
 }
@@ -156,10 +163,14 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if cfg.ActivationSlack <= 0 {
 		cfg.ActivationSlack = 2e9
 	}
+	if cfg.ShowSyncTicks <= 0 {
+		cfg.ShowSyncTicks = 300
+	}
 	n := &Node{
 		id: cfg.ID, leaderTimeout: cfg.LeaderTimeout, down: map[algorithms.NodeID]bool{}, show: show.NewPlayer(),
 		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums, voterLoad: load(cfg.Quorums),
 		retired: map[algorithms.NodeID]bool{}, fenceTicks: int64(cfg.FenceTicks), viewProposed: -viewRetryTicks,
+		showSync: int64(cfg.ShowSyncTicks),
 	}
 	n.members, err = membership.New(membership.Config{
 		ID: cfg.ID, Members: cfg.Members, Incarnation: cfg.Incarnation, TickNanos: cfg.TickNanos,
@@ -173,7 +184,12 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		opts = append(opts, cmdlog.Restore(logState))
 	}
 	n.log, err = cmdlog.NewNode(cmdlog.NodeConfig{
-		Log:             cmdlog.Config{ID: cfg.ID, Members: cfg.Members, Committee: cfg.Committee, Seed: cfg.Seed},
+		// An idle leader repeats its commit point at least every third
+		// of ShowSyncTicks, so that drones stay in sync with the show.
+		Log: cmdlog.Config{
+			ID: cfg.ID, Members: cfg.Members, Committee: cfg.Committee, Seed: cfg.Seed,
+			BeaconMax: max(cfg.ShowSyncTicks/3, 50),
+		},
 		BullyTimeout:    cfg.BullyTimeout,
 		CampaignTimeout: cfg.CampaignTimeout,
 	}, opts...)
@@ -249,6 +265,16 @@ func (n *Node) Leader() (algorithms.NodeID, uint32) { return n.leader, n.term }
 // Show returns the show player: the show commands of the log applied in
 // order, which tell the vehicle what to fly at a swarm time.
 func (n *Node) Show() *show.Player { return n.show }
+
+// InSync reports whether the drone may fly the show: it knows the swarm
+// time, and it was caught up with the command log within ShowSyncTicks,
+// so that its show player holds every PAUSE and RESUME the swarm follows.
+// A drone that restarted mid-show, or lost the leader, holds its position
+// until it is in sync again.
+func (n *Node) InSync() bool {
+	since, ok := n.log.Log().SinceCaughtUp()
+	return ok && since <= n.showSync && n.clock.Synced()
+}
 
 // SetClock passes the drone's local clock reading in nanoseconds; call it
 // before every Step and Tick.

@@ -151,8 +151,10 @@ type Config struct {
 	// repairs of the same range by the leader.
 	RepairGap int
 	// Beacon (optional, default 50) is how long a leader with nothing new
-	// to send waits before it repeats its commit point, doubling up to 8×.
-	Beacon int
+	// to send waits before it repeats its commit point, doubling up to
+	// BeaconMax (optional, default 8 × Beacon).
+	Beacon    int
+	BeaconMax int
 	// Confirm (optional, default 20 × Beacon) is how recent the
 	// acknowledgements of a committee majority must be for the leader to
 	// count as confirmed (Append.Confirmed). Committee members acknowledge
@@ -202,7 +204,8 @@ func (c *Config) fill() error {
 		{"RepairGap", &c.RepairGap, 5},
 		{"Beacon", &c.Beacon, 50},
 		{"RecoverRetry", &c.RecoverRetry, 30},
-		{"Confirm", &c.Confirm, 20 * max(c.Beacon, 50)},
+		{"Confirm", &c.Confirm, -1},
+		{"BeaconMax", &c.BeaconMax, -1},
 	} {
 		if *t.v < 0 {
 			return fmt.Errorf("cmdlog: %s %d ticks is negative: %w", t.name, *t.v, ErrBadConfig)
@@ -210,6 +213,13 @@ func (c *Config) fill() error {
 		if *t.v == 0 {
 			*t.v = t.def
 		}
+	}
+	// Defaults that follow from Beacon.
+	if c.Confirm < 0 {
+		c.Confirm = 20 * c.Beacon
+	}
+	if c.BeaconMax < 0 {
+		c.BeaconMax = 8 * c.Beacon
 	}
 	return nil
 }

@@ -337,7 +337,7 @@ func (l *Log) tickLeader() {
 		// for.
 		l.Send(nil, l.commitMsg())
 		l.announced = l.commit
-		l.quiet, l.beaconBack = 0, min(2*l.beaconBack, 8)
+		l.quiet, l.beaconBack = 0, min(2*l.beaconBack, max(l.cfg.BeaconMax/l.cfg.Beacon, 1))
 	}
 	if l.nakFrom != 0 {
 		l.repair(l.nakFrom, l.nakTo)

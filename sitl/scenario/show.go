@@ -55,15 +55,16 @@ type ShowResult struct {
 	MemoryBytesPerDrone      float64  `json:"memory_bytes_per_drone"`
 	LeadersPerTermMax        int      `json:"leaders_per_term_max"`
 	// Beyond SIMULATE.md: the show player and the airspace view.
-	CommandsRefused      int     `json:"commands_refused"`
-	ShowPhase            string  `json:"show_phase"`
-	ShowPhaseMismatch    int     `json:"show_phase_mismatch"`
-	ShowTimeErrorMsMax   float64 `json:"show_time_error_ms_max"`
-	ViewsInForce         int     `json:"views_in_force"`
-	ViewsInForceMin      int     `json:"views_in_force_min"`
-	VotersRetired        []int   `json:"voters_retired"`
-	LockWaitMsMax        float64 `json:"lock_wait_ms_max"`
-	LockAcquisitionsOpen int     `json:"lock_acquisitions_open"`
+	CommandsRefused           int     `json:"commands_refused"`
+	ShowPhase                 string  `json:"show_phase"`
+	ShowPhaseMismatch         int     `json:"show_phase_mismatch"`
+	ShowTimeErrorMsMax        float64 `json:"show_time_error_ms_max"`
+	ShowOutOfSyncDroneSeconds int     `json:"show_out_of_sync_drone_seconds"`
+	ViewsInForce              int     `json:"views_in_force"`
+	ViewsInForceMin           int     `json:"views_in_force_min"`
+	VotersRetired             []int   `json:"voters_retired"`
+	LockWaitMsMax             float64 `json:"lock_wait_ms_max"`
+	LockAcquisitionsOpen      int     `json:"lock_acquisitions_open"`
 }
 
 // Failed reports whether the run breaks the exit-status rule of
@@ -183,6 +184,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		commandAt  = map[[2]int]sim.Time{}       // (network, index) of a command → first applied
 		refused    = map[[2]int]bool{}
 		showErr    float64
+		outOfSync  int                                // drone-seconds holding out of sync while the show runs
 		asked      = map[algorithms.NodeID]sim.Time{} // outstanding acquisitions, since
 		lockWait   float64
 		orderBad   int
@@ -363,7 +365,7 @@ func RunShow(sh Show) (ShowResult, error) {
 			v := vehicles[id]
 			if s.Up(id) {
 				nd := node(id)
-				follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), homes[id])
+				follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), homes[id], nd.InSync())
 			}
 			v.Advance(0.1)
 		}
@@ -393,8 +395,13 @@ func RunShow(sh Show) (ShowResult, error) {
 				e := math.Abs(float64(estNs)-truth) / float64(sim.Millisecond)
 				clockErr = max(clockErr, e)
 				// Where the drone is in the show against where the
-				// leader is: what the audience sees of the clock error.
+				// leader is: what the audience sees of the clock error,
+				// for the drones that fly the show; the others hold.
 				if st, ok := node(id).Show().ShowTime(estNs); ok && running {
+					if !node(id).InSync() {
+						outOfSync++
+						continue
+					}
 					showErr = max(showErr, math.Abs(float64(st-ref))/float64(sim.Millisecond))
 				}
 			}
@@ -456,25 +463,26 @@ func RunShow(sh Show) (ShowResult, error) {
 
 	st := s.Stats()
 	r := ShowResult{
-		CommonResult:         commonResult(sh.Common, s),
-		Networks:             sh.Networks,
-		Duration:             sh.Duration.Seconds(),
-		CrashLeader:          sh.CrashLeader,
-		Crash:                sh.Crash,
-		Restart:              sh.Restart,
-		ClockOffset:          sh.ClockOffset.Milliseconds(),
-		ClockDrift:           sh.ClockDrift,
-		Terms:                int(maxTerm),
-		LockEntries:          lockIn,
-		ME1Violations:        st.Violations["me1"],
-		OrderViolations:      orderBad,
-		LeaderFailoverMs:     failover,
-		ClockErrorMsMax:      clockErr,
-		CommandsRefused:      len(refused),
-		LockWaitMsMax:        lockWait,
-		ShowTimeErrorMsMax:   showErr,
-		VotersRetired:        []int{},
-		LockAcquisitionsOpen: len(asked),
+		CommonResult:              commonResult(sh.Common, s),
+		Networks:                  sh.Networks,
+		Duration:                  sh.Duration.Seconds(),
+		CrashLeader:               sh.CrashLeader,
+		Crash:                     sh.Crash,
+		Restart:                   sh.Restart,
+		ClockOffset:               sh.ClockOffset.Milliseconds(),
+		ClockDrift:                sh.ClockDrift,
+		Terms:                     int(maxTerm),
+		LockEntries:               lockIn,
+		ME1Violations:             st.Violations["me1"],
+		OrderViolations:           orderBad,
+		LeaderFailoverMs:          failover,
+		ClockErrorMsMax:           clockErr,
+		CommandsRefused:           len(refused),
+		LockWaitMsMax:             lockWait,
+		ShowTimeErrorMsMax:        showErr,
+		ShowOutOfSyncDroneSeconds: outOfSync,
+		VotersRetired:             []int{},
+		LockAcquisitionsOpen:      len(asked),
 	}
 	if l, ok := leaderOf(0); ok {
 		r.Leader = int(l)
@@ -553,6 +561,11 @@ func RunShow(sh Show) (ShowResult, error) {
 	return r, nil
 }
 
+// showLead is how far ahead the ground station times START, PAUSE and
+// RESUME: the node's ShowSyncTicks (3 s), so that every drone in sync has
+// them before they take effect.
+const showLead = 3 * sim.Second
+
 // nextCommand is the ground station's next show command, from the phase
 // the leader's log is in (its phase once every time it names has passed).
 func nextCommand(p *show.Player, now int64, seq int, last bool) command.Command {
@@ -567,14 +580,14 @@ func nextCommand(p *show.Player, now int64, seq int, last bool) command.Command 
 	case show.Armed:
 		return command.Takeoff{AltitudeCM: 1000}
 	case show.Airborne:
-		return command.Start{At: now + int64(4*sim.Second)}
+		return command.Start{At: now + int64(showLead)}
 	case show.Running:
-		if seq%4 == 0 {
-			return command.Pause{At: now + int64(sim.Second)}
+		if at := now + int64(showLead); seq%4 == 0 && p.Phase(at) == show.Running {
+			return command.Pause{At: at}
 		}
 		return command.Lights{R: uint8(seq * 40), G: uint8(255 - seq*40), B: 128}
 	case show.Paused:
-		return command.Resume{At: now + int64(sim.Second)}
+		return command.Resume{At: now + int64(showLead)}
 	}
 	return command.Lights{}
 }
@@ -587,9 +600,16 @@ const (
 )
 
 // follow steers a vehicle to what the show player says at swarm time now.
-func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point) {
+// A drone out of sync with the swarm (InSync) holds where it is rather
+// than fly a show that may have been paused or resumed without it.
+func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point, inSync bool) {
 	alt := p.Altitude()
-	switch p.Phase(now) {
+	ph := p.Phase(now)
+	if !inSync && (ph == show.Running || ph == show.Paused || ph == show.Airborne) {
+		v.Hold()
+		return
+	}
+	switch ph {
 	case show.Armed:
 		if v.Mode() == vehicle.Disarmed {
 			_ = v.Arm()

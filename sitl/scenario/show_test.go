@@ -25,6 +25,16 @@ func TestShowFaultFree(t *testing.T) {
 	assert.Zero(t, r.ME1Violations)
 	assert.LessOrEqual(t, r.HeartbeatAirtimeShare, 0.05)
 	assert.Positive(t, r.ClockErrorMsMax)
+	// The show: loaded, armed, flown with pauses and landed, every
+	// command carried out, every drone in the same phase, in step with
+	// the leader within the clock error.
+	assert.Equal(t, "LANDING", r.ShowPhase)
+	assert.Zero(t, r.ShowPhaseMismatch)
+	assert.Zero(t, r.CommandsRefused)
+	assert.Zero(t, r.ShowOutOfSyncDroneSeconds)
+	assert.Positive(t, r.ShowTimeErrorMsMax)
+	assert.LessOrEqual(t, r.ShowTimeErrorMsMax, r.ClockErrorMsMax+1)
+	assert.Zero(t, r.ViewsInForce, "no voter died")
 }
 
 // The fault-free figures at 250 drones on one 57600-baud network:
@@ -49,6 +59,7 @@ func TestShow250FaultFree(t *testing.T) {
 // within 250 ms, over 20 seeds at 20 drones (the 100-seed campaign at 250
 // drones is a command line, docs/swarm.md).
 func TestShowUnderFaults(t *testing.T) {
+	views := 0
 	for seed := uint64(1); seed <= uint64(seeds.Count(t, 20)); seed++ {
 		r, err := RunShow(Show{
 			Common:   Common{Drones: 20, Seed: seed, Loss: 0.1},
@@ -61,5 +72,14 @@ func TestShowUnderFaults(t *testing.T) {
 		assert.Zero(t, r.OrderViolations, "seed=%d", seed)
 		assert.Zero(t, r.ME1Violations, "seed=%d", seed)
 		assert.Less(t, r.ClockErrorMsMax, 250.0, "seed=%d", seed)
+		assert.Zero(t, r.ShowPhaseMismatch, "seed=%d", seed)
+		assert.Zero(t, r.CommandsRefused, "seed=%d", seed)
+		assert.Less(t, r.ShowTimeErrorMsMax, 250.0, "seed=%d", seed)
+		assert.Equal(t, r.ViewsInForce, r.ViewsInForceMin, "seed=%d: a live drone is in another view", seed)
+		assert.GreaterOrEqual(t, len(r.VotersRetired), r.ViewsInForce, "seed=%d", seed)
+		views += r.ViewsInForce
 	}
+	// Crashed voters are detected within the run at 20 drones, so views
+	// change in many of the seeds.
+	assert.Positive(t, views)
 }

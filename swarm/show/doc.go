@@ -54,9 +54,10 @@
 // RESUME may name future times: the Player keeps every interval, so that
 // ShowTime and Phase answer for any time.
 //
-// LAND and RETURN carry no time, and drones apply them at different
-// instants, so they freeze show time at the latest time the log does name:
-// the latest START, PAUSE or RESUME. After LAND, ShowTime(t) is
-// ShowTime(min(t, latest)), and Phase is LANDING (or RETURNING) at every
-// time. To freeze show time at a chosen instant, PAUSE first, then LAND.
+// LAND and RETURN carry no time: they are for leaving the show now, and
+// a drone obeys when it applies them. After LAND the show is over: ShowTime
+// is false and Phase is LANDING (or RETURNING) at every time, so a drone
+// that applies the log again after a restart does not fly the show again.
+// To stop the show at a chosen instant on every drone, PAUSE first, then
+// LAND.
 package show

@@ -233,14 +233,11 @@ func (p *Player) Phase(t int64) Phase {
 
 // ShowTime returns the show time at swarm time t, in ns: the time since
 // the start, less the time paused. It is false when no show has started by
-// t. After LAND or RETURN it stands at the show time of the latest START,
-// PAUSE or RESUME.
+// t, and once LAND or RETURN is applied: LAND carries no time, so the show
+// ends, at every drone, when the drone applies it.
 func (p *Player) ShowTime(t int64) (int64, bool) {
-	if !p.started {
+	if !p.started || p.end != Idle {
 		return 0, false
-	}
-	if p.end != Idle {
-		t = min(t, p.latest)
 	}
 	if t < p.start {
 		return 0, false

@@ -122,13 +122,13 @@ func TestShowTime(t *testing.T) {
 	require.NoError(t, p.Apply(command.Land{}))
 	check(t, p, []at{
 		{0, Landing, 0, false},
-		{30 * s, Landing, 15 * s, true},
-		{150 * s, Landing, 83 * s, true},
-		{160 * s, Landing, 83 * s, true},
-		{math.MaxInt64, Landing, 83 * s, true},
+		{30 * s, Landing, 0, false},
+		{150 * s, Landing, 0, false},
+		{160 * s, Landing, 0, false},
+		{math.MaxInt64, Landing, 0, false},
 	})
 	require.NoError(t, p.Apply(command.Return{}), "the latest of LAND and RETURN wins")
-	check(t, p, []at{{200 * s, Returning, 83 * s, true}})
+	check(t, p, []at{{200 * s, Returning, 0, false}})
 }
 
 // A show may start from the ground, and a PAUSE at the START holds show
@@ -151,23 +151,26 @@ func TestStartFromGroundPauseAtStart(t *testing.T) {
 	assert.Equal(t, Paused, p.Phase(6*s-1))
 }
 
-func TestLandFreezesAtStartOrPause(t *testing.T) {
-	// Paused, then LAND: show time stays where the pause froze it.
-	p := play(t, append(slices.Clone(ready), command.Start{At: 10 * s}, command.Pause{At: 30 * s}, command.Land{})...)
-	st, ok := p.ShowTime(1000 * s)
-	assert.Equal(t, []any{20 * s, true}, []any{st, ok})
-	// LAND before a future START: no time but the START's to freeze at.
-	p = play(t, append(slices.Clone(ready), command.Start{At: 10 * s}, command.Return{})...)
-	assert.Equal(t, Returning, p.Phase(0))
-	st, ok = p.ShowTime(1000 * s)
-	assert.Equal(t, []any{int64(0), true}, []any{st, ok})
-	_, ok = p.ShowTime(5 * s)
-	assert.False(t, ok)
-	// LAND without START: no show time.
-	p = play(t, command.Load{}, command.Arm{}, command.Land{})
-	_, ok = p.ShowTime(1000 * s)
-	assert.False(t, ok)
-	assert.Equal(t, Landing, p.Phase(0))
+// LAND and RETURN end the show: no show time after them, whatever the
+// times the log names, and the phase is LANDING or RETURNING at every time.
+func TestLandEndsTheShow(t *testing.T) {
+	for _, cmds := range [][]command.Command{
+		append(slices.Clone(ready), command.Start{At: 10 * s}, command.Pause{At: 30 * s}, command.Land{}),
+		append(slices.Clone(ready), command.Start{At: 10 * s}, command.Return{}),
+		{command.Load{}, command.Arm{}, command.Land{}},
+	} {
+		p := play(t, cmds...)
+		end := cmds[len(cmds)-1].Kind()
+		for _, at := range []int64{0, 5 * s, 20 * s, 1000 * s, math.MaxInt64} {
+			_, ok := p.ShowTime(at)
+			assert.False(t, ok, "%v at %s", cmds, command.Seconds(at))
+			want := Landing
+			if end == command.KindReturn {
+				want = Returning
+			}
+			assert.Equal(t, want, p.Phase(at))
+		}
+	}
 }
 
 func TestLights(t *testing.T) {
