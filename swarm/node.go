@@ -9,8 +9,11 @@
 //     (package algorithms/cmdlog): show and operator commands, applied in
 //     one order at every drone;
 //   - time sync to the leader's clock (package timesync);
-//   - lease-based airspace locks (package airspace);
-//   - signed emergency commands obeyed at once (package emergency).
+//   - lease-based airspace locks (package airspace), whose quorums are
+//     rebuilt through the command log when a voter dies (view.go);
+//   - signed emergency commands obeyed at once (package emergency);
+//   - the show player (package show), fed the show commands of the log
+//     (package command) in order.
 //
 // Node reads no clock: the driver passes the drone's local clock reading
 // with SetClock before every Step and Tick.

@@ -40,6 +40,15 @@
 //     single-server changes), and only after the leader's no-op is
 //     committed, so that two committees never decide at once.
 //
+//   - A leader is confirmed while a committee majority has acknowledged
+//     it within Config.Confirm ticks (members acknowledge an idle leader's
+//     commit repeats now and then), and its APPENDs and COMMITs say so. A
+//     drone that takes a confirmed message whose commit point it has
+//     applied is caught up (SinceCaughtUp): it knows every entry committed
+//     more than Confirm ticks before. A deposed leader cut off with a
+//     minority loses its confirmation, so it cannot make drones believe
+//     they are caught up.
+//
 // docs/log.md gives the safety argument and the measured figures.
 //
 // # Radio
@@ -56,8 +65,8 @@
 //
 // The leader repeats uncommitted entries when the committee is slow to
 // acknowledge (Config.Retransmit), and its commit point while idle
-// (Config.Beacon), so that a drone that missed the last frames learns what
-// it misses; drones wait a jittered delay before a NAK, hold theirs when
+// (Config.Beacon, up to Config.BeaconMax apart), so that a drone that
+// missed the last frames learns what it misses; drones wait a jittered delay before a NAK, hold theirs when
 // they hear another drone ask for the same (SRM's suppression), and back
 // off while nothing arrives, and the leader merges the NAKs of one tick
 // into one repair, so that a busy channel does not fill with NAKs.

@@ -40,7 +40,11 @@
 // requests; its vote runs out with its lease.
 //
 // Messages go over the reliable delivery layer (radio/arq), FIFO per
-// sender. Quorums come from mutex.Best over the members; rebuilding them
-// when a voter dies is the swarm node's job (a view agreed through the
-// command log).
+// sender. Quorums come from mutex.Best over the members. When a voter dies
+// the swarm node rebuilds them through the command log (swarm/view.go),
+// with three calls: Retire ends a drone's part as a voter, SetFenced stops
+// a voter that may have missed a change of view from granting or renewing
+// votes (so that its votes run out with their leases), and SetQuorums puts
+// the new quorums in force. Messages from a drone that has not switched yet
+// are ignored (Counters.Misaddressed), not treated as errors.
 package airspace
