@@ -142,3 +142,48 @@ func TestCutOffVoterIsFencedAndRetired(t *testing.T) {
 		assert.True(t, node(d).Locks().Fenced(), "seed=%d: the retired voter votes again", seed)
 	}
 }
+
+// A voter cut off together with the leader it follows, while the rest of
+// the swarm elects a new leader: the deposed leader keeps sending its
+// commit point, but it is no longer confirmed by a committee majority, so
+// the voter stops counting itself caught up and fences itself, and so
+// does the deposed leader. Without the confirmation both would keep
+// voting with a view the rest of the swarm may already have changed.
+func TestVoterWithDeposedLeaderIsFenced(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 10)); seed++ {
+		s, ids := swarmOf(t, sim.Config{Drones: 12, Seed: seed, Loss: 0.05, ClockOffset: 200 * sim.Millisecond, ClockDriftPPM: 50})
+		node := func(id algorithms.NodeID) clocked { return s.Core(id).(clocked) }
+		const old, voter = algorithms.NodeID(12), algorithms.NodeID(5)
+		var fencedBefore bool
+		s.At(20*sim.Second, func() {
+			require.Equal(t, old, leaderOf(node(voter)), "seed=%d", seed)
+			fencedBefore = node(voter).Locks().Fenced()
+			var rest []algorithms.NodeID
+			for _, id := range ids {
+				if id != old && id != voter {
+					rest = append(rest, id)
+				}
+			}
+			s.Partition(rest)
+		})
+		var follows algorithms.NodeID
+		var fenced, oldFenced, newLeaderFenced bool
+		s.At(70*sim.Second, func() {
+			follows = leaderOf(node(voter))
+			fenced = node(voter).Locks().Fenced()
+			oldFenced = node(old).Locks().Fenced()
+			newLeaderFenced = node(11).Locks().Fenced()
+		})
+		s.Run(71*sim.Second, nil)
+		assert.False(t, fencedBefore, "seed=%d: fenced before the partition", seed)
+		assert.Equal(t, old, follows, "seed=%d: the cut-off voter should still follow the deposed leader", seed)
+		assert.True(t, fenced, "seed=%d: a voter following a deposed leader still votes", seed)
+		assert.True(t, oldFenced, "seed=%d: the deposed leader still votes", seed)
+		assert.False(t, newLeaderFenced, "seed=%d: the new leader's side is fenced", seed)
+	}
+}
+
+func leaderOf(n clocked) algorithms.NodeID {
+	l, _ := n.Leader()
+	return l
+}
