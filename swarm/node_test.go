@@ -19,7 +19,7 @@ var key = []byte("0123456789abcdef0123456789abcdef")
 
 // node builds drone id of an n-drone swarm for the simulator; the driver
 // passes the drone's simulated clock before every input.
-func swarmOf(t *testing.T, cfg sim.Config) (*sim.Sim, []algorithms.NodeID) {
+func swarmOf(t *testing.T, cfg sim.Config, opts ...func(*swarm.Config)) (*sim.Sim, []algorithms.NodeID) {
 	t.Helper()
 	ids := make([]algorithms.NodeID, cfg.Drones)
 	for i := range ids {
@@ -30,11 +30,15 @@ func swarmOf(t *testing.T, cfg sim.Config) (*sim.Sim, []algorithms.NodeID) {
 	s, err := sim.New(cfg, func(id algorithms.NodeID, restored []byte) (algorithms.Core, error) {
 		inc := incarnation[id]
 		incarnation[id]++
-		n, err := swarm.New(swarm.Config{
+		c := swarm.Config{
 			ID: id, Members: ids, Incarnation: inc, Seed: cfg.Seed*1000 + uint64(id),
 			TickNanos: int64(10 * sim.Millisecond), Baud: 57600, Key: key,
 			BullyTimeout: 200,
-		}, restored)
+		}
+		for _, o := range opts {
+			o(&c)
+		}
+		n, err := swarm.New(c, restored)
 		if err != nil {
 			return nil, err
 		}
@@ -135,6 +139,8 @@ func TestNodeCutOffHolderLeavesFirst(t *testing.T) {
 		s.Run(120*sim.Second, nil)
 		require.GreaterOrEqual(t, left, sim.Time(0), "seed=%d: the cut-off holder never left", seed)
 		require.GreaterOrEqual(t, granted, sim.Time(0), "seed=%d: the waiter was never granted the cell", seed)
-		assert.Less(t, left, granted, "seed=%d: granted at %v, holder left at %v", seed, granted, left)
+		// The holder is told to leave with its margin (a tenth of the
+		// lease) to fly out: out before anyone else is granted the cell.
+		assert.Less(t, left+sim.Second, granted, "seed=%d: granted at %v, holder told to leave at %v", seed, granted, left)
 	}
 }

@@ -16,12 +16,17 @@ import (
 )
 
 // me1 follows who is in which cell from the nodes' events and reports a
-// second drone in a cell.
+// second drone in a cell. A drone told to leave (Expired) is out of its
+// cells only when its margin (a tenth of the 10 s lease) has passed: the
+// time it has to fly out.
 type me1 struct {
 	t       *testing.T
 	seed    uint64
+	s       *sim.Sim
 	holders map[airspace.Cell]algorithms.NodeID
 }
+
+const margin = sim.Second
 
 func (m *me1) event(id algorithms.NodeID, ev algorithms.Event) {
 	switch ev := ev.(type) {
@@ -33,11 +38,14 @@ func (m *me1) event(id algorithms.NodeID, ev algorithms.Event) {
 			m.holders[c] = id
 		}
 	case airspace.Expired:
-		for _, c := range ev.Cells {
-			if m.holders[c] == id {
-				delete(m.holders, c)
+		cells := ev.Cells
+		m.s.After(margin, func() {
+			for _, c := range cells {
+				if m.holders[c] == id {
+					delete(m.holders, c)
+				}
 			}
-		}
+		})
 	}
 }
 
@@ -64,7 +72,7 @@ func TestDeadVoterIsReplaced(t *testing.T) {
 		const d = algorithms.NodeID(3)
 		w := waiterOf(ids, d)
 		require.NotZero(t, w)
-		check := &me1{t: t, seed: seed, holders: map[airspace.Cell]algorithms.NodeID{}}
+		check := &me1{t: t, seed: seed, s: s, holders: map[airspace.Cell]algorithms.NodeID{}}
 		var granted, switched sim.Time = -1, -1
 		s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
 			check.event(id, ev)
@@ -111,7 +119,7 @@ func TestCutOffVoterIsFencedAndRetired(t *testing.T) {
 		const d = algorithms.NodeID(5)
 		w := waiterOf(ids, d)
 		require.NotZero(t, w)
-		check := &me1{t: t, seed: seed, holders: map[airspace.Cell]algorithms.NodeID{}}
+		check := &me1{t: t, seed: seed, s: s, holders: map[airspace.Cell]algorithms.NodeID{}}
 		s.OnEvent(check.event)
 		node := func(id algorithms.NodeID) clocked { return s.Core(id).(clocked) }
 		// d holds a cell its quorum shares with w when it is cut off.
@@ -186,4 +194,169 @@ func TestVoterWithDeposedLeaderIsFenced(t *testing.T) {
 func leaderOf(n clocked) algorithms.NodeID {
 	l, _ := n.Leader()
 	return l
+}
+
+// A holder whose quorum shares only the retired voter with a waiter's: the
+// retired voter stops renewing the holder's vote, the holder leaves within
+// its lease, and the waiter, whose new quorum has the replacement instead,
+// enters only after the switch, long after the holder has flown out. In
+// the Fano plane every two quorums share exactly one voter.
+func TestHolderAndWaiterAcrossViewChange(t *testing.T) {
+	const n = 7
+	ids := make([]algorithms.NodeID, n)
+	for i := range ids {
+		ids[i] = algorithms.NodeID(i + 1)
+	}
+	q := mutex.ProjectivePlane(ids)
+	const r, leader = algorithms.NodeID(1), algorithms.NodeID(n)
+	var d, holder, waiter algorithms.NodeID
+	for d = 2; d < leader && holder == 0; d++ {
+		holder, waiter = pairSharingOnly(ids, q, d, r, leader)
+	}
+	d--
+	require.NotZero(t, holder, "no holder and waiter sharing only one drone in %v", q)
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 10)); seed++ {
+		s, _ := swarmOf(t, sim.Config{Drones: n, Seed: seed, Loss: 0.05, ClockOffset: 200 * sim.Millisecond, ClockDriftPPM: 50},
+			func(c *swarm.Config) { c.Quorums = mutex.ProjectivePlane(c.Members) })
+		check := &me1{t: t, seed: seed, s: s, holders: map[airspace.Cell]algorithms.NodeID{}}
+		var left, entered, switched sim.Time = -1, -1, -1
+		s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
+			check.event(id, ev)
+			switch ev := ev.(type) {
+			case airspace.Expired:
+				if id == holder && left < 0 {
+					left = s.Now()
+				}
+			case airspace.Acquired:
+				if id == waiter && entered < 0 {
+					entered = s.Now()
+				}
+			case swarm.ViewInForce:
+				if id == waiter {
+					switched = s.Now()
+					assert.Equal(t, [2]algorithms.NodeID{d, r}, [2]algorithms.NodeID{ev.Retired, ev.Replacement}, "seed=%d", seed)
+				}
+			}
+		})
+		cell := []airspace.Cell{0}
+		s.At(15*sim.Second, func() {
+			s.Call(holder, func(c algorithms.Core) { require.NoError(t, c.(clocked).Locks().Acquire(cell)) })
+		})
+		s.At(25*sim.Second, func() {
+			require.True(t, s.Core(holder).(clocked).Locks().Holding(), "seed=%d", seed)
+			// The leader stops hearing d and retires it; d hears
+			// everything and applies the view.
+			s.Drop = func(from, to algorithms.NodeID) bool { return from == d && to == leader }
+			s.Call(waiter, func(c algorithms.Core) { require.NoError(t, c.(clocked).Locks().Acquire(cell)) })
+		})
+		s.Run(130*sim.Second, nil)
+		require.GreaterOrEqual(t, left, sim.Time(0), "seed=%d: the holder never left", seed)
+		require.GreaterOrEqual(t, entered, sim.Time(0), "seed=%d: the waiter never entered", seed)
+		assert.Greater(t, entered, switched, "seed=%d", seed)
+		assert.Greater(t, entered, left+margin, "seed=%d: entered at %v, holder told to leave at %v", seed, entered, left)
+	}
+}
+
+// pairSharingOnly finds a holder whose quorum has d but not r, and a waiter
+// whose quorum shares only d with the holder's; neither is d, r or the
+// leader.
+func pairSharingOnly(ids []algorithms.NodeID, q mutex.Quorums, d, r, leader algorithms.NodeID) (holder, waiter algorithms.NodeID) {
+	skip := func(id algorithms.NodeID) bool { return id == d || id == r || id == leader }
+	for _, i := range ids {
+		if skip(i) || !slices.Contains(q[i], d) || slices.Contains(q[i], r) {
+			continue
+		}
+		for _, j := range ids {
+			if skip(j) || j == i || !slices.Contains(q[j], d) {
+				continue
+			}
+			common := 0
+			for _, v := range q[i] {
+				if slices.Contains(q[j], v) {
+					common++
+				}
+			}
+			if common == 1 {
+				return i, j
+			}
+		}
+	}
+	return 0, 0
+}
+
+// Every live drone contends for two cells without pause while a voter
+// dies, or is wrongly suspected by the leader, and the view changes under
+// them: no two drones are ever in one cell, before, during or after the
+// switch, and drones keep entering after it, over many seeds.
+func TestViewSwitchUnderContention(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 20)); seed++ {
+		// The Fano plane: every two quorums share exactly one voter.
+		const n = 7
+		s, ids := swarmOf(t, sim.Config{Drones: n, Seed: seed, Loss: 0.05, ClockOffset: 200 * sim.Millisecond, ClockDriftPPM: 50},
+			func(c *swarm.Config) { c.Quorums = mutex.ProjectivePlane(c.Members) })
+		check := &me1{t: t, seed: seed, s: s, holders: map[airspace.Cell]algorithms.NodeID{}}
+		dead := algorithms.NodeID(1 + seed%5) // a voter, never the leader
+		var switched sim.Time = -1
+		entries := map[bool]int{} // before / after the switch
+		rng := s.Rand()
+		var loop func(id algorithms.NodeID)
+		loop = func(id algorithms.NodeID) {
+			if !s.Up(id) {
+				return
+			}
+			locks := s.Core(id).(clocked).Locks()
+			if locks.Holding() {
+				for _, c := range locks.Cells() {
+					if check.holders[c] == id {
+						delete(check.holders, c)
+					}
+				}
+				s.Call(id, func(c algorithms.Core) { _ = c.(clocked).Locks().Release() })
+			} else if locks.Cells() == nil {
+				cells := []airspace.Cell{airspace.Cell(rng.IntN(2))}
+				s.Call(id, func(c algorithms.Core) { _ = c.(clocked).Locks().Acquire(cells) })
+			}
+			s.After(sim.Second+sim.Time(rng.Int64N(int64(sim.Second))), func() { loop(id) })
+		}
+		s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
+			check.event(id, ev)
+			switch ev.(type) {
+			case airspace.Acquired:
+				entries[switched >= 0]++
+			case swarm.ViewInForce:
+				if switched < 0 {
+					switched = s.Now()
+				}
+			}
+		})
+		for _, id := range ids {
+			s.At(12*sim.Second, func() { loop(id) })
+		}
+		s.At(20*sim.Second, func() {
+			if seed%2 == 0 {
+				// Wrongly suspected: the leader no longer hears it, the
+				// others do, and it votes until it applies the view that
+				// retires it.
+				s.Drop = func(from, to algorithms.NodeID) bool { return from == dead && to == algorithms.NodeID(n) }
+				return
+			}
+			// A crashed holder stays in its cells until its lease ends.
+			locks := s.Core(dead).(clocked).Locks()
+			if at, ok := locks.LeaveBy(); ok {
+				cells := locks.Cells()
+				s.After(sim.Time(at-locks.Now())*10*sim.Millisecond+margin, func() {
+					for _, c := range cells {
+						if check.holders[c] == dead {
+							delete(check.holders, c)
+						}
+					}
+				})
+			}
+			s.Crash(dead)
+		})
+		s.Run(130*sim.Second, nil)
+		require.GreaterOrEqual(t, switched, sim.Time(0), "seed=%d: no view change", seed)
+		assert.Positive(t, entries[false], "seed=%d", seed)
+		assert.Positive(t, entries[true], "seed=%d: nobody entered after the switch", seed)
+	}
 }

@@ -248,9 +248,14 @@ func RunShow(sh Show) (ShowResult, error) {
 				s.Call(id, func(c algorithms.Core) { _ = c.(*clockedNode).Locks().Release() })
 			})
 		case airspace.Expired:
-			for _, c := range ev.Cells {
-				delete(holders[c], id)
-			}
+			// Told to leave: the drone is out of its cells once its
+			// margin has passed, the time it has to fly out.
+			cells := ev.Cells
+			s.After(sim.Time(node(id).Locks().MarginTicks())*cfg.Tick, func() {
+				for _, c := range cells {
+					delete(holders[c], id)
+				}
+			})
 			delete(asked, id)
 		}
 		if el, ok := ev.(election.Elected); ok {
@@ -271,7 +276,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		locks := node(id).Locks()
 		if leaveBy, ok := locks.LeaveBy(); ok {
 			cells := locks.Cells()
-			s.After(sim.Time(leaveBy-locks.Now())*cfg.Tick, func() {
+			s.After(sim.Time(leaveBy+locks.MarginTicks()-locks.Now())*cfg.Tick, func() {
 				for _, c := range cells {
 					delete(holders[c], id)
 				}

@@ -207,6 +207,10 @@ func New(cfg Config) (*Locks, error) {
 // LeaseTicks × DriftPPM/1e6, rounded up, plus two ticks.
 func (l *Locks) GuardTicks() int64 { return l.guard }
 
+// MarginTicks is how long a holder told to leave (Expired) has to fly out
+// before its lease ends.
+func (l *Locks) MarginTicks() int64 { return int64(l.cfg.MarginTicks) }
+
 // LeaseTicks is the lease of a vote, in ticks.
 func (l *Locks) LeaseTicks() int64 { return int64(l.cfg.LeaseTicks) }
 
