@@ -39,7 +39,6 @@
 //     change at a time, each in force where it is appended (Raft's
 //     single-server changes), and only after the leader's no-op is
 //     committed, so that two committees never decide at once.
-//
 //   - A leader is confirmed while a committee majority has acknowledged
 //     it within Config.Confirm ticks (members acknowledge an idle leader's
 //     commit repeats now and then), and its APPENDs and COMMITs say so. A
