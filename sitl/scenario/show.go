@@ -393,7 +393,15 @@ func RunShow(sh Show) (ShowResult, error) {
 			truth := float64(truthNs)
 			ref, running := node(l).Show().ShowTime(truthNs)
 			for _, id := range groups[net] {
-				if id == l || !s.Up(id) || !node(id).TimeSync().Synced() {
+				if id == l || !s.Up(id) {
+					continue
+				}
+				// While the show runs, a drone out of sync holds
+				// instead of flying it.
+				if running && !node(id).InSync() {
+					outOfSync++
+				}
+				if !node(id).TimeSync().Synced() {
 					continue
 				}
 				estNs := node(id).SwarmTime(int64(s.LocalTime(id)))
@@ -401,12 +409,8 @@ func RunShow(sh Show) (ShowResult, error) {
 				clockErr = max(clockErr, e)
 				// Where the drone is in the show against where the
 				// leader is: what the audience sees of the clock error,
-				// for the drones that fly the show; the others hold.
-				if st, ok := node(id).Show().ShowTime(estNs); ok && running {
-					if !node(id).InSync() {
-						outOfSync++
-						continue
-					}
+				// for the drones that fly the show.
+				if st, ok := node(id).Show().ShowTime(estNs); ok && running && node(id).InSync() {
 					showErr = max(showErr, math.Abs(float64(st-ref))/float64(sim.Millisecond))
 				}
 			}

@@ -11,6 +11,10 @@ import (
 	"github.com/skyquorum/skyquorum/algorithms/mutex"
 )
 
+// retryJump is how far a drone's Lamport clock jumps when it gives up a
+// request that waited WaitTicks and asks again.
+const retryJump = 1 << 16
+
 // Defaults of Config.
 const (
 	DefaultLeaseTicks = 1000 // 10 s at the simulator's 10 ms tick
@@ -56,6 +60,13 @@ type Config struct {
 	// delivery layer, so asking again sooner only adds to a congested
 	// channel.
 	RetryTicks int
+	// WaitTicks is how long an acquisition may wait for its votes before
+	// it gives them back and asks again, later in the order (optional,
+	// default 3 × LeaseTicks). A requester that cannot reach one of its
+	// voters, over a link that fails one way only, would otherwise hold
+	// the votes it has for ever, and every later request for the cell
+	// behind it.
+	WaitTicks int
 }
 
 type vote struct {
@@ -100,6 +111,7 @@ type acquisition struct {
 	cells    []Cell
 	next     int // index of the cell being requested; len(cells) when all held
 	acquired bool
+	since    int64 // tick of the Acquire, or of the last retry
 }
 
 // Counters are a Locks core's tallies.
@@ -112,6 +124,9 @@ type Counters struct {
 	Expired int
 	// Renewals counts RENEW rounds sent.
 	Renewals int
+	// Retries counts acquisitions given up and asked again after
+	// WaitTicks.
+	Retries int
 	// Misaddressed counts messages ignored because sender and receiver
 	// disagree on the quorums: one of them has switched to a new view
 	// (SetQuorums) and the other not yet.
@@ -169,6 +184,9 @@ func New(cfg Config) (*Locks, error) {
 	if cfg.RetryTicks == 0 {
 		cfg.RetryTicks = cfg.RenewTicks
 	}
+	if cfg.WaitTicks == 0 {
+		cfg.WaitTicks = 3 * cfg.LeaseTicks
+	}
 	own, ok := cfg.Quorums[cfg.ID]
 	switch {
 	case !ok || len(own) == 0:
@@ -183,6 +201,8 @@ func New(cfg Config) (*Locks, error) {
 		return nil, fmt.Errorf("%w: RenewTicks %d not in [1, LeaseTicks − MarginTicks)", ErrConfig, cfg.RenewTicks)
 	case cfg.RetryTicks < 1:
 		return nil, fmt.Errorf("%w: RetryTicks %d", ErrConfig, cfg.RetryTicks)
+	case cfg.WaitTicks < 1:
+		return nil, fmt.Errorf("%w: WaitTicks %d", ErrConfig, cfg.WaitTicks)
 	}
 	quorum := slices.Clone(own)
 	slices.Sort(quorum)
@@ -236,7 +256,7 @@ func (l *Locks) Acquire(cells []Cell) error {
 	}
 	sorted := slices.Clone(cells)
 	slices.Sort(sorted)
-	l.acq = &acquisition{cells: slices.Compact(sorted)}
+	l.acq = &acquisition{cells: slices.Compact(sorted), since: l.now}
 	l.requestNext()
 	return nil
 }
@@ -425,6 +445,22 @@ func (l *Locks) tickRequests() {
 		l.counters.Expired++
 		l.Emit(Expired{Cells: held})
 		l.dropAcquisition()
+		return
+	}
+	if !l.acq.acquired && l.now-l.acq.since >= int64(l.cfg.WaitTicks) {
+		// Waited too long: give every vote back, and ask again with
+		// new timestamps, behind the requests that came meanwhile. Cells
+		// already held are given back too: all or nothing.
+		// The drone never entered: Acquired comes with the last cell.
+		// The Lamport clock jumps, so that the new requests go behind
+		// those made meanwhile, which it may not have seen: clocks
+		// advance by one per request a drone sees, far fewer than
+		// retryJump in a show.
+		l.counters.Retries++
+		cells := l.acq.cells
+		l.dropAcquisition()
+		l.clock.Witness(l.clock.Now() + retryJump)
+		_ = l.Acquire(cells)
 		return
 	}
 	for _, c := range l.acq.cells {

@@ -19,7 +19,9 @@ func newLockSim(t *testing.T, n int, seed uint64, loss float64, lease int) *sim.
 	q := mutex.Best(members(n))
 	s, err := sim.New(sim.Config{Drones: n, Seed: seed, Loss: loss, Tick: simTick},
 		func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
-			return New(Config{ID: id, Quorums: q, LeaseTicks: lease})
+			// The tests give up a long wait themselves, with a path of their
+			// choosing; the core's own retry (WaitTicks) is tested apart.
+			return New(Config{ID: id, Quorums: q, LeaseTicks: lease, WaitTicks: 10 * lease})
 		})
 	require.NoError(t, err, "seed=%d", seed)
 	return s

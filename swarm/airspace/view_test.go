@@ -142,3 +142,49 @@ func TestSetQuorumsDropsChangedHold(t *testing.T) {
 		assert.Empty(t, c.voters, "drone %d still holds a vote for the dropped hold", id)
 	}
 }
+
+// A requester that cannot get one vote (its voter is unreachable) holds
+// the votes it has, and a later request that shares a voter with it
+// waits behind it; after WaitTicks the first gives its votes back and asks
+// again, later in the order, so the second is granted.
+func TestWaitingRequesterStepsAside(t *testing.T) {
+	q := mutex.Best(members(9))
+	cores, net := group(t, 9, Config{LeaseTicks: 100})
+	net.RunTicks(110)
+	var a, b, v algorithms.NodeID
+	for _, x := range members(9) {
+		for _, y := range members(9) {
+			if x == y || a != 0 {
+				continue
+			}
+			// v is in x's quorum but not y's; x and y share another voter.
+			for _, cand := range q[x] {
+				if cand != x && cand != y && !slices.Contains(q[y], cand) && len(intersect(q[x], q[y])) > 0 {
+					a, b, v = x, y, cand
+					break
+				}
+			}
+		}
+	}
+	require.NotZero(t, a)
+	net.Crash(v)
+	require.NoError(t, cores[a].Acquire([]Cell{2}))
+	net.RunTicks(5)
+	require.NoError(t, cores[b].Acquire([]Cell{2}))
+	net.RunTicks(250)
+	assert.False(t, cores[b].Holding(), "the later request went ahead of the earlier one")
+	net.RunTicks(100) // past 3 leases
+	assert.True(t, cores[b].Holding(), "drone %d still waits behind drone %d", b, a)
+	assert.Equal(t, 1, cores[a].Counters().Retries)
+	assert.False(t, cores[a].Holding())
+}
+
+func intersect(x, y []algorithms.NodeID) []algorithms.NodeID {
+	var out []algorithms.NodeID
+	for _, v := range x {
+		if slices.Contains(y, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}

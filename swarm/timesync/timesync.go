@@ -55,6 +55,12 @@ type Config struct {
 	// leader that never synchronised serves its own clock, and swarm time
 	// jumps.
 	FirstPollTicks int
+	// SyncPollTicks bounds the wait before the first poll while the drone
+	// has no estimate of swarm time at all (optional, default no bound
+	// beyond FirstPollTicks): a drone that does not know the swarm time
+	// cannot fly a show, so it asks sooner than the budget would spread
+	// it.
+	SyncPollTicks int
 	// Window is how many recent samples the filter keeps (optional,
 	// default 8).
 	Window int
@@ -254,6 +260,9 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 		first := c.poll
 		if c.cfg.FirstPollTicks > 0 {
 			first = min(first, c.cfg.FirstPollTicks)
+		}
+		if !c.synced && c.cfg.SyncPollTicks > 0 {
+			first = min(first, c.cfg.SyncPollTicks)
 		}
 		c.nextPoll = c.ticks + 1 + c.rng.Int64N(int64(first))
 	}

@@ -183,3 +183,38 @@ func TestPollFromBudget(t *testing.T) {
 		assert.ErrorIs(t, err, ErrConfig, "%+v", cfg)
 	}
 }
+
+// A drone without any estimate of swarm time polls a new leader within
+// SyncPollTicks, however long the budget's period; once synchronised, a
+// change of leader waits the period (or FirstPollTicks) again.
+func TestSyncPollTicks(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		f, err := New(Config{ID: 1, PollTicks: 10_000, SyncPollTicks: 50, Seed: seed})
+		require.NoError(t, err)
+		f.SetLeader(2)
+		polled := -1
+		for i := range 10_000 {
+			f.Tick()
+			if len(f.Ready().Sends) > 0 {
+				polled = i
+				break
+			}
+		}
+		require.GreaterOrEqual(t, polled, 0, "seed=%d", seed)
+		assert.Less(t, polled, 50, "seed=%d: an unsynchronised drone waited %d ticks", seed, polled)
+	}
+	// Synchronised: the next leader's first poll is drawn from the
+	// period (100 ticks in pair()), not from SyncPollTicks.
+	longest := int64(0)
+	for leader := algorithms.NodeID(3); leader < 23; leader++ {
+		f, l := pair(t)
+		f.cfg.SyncPollTicks = 1
+		exchange(t, f, l, 1000*ms, 0, 500*ms, 3*ms, 3*ms)
+		require.True(t, f.Synced())
+		f.SetLeader(leader)
+		wait := f.nextPoll - f.ticks
+		assert.LessOrEqual(t, wait, int64(101))
+		longest = max(longest, wait)
+	}
+	assert.Greater(t, longest, int64(2), "a synchronised drone polled as soon as an unsynchronised one")
+}
