@@ -63,8 +63,11 @@ type Config struct {
 	Missed int
 	// Committee is the number of command-log voters (optional, default 5).
 	Committee int
+	// Election selects the leader election: "bully" (optional, the
+	// default) or "ring".
+	Election string
 	// BullyTimeout is the bully's T in ticks (optional, the bully's
-	// default).
+	// default). With the ring it is the wait for a successor's ACK.
 	BullyTimeout int
 	// CampaignTimeout is how long a drone without a live leader waits
 	// before it campaigns (optional, cmdlog's default).
@@ -198,7 +201,9 @@ func New(cfg Config, restored []byte) (*Node, error) {
 			ID: cfg.ID, Members: cfg.Members, Committee: cfg.Committee, Seed: cfg.Seed,
 			BeaconMax: max(cfg.ShowSyncTicks/3, 50),
 		},
+		Election:        cfg.Election,
 		BullyTimeout:    cfg.BullyTimeout,
+		RingAckTimeout:  cfg.BullyTimeout,
 		CampaignTimeout: cfg.CampaignTimeout,
 	}, opts...)
 	if err != nil {

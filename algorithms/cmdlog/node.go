@@ -12,10 +12,17 @@ type NodeConfig struct {
 	// Log configures the command log; its ID and Members are the
 	// election's too.
 	Log Config
+	// Election (optional, default "bully") selects the leader election:
+	// "bully" (Garcia-Molina) or "ring" (Chang and Roberts).
+	Election string
 	// BullyTimeout and CoordinatorTimeout (optional, the bully's defaults)
 	// are election.BullyConfig's Timeout and CoordinatorTimeout.
 	BullyTimeout       int
 	CoordinatorTimeout int
+	// RingAckTimeout and RingElectionTimeout (optional, the ring's
+	// defaults) are election.RingConfig's AckTimeout and ElectionTimeout.
+	RingAckTimeout      int
+	RingElectionTimeout int
 	// CampaignTimeout (optional, default 300) is how long a drone goes
 	// without a live leader, outside an election, before it campaigns
 	// itself. The highest live drone campaigns at once when the failure
@@ -43,19 +50,22 @@ type Coordinator struct {
 func (Coordinator) Unreliable() {}
 
 // Node is the command log with its leader election: Garcia-Molina's bully
-// (package election) elects the highest live drone, and its terms are the
-// log's terms. It routes bully messages to the bully and log messages to
-// the log, hands every Elected to Log.LeaderChanged, keeps the bully's
-// term at least the log's (a log message of a later term tells who leads
-// it, as a COORDINATOR would), and campaigns in a new term when the log
-// cannot lead the term the bully elected it in. A new leader's COORDINATOR
-// goes out as one plain broadcast (Coordinator); the bully's other
-// messages go through the reliable delivery layer.
+// (package election), or Chang and Roberts' ring, elects the highest live
+// drone, and its terms are the log's terms. It routes election messages to
+// the election and log messages to the log, hands every Elected to
+// Log.LeaderChanged, keeps the election's term at least the log's (a log
+// message of a later term tells who leads it, as a COORDINATOR would), and
+// campaigns in a new term when the log cannot lead the term the election
+// elected it in. A new bully leader's COORDINATOR goes out as one plain
+// broadcast (Coordinator); the election's other messages go through the
+// reliable delivery layer.
 type Node struct {
 	algorithms.Outbox
 	id              algorithms.NodeID
 	members         []algorithms.NodeID
-	bully           *election.Bully
+	elect           election.Election
+	bully           *election.Bully // when the election is the bully
+	ring            *election.Ring  // when it is the ring
 	log             *Log
 	down            map[algorithms.NodeID]bool
 	idle            int
@@ -111,21 +121,32 @@ func NewNode(cfg NodeConfig, opts ...Option) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	bully, err := election.NewBully(election.BullyConfig{
-		ID: cfg.Log.ID, Members: cfg.Log.Members,
-		Timeout: cfg.BullyTimeout, CoordinatorTimeout: cfg.CoordinatorTimeout,
-	}, bopts...)
-	if err != nil {
-		return nil, fmt.Errorf("cmdlog: %w", err)
-	}
 	n := &Node{
 		id:              cfg.Log.ID,
 		members:         lg.members,
-		bully:           bully,
 		log:             lg,
 		down:            map[algorithms.NodeID]bool{},
 		campaignTimeout: cfg.CampaignTimeout,
 		fresh:           !o.restore,
+	}
+	switch cfg.Election {
+	case "", "bully":
+		n.bully, err = election.NewBully(election.BullyConfig{
+			ID: cfg.Log.ID, Members: cfg.Log.Members,
+			Timeout: cfg.BullyTimeout, CoordinatorTimeout: cfg.CoordinatorTimeout,
+		}, bopts...)
+		n.elect = n.bully
+	case "ring":
+		n.ring, err = election.NewRing(election.RingConfig{
+			ID: cfg.Log.ID, Members: cfg.Log.Members,
+			AckTimeout: cfg.RingAckTimeout, ElectionTimeout: cfg.RingElectionTimeout,
+		}, bopts...)
+		n.elect = n.ring
+	default:
+		return nil, fmt.Errorf("cmdlog: election %q: want bully or ring: %w", cfg.Election, ErrBadConfig)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cmdlog: %w", err)
 	}
 	if n.campaignTimeout < 0 || cfg.LeaderlessTimeout < 0 {
 		return nil, fmt.Errorf("cmdlog: timeouts of %d and %d ticks: %w", cfg.CampaignTimeout, cfg.LeaderlessTimeout, ErrBadConfig)
@@ -143,8 +164,12 @@ func NewNode(cfg NodeConfig, opts ...Option) (*Node, error) {
 // Log returns the node's command log, for queries.
 func (n *Node) Log() *Log { return n.log }
 
-// Bully returns the node's election core, for queries.
+// Bully returns the node's bully election core, for queries; nil when the
+// election is the ring.
 func (n *Node) Bully() *election.Bully { return n.bully }
+
+// Election returns the node's election core, for queries.
+func (n *Node) Election() election.Election { return n.elect }
 
 // Propose appends a command at the leader; see Log.Propose.
 func (n *Node) Propose(cmd []byte) (Position, error) { return n.log.Propose(cmd) }
@@ -153,9 +178,14 @@ func (n *Node) Propose(cmd []byte) (Position, error) { return n.log.Propose(cmd)
 func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
 	var err error
 	switch m := m.(type) {
-	case election.BullyElection, election.BullyAnswer, election.BullyCoordinator:
-		err = n.bully.Step(from, m)
+	case election.BullyElection, election.BullyAnswer, election.BullyCoordinator,
+		election.RingElection, election.RingElected, election.RingAck:
+		err = n.elect.Step(from, m)
 	case Coordinator:
+		if n.bully == nil {
+			err = fmt.Errorf("cmdlog: COORDINATOR from drone %d, but the election is the ring: %w", from, ErrBadMessage)
+			break
+		}
 		if m.Leader != from {
 			err = fmt.Errorf("cmdlog: COORDINATOR from drone %d names drone %d: %w", from, m.Leader, ErrBadMessage)
 			break
@@ -173,21 +203,21 @@ func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
 
 // Tick implements algorithms.Core.
 func (n *Node) Tick() {
-	n.bully.Tick()
+	n.elect.Tick()
 	n.log.Tick()
 	if n.fresh && !n.started && n.highestLive() {
-		n.bully.Campaign()
+		n.elect.Campaign()
 	}
 	n.started = true
-	l, _, ok := n.bully.Leader()
+	l, _, ok := n.elect.Leader()
 	switch {
-	case (ok && !n.down[l]) || n.bully.Participating():
+	case (ok && !n.down[l]) || n.elect.Participating():
 		n.idle = 0
 	default:
 		n.idle++
 		if n.idle >= n.campaignTimeout || (n.idle >= n.leaderless && n.highestLive()) {
 			n.idle = 0
-			n.bully.Campaign()
+			n.elect.Campaign()
 		}
 	}
 	n.settle()
@@ -219,10 +249,10 @@ func (n *Node) Ready() algorithms.Ready {
 // which campaigns again in a new term.
 func (n *Node) PeerDown(id algorithms.NodeID) {
 	n.down[id] = true
-	n.bully.PeerDown(id)
+	n.elect.PeerDown(id)
 	n.log.PeerDown(id)
-	if l, _, ok := n.bully.Leader(); (!ok || n.down[l]) && n.highestLive() && !n.bully.Participating() {
-		n.bully.Campaign()
+	if l, _, ok := n.elect.Leader(); (!ok || n.down[l]) && n.highestLive() && !n.elect.Participating() {
+		n.elect.Campaign()
 	}
 	n.settle()
 }
@@ -230,15 +260,15 @@ func (n *Node) PeerDown(id algorithms.NodeID) {
 // PeerUp implements algorithms.PeerObserver.
 func (n *Node) PeerUp(id algorithms.NodeID) {
 	delete(n.down, id)
-	n.bully.PeerUp(id)
+	n.elect.PeerUp(id)
 	n.log.PeerUp(id)
 	n.settle()
 }
 
-// Persist implements algorithms.Persister: the bully's term and the log's
-// state.
+// Persist implements algorithms.Persister: the election's term and the
+// log's state.
 func (n *Node) Persist() []byte {
-	bs, ls := n.bully.Persist(), n.log.Persist()
+	bs, ls := n.elect.Persist(), n.log.Persist()
 	if n.saved != nil && string(bs) == string(n.savedBully) && len(ls) == len(n.savedLog) && &ls[0] == &n.savedLog[0] {
 		return n.saved
 	}
@@ -283,7 +313,7 @@ func (n *Node) highestLive() bool {
 // step.
 func (n *Node) settle() {
 	for range 64 {
-		r := n.bully.Ready()
+		r := n.elect.Ready()
 		for _, s := range r.Sends {
 			if c, ok := s.Msg.(election.BullyCoordinator); ok && len(s.To) > 1 {
 				n.Send(nil, Coordinator{c})
@@ -299,21 +329,23 @@ func (n *Node) settle() {
 			}
 		}
 		lt, ll := n.log.Term(), n.log.Leader()
-		bl, bt, decided := n.bully.Leader()
+		bl, bt, decided := n.elect.Leader()
 		switch {
-		case ll != 0 && ll != n.id && (lt > bt || (lt == bt && !decided && !n.bully.Participating())):
+		case ll != 0 && ll != n.id && (lt > bt || (lt == bt && !decided && (!n.elect.Participating() || n.ring != nil))):
 			// A log message of this term, or a later one, came from
-			// its leader.
-			_ = n.bully.Step(ll, election.BullyCoordinator{Term: lt, Leader: ll})
+			// its leader. On the ring, a participant takes it too
+			// rather than wait for ELECTED to come round: the log's
+			// leader of a term holds that term's votes.
+			n.elect.Follow(ll, lt)
 			acted = true
-		case n.bully.Participating():
+		case n.elect.Participating():
 		case lt > bt && ll == 0:
-			n.bully.Campaign()
+			n.elect.Campaign()
 			acted = true
 		case decided && bl == n.id && bt == lt && ll != n.id:
 			// Elected in a term whose votes went to another drone, or
 			// deposed: a new term.
-			n.bully.Campaign()
+			n.elect.Campaign()
 			acted = true
 		}
 		if r.Empty() && !acted {

@@ -31,11 +31,19 @@ func nodeConfig(id algorithms.NodeID, n int) cmdlog.NodeConfig {
 // when it crashes and the failure detector says so, the next highest leads
 // a new term, and what was committed stays, in order.
 func TestNodeFailover(t *testing.T) {
+	for _, algo := range []string{"bully", "ring"} {
+		t.Run(algo, func(t *testing.T) { testNodeFailover(t, algo) })
+	}
+}
+
+func testNodeFailover(t *testing.T, algo string) {
 	const n = 6
 	nodes := map[algorithms.NodeID]*cmdlog.Node{}
 	cores := map[algorithms.NodeID]algorithms.Core{}
 	for _, id := range members(n) {
-		c, err := cmdlog.NewNode(nodeConfig(id, n))
+		cfg := nodeConfig(id, n)
+		cfg.Election = algo
+		c, err := cmdlog.NewNode(cfg)
 		require.NoError(t, err)
 		nodes[id], cores[id] = c, c
 	}
@@ -58,10 +66,11 @@ func TestNodeFailover(t *testing.T) {
 	}
 	net.RunTicks(10)
 	require.True(t, nodes[5].Log().Leading())
-	l, term, ok := nodes[1].Bully().Leader()
+	l, term, ok := nodes[1].Election().Leader()
 	assert.True(t, ok)
 	assert.Equal(t, algorithms.NodeID(5), l)
 	assert.Equal(t, uint32(2), term)
+	assert.Equal(t, algo == "bully", nodes[1].Bully() != nil)
 	_, err = nodes[5].Propose([]byte("b"))
 	require.NoError(t, err)
 	net.RunTicks(10)
@@ -98,4 +107,18 @@ func TestNodeCoordinatorFromItsLeader(t *testing.T) {
 	l, _, ok := a.Bully().Leader()
 	assert.True(t, ok)
 	assert.Equal(t, algorithms.NodeID(3), l)
+}
+
+// The election is bully or ring; anything else is refused, and a ring node
+// refuses the bully's broadcast COORDINATOR.
+func TestNodeElectionChoice(t *testing.T) {
+	cfg := nodeConfig(1, 3)
+	cfg.Election = "raft"
+	_, err := cmdlog.NewNode(cfg)
+	assert.ErrorIs(t, err, cmdlog.ErrBadConfig)
+	cfg.Election = "ring"
+	a, err := cmdlog.NewNode(cfg)
+	require.NoError(t, err)
+	err = a.Step(3, cmdlog.Coordinator{BullyCoordinator: election.BullyCoordinator{Term: 1, Leader: 3}})
+	assert.ErrorIs(t, err, cmdlog.ErrBadMessage)
 }

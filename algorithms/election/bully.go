@@ -225,6 +225,18 @@ func (c *Bully) check(from algorithms.NodeID, m algorithms.Message) error {
 	return nil
 }
 
+// Follow implements Election: leader leads term, as another protocol
+// learned; it is taken as a COORDINATOR would be, without a reply.
+func (c *Bully) Follow(leader algorithms.NodeID, term uint32) {
+	if term < c.term || !c.isMember(leader) {
+		return
+	}
+	if term > c.term {
+		c.adopt(term)
+	}
+	c.stepCoordinator(BullyCoordinator{Term: term, Leader: leader})
+}
+
 func (c *Bully) stepCoordinator(m BullyCoordinator) {
 	if c.decided {
 		if m.Leader != c.leader {

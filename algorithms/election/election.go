@@ -28,6 +28,10 @@ type Election interface {
 	// Participating reports whether the drone takes part in an election
 	// whose result it does not know yet.
 	Participating() bool
+	// Follow tells the election that leader leads term, learned by other
+	// means (a composed protocol heard the leader's own messages). An older
+	// term is ignored; a second leader of the decided term is a Conflict.
+	Follow(leader algorithms.NodeID, term uint32)
 }
 
 // Elected is emitted by every drone when it learns the leader of a term,

@@ -531,3 +531,43 @@ func faults(t *testing.T, a algo, seed uint64) {
 			id, l, tm, ok, s.core(id).Participating(), live[len(live)-1], term, n, crashed, seedMsg(seed))
 	}
 }
+
+// Follow: a leader learned elsewhere is taken without a message, an older
+// term is ignored, and a second leader of the decided term is a conflict
+// that starts a new term. A lower leader makes a higher drone take over.
+func TestFollow(t *testing.T) {
+	ids := []algorithms.NodeID{1, 2, 3}
+	for _, mk := range []func(id algorithms.NodeID) (election.Election, error){
+		func(id algorithms.NodeID) (election.Election, error) {
+			return election.NewRing(election.RingConfig{ID: id, Members: ids})
+		},
+		func(id algorithms.NodeID) (election.Election, error) {
+			return election.NewBully(election.BullyConfig{ID: id, Members: ids})
+		},
+	} {
+		e, err := mk(2)
+		require.NoError(t, err)
+		e.Follow(3, 4)
+		r := e.Ready()
+		assert.Empty(t, r.Sends)
+		assert.Equal(t, []algorithms.Event{election.Elected{Leader: 3, Term: 4}}, r.Events)
+		l, term, ok := e.Leader()
+		assert.Equal(t, []any{algorithms.NodeID(3), uint32(4), true}, []any{l, term, ok})
+
+		e.Follow(1, 3) // older
+		assert.True(t, e.Ready().Empty())
+		e.Follow(9, 5) // not a member
+		assert.True(t, e.Ready().Empty())
+
+		e.Follow(1, 4) // a second leader of term 4
+		r = e.Ready()
+		assert.Contains(t, r.Events, algorithms.Event(election.Conflict{Term: 4, Leaders: [2]algorithms.NodeID{3, 1}}))
+		assert.Equal(t, uint32(5), e.Term(), "a new term")
+
+		lower, err := mk(2)
+		require.NoError(t, err)
+		lower.Follow(1, 1)
+		lower.Ready()
+		assert.True(t, lower.Participating() || lower.Term() == 2, "drone 2 takes over from drone 1")
+	}
+}

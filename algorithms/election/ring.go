@@ -158,6 +158,32 @@ func (r *Ring) Campaign() {
 	r.forward(RingElection{Term: t, Candidate: r.id})
 }
 
+// Follow implements Election: leader leads term, as another protocol
+// learned (a composed command log hears the leader's own messages). Nothing
+// goes round the ring.
+func (r *Ring) Follow(leader algorithms.NodeID, term uint32) {
+	if term < r.term || !r.isMember(leader) {
+		return
+	}
+	if term > r.term {
+		r.adopt(term)
+	}
+	if r.decided {
+		if leader != r.leader {
+			r.conflict(leader)
+			r.Campaign()
+		}
+		return
+	}
+	r.participant = false
+	r.unacked = nil
+	r.decide(leader)
+	if leader < r.id {
+		// This drone was skipped although it is alive: take over.
+		r.Campaign()
+	}
+}
+
 // Leader implements Election.
 func (r *Ring) Leader() (algorithms.NodeID, uint32, bool) { return r.leaderInfo() }
 

@@ -19,6 +19,7 @@ func simulateShow(args []string, c *commonFlags, stderr io.Writer) (result, erro
 	fs.BoolVar(&sh.Restart, "restart", false, "crashed drones restart from their persisted state")
 	fs.Float64Var(&offset, "clock-offset", 0, "each drone's clock starts up to ±MS off")
 	fs.Float64Var(&sh.ClockDrift, "clock-drift", 0, "each drone's clock drifts up to ±PPM")
+	fs.StringVar(&sh.Election, "election", "bully", "leader election: bully|ring")
 	if err := parse(fs, args, stderr); err != nil {
 		return nil, err
 	}

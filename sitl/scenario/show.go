@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"runtime"
@@ -28,6 +29,8 @@ type Show struct {
 	Restart     bool
 	ClockOffset sim.Time
 	ClockDrift  float64
+	// Election is the leader election: "bully" (the default) or "ring".
+	Election string
 }
 
 // ShowResult holds the fields of the show scenario.
@@ -40,6 +43,7 @@ type ShowResult struct {
 	Restart                  bool     `json:"restart"`
 	ClockOffset              float64  `json:"clock_offset"`
 	ClockDrift               float64  `json:"clock_drift"`
+	Election                 string   `json:"election"`
 	Leader                   int      `json:"leader"`
 	Terms                    int      `json:"terms"`
 	CommandsCommitted        int      `json:"commands_committed"`
@@ -88,6 +92,8 @@ func (sh Show) Validate() error {
 		return fmt.Errorf("--clock-offset %v: must not be negative", sh.ClockOffset)
 	case sh.ClockDrift < 0 || sh.ClockDrift > 1000:
 		return fmt.Errorf("--clock-drift %v: must be 0 to 1000 ppm", sh.ClockDrift)
+	case sh.Election != "" && sh.Election != "bully" && sh.Election != "ring":
+		return fmt.Errorf("--election %q: must be bully or ring", sh.Election)
 	}
 	return nil
 }
@@ -155,7 +161,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		node, err := swarm.New(swarm.Config{
 			ID: id, Members: members, Incarnation: inc, Seed: sh.Seed*65536 + uint64(id), CampaignTimeout: campaign,
 			TickNanos: int64(cfg.Tick), Baud: cfg.Baud, Unsigned: cfg.Unsigned, Key: showKey,
-			ClockDriftPPM: drift, BullyTimeout: bullyT,
+			ClockDriftPPM: drift, BullyTimeout: bullyT, Election: sh.Election,
 		}, restored)
 		if err != nil {
 			return nil, err
@@ -480,6 +486,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		Restart:                   sh.Restart,
 		ClockOffset:               sh.ClockOffset.Milliseconds(),
 		ClockDrift:                sh.ClockDrift,
+		Election:                  cmp.Or(sh.Election, "bully"),
 		Terms:                     int(maxTerm),
 		LockEntries:               lockIn,
 		ME1Violations:             st.Violations["me1"],

@@ -59,14 +59,23 @@ func TestShow250FaultFree(t *testing.T) {
 // within 250 ms, over 20 seeds at 20 drones (the 100-seed campaign at 250
 // drones is a command line, docs/swarm.md).
 func TestShowUnderFaults(t *testing.T) {
+	for _, election := range []string{"bully", "ring"} {
+		t.Run(election, func(t *testing.T) { testShowUnderFaults(t, election) })
+	}
+}
+
+func testShowUnderFaults(t *testing.T, election string) {
 	views := 0
 	for seed := uint64(1); seed <= uint64(seeds.Count(t, 20)); seed++ {
 		r, err := RunShow(Show{
 			Common:   Common{Drones: 20, Seed: seed, Loss: 0.1},
 			Networks: 1, Duration: 120 * sim.Second, CrashLeader: true, Crash: 0.05, Restart: true,
-			ClockOffset: 500 * sim.Millisecond, ClockDrift: 50,
+			ClockOffset: 500 * sim.Millisecond, ClockDrift: 50, Election: election,
 		})
 		require.NoError(t, err)
+		assert.Equal(t, election, r.Election)
+		assert.Equal(t, 1, r.LeadersPerTermMax, "seed=%d", seed)
+		assert.NotNil(t, r.LeaderFailoverMs, "seed=%d: no failover measured", seed)
 		assert.Zero(t, r.LostCommitted, "seed=%d", seed)
 		assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin, "seed=%d", seed)
 		assert.Zero(t, r.OrderViolations, "seed=%d", seed)

@@ -144,6 +144,7 @@ type TimeSync struct {
 	// on air: the reply takes longer to send.
 	asym               int64
 	pending            bool
+	misses             int // requests in a row without a reply
 	t1                 int64
 	sentTick, nextPoll int64
 	// Counters.
@@ -248,7 +249,7 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 	}
 	c.leader = id
 	c.samples = c.samples[:0]
-	c.pending = false
+	c.pending, c.misses = false, 0
 	switch {
 	case id == c.cfg.ID:
 		// Keep slewing towards the last estimate, then hold it.
@@ -318,7 +319,7 @@ func (c *TimeSync) Step(from algorithms.NodeID, m algorithms.Message) error {
 		if m.T3 < m.T2 || m.T3-m.T2 > math.MaxUint32 {
 			return fmt.Errorf("timesync: reply from %d with t3 %d before t2 %d", from, m.T3, m.T2)
 		}
-		c.pending = false
+		c.pending, c.misses = false, 0
 		c.replies++
 		t4 := c.now
 		rtt := max((t4-m.T1)-(m.T3-m.T2), 0)
@@ -340,9 +341,13 @@ func (c *TimeSync) Tick() {
 	}
 	if c.pending && c.ticks-c.sentTick > int64(c.cfg.ReplyTicks) {
 		c.pending = false
+		c.misses++
 		if len(c.samples) == 0 {
-			// No sample of this leader yet: ask again soon.
-			c.nextPoll = min(c.nextPoll, c.ticks+1+c.rng.Int64N(int64(c.cfg.ReplyTicks)))
+			// No sample of this leader yet: ask again soon, backing
+			// off while it does not answer (it may be down, and a new
+			// leader not yet elected), up to the poll period.
+			back := min(int64(c.cfg.ReplyTicks)<<min(c.misses-1, 16), int64(c.poll))
+			c.nextPoll = min(c.nextPoll, c.ticks+1+c.rng.Int64N(back))
 		}
 	}
 	if c.ticks < c.nextPoll || c.pending {
