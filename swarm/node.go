@@ -134,7 +134,6 @@ type Node struct {
 	// The airspace view (view.go).
 	memberList    []algorithms.NodeID
 	quorums       mutex.Quorums // in force
-	voterLoad     map[algorithms.NodeID]int
 	views         []viewChange
 	inForce       int
 	retired       map[algorithms.NodeID]bool
@@ -179,7 +178,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	}
 	n := &Node{
 		id: cfg.ID, leaderTimeout: cfg.LeaderTimeout, down: map[algorithms.NodeID]bool{}, show: show.NewPlayer(),
-		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums, voterLoad: load(cfg.Quorums),
+		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums,
 		retired: map[algorithms.NodeID]bool{}, fenceTicks: int64(cfg.FenceTicks), viewProposed: -viewRetryTicks,
 		showSync: int64(cfg.ShowSyncTicks),
 	}

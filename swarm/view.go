@@ -96,7 +96,6 @@ func (n *Node) tickView() {
 		}
 		n.inForce++
 		n.quorums = substitute(n.quorums, v.retired, v.replacement)
-		n.voterLoad = load(n.quorums)
 		// Every member keeps a quorum: a substitution only replaces.
 		_ = n.locks.SetQuorums(n.quorums)
 		n.Emit(ViewInForce{Epoch: n.inForce, Retired: v.retired, Replacement: v.replacement})
@@ -133,11 +132,15 @@ func (n *Node) leadView() {
 	if n.inForce < len(n.views) {
 		return
 	}
-	d := n.deadVoter()
+	if len(n.down) == 0 {
+		return
+	}
+	votes := load(n.quorums)
+	d := n.deadVoter(votes)
 	if d == 0 {
 		return
 	}
-	r := n.replacementFor(d)
+	r := n.replacementFor(d, votes)
 	if r == 0 {
 		return
 	}
@@ -152,11 +155,11 @@ func (n *Node) proposeSystem(c command.Command) {
 	}
 }
 
-// deadVoter returns the lowest voter of the quorums in force that the
-// drone believes down, or 0.
-func (n *Node) deadVoter() algorithms.NodeID {
+// deadVoter returns the lowest voter of the quorums in force (votes: the
+// quorums each drone is in) that the drone believes down, or 0.
+func (n *Node) deadVoter(votes map[algorithms.NodeID]int) algorithms.NodeID {
 	for _, id := range n.memberList {
-		if id != n.id && n.down[id] && !n.retired[id] && n.voterLoad[id] > 0 {
+		if id != n.id && n.down[id] && !n.retired[id] && votes[id] > 0 {
 			return id
 		}
 	}
@@ -165,13 +168,13 @@ func (n *Node) deadVoter() algorithms.NodeID {
 
 // replacementFor returns the live, unretired drone in the fewest quorums
 // (the lowest ID among equals), other than d; 0 if there is none.
-func (n *Node) replacementFor(d algorithms.NodeID) algorithms.NodeID {
+func (n *Node) replacementFor(d algorithms.NodeID, votes map[algorithms.NodeID]int) algorithms.NodeID {
 	var best algorithms.NodeID
 	for _, id := range n.memberList {
 		if id == d || n.retired[id] || n.down[id] {
 			continue
 		}
-		if best == 0 || n.voterLoad[id] < n.voterLoad[best] {
+		if best == 0 || votes[id] < votes[best] {
 			best = id
 		}
 	}
