@@ -21,7 +21,8 @@
 //     from that stamp, a moment before the voter granted or extended it;
 //   - the holder renews its votes every RenewTicks; if any vote has not been
 //     renewed LeaseTicks − MarginTicks after its stamp, the holder emits
-//     Expired (leave now: MarginTicks remain) and drops the cells;
+//     Expired (leave now: MarginTicks remain) and drops the cells, sending
+//     their RELEASE only once MarginTicks have passed, when it is out;
 //   - a voter lets a vote expire LeaseTicks + GuardTicks after it last
 //     granted or extended it, GuardTicks covering the drift between two
 //     drones' clocks and a tick of rounding on each side, and only then

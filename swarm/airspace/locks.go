@@ -114,6 +114,17 @@ type acquisition struct {
 	since    int64 // tick of the Acquire, or of the last retry
 }
 
+// pendingRelease is a RELEASE held back while the drone flies out of a
+// cell it was told to leave: its voters must not give the cell to another
+// drone before then.
+type pendingRelease struct {
+	cell Cell
+	ts   uint32
+	to   []algorithms.NodeID
+	self bool
+	at   int64
+}
+
 // Counters are a Locks core's tallies.
 type Counters struct {
 	// Stale counts messages of an earlier request or vote, ignored.
@@ -154,6 +165,7 @@ type Locks struct {
 	fenced         bool // votes nobody, renews nothing (SetFenced)
 	retired        bool // no longer a voter (Retire)
 	voters         map[Cell]*voter
+	later          []pendingRelease
 	reqs           map[Cell]*request
 	acq            *acquisition
 	counters       Counters
@@ -266,7 +278,7 @@ func (l *Locks) Release() error {
 	if l.acq == nil {
 		return ErrNotHeld
 	}
-	l.dropAcquisition()
+	l.dropAcquisition(false)
 	return nil
 }
 
@@ -409,22 +421,50 @@ func (l *Locks) inquire(c Cell, from algorithms.NodeID, m Inquire) {
 	l.Send(algorithms.To(from), Relinquish{Cell: c, TS: m.TS, Grant: m.Grant})
 }
 
-// dropAcquisition releases every cell requested so far.
-func (l *Locks) dropAcquisition() {
+// dropAcquisition releases every cell requested so far. When the drone is
+// leaving cells it held (leaving: told to by Expired), the RELEASEs of
+// those cells wait MarginTicks, the time it has to fly out; the others go
+// at once.
+func (l *Locks) dropAcquisition(leaving bool) {
 	for _, c := range l.acq.cells {
 		r := l.reqs[c]
 		if r == nil {
 			continue
 		}
 		delete(l.reqs, c)
-		if len(l.others) > 0 {
-			l.Send(algorithms.To(l.others...), Release{Cell: c, TS: r.stamp.T})
+		if leaving && r.held {
+			l.later = append(l.later, pendingRelease{
+				cell: c, ts: r.stamp.T, to: slices.Clone(l.others), self: l.selfVote,
+				at: l.now + int64(l.cfg.MarginTicks),
+			})
+			continue
 		}
-		if l.selfVote {
-			l.voterRelease(c, l.id, r.stamp.T)
-		}
+		l.release(c, r.stamp.T, l.others, l.selfVote)
 	}
 	l.acq = nil
+}
+
+func (l *Locks) release(c Cell, ts uint32, to []algorithms.NodeID, self bool) {
+	if len(to) > 0 {
+		l.Send(algorithms.To(to...), Release{Cell: c, TS: ts})
+	}
+	if self {
+		l.voterRelease(c, l.id, ts)
+	}
+}
+
+// tickReleases sends the RELEASEs whose margin has passed.
+func (l *Locks) tickReleases() {
+	n := 0
+	for _, p := range l.later {
+		if l.now >= p.at {
+			l.release(p.cell, p.ts, p.to, p.self)
+			continue
+		}
+		l.later[n] = p
+		n++
+	}
+	l.later = l.later[:n]
 }
 
 // tickRequests expires what can no longer be renewed in time and renews
@@ -444,7 +484,7 @@ func (l *Locks) tickRequests() {
 	if due {
 		l.counters.Expired++
 		l.Emit(Expired{Cells: held})
-		l.dropAcquisition()
+		l.dropAcquisition(l.acq.acquired)
 		return
 	}
 	if !l.acq.acquired && l.now-l.acq.since >= int64(l.cfg.WaitTicks) {
@@ -458,7 +498,7 @@ func (l *Locks) tickRequests() {
 		// retryJump in a show.
 		l.counters.Retries++
 		cells := l.acq.cells
-		l.dropAcquisition()
+		l.dropAcquisition(false)
 		l.clock.Witness(l.clock.Now() + retryJump)
 		_ = l.Acquire(cells)
 		return
@@ -725,6 +765,7 @@ func (l *Locks) Step(from algorithms.NodeID, msg algorithms.Message) error {
 // Tick implements algorithms.Core: leases run out, renewals go out.
 func (l *Locks) Tick() {
 	l.now++
+	l.tickReleases()
 	l.tickVoters()
 	l.tickRequests()
 }
@@ -804,7 +845,10 @@ func (l *Locks) SetQuorums(q mutex.Quorums) error {
 				held = append(held, c)
 			}
 		}
-		l.dropAcquisition()
+		if !l.acq.acquired {
+			held = nil // never entered: ask again below
+		}
+		l.dropAcquisition(held != nil)
 	}
 	l.quorums = q
 	l.quorum = quorum

@@ -105,8 +105,8 @@ func TestRetireAndSetQuorums(t *testing.T) {
 	assert.Error(t, cores[waiter].SetQuorums(mutex.Quorums{99: {99}}), "a view without the drone")
 }
 
-// A holder whose quorum changes leaves its cells (Expired) and releases
-// them at its old voters, which then vote for the next requester.
+// A holder whose quorum changes leaves its cells (Expired) and, once its
+// margin to fly out has passed, releases them at its old voters.
 func TestSetQuorumsDropsChangedHold(t *testing.T) {
 	q := mutex.Best(members(9))
 	cores := map[algorithms.NodeID]*Locks{}
@@ -137,6 +137,13 @@ func TestSetQuorumsDropsChangedHold(t *testing.T) {
 	net.Collect()
 	assert.Equal(t, []algorithms.NodeID{holder}, expired)
 	assert.False(t, cores[holder].Holding())
+	// The old voters keep their votes while the holder flies out.
+	net.RunTicks(int(cores[holder].MarginTicks()) - 2)
+	busy := 0
+	for _, c := range cores {
+		busy += len(c.voters)
+	}
+	assert.Positive(t, busy, "votes freed before the holder's margin")
 	net.RunTicks(5)
 	for id, c := range cores {
 		assert.Empty(t, c.voters, "drone %d still holds a vote for the dropped hold", id)
@@ -187,4 +194,52 @@ func intersect(x, y []algorithms.NodeID) []algorithms.NodeID {
 		}
 	}
 	return out
+}
+
+// A holder told to leave (Expired) keeps its voters' votes for its margin,
+// the time it has to fly out: a waiter is granted the cell no sooner. The
+// RELEASE of an explicit Release goes at once.
+func TestExpiredHolderReleasesAfterMargin(t *testing.T) {
+	q := mutex.Best(members(9))
+	cores, net := group(t, 9, Config{LeaseTicks: 100})
+	const holder = algorithms.NodeID(4)
+	// The waiter shares a voter with the holder; the fenced voter is the
+	// holder's and not the waiter's.
+	var waiter, fenced algorithms.NodeID
+	for _, w := range members(9) {
+		if w == holder || len(intersect(q[w], q[holder])) == 0 || fenced != 0 {
+			continue
+		}
+		for _, f := range q[holder] {
+			if f != holder && !slices.Contains(q[w], f) {
+				waiter, fenced = w, f
+				break
+			}
+		}
+	}
+	require.NotZero(t, fenced)
+	var expiredAt, grantedAt int64 = -1, -1
+	net.OnEvent = func(id algorithms.NodeID, ev algorithms.Event) {
+		switch ev.(type) {
+		case Expired:
+			if id == holder && expiredAt < 0 {
+				expiredAt = cores[holder].Now()
+			}
+		case Acquired:
+			if id == waiter && grantedAt < 0 {
+				grantedAt = cores[holder].Now()
+			}
+		}
+	}
+	net.RunTicks(110)
+	require.NoError(t, cores[holder].Acquire([]Cell{3}))
+	net.RunTicks(5)
+	require.True(t, cores[holder].Holding())
+	require.NoError(t, cores[waiter].Acquire([]Cell{3}))
+	cores[fenced].SetFenced(true)
+	net.RunTicks(200)
+	require.GreaterOrEqual(t, expiredAt, int64(0), "the holder never had to leave")
+	require.GreaterOrEqual(t, grantedAt, int64(0), "the waiter never got the cell")
+	assert.GreaterOrEqual(t, grantedAt-expiredAt, cores[holder].MarginTicks(),
+		"granted %d ticks after the holder was told to leave", grantedAt-expiredAt)
 }
