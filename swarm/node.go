@@ -215,19 +215,21 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	// Every other drone synchronises within 20 s of its start, 2 s of a
 	// restart, instead of spreading its first poll over the budget's
 	// period (87 s at 250 drones): a drone that does not know the swarm
-	// time holds instead of flying the show.
+	// time holds instead of flying the show. Those first polls take at
+	// most a quarter of the channel (longer than 20 s from about 340
+	// drones on: 2 minutes at 2000).
 	second := int(1e9 / max(cfg.TickNanos, 1))
-	firstPoll, syncPoll := 0, 20*second
+	firstPoll, syncPoll, syncShare := 0, 20*second, 0.25
 	if rank := higherMembers(cfg.ID, cfg.Members); rank < max(cfg.Committee, 5) {
 		firstPoll = 2 * second
 	}
 	if cfg.Incarnation > 0 {
-		syncPoll = 2 * second
+		syncPoll, syncShare = 2*second, 0 // a few drones restart at once
 	}
 	n.clock, err = timesync.New(timesync.Config{
 		ID: cfg.ID, Members: len(cfg.Members), TickNanos: cfg.TickNanos, Baud: cfg.Baud,
 		Unsigned: cfg.Unsigned, Share: cfg.TimeSyncShare, DriftPPM: cfg.ClockDriftPPM, Seed: cfg.Seed,
-		FirstPollTicks: firstPoll, SyncPollTicks: syncPoll,
+		FirstPollTicks: firstPoll, SyncPollTicks: syncPoll, SyncShare: syncShare,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)

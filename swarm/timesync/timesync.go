@@ -59,8 +59,10 @@ type Config struct {
 	// has no estimate of swarm time at all (optional, default no bound
 	// beyond FirstPollTicks): a drone that does not know the swarm time
 	// cannot fly a show, so it asks sooner than the budget would spread
-	// it.
+	// it. SyncShare, when set, raises the bound so that the first polls of
+	// every member take at most that share of the channel.
 	SyncPollTicks int
+	SyncShare     float64
 	// Window is how many recent samples the filter keeps (optional,
 	// default 8).
 	Window int
@@ -205,6 +207,20 @@ func New(cfg Config) (*TimeSync, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: poll period: %w", ErrConfig, err)
 		}
+	}
+	if cfg.SyncShare > 0 && cfg.SyncPollTicks > 0 {
+		spread, err := airtime.Budget{
+			Members:         cfg.Members,
+			FramesPerPeriod: 2,
+			FrameBytes:      airtime.FrameBytes(Reply{}.Size(), !cfg.Unsigned),
+			Baud:            cfg.Baud,
+			Share:           cfg.SyncShare,
+			TickNanos:       cfg.TickNanos,
+		}.PeriodTicks()
+		if err != nil {
+			return nil, fmt.Errorf("%w: first polls: %w", ErrConfig, err)
+		}
+		cfg.SyncPollTicks = max(cfg.SyncPollTicks, spread)
 	}
 	c := &TimeSync{
 		cfg:  cfg,

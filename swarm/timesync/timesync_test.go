@@ -218,3 +218,17 @@ func TestSyncPollTicks(t *testing.T) {
 	}
 	assert.Greater(t, longest, int64(2), "a synchronised drone polled as soon as an unsynchronised one")
 }
+
+// SyncShare spreads the first polls of a large swarm so that they take at
+// most that share of the channel: at 2000 drones and a quarter of a
+// 57600-baud channel, over about two minutes rather than SyncPollTicks.
+func TestSyncShare(t *testing.T) {
+	c, err := New(Config{ID: 1, Members: 2000, TickNanos: 10 * ms, SyncPollTicks: 2000, SyncShare: 0.25})
+	require.NoError(t, err)
+	exchange := 2 * airReply // the budget counts two frames of the larger size
+	want := 2000 * exchange / (10 * ms) * 4
+	assert.InDelta(t, float64(want), float64(c.cfg.SyncPollTicks), float64(want)/50, "ticks for 2000 drones' first polls")
+	c, err = New(Config{ID: 1, Members: 50, TickNanos: 10 * ms, SyncPollTicks: 2000, SyncShare: 0.25})
+	require.NoError(t, err)
+	assert.Equal(t, 2000, c.cfg.SyncPollTicks, "a small swarm keeps SyncPollTicks")
+}
