@@ -309,9 +309,25 @@ func (n *Node) SetClock(local int64) {
 // SwarmTime is the swarm's time (the leader's clock) at the local reading.
 func (n *Node) SwarmTime(local int64) int64 { return n.clock.SwarmTime(local) }
 
-// Propose appends an operator or show command to the command log; only the
-// leader sequences (see cmdlog).
-func (n *Node) Propose(cmd []byte) (cmdlog.Position, error) { return n.log.Propose(cmd) }
+// ErrSystemCommand is returned by Propose for VIEW and ACTIVATE: the leader
+// issues them itself, with the delays that keep the airspace safe.
+var ErrSystemCommand = errors.New("swarm: VIEW and ACTIVATE are issued by the leader, not proposed")
+
+// Propose appends a show or operator command to the command log; only the
+// leader sequences (see cmdlog). A command that fails command.Validate is
+// refused here rather than by every drone.
+func (n *Node) Propose(c command.Command) (cmdlog.Position, error) {
+	if c == nil {
+		return cmdlog.Position{}, fmt.Errorf("swarm: propose nil: %w", command.ErrMalformed)
+	}
+	if command.IsSystem(c.Kind()) {
+		return cmdlog.Position{}, fmt.Errorf("swarm: propose %v: %w", c, ErrSystemCommand)
+	}
+	if err := command.Validate(c); err != nil {
+		return cmdlog.Position{}, fmt.Errorf("swarm: propose %v: %w", c, err)
+	}
+	return n.log.Propose(command.Encode(c))
+}
 
 // Step hands a received message to the protocol it belongs to. Every frame
 // proves its sender alive.

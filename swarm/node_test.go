@@ -1,7 +1,6 @@
 package swarm_test
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 	"github.com/skyquorum/skyquorum/swarm"
 	"github.com/skyquorum/skyquorum/swarm/airspace"
+	"github.com/skyquorum/skyquorum/swarm/command"
 )
 
 var key = []byte("0123456789abcdef0123456789abcdef")
@@ -74,20 +74,25 @@ func TestNodeElectsAndAppliesCommands(t *testing.T) {
 		applied := map[algorithms.NodeID][]string{}
 		s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
 			if a, ok := ev.(cmdlog.Applied); ok && a.Entry.Kind == cmdlog.KindCommand {
-				applied[id] = append(applied[id], string(a.Entry.Data))
+				c, err := command.Decode(a.Entry.Data)
+				require.NoError(t, err)
+				applied[id] = append(applied[id], c.String())
 			}
 		})
 		leader := algorithms.NodeID(len(ids))
 		for i := range 5 {
 			s.At(sim.Time(20+i)*sim.Second, func() {
 				s.Call(leader, func(c algorithms.Core) {
-					_, err := c.(clocked).Propose([]byte(fmt.Sprintf("cmd-%d", i)))
+					_, err := c.(clocked).Propose(command.Lights{R: uint8(i)})
 					require.NoError(t, err, "loss=%v seed=3", loss)
 				})
 			})
 		}
 		s.Run(60*sim.Second, nil)
-		want := []string{"cmd-0", "cmd-1", "cmd-2", "cmd-3", "cmd-4"}
+		var want []string
+		for i := range 5 {
+			want = append(want, command.Lights{R: uint8(i)}.String())
+		}
 		for _, id := range ids {
 			n := s.Core(id).(clocked)
 			l, term := n.Leader()
@@ -161,4 +166,18 @@ func TestNodeCutOffHolderLeavesFirst(t *testing.T) {
 		}
 	}
 	t.Logf("the cut-off holder was told to leave at least %v before anyone else was granted its cell", minGap)
+}
+
+// The swarm's own commands, and malformed ones, are refused at Propose.
+func TestProposeRefusesSystemAndMalformed(t *testing.T) {
+	n, err := swarm.New(swarm.Config{ID: 1, Members: []algorithms.NodeID{1}, TickNanos: int64(10 * sim.Millisecond), Baud: 57600, Key: key}, nil)
+	require.NoError(t, err)
+	_, err = n.Propose(command.Activate{Epoch: 1, At: 1})
+	assert.ErrorIs(t, err, swarm.ErrSystemCommand)
+	_, err = n.Propose(command.View{Epoch: 1, Retired: 2, Replacement: 3})
+	assert.ErrorIs(t, err, swarm.ErrSystemCommand)
+	_, err = n.Propose(command.Takeoff{})
+	assert.ErrorIs(t, err, command.ErrMalformed)
+	_, err = n.Propose(nil)
+	assert.ErrorIs(t, err, command.ErrMalformed)
 }

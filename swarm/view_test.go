@@ -147,7 +147,7 @@ func TestCutOffVoterIsFencedAndRetired(t *testing.T) {
 			inForce, applied := node(id).Epoch()
 			assert.Equal(t, [2]int{1, 1}, [2]int{inForce, applied}, "seed=%d drone %d", seed, id)
 		}
-		assert.True(t, node(d).Locks().Fenced(), "seed=%d: the retired voter votes again", seed)
+		assert.True(t, node(d).Locks().Retired(), "seed=%d: the cut-off voter did not learn it is retired", seed)
 	}
 }
 

@@ -221,6 +221,12 @@ func (c *Config) fill() error {
 	if c.BeaconMax < 0 {
 		c.BeaconMax = 8 * c.Beacon
 	}
+	if c.Confirm < 2*c.BeaconMax {
+		// An idle leader's committee acknowledges its beacons; with
+		// beacons further apart than half of Confirm, one lost frame
+		// costs the leader its confirmation.
+		return fmt.Errorf("cmdlog: Confirm of %d ticks is less than twice BeaconMax (%d): %w", c.Confirm, c.BeaconMax, ErrBadConfig)
+	}
 	return nil
 }
 

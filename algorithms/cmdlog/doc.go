@@ -41,7 +41,8 @@
 //     committed, so that two committees never decide at once.
 //   - A leader is confirmed while a committee majority has acknowledged
 //     it within Config.Confirm ticks (members acknowledge an idle leader's
-//     commit repeats now and then), and its APPENDs and COMMITs say so. A
+//     commit repeats now and then) and its no-op is committed, and its
+//     APPENDs and COMMITs say so. A
 //     drone that takes a confirmed message whose commit point it has
 //     applied is caught up (SinceCaughtUp): it knows every entry committed
 //     more than Confirm ticks before. A deposed leader cut off with a

@@ -66,7 +66,7 @@ func (l *Log) stepPromise(from algorithms.NodeID, m Promise) {
 	if m.Term != l.term || l.role != recovering {
 		return
 	}
-	l.rec.promises[from] = promise{last: Position{Index: m.LastIndex, Term: m.LastTerm}, commit: m.Commit}
+	l.rec.promises[from] = promise{last: Position{Index: m.LastIndex, Term: m.LastTerm}, commit: m.Commit, at: l.now}
 	l.checkRecovery()
 }
 
@@ -196,8 +196,8 @@ func (l *Log) finishRecovery() {
 	}
 	l.match = map[algorithms.NodeID]uint32{}
 	l.heardAt = map[algorithms.NodeID]int64{}
-	for m := range r.promises {
-		l.heardAt[m] = l.now
+	for m, p := range r.promises {
+		l.heardAt[m] = p.at
 	}
 	for _, m := range l.config() {
 		if p, ok := r.promises[m]; ok && m != l.id {
@@ -229,9 +229,11 @@ func (l *Log) commitMsg() Commit {
 }
 
 // confirmed reports whether a majority of the committee in force, the
-// leader included, acknowledged the leader within Confirm ticks.
+// leader included, acknowledged the leader within Confirm ticks, and the
+// leader's no-op is committed: before that its commit point may lag what
+// earlier terms committed (Raft §5.4.2, §8).
 func (l *Log) confirmed() bool {
-	if l.role != leading {
+	if l.role != leading || l.commit < l.noop {
 		return false
 	}
 	cfg := l.config()

@@ -93,6 +93,7 @@ type Log struct {
 type promise struct {
 	last   Position
 	commit uint32
+	at     int64 // tick of receipt
 }
 
 // recovery is a new leader's state until it sequences: the promises of its
@@ -667,7 +668,7 @@ func (l *Log) stepAppend(from algorithms.NodeID, m Append) error {
 	progressed := l.accept(m)
 	l.followCommit()
 	l.noteCaughtUp(m.Commit, m.Confirmed)
-	if (progressed || m.Retry) && l.inCommittee(l.id) {
+	if l.inCommittee(l.id) && (m.Retry || l.ackForConfirm(progressed)) {
 		l.ackDue = true
 	}
 	l.armNak(progressed && m.Repair)
@@ -787,6 +788,14 @@ func (l *Log) followCommit() {
 	}
 }
 
+// ackForConfirm reports whether a committee member acknowledges a message
+// of its leader: what made progress, and otherwise one now and then
+// (every Confirm/4), so that a leader sending only repeats or repairs stays
+// confirmed.
+func (l *Log) ackForConfirm(progressed bool) bool {
+	return progressed || l.now-l.lastAck >= int64(l.cfg.Confirm/4)
+}
+
 // noteCaughtUp records that the drone is caught up when, after a message of
 // its leader announcing commit point c, it has applied up to c, and the
 // leader was confirmed by a committee majority when it sent it.
@@ -855,7 +864,7 @@ func (l *Log) stepCommit(from algorithms.NodeID, m Commit) error {
 	l.noteCaughtUp(m.Commit, m.Confirmed)
 	// A member acknowledges what made progress, and an idle leader's
 	// beacon now and then, so that the leader stays confirmed.
-	if l.inCommittee(l.id) && (progressed || l.now-l.lastAck >= int64(l.cfg.Confirm/4)) {
+	if l.inCommittee(l.id) && l.ackForConfirm(progressed) {
 		l.ackDue = true
 	}
 	l.armNak(false)

@@ -567,7 +567,8 @@ func TestFollow(t *testing.T) {
 		lower, err := mk(2)
 		require.NoError(t, err)
 		lower.Follow(1, 1)
-		lower.Ready()
-		assert.True(t, lower.Participating() || lower.Term() == 2, "drone 2 takes over from drone 1")
+		r = lower.Ready()
+		assert.Equal(t, uint32(2), lower.Term(), "drone 2 takes over from drone 1 in a new term")
+		assert.NotEmpty(t, r.Sends, "drone 2 campaigns")
 	}
 }

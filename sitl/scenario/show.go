@@ -330,7 +330,7 @@ func RunShow(sh Show) (ShowResult, error) {
 				}
 				nd := node(id)
 				cmd := nextCommand(nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), seq, last)
-				s.Call(id, func(c algorithms.Core) { _, _ = c.(*clockedNode).Propose(command.Encode(cmd)) })
+				s.Call(id, func(c algorithms.Core) { _, _ = c.(*clockedNode).Propose(cmd) })
 			}
 		}
 		seq++

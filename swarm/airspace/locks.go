@@ -216,10 +216,7 @@ func New(cfg Config) (*Locks, error) {
 	case cfg.WaitTicks < 1:
 		return nil, fmt.Errorf("%w: WaitTicks %d", ErrConfig, cfg.WaitTicks)
 	}
-	quorum := slices.Clone(own)
-	slices.Sort(quorum)
-	quorum = slices.Compact(quorum)
-	others := slices.DeleteFunc(slices.Clone(quorum), func(id algorithms.NodeID) bool { return id == cfg.ID })
+	quorum, others := normalize(cfg.ID, own)
 	l := &Locks{
 		cfg:      cfg,
 		guard:    int64(math.Ceil(float64(cfg.LeaseTicks)*cfg.DriftPPM/1e6)) + 2,
@@ -233,6 +230,14 @@ func New(cfg Config) (*Locks, error) {
 	}
 	l.quietUntil = int64(cfg.LeaseTicks) + l.guard
 	return l, nil
+}
+
+// normalize returns a quorum sorted without repeats, and its members other
+// than id.
+func normalize(id algorithms.NodeID, own []algorithms.NodeID) (quorum, others []algorithms.NodeID) {
+	quorum = slices.Compact(slices.Sorted(slices.Values(own)))
+	others = slices.DeleteFunc(slices.Clone(quorum), func(v algorithms.NodeID) bool { return v == id })
+	return quorum, others
 }
 
 // GuardTicks is how long past a lease a voter waits before it votes again:
@@ -367,6 +372,7 @@ func (l *Locks) checkHeld(c Cell) {
 		return
 	}
 	a.next++
+	a.since = l.now // WaitTicks bounds the wait for each cell
 	if a.next < len(a.cells) {
 		l.requestNext()
 		return
@@ -499,7 +505,9 @@ func (l *Locks) tickRequests() {
 		l.counters.Retries++
 		cells := l.acq.cells
 		l.dropAcquisition(false)
-		l.clock.Witness(l.clock.Now() + retryJump)
+		if l.clock.Now() < math.MaxUint32-retryJump {
+			l.clock.Witness(l.clock.Now() + retryJump)
+		}
 		_ = l.Acquire(cells)
 		return
 	}
@@ -805,10 +813,15 @@ func (l *Locks) SetFenced(fenced bool) {
 // Fenced reports whether the drone votes for nobody (SetFenced, Retire).
 func (l *Locks) Fenced() bool { return l.fenced || l.retired }
 
+// Retired reports whether the drone is no longer a voter (Retire).
+func (l *Locks) Retired() bool { return l.retired }
+
 // Retire ends the drone's part as a voter for good: a view without it as a
 // voter is in force or coming. Its queued requests are dropped, requests
 // that reach it later are ignored, and the votes it gave run out with
-// their leases. It may still acquire cells through its own quorum.
+// their leases. Once the view without it is in force (SetQuorums) it may
+// still acquire cells through its own new quorum; before, its own vote is
+// missing from its old one.
 func (l *Locks) Retire() {
 	if l.retired {
 		return
@@ -833,9 +846,7 @@ func (l *Locks) SetQuorums(q mutex.Quorums) error {
 	if !ok || len(own) == 0 {
 		return fmt.Errorf("%w: drone %d has no quorum in the new view", ErrConfig, l.id)
 	}
-	quorum := slices.Clone(own)
-	slices.Sort(quorum)
-	quorum = slices.Compact(quorum)
+	quorum, others := normalize(l.id, own)
 	changed := !slices.Equal(quorum, l.quorum)
 	var cells, held []Cell
 	if changed && l.acq != nil {
@@ -850,12 +861,14 @@ func (l *Locks) SetQuorums(q mutex.Quorums) error {
 		}
 		l.dropAcquisition(held != nil)
 	}
-	l.quorums = q
-	l.quorum = quorum
-	l.others = slices.DeleteFunc(slices.Clone(quorum), func(id algorithms.NodeID) bool { return id == l.id })
-	l.selfVote = len(l.others) < len(quorum)
+	l.quorums, l.quorum, l.others = q, quorum, others
+	l.selfVote = len(others) < len(quorum)
 	switch {
 	case len(held) > 0:
+		// Not reached when views change as the swarm node changes
+		// them: by the switch, every vote of the retired voter has run
+		// out, and with it any hold that needed it. Kept for callers
+		// that switch sooner.
 		l.counters.Expired++
 		l.Emit(Expired{Cells: held})
 	case cells != nil:

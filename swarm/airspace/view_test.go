@@ -242,4 +242,13 @@ func TestExpiredHolderReleasesAfterMargin(t *testing.T) {
 	require.GreaterOrEqual(t, grantedAt, int64(0), "the waiter never got the cell")
 	assert.GreaterOrEqual(t, grantedAt-expiredAt, cores[holder].MarginTicks(),
 		"granted %d ticks after the holder was told to leave", grantedAt-expiredAt)
+
+	// An explicit Release (the drone is out) frees the votes at once.
+	cores[fenced].SetFenced(false)
+	require.NoError(t, cores[holder].Acquire([]Cell{3}))
+	net.RunTicks(2)
+	require.False(t, cores[holder].Holding())
+	require.NoError(t, cores[waiter].Release())
+	net.RunTicks(3)
+	assert.True(t, cores[holder].Holding(), "votes freed by RELEASE only after a margin")
 }
