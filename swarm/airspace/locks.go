@@ -125,6 +125,11 @@ type pendingRelease struct {
 	at   int64
 }
 
+type dropKey struct {
+	cell Cell
+	ts   uint32
+}
+
 // Counters are a Locks core's tallies.
 type Counters struct {
 	// Stale counts messages of an earlier request or vote, ignored.
@@ -166,9 +171,13 @@ type Locks struct {
 	retired        bool // no longer a voter (Retire)
 	voters         map[Cell]*voter
 	later          []pendingRelease
-	reqs           map[Cell]*request
-	acq            *acquisition
-	counters       Counters
+	// dropped holds the requests this drone gave up, with the tick from
+	// which it is out of the cell, so that a vote still coming for one
+	// (its RELEASE was lost: it goes as a plain frame) is released again.
+	dropped  map[dropKey]int64
+	reqs     map[Cell]*request
+	acq      *acquisition
+	counters Counters
 }
 
 var (
@@ -227,6 +236,7 @@ func New(cfg Config) (*Locks, error) {
 		selfVote: len(others) < len(quorum),
 		voters:   map[Cell]*voter{},
 		reqs:     map[Cell]*request{},
+		dropped:  map[dropKey]int64{},
 	}
 	l.quietUntil = int64(cfg.LeaseTicks) + l.guard
 	return l, nil
@@ -386,12 +396,16 @@ func (l *Locks) checkHeld(c Cell) {
 func (l *Locks) yes(c Cell, from algorithms.NodeID, m Yes) {
 	r := l.reqs[c]
 	if r == nil || r.stamp.T != m.TS {
-		// A vote for a request this drone no longer has: its RELEASE
-		// follows the request on the same FIFO stream and frees the vote.
-		// It is not released from here: after a restart the vote may be
-		// the previous incarnation's, whose drone is still in the cell
-		// until the lease ends.
+		// A vote for a request this drone no longer has. If this
+		// incarnation gave the request up and is out of the cell, its
+		// RELEASE was lost: send it again. A vote it knows nothing of
+		// is left alone: after a restart it may be the previous
+		// incarnation's, whose drone is still in the cell until the
+		// lease ends.
 		l.counters.Stale++
+		if at, ok := l.dropped[dropKey{c, m.TS}]; ok && l.now >= at && from != l.id {
+			l.Send(algorithms.To(from), Release{Cell: c, TS: m.TS})
+		}
 		return
 	}
 	if m.Grant <= r.relinquished[from] {
@@ -439,12 +453,14 @@ func (l *Locks) dropAcquisition(leaving bool) {
 		}
 		delete(l.reqs, c)
 		if leaving && r.held {
+			at := l.now + int64(l.cfg.MarginTicks)
+			l.dropped[dropKey{c, r.stamp.T}] = at
 			l.later = append(l.later, pendingRelease{
-				cell: c, ts: r.stamp.T, to: slices.Clone(l.others), self: l.selfVote,
-				at: l.now + int64(l.cfg.MarginTicks),
+				cell: c, ts: r.stamp.T, to: slices.Clone(l.others), self: l.selfVote, at: at,
 			})
 			continue
 		}
+		l.dropped[dropKey{c, r.stamp.T}] = l.now
 		l.release(c, r.stamp.T, l.others, l.selfVote)
 	}
 	l.acq = nil
@@ -459,8 +475,16 @@ func (l *Locks) release(c Cell, ts uint32, to []algorithms.NodeID, self bool) {
 	}
 }
 
-// tickReleases sends the RELEASEs whose margin has passed.
+// tickReleases sends the RELEASEs whose margin has passed, and forgets
+// given-up requests whose votes have run out anyway.
 func (l *Locks) tickReleases() {
+	if l.now%int64(l.cfg.LeaseTicks) == 0 {
+		for k, at := range l.dropped {
+			if l.now-at > int64(l.cfg.LeaseTicks)+l.guard {
+				delete(l.dropped, k)
+			}
+		}
+	}
 	n := 0
 	for _, p := range l.later {
 		if l.now >= p.at {
