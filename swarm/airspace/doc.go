@@ -37,7 +37,14 @@
 //
 // A core that starts (or restarts without its state) votes for nobody for
 // LeaseTicks + GuardTicks: votes of its previous incarnation may still be
-// in use. The failure detector's PeerDown only drops the suspect's queued
+// in use.
+//
+// RELEASE goes as one plain frame. A drone that gave a request up and
+// still receives a vote for it sends the RELEASE again; a lost RELEASE
+// otherwise costs the cell the rest of the vote's lease. A request that
+// waits WaitTicks for a cell gives its votes back and asks again, behind
+// the requests made meanwhile, so that a requester that cannot reach one
+// voter does not hold the others for ever. The failure detector's PeerDown only drops the suspect's queued
 // requests; its vote runs out with its lease.
 //
 // Messages go over the reliable delivery layer (radio/arq), FIFO per
