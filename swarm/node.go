@@ -290,14 +290,22 @@ func (n *Node) Leader() (algorithms.NodeID, uint32) { return n.leader, n.term }
 func (n *Node) Show() *show.Player { return n.show }
 
 // InSync reports whether the drone may fly the show: it knows the swarm
-// time, and it was caught up with the command log within ShowSyncTicks,
-// so that its show player holds every PAUSE and RESUME the swarm follows.
+// time, it was caught up with the command log within ShowSyncTicks, and
+// it has not known of a command it has not applied for more than a
+// second, so that its show player holds every PAUSE and RESUME the swarm
+// follows.
 // A drone that restarted mid-show, or lost the leader, holds its position
 // until it is in sync again.
 func (n *Node) InSync() bool {
 	since, ok := n.log.Log().SinceCaughtUp()
-	return ok && since <= n.showSync && n.clock.Synced()
+	return ok && since <= n.showSync && n.clock.Synced() && n.log.Log().SinceBehind() <= behindTicks
 }
+
+// behindTicks is how long a drone may know of a command it has not
+// applied and still fly the show: a command commits in tens of
+// milliseconds; one that takes longer may be a PAUSE or RESUME whose time
+// comes before the drone has it, so the drone holds until it has it.
+const behindTicks = 100
 
 // SetClock passes the drone's local clock reading in nanoseconds; call it
 // before every Step and Tick.

@@ -46,9 +46,12 @@ type Log struct {
 	// lastAck is when a committee member last acknowledged (it
 	// acknowledges an idle leader's beacons every Confirm/4).
 	lastAck int64
-	leader  algorithms.NodeID // of term; 0 while unknown
-	role    role
-	applied uint32
+	// behindSince is the tick since which the drone has known of entries
+	// of its leader that it has not applied (-1: none).
+	behindSince int64
+	leader      algorithms.NodeID // of term; 0 while unknown
+	role        role
+	applied     uint32
 	// verified: the log up to here is known to equal the log of the
 	// leader of term (it matched an APPEND's previous entry, or a
 	// COMMIT's last entry). Committed entries are always verified.
@@ -128,16 +131,17 @@ func New(cfg Config, opts ...Option) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{
-		cfg:      cfg,
-		id:       cfg.ID,
-		members:  members,
-		initial:  slices.Clone(members[len(members)-cfg.Committee:]),
-		rng:      cfg.Seed ^ uint64(cfg.ID)*0x9e3779b97f4a7c15,
-		pending:  map[uint32]Append{},
-		down:     map[algorithms.NodeID]bool{},
-		nakBack:  1,
-		caughtUp: -1,
-		dirty:    true,
+		cfg:         cfg,
+		id:          cfg.ID,
+		members:     members,
+		initial:     slices.Clone(members[len(members)-cfg.Committee:]),
+		rng:         cfg.Seed ^ uint64(cfg.ID)*0x9e3779b97f4a7c15,
+		pending:     map[uint32]Append{},
+		down:        map[algorithms.NodeID]bool{},
+		nakBack:     1,
+		caughtUp:    -1,
+		behindSince: -1,
+		dirty:       true,
 	}
 	var o options
 	for _, opt := range opts {
@@ -477,6 +481,7 @@ func (l *Log) Ready() algorithms.Ready {
 // Tick implements algorithms.Core.
 func (l *Log) Tick() {
 	l.now++
+	defer l.trackBehind()
 	switch l.role {
 	case leading:
 		l.tickLeader()
@@ -823,6 +828,31 @@ func (l *Log) SinceCaughtUp() (int64, bool) {
 		return 0, false
 	}
 	return l.now - l.caughtUp, true
+}
+
+// SinceBehind returns how many ticks the drone has known of entries of its
+// leader that it has not applied (the leader: of entries not committed
+// yet), 0 when it knows of none. A command whose effect is timed may take
+// effect before a drone applies it when its commit takes this long.
+func (l *Log) SinceBehind() int64 {
+	if l.behindSince < 0 {
+		return 0
+	}
+	return l.now - l.behindSince
+}
+
+// trackBehind updates behindSince at every tick.
+func (l *Log) trackBehind() {
+	last := l.leaderLast
+	if l.role == leading {
+		last = l.lastIndex()
+	}
+	switch {
+	case l.applied >= last:
+		l.behindSince = -1
+	case l.behindSince < 0:
+		l.behindSince = l.now
+	}
 }
 
 // ConfirmTicks is Config.Confirm: how recent a committee majority's

@@ -578,9 +578,12 @@ func RunShow(sh Show) (ShowResult, error) {
 }
 
 // showLead is how far ahead the ground station times START, PAUSE and
-// RESUME: the node's ShowSyncTicks (3 s), so that every drone in sync has
-// them before they take effect.
-const showLead = 3 * sim.Second
+// RESUME. A drone in sync has been caught up within the node's
+// ShowSyncTicks (3 s), so it has every timed command that was committed
+// 3 s before its time; the other 2 s are for the command's commit, which
+// takes longer under loss and around a failover. A command committed
+// after its time takes effect late at the drones that apply it late.
+const showLead = 5 * sim.Second
 
 // nextCommand is the ground station's next show command, from the phase
 // the leader's log is in (its phase once every time it names has passed).
