@@ -48,3 +48,26 @@ func TestConfirmation(t *testing.T) {
 	since, _ := sw.log(7).SinceCaughtUp()
 	assert.Greater(t, since, int64(cfg.Confirm), "the unconfirmed leader counts itself caught up")
 }
+
+// SinceBehind counts how long a drone has known of an entry it has not
+// applied: while the committee does not answer, at the leader and at the
+// learners that took the APPEND; back to 0 once the entry commits.
+func TestSinceBehind(t *testing.T) {
+	sw := newSwarm(t, 1, 7, harnessConfig(3), nil)
+	sw.elect(7, 1)
+	sw.net.RunTicks(5)
+	require.True(t, sw.log(7).Leading())
+	for _, id := range ids(7) {
+		assert.Zero(t, sw.log(id).SinceBehind(), "drone %d", id)
+	}
+	sw.slots[5].dead, sw.slots[6].dead = true, true // no majority
+	sw.propose(7, "held up")
+	sw.net.RunTicks(30)
+	assert.GreaterOrEqual(t, sw.log(7).SinceBehind(), int64(29))
+	assert.GreaterOrEqual(t, sw.log(1).SinceBehind(), int64(29), "a learner that took the APPEND")
+	sw.slots[5].dead, sw.slots[6].dead = false, false
+	sw.net.RunTicks(60)
+	for _, id := range ids(7) {
+		assert.Zero(t, sw.log(id).SinceBehind(), "drone %d after the commit", id)
+	}
+}
