@@ -101,8 +101,10 @@ type Config struct {
 	// ShowSyncTicks is how recently the drone must have been caught up
 	// with the command log to fly the show (InSync; optional, default
 	// 300). Timed show commands (START, PAUSE, RESUME) should name a time
-	// at least this far ahead, so that a drone in sync has them before
-	// they take effect.
+	// further ahead than this plus their time to commit, so that a drone
+	// in sync has them before they take effect; one that commits later
+	// takes effect late at the drones that apply it late, and drones hold
+	// while they know of a command they have not applied (InSync).
 	ShowSyncTicks int
 }
 
