@@ -65,8 +65,9 @@ func TestShowUnderFaults(t *testing.T) {
 }
 
 func testShowUnderFaults(t *testing.T, election string) {
-	views := 0
-	for seed := uint64(1); seed <= uint64(seeds.Count(t, 20)); seed++ {
+	views, failovers := 0, 0
+	count := seeds.Count(t, 20)
+	for seed := uint64(1); seed <= uint64(count); seed++ {
 		r, err := RunShow(Show{
 			Common:   Common{Drones: 20, Seed: seed, Loss: 0.1},
 			Networks: 1, Duration: 120 * sim.Second, CrashLeader: true, Crash: 0.05, Restart: true,
@@ -75,7 +76,9 @@ func testShowUnderFaults(t *testing.T, election string) {
 		require.NoError(t, err)
 		assert.Equal(t, election, r.Election)
 		assert.Equal(t, 1, r.LeadersPerTermMax, "seed=%d", seed)
-		assert.NotNil(t, r.LeaderFailoverMs, "seed=%d: no failover measured", seed)
+		if r.LeaderFailoverMs != nil {
+			failovers++
+		}
 		assert.Zero(t, r.LostCommitted, "seed=%d", seed)
 		assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin, "seed=%d", seed)
 		assert.Zero(t, r.OrderViolations, "seed=%d", seed)
@@ -91,4 +94,7 @@ func testShowUnderFaults(t *testing.T, election string) {
 	// Crashed voters are detected within the run at 20 drones, so views
 	// change in many of the seeds.
 	assert.Positive(t, views)
+	// The leader crashes only when the swarm agrees on one at the drawn
+	// moment; then a new one takes over.
+	assert.Greater(t, failovers, count/2, "failovers measured in %d of %d seeds", failovers, count)
 }
