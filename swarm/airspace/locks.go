@@ -37,6 +37,15 @@ var (
 type Config struct {
 	// ID is this drone's vehicle ID; it must have a quorum.
 	ID algorithms.NodeID
+	// Incarnation tells this start of the drone from every earlier one:
+	// its requests carry it, and voters take requests and messages of
+	// another incarnation for other requests. Only equality matters, so
+	// a drone without persisted state may use a random boot nonce
+	// (optional, default 0: a drone that never restarts).
+	Incarnation uint32
+	// Clock is the Lamport clock an earlier incarnation persisted
+	// (Locks.Clock; optional): requests of this one are stamped after it.
+	Clock uint32
 	// Quorums gives every member's Maekawa quorum (mutex.Best, shared
 	// read-only between the cores of a group).
 	Quorums mutex.Quorums
@@ -89,6 +98,7 @@ type request struct {
 // candidate is the request a voter currently votes for.
 type candidate struct {
 	stamp   clock.Stamp
+	inc     uint32 // the requester's incarnation
 	grant   uint32
 	expires int64 // voter tick
 	sent    uint32
@@ -96,6 +106,7 @@ type candidate struct {
 
 type queued struct {
 	stamp clock.Stamp
+	inc   uint32
 	sent  uint32
 }
 
@@ -160,6 +171,7 @@ type Locks struct {
 	cfg            Config
 	guard          int64 // voter's wait beyond the lease
 	id             algorithms.NodeID
+	inc            uint32
 	quorums        mutex.Quorums
 	quorum, others []algorithms.NodeID
 	selfVote       bool
@@ -230,6 +242,7 @@ func New(cfg Config) (*Locks, error) {
 		cfg:      cfg,
 		guard:    int64(math.Ceil(float64(cfg.LeaseTicks)*cfg.DriftPPM/1e6)) + 2,
 		id:       cfg.ID,
+		inc:      cfg.Incarnation,
 		quorums:  cfg.Quorums,
 		quorum:   quorum,
 		others:   others,
@@ -239,6 +252,9 @@ func New(cfg Config) (*Locks, error) {
 		dropped:  map[dropKey]int64{},
 	}
 	l.quietUntil = int64(cfg.LeaseTicks) + l.guard
+	if cfg.Clock > 0 {
+		l.clock.Witness(cfg.Clock)
+	}
 	return l, nil
 }
 
@@ -260,6 +276,13 @@ func (l *Locks) MarginTicks() int64 { return int64(l.cfg.MarginTicks) }
 
 // LeaseTicks is the lease of a vote, in ticks.
 func (l *Locks) LeaseTicks() int64 { return int64(l.cfg.LeaseTicks) }
+
+// Clock returns the drone's Lamport clock, for the swarm node to persist
+// (Config.Clock).
+func (l *Locks) Clock() uint32 { return l.clock.Now() }
+
+// Incarnation returns the incarnation the drone's requests carry.
+func (l *Locks) Incarnation() uint32 { return l.inc }
 
 // Now returns the core's tick count.
 func (l *Locks) Now() int64 { return l.now }
@@ -340,10 +363,10 @@ func (l *Locks) requestNext() {
 	}
 	l.reqs[c] = r
 	if len(l.others) > 0 {
-		l.Send(algorithms.To(l.others...), Request{Cell: c, TS: r.stamp.T, Sent: uint32(l.now)})
+		l.Send(algorithms.To(l.others...), Request{Cell: c, TS: r.stamp.T, Sent: uint32(l.now), Inc: l.inc})
 	}
 	if l.selfVote {
-		l.voterRequest(c, r.stamp, uint32(l.now))
+		l.voterRequest(c, r.stamp, l.inc, uint32(l.now))
 	}
 	l.checkHeld(c)
 }
@@ -394,17 +417,22 @@ func (l *Locks) checkHeld(c Cell) {
 
 // yes counts a vote, or renews one.
 func (l *Locks) yes(c Cell, from algorithms.NodeID, m Yes) {
+	if m.Inc != l.inc || int64(m.Sent) > l.now {
+		// A vote for a request of an earlier incarnation of this
+		// drone, which may still be in the cell until the vote's lease
+		// ends: leave it alone. Its send time is a tick of the old
+		// incarnation's count, which means nothing to this one.
+		l.counters.Stale++
+		return
+	}
 	r := l.reqs[c]
 	if r == nil || r.stamp.T != m.TS {
 		// A vote for a request this drone no longer has. If this
 		// incarnation gave the request up and is out of the cell, its
-		// RELEASE was lost: send it again. A vote it knows nothing of
-		// is left alone: after a restart it may be the previous
-		// incarnation's, whose drone is still in the cell until the
-		// lease ends.
+		// RELEASE was lost: send it again.
 		l.counters.Stale++
 		if at, ok := l.dropped[dropKey{c, m.TS}]; ok && l.now >= at && from != l.id {
-			l.Send(algorithms.To(from), Release{Cell: c, TS: m.TS})
+			l.Send(algorithms.To(from), Release{Cell: c, TS: m.TS, Inc: l.inc})
 		}
 		return
 	}
@@ -429,16 +457,17 @@ func (l *Locks) yes(c Cell, from algorithms.NodeID, m Yes) {
 // still wanted (Sanders' rule); a holder ignores it, its RELEASE follows.
 func (l *Locks) inquire(c Cell, from algorithms.NodeID, m Inquire) {
 	r := l.reqs[c]
-	if r == nil || r.stamp.T != m.TS || r.held {
+	if r == nil || r.stamp.T != m.TS || m.Inc != l.inc || r.held {
 		return
 	}
 	delete(r.votes, from)
 	r.relinquished[from] = max(r.relinquished[from], m.Grant)
+	back := Relinquish{Cell: c, TS: m.TS, Grant: m.Grant, Inc: l.inc}
 	if from == l.id {
-		l.voterRelinquish(c, l.id, Relinquish{Cell: c, TS: m.TS, Grant: m.Grant})
+		l.voterRelinquish(c, l.id, back)
 		return
 	}
-	l.Send(algorithms.To(from), Relinquish{Cell: c, TS: m.TS, Grant: m.Grant})
+	l.Send(algorithms.To(from), back)
 }
 
 // dropAcquisition releases every cell requested so far. When the drone is
@@ -468,10 +497,10 @@ func (l *Locks) dropAcquisition(leaving bool) {
 
 func (l *Locks) release(c Cell, ts uint32, to []algorithms.NodeID, self bool) {
 	if len(to) > 0 {
-		l.Send(algorithms.To(to...), Release{Cell: c, TS: ts})
+		l.Send(algorithms.To(to...), Release{Cell: c, TS: ts, Inc: l.inc})
 	}
 	if self {
-		l.voterRelease(c, l.id, ts)
+		l.voterRelease(c, l.id, ts, l.inc)
 	}
 }
 
@@ -579,7 +608,7 @@ func (l *Locks) tickRequests() {
 // renew sends RENEW to the voters to (one frame) and renews the drone's
 // vote for itself when self is set.
 func (l *Locks) renew(c Cell, r *request, to []algorithms.NodeID, self bool) {
-	m := Renew{Cell: c, TS: r.stamp.T, Sent: uint32(l.now)}
+	m := Renew{Cell: c, TS: r.stamp.T, Sent: uint32(l.now), Inc: l.inc}
 	if len(to) > 0 {
 		l.counters.Renewals++
 		for _, id := range to {
@@ -603,15 +632,20 @@ func (l *Locks) voterOf(c Cell) *voter {
 	return v
 }
 
-// voterRequest applies REQUEST(ts, j): drop j's earlier queued requests
-// (their RELEASE was lost with a restart or a partition; a vote j holds is
-// left to its lease), then vote if free or queue, and inquire the
-// candidate if the request is earlier and no INQUIRE is out.
-func (l *Locks) voterRequest(c Cell, s clock.Stamp, sent uint32) {
+// voterRequest applies REQUEST(ts, j) of j's incarnation inc: drop j's
+// earlier queued requests, and those of its other incarnations (their
+// RELEASE was lost with a restart or a partition; a vote j holds is left
+// to its lease), then vote if free or queue, and inquire the candidate if
+// the request is earlier and no INQUIRE is out. A request of another
+// incarnation is another request, even with the same timestamp: the vote
+// of the old one is neither extended nor handed over.
+func (l *Locks) voterRequest(c Cell, s clock.Stamp, inc, sent uint32) {
 	v := l.voterOf(c)
-	v.queue = slices.DeleteFunc(v.queue, func(q queued) bool { return q.stamp.ID == s.ID && q.stamp.T < s.T })
-	if v.cand != nil && v.cand.stamp == s {
-		l.voterRenew(c, algorithms.NodeID(s.ID), Renew{Cell: c, TS: s.T, Sent: sent})
+	v.queue = slices.DeleteFunc(v.queue, func(q queued) bool {
+		return q.stamp.ID == s.ID && (q.inc != inc || q.stamp.T < s.T)
+	})
+	if v.cand != nil && v.cand.stamp == s && v.cand.inc == inc {
+		l.voterRenew(c, algorithms.NodeID(s.ID), Renew{Cell: c, TS: s.T, Sent: sent, Inc: inc})
 		return
 	}
 	if i := slices.IndexFunc(v.queue, func(q queued) bool { return q.stamp == s }); i >= 0 {
@@ -619,15 +653,20 @@ func (l *Locks) voterRequest(c Cell, s clock.Stamp, sent uint32) {
 		return
 	}
 	i, _ := slices.BinarySearchFunc(v.queue, s, func(q queued, t clock.Stamp) int { return q.stamp.Compare(t) })
-	v.queue = slices.Insert(v.queue, i, queued{stamp: s, sent: sent})
+	v.queue = slices.Insert(v.queue, i, queued{stamp: s, inc: inc, sent: sent})
 	if v.cand == nil {
 		l.voterNext(c)
+		return
+	}
+	if v.cand.stamp.ID == s.ID {
+		// The candidate is an earlier incarnation of the requester: it
+		// cannot give the vote back, which runs out with its lease.
 		return
 	}
 	if s.Less(v.cand.stamp) && !v.inquired {
 		v.inquired = true
 		to := algorithms.NodeID(v.cand.stamp.ID)
-		m := Inquire{Cell: c, TS: v.cand.stamp.T, Grant: v.cand.grant}
+		m := Inquire{Cell: c, TS: v.cand.stamp.T, Grant: v.cand.grant, Inc: v.cand.inc}
 		if to == l.id {
 			l.inquire(c, to, m)
 			return
@@ -641,7 +680,7 @@ func (l *Locks) voterRequest(c Cell, s clock.Stamp, sent uint32) {
 func (l *Locks) voterRenew(c Cell, from algorithms.NodeID, m Renew) {
 	s := clock.Stamp{T: m.TS, ID: uint16(from)}
 	v := l.voterOf(c)
-	if v.cand != nil && v.cand.stamp == s {
+	if v.cand != nil && v.cand.stamp == s && v.cand.inc == m.Inc {
 		if l.fenced || l.retired {
 			// A fenced voter may no longer be in the view: the vote
 			// runs out with its lease.
@@ -653,34 +692,35 @@ func (l *Locks) voterRenew(c Cell, from algorithms.NodeID, m Renew) {
 		l.sendYes(c, v.cand)
 		return
 	}
-	l.voterRequest(c, s, m.Sent)
+	l.voterRequest(c, s, m.Inc, m.Sent)
 }
 
 // voterRelinquish takes vote Grant back: the candidate rejoins the queue
 // and the earliest request gets the vote.
 func (l *Locks) voterRelinquish(c Cell, from algorithms.NodeID, m Relinquish) {
 	v := l.voters[c]
-	if v == nil || v.cand == nil || v.cand.stamp != (clock.Stamp{T: m.TS, ID: uint16(from)}) || v.cand.grant != m.Grant {
+	if v == nil || v.cand == nil || v.cand.stamp != (clock.Stamp{T: m.TS, ID: uint16(from)}) ||
+		v.cand.inc != m.Inc || v.cand.grant != m.Grant {
 		l.counters.Stale++
 		return
 	}
-	back := queued{stamp: v.cand.stamp, sent: v.cand.sent}
+	back := queued{stamp: v.cand.stamp, inc: v.cand.inc, sent: v.cand.sent}
 	i, _ := slices.BinarySearchFunc(v.queue, back.stamp, func(q queued, t clock.Stamp) int { return q.stamp.Compare(t) })
 	v.queue = slices.Insert(v.queue, i, back)
 	v.cand, v.inquired = nil, false
 	l.voterNext(c)
 }
 
-// voterRelease frees the vote of request ts of from, or takes it out of
-// the queue.
-func (l *Locks) voterRelease(c Cell, from algorithms.NodeID, ts uint32) {
+// voterRelease frees the vote of request ts of from's incarnation inc, or
+// takes it out of the queue.
+func (l *Locks) voterRelease(c Cell, from algorithms.NodeID, ts, inc uint32) {
 	v := l.voters[c]
 	if v == nil {
 		return
 	}
 	s := clock.Stamp{T: ts, ID: uint16(from)}
-	v.queue = slices.DeleteFunc(v.queue, func(q queued) bool { return q.stamp == s })
-	if v.cand != nil && v.cand.stamp == s {
+	v.queue = slices.DeleteFunc(v.queue, func(q queued) bool { return q.stamp == s && q.inc == inc })
+	if v.cand != nil && v.cand.stamp == s && v.cand.inc == inc {
 		l.voterFree(c)
 		return
 	}
@@ -717,12 +757,12 @@ func (l *Locks) voterNext(c Cell) {
 	q := v.queue[0]
 	v.queue = v.queue[1:]
 	l.grants++
-	v.cand = &candidate{stamp: q.stamp, grant: l.grants, expires: l.now + int64(l.cfg.LeaseTicks) + l.guard, sent: q.sent}
+	v.cand = &candidate{stamp: q.stamp, inc: q.inc, grant: l.grants, expires: l.now + int64(l.cfg.LeaseTicks) + l.guard, sent: q.sent}
 	l.sendYes(c, v.cand)
 }
 
 func (l *Locks) sendYes(c Cell, cand *candidate) {
-	m := Yes{Cell: c, TS: cand.stamp.T, Grant: cand.grant, Sent: cand.sent, Lease: uint32(l.cfg.LeaseTicks)}
+	m := Yes{Cell: c, TS: cand.stamp.T, Grant: cand.grant, Sent: cand.sent, Lease: uint32(l.cfg.LeaseTicks), Inc: cand.inc}
 	to := algorithms.NodeID(cand.stamp.ID)
 	if to == l.id {
 		l.yes(c, to, m)
@@ -764,7 +804,7 @@ func (l *Locks) Step(from algorithms.NodeID, msg algorithms.Message) error {
 			return nil
 		}
 		l.clock.Witness(m.TS)
-		l.voterRequest(m.Cell, clock.Stamp{T: m.TS, ID: uint16(from)}, m.Sent)
+		l.voterRequest(m.Cell, clock.Stamp{T: m.TS, ID: uint16(from)}, m.Inc, m.Sent)
 	case Renew:
 		if !slices.Contains(l.quorums[from], l.id) || l.retired {
 			l.counters.Misaddressed++
@@ -775,7 +815,7 @@ func (l *Locks) Step(from algorithms.NodeID, msg algorithms.Message) error {
 	case Relinquish:
 		l.voterRelinquish(m.Cell, from, m)
 	case Release:
-		l.voterRelease(m.Cell, from, m.TS)
+		l.voterRelease(m.Cell, from, m.TS, m.Inc)
 	case Yes:
 		if _, ok := slices.BinarySearch(l.quorum, from); !ok {
 			l.counters.Misaddressed++

@@ -57,7 +57,7 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 
 func TestMessageSizes(t *testing.T) {
 	for m, want := range map[algorithms.Message]int{
-		Request{}: 11, Yes{}: 19, Inquire{}: 11, Relinquish{}: 11, Release{}: 7, Renew{}: 11,
+		Request{}: 15, Yes{}: 23, Inquire{}: 15, Relinquish{}: 15, Release{}: 11, Renew{}: 15,
 	} {
 		assert.Equal(t, want, m.Size(), m.Kind())
 	}

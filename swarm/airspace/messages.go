@@ -5,6 +5,10 @@ import "github.com/skyquorum/skyquorum/algorithms"
 // Messages of the lease-aware Maekawa algorithm. The requester's ID is the
 // frame's sender; TS is the Lamport timestamp of the request a message is
 // about, so that messages of an earlier request are recognised as stale.
+// Inc is the incarnation of the requester that made the request: a drone
+// that restarted without its state counts its Lamport clock from zero
+// again, and only Inc tells its new requests from its previous
+// incarnation's.
 // Sent is the requester's tick count when it sent the REQUEST or RENEW a
 // vote answers: the requester measures the vote's lease from it, a moment
 // that precedes the voter's grant. Grant numbers a voter's votes, so that
@@ -15,6 +19,7 @@ type (
 		Cell Cell
 		TS   uint32
 		Sent uint32
+		Inc  uint32
 	}
 	// Yes is a voter's vote (a first grant, or the renewal of one) for
 	// the request TS; it lasts Lease ticks from Sent.
@@ -24,6 +29,7 @@ type (
 		Grant uint32
 		Sent  uint32
 		Lease uint32
+		Inc   uint32
 	}
 	// Inquire asks the candidate to give vote Grant back: an earlier
 	// request arrived.
@@ -31,17 +37,20 @@ type (
 		Cell  Cell
 		TS    uint32
 		Grant uint32
+		Inc   uint32
 	}
 	// Relinquish gives vote Grant back in answer to Inquire.
 	Relinquish struct {
 		Cell  Cell
 		TS    uint32
 		Grant uint32
+		Inc   uint32
 	}
 	// Release frees the votes of request TS (held or still wanted).
 	Release struct {
 		Cell Cell
 		TS   uint32
+		Inc  uint32
 	}
 	// Renew asks the voters to extend the votes of request TS from Sent on;
 	// a voter that has dropped the request (its vote expired) takes it as
@@ -50,10 +59,12 @@ type (
 		Cell Cell
 		TS   uint32
 		Sent uint32
+		Inc  uint32
 	}
 )
 
-// Encoded sizes: a kind byte, the cell, then 32-bit fields.
+// Encoded sizes: a kind byte, the cell, then 32-bit fields, the
+// incarnation last.
 const (
 	kindBytes = 1
 	cellBytes = 2
@@ -79,22 +90,22 @@ func (Release) Kind() string { return "RELEASE" }
 func (Renew) Kind() string { return "RENEW" }
 
 // Size implements algorithms.Message.
-func (Request) Size() int { return kindBytes + cellBytes + 2*wordBytes }
+func (Request) Size() int { return kindBytes + cellBytes + 3*wordBytes }
 
 // Size implements algorithms.Message.
-func (Yes) Size() int { return kindBytes + cellBytes + 4*wordBytes }
+func (Yes) Size() int { return kindBytes + cellBytes + 5*wordBytes }
 
 // Size implements algorithms.Message.
-func (Inquire) Size() int { return kindBytes + cellBytes + 2*wordBytes }
+func (Inquire) Size() int { return kindBytes + cellBytes + 3*wordBytes }
 
 // Size implements algorithms.Message.
-func (Relinquish) Size() int { return kindBytes + cellBytes + 2*wordBytes }
+func (Relinquish) Size() int { return kindBytes + cellBytes + 3*wordBytes }
 
 // Size implements algorithms.Message.
-func (Release) Size() int { return kindBytes + cellBytes + wordBytes }
+func (Release) Size() int { return kindBytes + cellBytes + 2*wordBytes }
 
 // Size implements algorithms.Message.
-func (Renew) Size() int { return kindBytes + cellBytes + 2*wordBytes }
+func (Renew) Size() int { return kindBytes + cellBytes + 3*wordBytes }
 
 var (
 	_ algorithms.Message = Request{}

@@ -17,11 +17,16 @@ const simTick = 10 * sim.Millisecond
 func newLockSim(t *testing.T, n int, seed uint64, loss float64, lease int) *sim.Sim {
 	t.Helper()
 	q := mutex.Best(members(n))
+	// Every start of a drone gets the next incarnation, as the simulator
+	// counts them.
+	incarnation := map[algorithms.NodeID]uint32{}
 	s, err := sim.New(sim.Config{Drones: n, Seed: seed, Loss: loss, Tick: simTick},
 		func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+			inc := incarnation[id]
+			incarnation[id]++
 			// The tests give up a long wait themselves, with a path of their
 			// choosing; the core's own retry (WaitTicks) is tested apart.
-			return New(Config{ID: id, Quorums: q, LeaseTicks: lease, WaitTicks: 10 * lease})
+			return New(Config{ID: id, Incarnation: inc, Quorums: q, LeaseTicks: lease, WaitTicks: 10 * lease})
 		})
 	require.NoError(t, err, "seed=%d", seed)
 	return s
