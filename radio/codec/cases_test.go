@@ -242,14 +242,14 @@ var cases = []codecCase{
 	{name: "timesync request zero", hdr: codec.Header{Network: testNetwork, From: 2, To: 1}, msg: timesync.Request{}},
 	{name: "timesync reply", hdr: codec.Header{Network: testNetwork, From: 1, To: 2}, msg: timesync.Reply{T1: math.MaxInt64, T2: math.MinInt64, T3: math.MaxInt64}},
 	{name: "timesync reply small", hdr: codec.Header{Network: testNetwork, From: 1, To: 0xFFFE}, msg: timesync.Reply{T1: -1, T2: 1, T3: 2}},
-	{name: "lease request", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Request{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF}},
+	{name: "lease request", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Request{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Inc: 0xFFFF_FFFF}},
 	{name: "lease request zero", hdr: codec.Header{Network: testNetwork, From: 4, To: 5}, msg: airspace.Request{}},
-	{name: "lease yes", hdr: codec.Header{Network: testNetwork, From: 5, To: 4}, msg: airspace.Yes{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Lease: 0xFFFF_FFFF}},
-	{name: "lease yes small", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: 1}, msg: airspace.Yes{Cell: 1, TS: 2, Grant: 3, Sent: 4, Lease: 5}},
-	{name: "lease inquire", hdr: codec.Header{Network: testNetwork, From: 5, To: 4}, msg: airspace.Inquire{Cell: 0xFFFE, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF}},
-	{name: "lease relinquish", hdr: codec.Header{Network: testNetwork, From: 4, To: 5}, msg: airspace.Relinquish{Cell: 0xFFFF, TS: 1, Grant: 0xFFFF_FFFF}},
-	{name: "lease release", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Release{Cell: 0xFFFF, TS: 0xFFFF_FFFF}},
-	{name: "lease renew", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Renew{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF}},
+	{name: "lease yes", hdr: codec.Header{Network: testNetwork, From: 5, To: 4}, msg: airspace.Yes{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Lease: 0xFFFF_FFFF, Inc: 0xFFFF_FFFF}},
+	{name: "lease yes small", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: 1}, msg: airspace.Yes{Cell: 1, TS: 2, Grant: 3, Sent: 4, Lease: 5, Inc: 6}},
+	{name: "lease inquire", hdr: codec.Header{Network: testNetwork, From: 5, To: 4}, msg: airspace.Inquire{Cell: 0xFFFE, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF, Inc: 7}},
+	{name: "lease relinquish", hdr: codec.Header{Network: testNetwork, From: 4, To: 5}, msg: airspace.Relinquish{Cell: 0xFFFF, TS: 1, Grant: 0xFFFF_FFFF, Inc: 0xFFFF_FFFF}},
+	{name: "lease release", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Release{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Inc: 0xFFFF_FFFF}},
+	{name: "lease renew", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Renew{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Inc: 0xFFFF_FFFF}},
 	{name: "lease renew small", hdr: codec.Header{Network: testNetwork, From: 4, To: 5}, msg: airspace.Renew{Cell: 1, TS: 1, Sent: 1}},
 	{name: "emergency command", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}, msg: emergency.Emergency{Cmd: emergency.Command{
 		Issuer: 0xFFFE, ID: 0xFFFF_FFFF, Op: emergency.Return, MAC: [emergency.MACBytes]byte{0xFF, 0, 1, 2, 3, 4, 5, 0xFE},
@@ -286,7 +286,7 @@ var cases = []codecCase{
 	{name: "lease yes in a frame", frame: &arq.Frame{
 		From: 5, Inc: 1,
 		Entries: []arq.Entry{{To: 4, Seq: 3, Low: 2}},
-		Payload: airspace.Yes{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Lease: 0xFFFF_FFFF},
+		Payload: airspace.Yes{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Lease: 0xFFFF_FFFF, Inc: 0xFFFF_FFFF},
 	}},
 
 	// SWARM_MULTICAST embedded in reliable delivery frames.

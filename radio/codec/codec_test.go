@@ -236,6 +236,7 @@ func TestDecodeRejectsUnusedFields(t *testing.T) {
 		"log entries with commit":          mcm(swarm.SWARM_MULTICAST_PROTOCOL_LOG, swarm.SWARM_MULTICAST_KIND_ENTRIES, func(d *mc) { d.Commit = 1; d.DataLen = 5 }),
 		"maekawa yes with grant":           &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_YES, Grant: 1},
 		"ricart request with sent":         &mx{Algorithm: ricart, Kind: swarm.SWARM_MUTEX_KIND_REQUEST, Sent: 1},
+		"maekawa request with incarnation": &mx{Algorithm: maekawa, Kind: swarm.SWARM_MUTEX_KIND_REQUEST, Incarnation: 1},
 		"lease request with grant":         &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_REQUEST, Grant: 1},
 		"lease release with sent":          &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_RELEASE, Sent: 1},
 		"lease inquire with lease":         &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_INQUIRE, Lease: 1},

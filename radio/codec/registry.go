@@ -209,7 +209,8 @@ func stampedBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind 
 
 // mutexFieldsBinding binds a mutual exclusion message that carries a
 // resource and, when stamped, a timestamp; decoding rejects any other
-// field set (lease, node, grant, sent, and timestamp when not stamped).
+// field set (lease, node, grant, sent, incarnation, and timestamp when
+// not stamped).
 func mutexFieldsBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind swarm.SWARM_MUTEX_KIND, stamped bool,
 	build func(mutex.Resource, uint32) M, fields func(M) (mutex.Resource, uint32)) Binding {
 	return Bind(
@@ -219,7 +220,8 @@ func mutexFieldsBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, k
 		},
 		func(d *swarm.MessageSwarmMutex) (M, error) {
 			var zero M
-			if (!stamped && d.Timestamp != 0) || d.Lease != 0 || d.Node != 0 || d.Grant != 0 || d.Sent != 0 {
+			if (!stamped && d.Timestamp != 0) || d.Lease != 0 || d.Node != 0 || d.Grant != 0 || d.Sent != 0 ||
+				d.Incarnation != 0 {
 				return zero, fmt.Errorf("codec: %s %s carries fields it does not use: %w", alg, kind, ErrMalformed)
 			}
 			return build(mutex.Resource(d.Resource), d.Timestamp), nil

@@ -19,12 +19,12 @@ import (
 //	timesync   Request    SWARM_MULTICAST TIMESYNC TIME_REQUEST; data: t1 i64
 //	           Reply      SWARM_MULTICAST TIMESYNC TIME_REPLY; data: t1, t2,
 //	                      t3 i64 (t3 whole, not as a difference from t2)
-//	airspace   Request    SWARM_MUTEX LEASE REQUEST; resource, timestamp, sent
-//	           Yes        LEASE YES; resource, timestamp, grant, sent, lease
-//	           Inquire    LEASE INQUIRE; resource, timestamp, grant
-//	           Relinquish LEASE RELINQUISH; resource, timestamp, grant
-//	           Release    LEASE RELEASE; resource, timestamp
-//	           Renew      LEASE RENEW; resource, timestamp, sent
+//	airspace   Request    SWARM_MUTEX LEASE REQUEST; resource, timestamp, sent, incarnation
+//	           Yes        LEASE YES; resource, timestamp, grant, sent, lease, incarnation
+//	           Inquire    LEASE INQUIRE; resource, timestamp, grant, incarnation
+//	           Relinquish LEASE RELINQUISH; resource, timestamp, grant, incarnation
+//	           Release    LEASE RELEASE; resource, timestamp, incarnation
+//	           Renew      LEASE RENEW; resource, timestamp, sent, incarnation
 //	emergency  Emergency  SWARM_EMERGENCY COMMAND (Acked nil) or REPEAT
 //	                      (Acked not nil: acked_len bytes of acked); issuer,
 //	                      command_id, command = Op, mac
@@ -59,29 +59,43 @@ func swarmBindings() []Binding {
 
 		// Lease-aware Maekawa over airspace cells (swarm/airspace).
 		leaseBinding(swarm.SWARM_MUTEX_KIND_REQUEST, useSent,
-			func(f leaseFields) airspace.Request { return airspace.Request{Cell: f.cell, TS: f.ts, Sent: f.sent} },
-			func(m airspace.Request) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS, sent: m.Sent} }),
+			func(f leaseFields) airspace.Request {
+				return airspace.Request{Cell: f.cell, TS: f.ts, Sent: f.sent, Inc: f.inc}
+			},
+			func(m airspace.Request) leaseFields {
+				return leaseFields{cell: m.Cell, ts: m.TS, sent: m.Sent, inc: m.Inc}
+			}),
 		leaseBinding(swarm.SWARM_MUTEX_KIND_YES, useGrant|useSent|useLease,
 			func(f leaseFields) airspace.Yes {
-				return airspace.Yes{Cell: f.cell, TS: f.ts, Grant: f.grant, Sent: f.sent, Lease: f.lease}
+				return airspace.Yes{Cell: f.cell, TS: f.ts, Grant: f.grant, Sent: f.sent, Lease: f.lease, Inc: f.inc}
 			},
 			func(m airspace.Yes) leaseFields {
-				return leaseFields{cell: m.Cell, ts: m.TS, grant: m.Grant, sent: m.Sent, lease: m.Lease}
+				return leaseFields{cell: m.Cell, ts: m.TS, grant: m.Grant, sent: m.Sent, lease: m.Lease, inc: m.Inc}
 			}),
 		leaseBinding(swarm.SWARM_MUTEX_KIND_INQUIRE, useGrant,
-			func(f leaseFields) airspace.Inquire { return airspace.Inquire{Cell: f.cell, TS: f.ts, Grant: f.grant} },
-			func(m airspace.Inquire) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS, grant: m.Grant} }),
+			func(f leaseFields) airspace.Inquire {
+				return airspace.Inquire{Cell: f.cell, TS: f.ts, Grant: f.grant, Inc: f.inc}
+			},
+			func(m airspace.Inquire) leaseFields {
+				return leaseFields{cell: m.Cell, ts: m.TS, grant: m.Grant, inc: m.Inc}
+			}),
 		leaseBinding(swarm.SWARM_MUTEX_KIND_RELINQUISH, useGrant,
 			func(f leaseFields) airspace.Relinquish {
-				return airspace.Relinquish{Cell: f.cell, TS: f.ts, Grant: f.grant}
+				return airspace.Relinquish{Cell: f.cell, TS: f.ts, Grant: f.grant, Inc: f.inc}
 			},
-			func(m airspace.Relinquish) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS, grant: m.Grant} }),
+			func(m airspace.Relinquish) leaseFields {
+				return leaseFields{cell: m.Cell, ts: m.TS, grant: m.Grant, inc: m.Inc}
+			}),
 		leaseBinding(swarm.SWARM_MUTEX_KIND_RELEASE, 0,
-			func(f leaseFields) airspace.Release { return airspace.Release{Cell: f.cell, TS: f.ts} },
-			func(m airspace.Release) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS} }),
+			func(f leaseFields) airspace.Release { return airspace.Release{Cell: f.cell, TS: f.ts, Inc: f.inc} },
+			func(m airspace.Release) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS, inc: m.Inc} }),
 		leaseBinding(swarm.SWARM_MUTEX_KIND_RENEW, useSent,
-			func(f leaseFields) airspace.Renew { return airspace.Renew{Cell: f.cell, TS: f.ts, Sent: f.sent} },
-			func(m airspace.Renew) leaseFields { return leaseFields{cell: m.Cell, ts: m.TS, sent: m.Sent} }),
+			func(f leaseFields) airspace.Renew {
+				return airspace.Renew{Cell: f.cell, TS: f.ts, Sent: f.sent, Inc: f.inc}
+			},
+			func(m airspace.Renew) leaseFields {
+				return leaseFields{cell: m.Cell, ts: m.TS, sent: m.Sent, inc: m.Inc}
+			}),
 
 		// Signed emergency commands (swarm/emergency).
 		emergencyBinding(),
@@ -120,11 +134,11 @@ func heartbeatBinding() Binding {
 		})
 }
 
-// leaseFields are the fields of a lease-aware Maekawa message; cell and ts
-// are always used.
+// leaseFields are the fields of a lease-aware Maekawa message; cell, ts
+// and inc (the requester's incarnation) are always used.
 type leaseFields struct {
-	cell                   airspace.Cell
-	ts, grant, sent, lease uint32
+	cell                        airspace.Cell
+	ts, grant, sent, lease, inc uint32
 }
 
 // leaseUse names the optional SWARM_MUTEX fields a lease message uses.
@@ -143,7 +157,7 @@ func leaseBinding[M algorithms.Message](kind swarm.SWARM_MUTEX_KIND, used leaseU
 		func(m M) *swarm.MessageSwarmMutex {
 			f := fields(m)
 			return &swarm.MessageSwarmMutex{Algorithm: alg, Kind: kind, Resource: uint16(f.cell),
-				Timestamp: f.ts, Grant: f.grant, Sent: f.sent, Lease: f.lease}
+				Timestamp: f.ts, Grant: f.grant, Sent: f.sent, Lease: f.lease, Incarnation: f.inc}
 		},
 		func(d *swarm.MessageSwarmMutex) (M, error) {
 			var zero M
@@ -152,7 +166,7 @@ func leaseBinding[M algorithms.Message](kind swarm.SWARM_MUTEX_KIND, used leaseU
 				return zero, fmt.Errorf("codec: %s %s carries fields it does not use: %w", alg, kind, ErrMalformed)
 			}
 			return build(leaseFields{cell: airspace.Cell(d.Resource), ts: d.Timestamp,
-				grant: d.Grant, sent: d.Sent, lease: d.Lease}), nil
+				grant: d.Grant, sent: d.Sent, lease: d.Lease, inc: d.Incarnation}), nil
 		})
 }
 

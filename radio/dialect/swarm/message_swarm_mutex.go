@@ -26,6 +26,8 @@ type MessageSwarmMutex struct {
 	Grant uint32 `mavext:"true"`
 	// Requester's tick count when it sent the REQUEST or RENEW (lease REQUEST, RENEW, and the YES answering one); 0 when unused.
 	Sent uint32 `mavext:"true"`
+	// Incarnation of the requester whose request the message is about (lease messages): requests of different incarnations are different requests; 0 when unused.
+	Incarnation uint32 `mavext:"true"`
 }
 
 // GetID implements the message.Message interface.
