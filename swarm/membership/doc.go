@@ -25,10 +25,17 @@
 // Missed × the longest interval, plus one tick: at least Missed heartbeats
 // were lost in a row, which at frame loss p happens with probability at
 // most p^Missed (MissedFor picks Missed for a target probability). A
-// heartbeat from a suspected member, or one with a higher incarnation (the
+// heartbeat from a suspected member, or one with another incarnation (the
 // member restarted and lost its state), is reported as Up; a restart seen
 // without a suspicion first is reported as Down followed by Up, so that
-// other cores drop what they knew of the old incarnation. The driver
+// other cores drop what they knew of the old incarnation.
+//
+// Incarnations are compared for equality only: a drone that keeps state
+// counts its boots, but one with an empty state directory starts from a
+// random boot nonce, which may be lower than its previous incarnation. A
+// heartbeat of one of the last few incarnations of a member is a late
+// frame and ignored while the current incarnation beats; if the current
+// one has been silent for the timeout, the old one is taken back. The driver
 // forwards Down and Up to the other cores as PeerDown and PeerUp, and may
 // call Heard for any other frame it receives from a member: every frame
 // proves life, so busy members are never suspected for want of heartbeats.

@@ -40,8 +40,10 @@ type Config struct {
 	ID algorithms.NodeID
 	// Members is the roster of the radio network, this drone included.
 	Members []algorithms.NodeID
-	// Incarnation counts this drone's restarts; the runner increments it
-	// on every boot and stores it, so that peers notice a restart.
+	// Incarnation tells this start of the drone from its earlier ones,
+	// so that peers notice a restart. Only equality matters: a runner
+	// with a state directory counts boots there, and a drone that has
+	// none uses a random boot nonce from its driver.
 	Incarnation uint32
 	// TickNanos is the length of one tick in nanoseconds (optional,
 	// default 10 ms).
@@ -85,7 +87,7 @@ func MissedFor(loss, target float64) int {
 // Heartbeat is the periodic liveness message. The sender's vehicle ID
 // travels in the frame's addressing (src_vehicle).
 type Heartbeat struct {
-	// Incarnation of the sender; grows with every restart.
+	// Incarnation of the sender; differs after every restart.
 	Incarnation uint32
 	// Status carries the sender's status bits (flight state, flags); the
 	// driver sets them with SetStatus.
@@ -123,9 +125,15 @@ type Up struct {
 	Incarnation uint32
 }
 
+// pastIncarnations is how many earlier incarnations of a member are
+// remembered, so that their late frames are not taken for a restart.
+const pastIncarnations = 4
+
 type member struct {
 	inc    uint32
-	last   int64 // tick when last heard
+	past   []uint32 // earlier incarnations, oldest first
+	beat   int64    // tick of the last heartbeat of inc
+	last   int64    // tick when last heard
 	alive  bool
 	known  bool // a heartbeat arrived: inc is the member's
 	status uint8
@@ -334,16 +342,25 @@ func (m *Membership) Step(from algorithms.NodeID, msg algorithms.Message) error 
 	if mb == nil {
 		return fmt.Errorf("membership: heartbeat from %d: %w", from, ErrNotMember)
 	}
-	if hb.Incarnation < mb.inc {
-		return nil // a late frame of an earlier incarnation
+	if mb.known && hb.Incarnation != mb.inc {
+		if slices.Contains(mb.past, hb.Incarnation) && m.now-mb.beat <= int64(m.timeout) {
+			// A late frame of an earlier incarnation, while the
+			// current one beats. An incarnation is a boot counter or a
+			// random nonce, so none is "older" by its value; an old one
+			// that outlives the current by a timeout is taken back.
+			return nil
+		}
+		// Restarted: the old incarnation's state is gone.
+		if mb.alive {
+			m.Emit(Down{ID: from})
+			mb.alive = false
+		}
+		mb.past = append(slices.DeleteFunc(mb.past, func(i uint32) bool { return i == hb.Incarnation }), mb.inc)
+		if len(mb.past) > pastIncarnations {
+			mb.past = mb.past[len(mb.past)-pastIncarnations:]
+		}
 	}
-	if hb.Incarnation > mb.inc && mb.alive && mb.known {
-		// Restarted without being suspected: the old incarnation's state
-		// is gone.
-		m.Emit(Down{ID: from})
-		mb.alive = false
-	}
-	mb.inc, mb.status, mb.digest, mb.known = hb.Incarnation, hb.Status, hb.Digest, true
+	mb.inc, mb.status, mb.digest, mb.known, mb.beat = hb.Incarnation, hb.Status, hb.Digest, true, m.now
 	m.heard(from, mb)
 	return nil
 }

@@ -206,3 +206,43 @@ func TestJitterIsSeeded(t *testing.T) {
 		assert.True(t, gap >= 50 && gap <= 55, "interval %d outside [50, 55]", gap)
 	}
 }
+
+// A drone that restarts without state may come back with any incarnation
+// (a random boot nonce), lower than its previous one: the restart is
+// noticed, its heartbeats count from then on, and late frames of the old
+// incarnation change nothing while the new one beats.
+func TestRestartWithLowerIncarnation(t *testing.T) {
+	a, err := New(Config{ID: 1, Members: ids(2), PeriodTicks: 10, Jitter: -1, Missed: 3, Seed: 1})
+	require.NoError(t, err)
+	beat := func(inc uint32, status uint8) {
+		require.NoError(t, a.Step(2, Heartbeat{Incarnation: inc, Status: status}))
+	}
+	beat(0x9000_0000, 1)
+	assert.Empty(t, a.Ready().Events)
+
+	beat(0x1234, 2) // restarted with a lower incarnation
+	require.Equal(t, []algorithms.Event{Down{ID: 2}, Up{ID: 2, Incarnation: 0x1234}}, a.Ready().Events)
+	for range 100 {
+		for range 9 {
+			a.Tick()
+		}
+		beat(0x1234, 2)
+		if got := a.Ready().Events; len(got) > 0 {
+			t.Fatalf("heartbeats of the new incarnation raised %v", got)
+		}
+		require.True(t, a.IsAlive(2))
+	}
+	beat(0x9000_0000, 1) // a late frame of the old incarnation
+	assert.Empty(t, a.Ready().Events)
+	status, _, _ := a.Status(2)
+	assert.Equal(t, uint8(2), status, "the late frame was taken for the current incarnation")
+
+	// An old incarnation that outlives the current one by a timeout is
+	// taken back: an incarnation's value says nothing of its age.
+	for range a.TimeoutTicks() + 1 {
+		a.Tick()
+	}
+	require.Equal(t, []algorithms.Event{Down{ID: 2}}, a.Ready().Events)
+	beat(0x9000_0000, 3)
+	require.Equal(t, []algorithms.Event{Up{ID: 2, Incarnation: 0x9000_0000}}, a.Ready().Events)
+}
