@@ -43,7 +43,13 @@ type Config struct {
 	// radio network), this drone included.
 	ID      algorithms.NodeID
 	Members []algorithms.NodeID
-	// Incarnation grows with every restart of the drone.
+	// Incarnation tells this start of the drone from every earlier one
+	// (optional): membership, the airspace locks' requests and their
+	// votes carry it. Only equality matters. When it is 0 and the
+	// restored state carries an incarnation, the node takes that one plus
+	// one; a drone that starts without state (an empty state directory)
+	// must be given one that differs from its earlier ones: its driver
+	// passes a random boot nonce.
 	Incarnation uint32
 	// Seed seeds the drone's own jitter.
 	Seed uint64
@@ -162,9 +168,12 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if cfg.Quorums == nil {
 		cfg.Quorums = mutex.Best(cfg.Members)
 	}
-	logState, alarmState, err := splitState(restored)
+	logState, alarmState, air, err := splitState(restored)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Incarnation == 0 && air.known {
+		cfg.Incarnation = air.inc + 1
 	}
 	if cfg.LeaderTimeout <= 0 {
 		cfg.LeaderTimeout = 1500
@@ -237,7 +246,8 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
 	}
 	n.locks, err = airspace.New(airspace.Config{
-		ID: cfg.ID, Quorums: cfg.Quorums, LeaseTicks: cfg.LeaseTicks, DriftPPM: cfg.ClockDriftPPM,
+		ID: cfg.ID, Incarnation: cfg.Incarnation, Clock: air.clock,
+		Quorums: cfg.Quorums, LeaseTicks: cfg.LeaseTicks, DriftPPM: cfg.ClockDriftPPM,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
@@ -450,46 +460,70 @@ func (n *Node) PeerDown(id algorithms.NodeID) { n.route(membership.Down{ID: id})
 // PeerUp reports a drone up again.
 func (n *Node) PeerUp(id algorithms.NodeID) { n.route(membership.Up{ID: id}) }
 
-// The persisted state: a marker, a version, then the command log's state
-// and the emergency core's, each with a 4-byte length.
+// Incarnation returns the incarnation the drone runs as (Config).
+func (n *Node) Incarnation() uint32 { return n.locks.Incarnation() }
+
+// The persisted state: a marker, a version, then the command log's state,
+// the emergency core's and the airspace part, each with a 4-byte length.
+// The airspace part is the incarnation and the locks' Lamport clock, 4
+// bytes each. Version 1, without the airspace part, is still read.
 const (
 	stateMarker  = 'S'
-	stateVersion = 1
+	stateVersion = 2
+	airBytes     = 8
 )
 
+// airState is the airspace part of the persisted state.
+type airState struct {
+	known      bool // the state carries it (version 2)
+	inc, clock uint32
+}
+
 // Persist implements algorithms.Persister: the command log (with the
-// election's term and vote) and the last emergency command obeyed.
+// election's term and vote), the last emergency command obeyed, and the
+// incarnation with the airspace locks' Lamport clock.
 func (n *Node) Persist() []byte {
+	air := binary.BigEndian.AppendUint32(nil, n.locks.Incarnation())
+	air = binary.BigEndian.AppendUint32(air, n.locks.Clock())
 	out := []byte{stateMarker, stateVersion}
-	for _, part := range [][]byte{n.log.Persist(), n.alarm.Persist()} {
+	for _, part := range [][]byte{n.log.Persist(), n.alarm.Persist(), air} {
 		out = binary.BigEndian.AppendUint32(out, uint32(len(part)))
 		out = append(out, part...)
 	}
 	return out
 }
 
-func splitState(b []byte) (logState, alarmState []byte, err error) {
+func splitState(b []byte) (logState, alarmState []byte, air airState, err error) {
 	if b == nil {
-		return nil, nil, nil
+		return nil, nil, airState{}, nil
 	}
-	if len(b) < 2 || b[0] != stateMarker || b[1] != stateVersion {
-		return nil, nil, fmt.Errorf("%w: not a swarm node state (pass the bytes Persist returned)", ErrBadState)
+	if len(b) < 2 || b[0] != stateMarker || (b[1] != 1 && b[1] != stateVersion) {
+		return nil, nil, airState{}, fmt.Errorf("%w: not a swarm node state (pass the bytes Persist returned)", ErrBadState)
 	}
 	rest := b[2:]
-	var parts [2][]byte
+	parts := make([][]byte, 2, 3)
+	if b[1] == stateVersion {
+		parts = parts[:3]
+	}
 	for i := range parts {
 		if len(rest) < 4 {
-			return nil, nil, fmt.Errorf("%w: truncated", ErrBadState)
+			return nil, nil, airState{}, fmt.Errorf("%w: truncated", ErrBadState)
 		}
 		l := binary.BigEndian.Uint32(rest)
 		rest = rest[4:]
 		if uint64(l) > uint64(len(rest)) {
-			return nil, nil, fmt.Errorf("%w: part %d claims %d bytes, %d left", ErrBadState, i, l, len(rest))
+			return nil, nil, airState{}, fmt.Errorf("%w: part %d claims %d bytes, %d left", ErrBadState, i, l, len(rest))
 		}
 		parts[i], rest = rest[:l], rest[l:]
 	}
 	if len(rest) != 0 {
-		return nil, nil, fmt.Errorf("%w: %d trailing bytes", ErrBadState, len(rest))
+		return nil, nil, airState{}, fmt.Errorf("%w: %d trailing bytes", ErrBadState, len(rest))
 	}
-	return parts[0], parts[1], nil
+	if len(parts) == 3 {
+		if len(parts[2]) != airBytes {
+			return nil, nil, airState{}, fmt.Errorf("%w: airspace part of %d bytes, want %d", ErrBadState, len(parts[2]), airBytes)
+		}
+		air = airState{known: true, inc: binary.BigEndian.Uint32(parts[2]), clock: binary.BigEndian.Uint32(parts[2][4:])}
+	}
+	return parts[0], parts[1], air, nil
 }

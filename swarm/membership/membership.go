@@ -308,6 +308,16 @@ func (m *Membership) IsAlive(id algorithms.NodeID) bool {
 	return mb != nil && mb.alive
 }
 
+// Incarnation returns the incarnation id's heartbeats carry, and whether a
+// heartbeat of id was ever heard.
+func (m *Membership) Incarnation(id algorithms.NodeID) (uint32, bool) {
+	mb := m.member(id)
+	if mb == nil {
+		return 0, false
+	}
+	return mb.inc, mb.known
+}
+
 // Status returns the status bits and view digest id last sent, and whether
 // a heartbeat of id was ever heard.
 func (m *Membership) Status(id algorithms.NodeID) (status uint8, digest uint16, ok bool) {
