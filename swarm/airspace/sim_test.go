@@ -16,17 +16,27 @@ const simTick = 10 * sim.Millisecond
 
 func newLockSim(t *testing.T, n int, seed uint64, loss float64, lease int) *sim.Sim {
 	t.Helper()
-	q := mutex.Best(members(n))
 	// Every start of a drone gets the next incarnation, as the simulator
 	// counts them.
 	incarnation := map[algorithms.NodeID]uint32{}
+	return newLockSimWith(t, n, seed, loss, lease, func(cfg *Config) {
+		cfg.Incarnation = incarnation[cfg.ID]
+		incarnation[cfg.ID]++
+	})
+}
+
+// newLockSimWith builds the swarm with a driver that sets each start's
+// incarnation and restored clock (start).
+func newLockSimWith(t *testing.T, n int, seed uint64, loss float64, lease int, start func(*Config)) *sim.Sim {
+	t.Helper()
+	q := mutex.Best(members(n))
 	s, err := sim.New(sim.Config{Drones: n, Seed: seed, Loss: loss, Tick: simTick},
 		func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
-			inc := incarnation[id]
-			incarnation[id]++
 			// The tests give up a long wait themselves, with a path of their
 			// choosing; the core's own retry (WaitTicks) is tested apart.
-			return New(Config{ID: id, Incarnation: inc, Quorums: q, LeaseTicks: lease, WaitTicks: 10 * lease})
+			cfg := Config{ID: id, Quorums: q, LeaseTicks: lease, WaitTicks: 10 * lease}
+			start(&cfg)
+			return New(cfg)
 		})
 	require.NoError(t, err, "seed=%d", seed)
 	return s
