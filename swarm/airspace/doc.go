@@ -39,6 +39,18 @@
 // LeaseTicks + GuardTicks: votes of its previous incarnation may still be
 // in use.
 //
+// # Incarnations
+//
+// A drone that restarts without its state stamps its requests from 1 and
+// counts its ticks from 0 again. So every message carries the requester's
+// incarnation (Config.Incarnation), and a request is known by requester,
+// incarnation and timestamp: a voter never extends or hands over a vote
+// of an earlier incarnation to a new request with the same stamp (it runs
+// out with its lease: the old incarnation may still be in the cell), and
+// a drone ignores votes of other incarnations and send times it has not
+// reached. Incarnations are compared for equality only: a boot count, or
+// a random boot nonce from the driver of a drone without state.
+//
 // RELEASE goes as one plain frame. A drone that gave a request up and
 // still receives a vote for it sends the RELEASE again; a lost RELEASE
 // otherwise costs the cell the rest of the vote's lease. A request that
