@@ -247,3 +247,28 @@ type other struct{}
 
 func (other) Kind() string { return "OTHER" }
 func (other) Size() int    { return 1 }
+
+// A vote for another incarnation's request, or one echoing a send time
+// this incarnation's tick count has not reached, is not counted: times of
+// a past incarnation mean nothing to this one.
+func TestVotesOfOtherIncarnationsAreStale(t *testing.T) {
+	q := mutex.Best(members(7))
+	l, err := New(Config{ID: 1, Incarnation: 5, Quorums: q, LeaseTicks: 100})
+	require.NoError(t, err)
+	for range 20 {
+		l.Tick()
+	}
+	require.NoError(t, l.Acquire([]Cell{1}))
+	voter := l.others[0]
+	for _, m := range []Yes{
+		{Cell: 1, TS: 1, Grant: 1, Sent: 20, Lease: 100, Inc: 4},  // the previous incarnation's
+		{Cell: 1, TS: 1, Grant: 2, Sent: 900, Lease: 100, Inc: 5}, // a send time still to come
+	} {
+		require.NoError(t, l.Step(voter, m))
+		assert.NotContains(t, l.reqs[1].votes, voter, "%+v counted", m)
+	}
+	assert.Equal(t, 2, l.Counters().Stale)
+	require.NoError(t, l.Step(voter, Yes{Cell: 1, TS: 1, Grant: 3, Sent: 20, Lease: 100, Inc: 5}))
+	assert.Contains(t, l.reqs[1].votes, voter)
+	assert.Equal(t, 2, l.Counters().Stale)
+}
