@@ -72,9 +72,16 @@ func (s *swarmOnHub) round(ids ...uint8) {
 				time.Sleep(time.Millisecond)
 			}
 		}
+		// Collect what each drone accepted (a frame is counted before it
+		// is handed over).
 		for other, r := range s.drones {
-			for len(r.Received()) > 0 {
-				s.frames[other] = append(s.frames[other], <-r.Received())
+			for len(s.frames[other]) < r.Counters().Reader.Frames {
+				select {
+				case f := <-r.Received():
+					s.frames[other] = append(s.frames[other], f)
+				case <-time.After(time.Until(deadline)):
+					s.t.Fatalf("drone %d did not hand over its frames", other)
+				}
 			}
 		}
 	}
