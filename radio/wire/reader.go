@@ -205,6 +205,10 @@ func (r *Reader) Next(now Timestamp) (f Frame, ok bool) {
 		r.buf = r.buf[i:]
 		if r.buf[0] == magicV1 {
 			switch n := r.version1(); {
+			case n > 0 && bytes.IndexByte(r.buf[1:n], magic) >= 0:
+				// Its length is not authenticated: it must not swallow
+				// a MAVLink 2 frame that may start inside it.
+				r.reject(Version1, 1)
 			case n > 0:
 				r.reject(Version1, n)
 			case n < 0:

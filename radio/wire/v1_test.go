@@ -53,3 +53,23 @@ func TestMAVLink1Counted(t *testing.T) {
 		assert.Equal(t, 2, c.TotalRejected(), "datagrams %v: both MAVLink 1 frames counted: %+v", datagrams, c)
 	}
 }
+
+// TestMAVLink1CannotSwallowAFrame: a MAVLink 1 frame whose (unsigned)
+// length and CRC cover the genuine frame behind it does not take it along.
+func TestMAVLink1CannotSwallowAFrame(t *testing.T) {
+	r := newReader(t, wire.SourceSerial, false)
+	enc := wire.NewEncoder(rw(t), 12, 191)
+	genuine := sign(t, enc, mutexMsg(network), testKey, base)
+	mrw := rw(t).GetMessage(0) // HEARTBEAT
+	b := append([]byte{0xFE, byte(len(genuine)), 7, 1, 1, 0}, genuine...)
+	h := x25.New()
+	h.Write(b[1:])
+	h.Write([]byte{mrw.CRCExtra()})
+	sum := h.Sum16()
+	b = append(b, byte(sum), byte(sum>>8))
+	r.Feed(b)
+	got := drain(r, base)
+	require.Len(t, got, 1)
+	assert.Equal(t, genuine, got[0].Raw)
+	assert.Equal(t, 1, r.Counters().Rejected(wire.Version1))
+}
