@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test fmt vet unit race soak build bench
+.PHONY: test fmt vet unit race soak build bench notice
 
 test: fmt vet unit race
 
@@ -14,12 +14,17 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
+# Outside CI, the tests that need socat or radio/interop's Node.js packages
+# skip when those are missing; say which (go test hides skips without -v).
+notice:
+	@$(GO) test -count=1 -v -run '^$$' ./radio ./radio/link ./radio/interop 2>&1 | grep '^notice:' >&2 || true
+
 # Full seed campaigns, without the race detector.
-unit:
+unit: notice
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 
 # A tenth of every campaign under the race detector.
-race:
+race: notice
 	$(GO) test -count=1 -race -short -timeout 20m $(PKGS)
 
 # Ten times every campaign; long.

@@ -14,5 +14,8 @@
 //   - radio/arq: reliable delivery (acknowledgements, retransmission).
 //
 // A Radio signs every frame as it goes on air, so a retransmission gets a
-// new timestamp, and persists its signing high-water mark ahead of use.
+// new timestamp, and persists its signing high-water mark ahead of use: a
+// frame whose mark cannot be stored is not sent (Counters.Unsent). It
+// follows its peers' signing time only within Config.Ahead of its own,
+// unless Config.Corroborate peers agree (docs/radio.md).
 package radio

@@ -52,8 +52,19 @@ type Config struct {
 	// reboot and be rejected as a replay until its clock catches up).
 	TimestampFile string
 	// Verifier is shared by the radios of one drone, so that a frame heard
-	// on two links is accepted once (optional, default a new one).
+	// on two links is accepted once (optional, default a new one with
+	// Ahead).
 	Verifier *wire.Verifier
+	// Ahead is how far ahead of this drone's estimate of the time a
+	// frame's signing timestamp may be: further ahead, the frame is
+	// rejected (counted as wire.Ahead) and its time is not adopted
+	// (optional, default wire.DefaultAhead, five minutes).
+	Ahead time.Duration
+	// Corroborate is how many distinct senders must agree on a time more
+	// than Ahead ahead of this drone's estimate before the drone adopts it
+	// (optional, default wire.DefaultCorroborate, two): how a drone without
+	// a real-time clock joins a swarm whose time it does not know yet.
+	Corroborate int
 	// Clock is the time source (optional, default SystemClock).
 	Clock Clock
 	// Logger receives operational messages (optional, default
@@ -71,6 +82,13 @@ type Counters struct {
 	Queue         pace.Counters
 	SendErrors    int // frames the link refused (device gone, socket error)
 	PersistErrors int // failures to store the signing high-water mark
+	// Unsent are frames not sent because no signing timestamp could be
+	// given to them: the high-water mark could not be stored first
+	// (PersistErrors), or timestamps are exhausted (wire.ErrExhausted).
+	Unsent int
+	// CaughtUp counts the times this drone adopted a time that peers agreed
+	// on, more than Ahead ahead of its own estimate.
+	CaughtUp int
 }
 
 type outFrame struct {
@@ -140,18 +158,18 @@ func Open(cfg Config) (*Radio, error) {
 			return nil, err
 		}
 	}
-	r.signer = wire.NewSigner(wire.SignerConfig{Last: last})
+	r.signer = wire.NewSigner(wire.SignerConfig{Last: last, Ahead: cfg.Ahead, Corroborate: cfg.Corroborate})
 	r.enc = wire.NewEncoder(rw, cfg.SystemID, cfg.ComponentID)
 	v := cfg.Verifier
 	if v == nil {
-		v = wire.NewVerifier(wire.VerifierConfig{Key: cfg.Key, Network: cfg.Network})
+		v = wire.NewVerifier(wire.VerifierConfig{Key: cfg.Key, Network: cfg.Network, Ahead: cfg.Ahead})
 	}
 	info := cfg.Link.Info()
 	src := wire.SourceNetwork
 	if info.LocalRadio {
 		src = wire.SourceSerial
 	}
-	r.reader = wire.NewReader(wire.ReaderConfig{Dialect: rw, Verifier: v, Source: src, Datagrams: info.Datagrams})
+	r.reader = wire.NewReader(wire.ReaderConfig{Dialect: rw, Verifier: v, Source: src, Datagrams: info.Datagrams, OnAhead: r.ahead})
 	r.queue = pace.New[outFrame](pace.Config{Baud: cfg.Baud, Capacity: cfg.QueueCapacity})
 	r.wg.Add(2)
 	go r.sendLoop()
@@ -258,19 +276,18 @@ func (r *Radio) sendLoop() {
 }
 
 // transmit signs a frame with a fresh timestamp and hands it to the link.
+// A frame whose timestamp cannot be stored first is not sent: after a
+// reboot the timestamp could be used again, and peers would take the
+// frame for a replay or accept a replay of it.
 func (r *Radio) transmit(out outFrame) {
 	r.mu.Lock()
-	ts, persist := r.signer.Next(r.clock.Now())
-	r.mu.Unlock()
-	if persist != 0 && r.tsFile != nil {
-		if err := r.tsFile.Store(persist); err != nil {
-			r.mu.Lock()
-			r.counters.PersistErrors++
-			r.mu.Unlock()
-			r.log.Error("radio: cannot persist the signing timestamp; after a reboot this drone may be rejected as a replay until its clock catches up", "err", err)
-		}
+	ts, err := r.signer.Next(r.clock.Now(), r.store)
+	if err != nil {
+		r.counters.Unsent++
+		r.mu.Unlock()
+		r.log.Error("radio: frame not sent: no signing timestamp", "msg", out.msg.GetID(), "err", err)
+		return
 	}
-	r.mu.Lock()
 	frame, err := r.enc.Encode(out.msg, &wire.Signature{Key: &r.cfg.Key, LinkID: r.cfg.LinkID, Timestamp: ts})
 	r.mu.Unlock()
 	if err == nil {
@@ -281,6 +298,31 @@ func (r *Radio) transmit(out outFrame) {
 		r.counters.SendErrors++
 		r.mu.Unlock()
 		r.log.Debug("radio: send failed", "msg", out.msg.GetID(), "err", err)
+	}
+}
+
+// store persists the signing high-water mark (Signer.Next calls it, with
+// r.mu held, about once per reserve: a minute of timestamps).
+func (r *Radio) store(mark wire.Timestamp) error {
+	if r.tsFile == nil {
+		return nil
+	}
+	if err := r.tsFile.Store(mark); err != nil {
+		r.counters.PersistErrors++
+		return err
+	}
+	return nil
+}
+
+// ahead takes note of a genuine frame rejected as too far ahead (the
+// reader calls it, with r.mu held): when enough peers agree on a time
+// beyond this drone's own, the drone's clock is the one behind.
+func (r *Radio) ahead(f wire.Frame) {
+	from, to, caught := r.signer.ObserveAhead(f.SystemID, f.Timestamp, r.clock.Now())
+	if caught {
+		r.counters.CaughtUp++
+		r.log.Warn("radio: this drone's clock is behind the swarm's; signing timestamps caught up with its peers",
+			"from", from.Time(), "to", to.Time())
 	}
 }
 
@@ -307,7 +349,7 @@ func (r *Radio) receiveLoop() {
 					r.queue.RadioStatus(rs.Txbuf)
 				}
 			} else {
-				r.signer.Observe(f.Timestamp)
+				r.signer.Observe(f.Timestamp, r.clock.Now())
 				if learner != nil && info.Datagrams && p.From != "" {
 					learner.Learn(f.SystemID, p.From)
 				}

@@ -155,14 +155,13 @@ type rxStream struct {
 }
 
 type peerRx struct {
-	inc     uint32
-	known   bool
-	p2p     rxStream
-	all     rxStream
-	ackDue  int64 // tick at which an acknowledgement must go, or -1
-	ackP2P  bool
-	ackAll  bool
-	lastAck int64
+	inc    uint32
+	known  bool
+	p2p    rxStream
+	all    rxStream
+	ackDue int64 // tick at which an acknowledgement must go, or -1
+	ackP2P bool
+	ackAll bool
 }
 
 // New returns an endpoint.

@@ -173,7 +173,7 @@ func TestSerialOverPtyPair(t *testing.T) {
 	require.ErrorIs(t, err, link.ErrDisconnected, "a send while the device is gone fails, it is not dropped silently")
 	assert.GreaterOrEqual(t, a.Counters().Disconnects, 1)
 
-	pair = ptypair.Start(t, dir)
+	ptypair.Start(t, dir) // the radio is back (stopped when the test ends)
 	waitFor(t, "both links reopen the device", func() bool { return a.Connected() && b.Connected() })
 	assert.GreaterOrEqual(t, a.Counters().Reconnects, 1)
 	for i := range 10 {

@@ -19,7 +19,10 @@ func ExampleReader() {
 	key := wire.Key{1, 2, 3}
 	now := time.Date(2026, 6, 1, 20, 0, 0, 0, time.UTC)
 	signer := wire.NewSigner(wire.SignerConfig{})
-	ts, _ := signer.Next(now)
+	ts, err := signer.Next(now, nil)
+	if err != nil {
+		panic(err)
+	}
 	enc := wire.NewEncoder(rw, 7, 191)
 	frame, err := enc.Encode(&swarm.MessageSwarmEmergency{NetworkId: 1, SrcVehicle: 7, DstVehicle: 0xFFFF,
 		Command: swarm.SWARM_EMERGENCY_COMMAND_LAND}, &wire.Signature{Key: &key, Timestamp: ts})

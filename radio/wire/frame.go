@@ -13,6 +13,8 @@ import (
 // MAVLink 2 framing.
 const (
 	magic         = 0xFD
+	magicV1       = 0xFE // MAVLink 1: never signed, so always rejected
+	headerLenV1   = 6
 	flagSigned    = 0x01
 	headerLen     = 10
 	checksumLen   = 2

@@ -90,8 +90,10 @@ func FuzzReader(f *testing.F) {
 		// the (public) CRC together with the first genuine frame may take
 		// it along; the second always gets through.
 		probe := wire.NewEncoder(d, 250, 250)
-		first := sign(t, probe, mutexMsg(network), testKey, wire.MaxTimestamp-2)
-		second := sign(t, probe, mutexMsg(network), testKey, wire.MaxTimestamp-1)
+		// Their timestamps are the furthest ahead of the reader's clock
+		// that it accepts: above anything the input could have recorded.
+		first := sign(t, probe, mutexMsg(network), testKey, base+wire.Duration(wire.DefaultAhead)-1)
+		second := sign(t, probe, mutexMsg(network), testKey, base+wire.Duration(wire.DefaultAhead))
 		r.Feed(first)
 		if datagrams {
 			drainAll(r)

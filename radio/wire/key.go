@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -34,28 +35,56 @@ func GenerateKey(r io.Reader) (Key, error) {
 // ErrKeyExists is returned by WriteKeyFile when the file exists.
 var ErrKeyExists = errors.New("wire: key file exists")
 
+// writeKey writes the key file's bytes (a variable so that a test can cut
+// the power in the middle).
+var writeKey = func(f *os.File, b []byte) error {
+	_, err := f.Write(b)
+	return err
+}
+
 // WriteKeyFile writes k to path as 64 hexadecimal digits and a newline,
 // readable by its owner only (mode 0600). It never overwrites a file: a
-// swarm whose key changed by accident cannot talk.
+// swarm whose key changed by accident cannot talk. The key is written to a
+// temporary file beside path, synced, then linked to path (which fails if
+// path exists, where a rename would replace it), so that a power cut never
+// leaves a partial key at path to block the next attempt.
 func WriteKeyFile(path string, k Key) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("wire: %s: %w; remove it first to replace the swarm key", path, ErrKeyExists)
+	if _, err := os.Lstat(path); err == nil {
+		return keyExists(path)
 	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("wire: write key: %w", err)
 	}
-	_, err = f.WriteString(hex.EncodeToString(k[:]) + "\n")
+	defer os.Remove(tmp.Name()) // the link, if made, keeps the key
+	err = tmp.Chmod(0o600)
 	if err == nil {
-		err = f.Sync()
+		err = writeKey(tmp, []byte(hex.EncodeToString(k[:])+"\n"))
 	}
-	if cerr := f.Close(); err == nil {
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Link(tmp.Name(), path)
+		if errors.Is(err, fs.ErrExist) {
+			return keyExists(path)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("wire: write key %s: %w", path, err)
 	}
+	if dir, derr := os.Open(filepath.Dir(path)); derr == nil {
+		_ = dir.Sync()
+		_ = dir.Close()
+	}
 	return nil
+}
+
+func keyExists(path string) error {
+	return fmt.Errorf("wire: %s: %w; remove it first to replace the swarm key", path, ErrKeyExists)
 }
 
 // LoadKeyFile reads a key written by WriteKeyFile (64 hexadecimal digits)

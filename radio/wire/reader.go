@@ -38,10 +38,16 @@ const (
 	// Malformed: unknown incompatibility flags, or a payload that does not
 	// decode.
 	Malformed
+	// Ahead: correctly signed, but the timestamp is more than the
+	// Verifier's Ahead ahead of the receiver's clock: the sender's clock is
+	// wrong (or the receiver's is behind and has not caught up yet).
+	Ahead
+	// Version1: a MAVLink 1 frame, which cannot be signed.
+	Version1
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"bad CRC", "bad signature", "replay", "unsigned", "unknown message", "wrong network", "truncated", "oversize", "malformed"}
+var reasonNames = [numReasons]string{"bad CRC", "bad signature", "replay", "unsigned", "unknown message", "wrong network", "truncated", "oversize", "malformed", "too far ahead", "MAVLink 1"}
 
 // String implements fmt.Stringer.
 func (r Reason) String() string {
@@ -96,6 +102,11 @@ type VerifierConfig struct {
 	// Window is how far in the past the first frame of a stream may be
 	// (optional, default one minute, as in the MAVLink specification).
 	Window time.Duration
+	// Ahead is how far ahead of the receiver's clock a timestamp may be
+	// (optional, default DefaultAhead): a frame beyond it is rejected as
+	// Ahead, so that a sender whose clock reads far in the future is
+	// neither heard nor followed.
+	Ahead time.Duration
 }
 
 type streamKey struct {
@@ -110,6 +121,7 @@ type Verifier struct {
 	key     Key
 	network uint8
 	window  Timestamp
+	ahead   Timestamp
 	streams map[streamKey]Timestamp
 }
 
@@ -119,7 +131,11 @@ func NewVerifier(cfg VerifierConfig) *Verifier {
 	if w <= 0 {
 		w = time.Minute
 	}
-	return &Verifier{key: cfg.Key, network: cfg.Network, window: Duration(w), streams: map[streamKey]Timestamp{}}
+	a := cfg.Ahead
+	if a <= 0 {
+		a = DefaultAhead
+	}
+	return &Verifier{key: cfg.Key, network: cfg.Network, window: Duration(w), ahead: Duration(a), streams: map[streamKey]Timestamp{}}
 }
 
 // Source says where a Reader's bytes come from.
@@ -145,6 +161,10 @@ type ReaderConfig struct {
 	// incomplete at its end is rejected as Truncated instead of waiting for
 	// more bytes.
 	Datagrams bool
+	// OnAhead, if not nil, is called with every correctly signed frame
+	// rejected as Ahead, so that a receiver whose clock is behind can catch
+	// up with the swarm (Signer.ObserveAhead).
+	OnAhead func(Frame)
 }
 
 // Reader splits a byte stream into frames, verifies them, and counts what
@@ -175,7 +195,7 @@ func (r *Reader) Feed(p []byte) {
 // far hold no more. now is the receiver's clock (Signer.Now).
 func (r *Reader) Next(now Timestamp) (f Frame, ok bool) {
 	for {
-		i := bytes.IndexByte(r.buf, magic)
+		i := indexMagic(r.buf)
 		if i < 0 {
 			r.counters.Skipped += len(r.buf)
 			r.buf = r.buf[:0]
@@ -183,6 +203,22 @@ func (r *Reader) Next(now Timestamp) (f Frame, ok bool) {
 		}
 		r.counters.Skipped += i
 		r.buf = r.buf[i:]
+		if r.buf[0] == magicV1 {
+			switch n := r.version1(); {
+			case n > 0 && bytes.IndexByte(r.buf[1:n], magic) >= 0:
+				// Its length is not authenticated: it must not swallow
+				// a MAVLink 2 frame that may start inside it.
+				r.reject(Version1, 1)
+			case n > 0:
+				r.reject(Version1, n)
+			case n < 0:
+				return r.incomplete()
+			default:
+				r.counters.Skipped++
+				r.buf = r.buf[1:]
+			}
+			continue
+		}
 		if len(r.buf) < headerLen {
 			return r.incomplete()
 		}
@@ -292,8 +328,47 @@ func (r *Reader) verify(f *Frame, mrw *message.ReadWriter, id uint32, plen int, 
 	if !seen && f.Timestamp+v.window < now {
 		return Replay, false, true
 	}
+	if f.Timestamp > now && f.Timestamp-now > v.ahead {
+		if r.cfg.OnAhead != nil {
+			r.cfg.OnAhead(*f)
+		}
+		return Ahead, false, true
+	}
 	v.streams[key] = f.Timestamp
 	return 0, true, true
+}
+
+// indexMagic is the index of the first MAVLink 2 or MAVLink 1 start byte.
+func indexMagic(b []byte) int {
+	for i, c := range b {
+		if c == magic || c == magicV1 {
+			return i
+		}
+	}
+	return -1
+}
+
+// version1 checks for a MAVLink 1 frame at the start of the buffer: its
+// length when the frame is whole and its CRC matches a message of the
+// dialect, -1 when more bytes may complete it, 0 when the start byte is
+// not the start of one. A frame cut short on a stream is waited for only
+// while no MAVLink 2 start byte follows, so that a stray 0xFE never holds
+// back the frames behind it.
+func (r *Reader) version1() int {
+	if len(r.buf) >= headerLenV1 {
+		total := headerLenV1 + int(r.buf[1]) + checksumLen
+		if len(r.buf) >= total {
+			mrw := r.cfg.Dialect.GetMessage(uint32(r.buf[5]))
+			if mrw != nil && checksum(r.buf[:total-checksumLen], mrw.CRCExtra()) == binary.LittleEndian.Uint16(r.buf[total-checksumLen:]) {
+				return total
+			}
+			return 0
+		}
+	}
+	if r.cfg.Datagrams || bytes.IndexByte(r.buf[1:], magic) >= 0 {
+		return 0
+	}
+	return -1
 }
 
 func (r *Reader) signatureOK(raw []byte) bool {

@@ -267,6 +267,12 @@ var attacks = []attack{
 		b[2] |= 0x80
 		return b
 	}},
+	{name: "years ahead", reason: wire.Ahead, bytes: func(t testing.TB, enc *wire.Encoder, _ []byte) []byte {
+		return sign(t, enc, mutexMsg(network), testKey, base+wire.Duration(3*365*24*time.Hour))
+	}},
+	{name: "MAVLink 1", reason: wire.Version1, bytes: func(t testing.TB, _ *wire.Encoder, _ []byte) []byte {
+		return v1Frame(t, &ardupilotmega.MessageHeartbeat{Type: 2, Autopilot: 3, MavlinkVersion: 3})
+	}},
 }
 
 // resign recomputes the signature of a signed frame.

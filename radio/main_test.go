@@ -1,0 +1,11 @@
+package radio_test
+
+import (
+	"testing"
+
+	"github.com/skyquorum/skyquorum/radio/internal/ptypair"
+)
+
+func TestMain(m *testing.M) {
+	ptypair.Main(m, ptypair.Program("radio TestTwoProcessesSerial", "socat", "apt-get install socat"))
+}
