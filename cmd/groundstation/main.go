@@ -1,5 +1,5 @@
 // Command groundstation is the swarm operator's tool. Today it runs the
-// measuring instrument, `groundstation simulate` (reference/SIMULATE.md):
+// measuring instrument, `groundstation simulate` (docs/simulate.md):
 // the real protocol cores in the deterministic simulator, with the figures
 // every claim about correctness and airtime comes from.
 package main
