@@ -99,3 +99,23 @@ func TestSimulateShowLostCountsCommands(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "--settle")
 }
+
+// A fault-free show settles and exits 0: nothing lost, no airspace request
+// left waiting, every command at every drone. Without settling, the
+// requests still waiting at the end of --duration are unfinished.
+func TestSimulateShowSettledCleanRun(t *testing.T) {
+	code, out, errOut := runCmd("simulate", "show", "--drones", "30", "--duration", "90", "--seed", "2", "--json")
+	require.Equal(t, exitOK, code, "seed=2: %s", errOut)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &got))
+	assert.Equal(t, 60.0, got["settle"])
+	assert.Equal(t, 0.0, got["lost_committed"], "seed=2")
+	assert.Equal(t, 0.0, got["lock_acquisitions_unfinished"], "seed=2")
+	assert.Equal(t, 0.0, got["backlog_commands"], "seed=2")
+	assert.Equal(t, got["commands_committed"], got["commands_applied_min"], "seed=2")
+	assert.Equal(t, "LANDING", got["show_phase"], "seed=2")
+
+	_, out, _ = runCmd("simulate", "show", "--drones", "30", "--duration", "90", "--seed", "2", "--settle", "0", "--json")
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &got))
+	assert.Equal(t, got["lock_acquisitions_open"], got["lock_acquisitions_unfinished"], "seed=2")
+}
