@@ -24,7 +24,8 @@ Usage:
 
 Commands:
   simulate SCENARIO   run a scenario in the deterministic simulator and
-                      report its figures (mutex)
+                      report its figures (mutex, election, multicast, log,
+                      show; docs/simulate.md)
   keygen              write a new swarm signing key (mode 0600)
   help                show this help
 
