@@ -64,6 +64,9 @@ func TestSimulateShowExitRule(t *testing.T) {
 // drone × command pairs; lost_committed counts commands, and after the
 // settling period none is missing.
 func TestSimulateShowLostCountsCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two runs of 50 drones for 180 s of simulated time at 20% loss")
+	}
 	heavy := []string{"simulate", "show", "--drones", "50", "--duration", "120", "--loss", "0.2", "--dup", "0.05",
 		"--reorder", "50", "--crash-leader", "--crash", "0.1", "--restart", "--clock-offset", "500",
 		"--clock-drift", "50", "--seed", "2", "--json"}
