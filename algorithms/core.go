@@ -133,7 +133,7 @@ func Unknown(core string, m Message) error {
 }
 
 // Class says how a transmission counts in the measurements of
-// reference/SIMULATE.md.
+// `groundstation simulate` (docs/simulate.md).
 type Class int
 
 // Classes of transmissions.

@@ -1,5 +1,5 @@
 // Command groundstation is the swarm operator's tool. Today it runs the
-// measuring instrument, `groundstation simulate` (reference/SIMULATE.md):
+// measuring instrument, `groundstation simulate` (docs/simulate.md):
 // the real protocol cores in the deterministic simulator, with the figures
 // every claim about correctness and airtime comes from.
 package main
@@ -24,7 +24,8 @@ Usage:
 
 Commands:
   simulate SCENARIO   run a scenario in the deterministic simulator and
-                      report its figures (mutex)
+                      report its figures (mutex, election, multicast, log,
+                      show; docs/simulate.md)
   keygen              write a new swarm signing key (mode 0600)
   help                show this help
 

@@ -26,8 +26,9 @@ and build give the same run. Scenarios:
 %s
 Run "groundstation simulate SCENARIO --help" for a scenario's own flags.
 
-Exit status: 0 when the run completed without violations, 1 when a checker
-found a violation or work was left unfinished, 2 on bad usage.
+Exit status: 1 when a field named *_violations, *_unfinished or lost_* is
+above 0, or leaders_per_term_max is above 1 (the failing fields are named on
+stderr); 2 on bad usage; 0 otherwise. Fields: docs/simulate.md.
 
 Flags common to every scenario:
 `
@@ -144,7 +145,14 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "groundstation simulate %s: %v\n", name, err)
 		return exitFail
 	}
-	if res.Failed() {
+	return exitStatus(name, res, stderr)
+}
+
+// exitStatus applies the exit rule of every scenario (scenario.Failures)
+// to a run's fields, and names on stderr the fields that fail it.
+func exitStatus(name string, res result, stderr io.Writer) int {
+	if fails := scenario.Failures(res); len(fails) > 0 {
+		fmt.Fprintf(stderr, "groundstation simulate %s: failed: %s\n", name, strings.Join(fails, ", "))
 		return exitFail
 	}
 	return exitOK
@@ -174,10 +182,9 @@ func scenarioNames() string {
 	return strings.Join(names, "|")
 }
 
-// result is what every scenario returns.
-type result interface {
-	Failed() bool
-}
+// result is what every scenario returns: its fields, as --json prints
+// them.
+type result any
 
 // parse parses a scenario's flags; errors are usageErrors.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// logFields are the fields reference/SIMULATE.md names for the log
+// logFields are the fields docs/simulate.md names for the log
 // scenario, common ones included.
 var logFields = []string{
 	"drones", "seed", "baud", "signed", "loss", "dup", "reorder", "messages", "data_frames", "ack_frames",

@@ -11,9 +11,10 @@ func simulateShow(args []string, c *commonFlags, stderr io.Writer) (result, erro
 	fs := flag.NewFlagSet("simulate show", flag.ContinueOnError)
 	c.register(fs, 50)
 	sh := scenario.Show{}
-	var duration, offset float64
+	var duration, settle, offset float64
 	fs.IntVar(&sh.Networks, "networks", 1, "radio networks (separate channels) the swarm is split across")
-	fs.Float64Var(&duration, "duration", 120, "simulated seconds")
+	fs.Float64Var(&duration, "duration", 120, "simulated seconds of the measured run")
+	fs.Float64Var(&settle, "settle", scenario.DefaultSettle.Seconds(), "simulated seconds after --duration without faults or new work, before lost and unfinished work is counted")
 	fs.BoolVar(&sh.CrashLeader, "crash-leader", false, "the leader crashes at a random point mid-run")
 	fs.Float64Var(&sh.Crash, "crash", 0, "each drone crashes at a random time with this probability, never a majority")
 	fs.BoolVar(&sh.Restart, "restart", false, "crashed drones restart from their persisted state")
@@ -28,6 +29,7 @@ func simulateShow(args []string, c *commonFlags, stderr io.Writer) (result, erro
 	}
 	sh.Common = c.common()
 	sh.Duration = msToTime(duration * 1000)
+	sh.Settle = msToTime(settle * 1000)
 	sh.ClockOffset = msToTime(offset)
 	if err := sh.Validate(); err != nil {
 		return nil, usageErr("%w", err)

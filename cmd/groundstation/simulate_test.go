@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// mutexFields are the fields reference/SIMULATE.md names for the mutex
+// mutexFields are the fields docs/simulate.md names for the mutex
 // scenario, common ones included.
 var mutexFields = []string{
 	"drones", "seed", "baud", "signed", "loss", "dup", "reorder", "messages", "data_frames", "ack_frames",

@@ -1,5 +1,5 @@
 // Package scenario runs the measured scenarios of `groundstation simulate`
-// (reference/SIMULATE.md) in the deterministic simulator: it drives the real
+// (docs/simulate.md) in the deterministic simulator: it drives the real
 // protocol cores with a workload drawn from the seed, checks their
 // invariants as they run, and returns the contract's fields.
 //
@@ -8,9 +8,12 @@
 package scenario
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/skyquorum/skyquorum/sitl/sim"
 )
@@ -113,4 +116,41 @@ func per(x, n int) float64 {
 		return 0
 	}
 	return float64(x) / float64(n)
+}
+
+// Failures lists the fields of a scenario's result that break the exit
+// rule of docs/simulate.md, as "name value", in name order: a field named
+// *_violations, *_unfinished or lost_* above 0, or leaders_per_term_max
+// above 1. A run fails when the list is not empty. The rule reads the
+// fields as `--json` prints them, so it is the same for every scenario and
+// a field added later falls under it by its name. Null fields (not checked
+// in this run) do not count.
+func Failures(result any) []string {
+	b, err := json.Marshal(result)
+	if err != nil {
+		return []string{fmt.Sprintf("result: %v", err)}
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return []string{fmt.Sprintf("result: %v", err)}
+	}
+	var out []string
+	for name, v := range fields {
+		x, ok := v.(float64)
+		if !ok {
+			continue
+		}
+		limit := -1.0
+		switch {
+		case strings.HasSuffix(name, "_violations"), strings.HasSuffix(name, "_unfinished"), strings.HasPrefix(name, "lost_"):
+			limit = 0
+		case name == "leaders_per_term_max":
+			limit = 1
+		}
+		if limit >= 0 && x > limit {
+			out = append(out, fmt.Sprintf("%s %v", name, x))
+		}
+	}
+	slices.Sort(out)
+	return out
 }

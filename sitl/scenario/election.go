@@ -44,10 +44,10 @@ type ElectionResult struct {
 	ElectionDataFrames int            `json:"election_data_frames"`
 }
 
-// Failed reports whether the run breaks the exit-status rule of
-// SIMULATE.md.
+// Failed reports whether the run breaks the exit rule (Failures): a
+// violation, an unfinished election, or two leaders in one term.
 func (r ElectionResult) Failed() bool {
-	return r.E1Violations > 0 || r.E2Unfinished > 0 || r.LeadersPerTermMax > 1
+	return len(Failures(r)) > 0
 }
 
 // Validate checks the scenario's own flags, naming the bad one.

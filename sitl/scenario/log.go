@@ -96,11 +96,11 @@ type LogResult struct {
 	MessagesByKind   map[string]int `json:"messages_by_kind"`
 }
 
-// Failed reports whether the run breaks the exit-status rule of
-// SIMULATE.md: a command committed and lost, a violation of the order, or
-// a command never committed.
+// Failed reports whether the run breaks the exit rule (Failures): a
+// command committed and lost, a violation of the order, or a command never
+// committed.
 func (r LogResult) Failed() bool {
-	return r.LostCommitted > 0 || r.OrderViolations > 0 || r.CommandsUnfinished > 0
+	return len(Failures(r)) > 0
 }
 
 // Validate checks the scenario's own flags, naming the bad one.

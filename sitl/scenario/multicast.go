@@ -82,14 +82,13 @@ type MulticastResult struct {
 	StepErrors int `json:"step_errors"`
 }
 
-// Failed reports whether the run breaks the exit-status rule of
-// SIMULATE.md: a violation, or a promised delivery that never happened.
+// Failed reports whether the run breaks the exit rule (Failures): a
+// violation, or a promised delivery that never happened.
 func (r MulticastResult) Failed() bool {
-	return r.IntegrityViolations > 0 || r.ValidityViolations > 0 || r.AgreementViolations > 0 ||
-		r.OrderViolations > 0 || r.DeliveryUnfinished > 0
+	return len(Failures(r)) > 0
 }
 
-// The sequencer of total order by sequencer, as SIMULATE.md fixes it.
+// The sequencer of total order by sequencer, as docs/simulate.md fixes it.
 const multicastSequencer algorithms.NodeID = 1
 
 // multicastPayload is the size of every multicast's payload: a light-show

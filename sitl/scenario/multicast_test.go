@@ -278,9 +278,8 @@ func TestMulticastValidate(t *testing.T) {
 	assert.Error(t, causal.Validate())
 }
 
-// The JSON object carries every field of SIMULATE.md's multicast scenario
-// (the list of ../shared/tools/check-simulate-json); total_scheme is null
-// unless the order is total.
+// The JSON object carries every field docs/simulate.md names for the
+// multicast scenario; total_scheme is null unless the order is total.
 func TestMulticastJSONFields(t *testing.T) {
 	fields := []string{"drones", "seed", "baud", "signed", "loss", "dup", "reorder", "messages", "data_frames", "ack_frames",
 		"retransmissions", "heartbeat_frames", "frames", "airtime_ms", "sim_seconds", "wall_seconds", "real_time_factor",

@@ -30,7 +30,7 @@ type Mutex struct {
 	// Hold is the time spent inside the critical section.
 	Hold sim.Time
 	// Cells is the number of airspace cells requests are spread over
-	// (optional, default 1; SIMULATE.md's scenario has one).
+	// (optional, default 1; the scenario of docs/simulate.md has one).
 	Cells int
 }
 
@@ -59,13 +59,13 @@ type MutexResult struct {
 	ME3Inversions       int      `json:"me3_inversions"`
 }
 
-// Failed reports whether the run breaks the exit-status rule of
-// SIMULATE.md: a violation, or an unfinished entry.
+// Failed reports whether the run breaks the exit rule (Failures): a
+// violation, or an unfinished entry.
 func (r MutexResult) Failed() bool {
-	return r.ME1Violations > 0 || r.ME2Unfinished > 0 || (r.ME3Violations != nil && *r.ME3Violations > 0)
+	return len(Failures(r)) > 0
 }
 
-// The server of the central algorithm, as SIMULATE.md fixes it.
+// The server of the central algorithm, as docs/simulate.md fixes it.
 const centralServer algorithms.NodeID = 1
 
 // cells returns the airspace cells the workload contends for.

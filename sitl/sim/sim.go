@@ -78,7 +78,7 @@ type Stats struct {
 	// MessagesByKind splits Messages by message kind.
 	MessagesByKind map[string]int
 	// DataFrames, AckFrames and Retransmissions count transmissions as
-	// reference/SIMULATE.md defines them.
+	// docs/simulate.md defines them.
 	DataFrames      int
 	AckFrames       int
 	Retransmissions int
@@ -136,6 +136,7 @@ type Sim struct {
 	line    []byte
 	log     *slog.Logger
 	onEvent func(id algorithms.NodeID, ev algorithms.Event)
+	calm    bool // Calm was called: no loss, duplication or reordering
 	// Drop, when set, is asked for every frame a drone would receive;
 	// returning true loses it (for targeted faults in tests).
 	Drop func(from, to algorithms.NodeID) bool
@@ -498,6 +499,17 @@ func (s *Sim) Heal() {
 	s.trace("heal", nil)
 }
 
+// Calm turns the radio model's faults off from now on: no loss, no
+// duplication, no reordering delay, no partition and no targeted drop.
+// Frames already on their way keep the delay they were given; Config still
+// returns the run's configuration. Scenarios call it to settle after their
+// measured run.
+func (s *Sim) Calm() {
+	s.calm = true
+	clear(s.groups)
+	s.trace("calm", nil)
+}
+
 // LocalEvent counts a local event at drone id in its vector clock and
 // returns a copy of the clock (nil unless TrackCausality).
 func (s *Sim) LocalEvent(id algorithms.NodeID) clock.Vector {
@@ -712,6 +724,10 @@ func (s *Sim) propagate(network int, f *frame) {
 		}
 		r := s.drones[id-1]
 		if r.network != network || s.groups[from] != s.groups[id] || !r.up {
+			continue
+		}
+		if s.calm {
+			s.schedule(s.now, func() { s.receive(r, from, f) })
 			continue
 		}
 		if s.Drop != nil && s.Drop(from, id) {

@@ -204,3 +204,27 @@ func TestUnreliableMessagesGoRaw(t *testing.T) {
 	assert.Equal(t, 1, st.AckFrames, "only the reliable message is acknowledged")
 	assert.Equal(t, 2, s.Core(2).(*gossip).got)
 }
+
+// After Calm, the radio model loses, duplicates and delays nothing, and
+// the configuration still reads as given.
+func TestCalm(t *testing.T) {
+	s, err := New(Config{Drones: 4, Seed: 3, Loss: 0.5, Dup: 0.5, Reorder: 40 * Millisecond}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		return &gossip{id: id}, nil
+	})
+	require.NoError(t, err)
+	s.Partition([]algorithms.NodeID{1})
+	s.Calm()
+	for i := range 50 {
+		s.At(Time(i)*100*Millisecond, func() {
+			s.Call(1, func(c algorithms.Core) { c.(*gossip).Send(nil, note{}) })
+		})
+	}
+	s.Run(10*Second, nil)
+	st := s.Stats()
+	assert.Zero(t, st.Lost, "seed=3")
+	assert.Zero(t, st.Duplicated, "seed=3")
+	for id := algorithms.NodeID(2); id <= 4; id++ {
+		assert.Equal(t, 50, s.Core(id).(*gossip).got, "seed=3 drone %d", id)
+	}
+	assert.Equal(t, 0.5, s.Config().Loss)
+}
