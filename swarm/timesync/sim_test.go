@@ -1,6 +1,7 @@
 package timesync
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -48,7 +49,10 @@ type syncRun struct {
 	// overBound counts probes where a drone's error exceeded its own
 	// ErrorBound.
 	overBound int
+	firstOver string
 	jumps     int
+	// worst says where the largest error was seen.
+	worst string
 }
 
 const probe = 100 * sim.Millisecond
@@ -108,11 +112,17 @@ func (r *syncRun) check() {
 		}
 		r.last[id] = [2]int64{local, st}
 		if r.measure && leaderUp && c.Leader() == r.leader {
-			r.maxErr = max(r.maxErr, abs(st-truth))
+			if e := abs(st - truth); e > r.maxErr {
+				r.maxErr = e
+				r.worst = fmt.Sprintf("drone %d at %v (%s): error %.2f ms, ErrorBound %.2f ms", id, s.Now(), r.phase, float64(e)/1e6, float64(c.ErrorBound())/1e6)
+			}
 			r.phaseErr[r.phase] = max(r.phaseErr[r.phase], abs(st-truth))
 			if b := c.ErrorBound(); b != math.MaxInt64 {
 				r.maxBound = max(r.maxBound, b)
 				if abs(st-truth) > b {
+					if r.overBound == 0 {
+						r.firstOver = fmt.Sprintf("first: drone %d at %v (%s): error %.2f ms, ErrorBound %.2f ms", id, s.Now(), r.phase, float64(abs(st-truth))/1e6, float64(b)/1e6)
+					}
 					r.overBound++
 				}
 			}
@@ -166,32 +176,41 @@ func TestSwarmTimeBound(t *testing.T) {
 		count := max(1, seeds.Count(t, tc.seeds*10)/10)
 		var worst, worstBound int64
 		for seed := uint64(1); seed <= uint64(count); seed++ {
-			r := newSyncRun(t, tc.n, seed, 0.1, tc.tick)
-			poll := sim.Time(r.core(2).PollTicks()) * tc.tick
-			// Warm up: every drone has a sample (first poll within one
-			// period, retries after a lost one).
-			ok := r.s.Run(3*poll, r.allSynced)
-			require.True(t, ok, "seed=%d N=%d: not every drone synced within %v", seed, tc.n, 3*poll)
-			synced := r.s.Now()
-			r.measure, r.phase = true, "first polls"
-			r.s.Run(synced+4*poll, nil)
-			r.phase = "drift estimated"
-			r.s.Run(synced+16*poll, nil)
-			r.changeLeader(2, 2*sim.Second)
-			r.phase = "new leader"
-			r.s.Run(r.s.Now()+6*poll, nil)
-			t.Logf("seed=%d N=%d max error by phase (ms): first polls %.2f, drift estimated %.2f, new leader %.2f", seed, tc.n,
-				float64(r.phaseErr["first polls"])/1e6, float64(r.phaseErr["drift estimated"])/1e6, float64(r.phaseErr["new leader"])/1e6)
-			t.Logf("seed=%d N=%d poll=%.1fs synced after %.1fs: clock_error_ms_max=%.2f (ErrorBound max %.2f ms, exceeded %d times), airtime share %.4f",
-				seed, tc.n, poll.Seconds(), synced.Seconds(), float64(r.maxErr)/1e6, float64(r.maxBound)/1e6, r.overBound,
-				r.s.Stats().Airtime.Seconds()/r.s.Now().Seconds())
-			require.LessOrEqual(t, r.maxErr, int64(tc.bound), "seed=%d N=%d: clock error above the bound", seed, tc.n)
-			require.Zero(t, r.jumps, "seed=%d", seed)
-			require.Zero(t, r.overBound, "seed=%d: a drone's error exceeded its own ErrorBound", seed)
+			r := runSwarmTime(t, tc.n, seed, tc.tick, tc.bound)
 			worst, worstBound = max(worst, r.maxErr), max(worstBound, r.maxBound)
 		}
-		t.Logf("N=%d, %d seeds: clock_error_ms_max %.2f (bound %.0f ms)", tc.n, count, float64(worst)/1e6, tc.bound.Milliseconds())
+		t.Logf("N=%d, %d seeds: clock_error_ms_max %.2f (bound %.0f ms), ErrorBound max %.2f ms", tc.n, count,
+			float64(worst)/1e6, tc.bound.Milliseconds(), float64(worstBound)/1e6)
 	}
+}
+
+// runSwarmTime runs one seed of TestSwarmTimeBound: n drones at 10% loss
+// synchronise, run with the drift estimated, then lose their leader.
+func runSwarmTime(t *testing.T, n int, seed uint64, tick, bound sim.Time) *syncRun {
+	t.Helper()
+	r := newSyncRun(t, n, seed, 0.1, tick)
+	poll := sim.Time(r.core(2).PollTicks()) * tick
+	// Warm up: every drone has a sample (first poll within one
+	// period, retries after a lost one).
+	ok := r.s.Run(3*poll, r.allSynced)
+	require.True(t, ok, "seed=%d N=%d: not every drone synced within %v", seed, n, 3*poll)
+	synced := r.s.Now()
+	r.measure, r.phase = true, "first polls"
+	r.s.Run(synced+4*poll, nil)
+	r.phase = "drift estimated"
+	r.s.Run(synced+16*poll, nil)
+	r.changeLeader(2, 2*sim.Second)
+	r.phase = "new leader"
+	r.s.Run(r.s.Now()+6*poll, nil)
+	t.Logf("seed=%d N=%d max error by phase (ms): first polls %.2f, drift estimated %.2f, new leader %.2f", seed, n,
+		float64(r.phaseErr["first polls"])/1e6, float64(r.phaseErr["drift estimated"])/1e6, float64(r.phaseErr["new leader"])/1e6)
+	t.Logf("seed=%d N=%d poll=%.1fs synced after %.1fs: clock_error_ms_max=%.2f (ErrorBound max %.2f ms, exceeded %d times), airtime share %.4f",
+		seed, n, poll.Seconds(), synced.Seconds(), float64(r.maxErr)/1e6, float64(r.maxBound)/1e6, r.overBound,
+		r.s.Stats().Airtime.Seconds()/r.s.Now().Seconds())
+	require.LessOrEqual(t, r.maxErr, int64(bound), "seed=%d N=%d: clock error above the bound: %s", seed, n, r.worst)
+	require.Zero(t, r.jumps, "seed=%d", seed)
+	require.Zero(t, r.overBound, "seed=%d: a drone's error exceeded its own ErrorBound; %s", seed, r.firstOver)
+	return r
 }
 
 // The same seed gives the same run: the trace hashes agree.
