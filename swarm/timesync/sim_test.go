@@ -114,10 +114,10 @@ func (r *syncRun) check() {
 		if r.measure && leaderUp && c.Leader() == r.leader {
 			if e := abs(st - truth); e > r.maxErr {
 				r.maxErr = e
-				r.worst = fmt.Sprintf("drone %d at %v (%s): error %.2f ms, ErrorBound %.2f ms", id, s.Now(), r.phase, float64(e)/1e6, float64(c.ErrorBound())/1e6)
+				r.worst = fmt.Sprintf("drone %d at %v (%s): error %.2f ms, ErrorBound %.2f ms", id, s.Now(), r.phase, float64(e)/1e6, float64(c.ErrorBoundAt(local))/1e6)
 			}
 			r.phaseErr[r.phase] = max(r.phaseErr[r.phase], abs(st-truth))
-			if b := c.ErrorBound(); b != math.MaxInt64 {
+			if b := c.ErrorBoundAt(local); b != math.MaxInt64 {
 				r.maxBound = max(r.maxBound, b)
 				if abs(st-truth) > b {
 					if r.overBound == 0 {
@@ -163,10 +163,13 @@ func TestSwarmTimeBound(t *testing.T) {
 		// bound is the stated bound on |swarm time estimate − leader's
 		// swarm time| from the first sample on: the asymmetry of a
 		// round trip corrected for the frames' airtime leaves a few ms of
-		// queueing, plus up to 100 ppm of relative drift over two poll
-		// periods (one poll lost) before the drift is estimated: 3.5 ms
-		// at N = 50 (17.4 s polls), 17.4 ms at N = 250 (86.8 s polls).
-		// Every drone's own ErrorBound must hold as well.
+		// queueing, plus up to 100 ppm of relative drift between two
+		// answered polls before the drift is estimated (and after a
+		// change of leader): a period stretched by the loss (about 1.25
+		// at 10% loss) plus the repeats of lost polls, 2.5 ms at N = 50
+		// (17.4 s polls), 11 ms at N = 250 (86.8 s polls) when no more
+		// than a few are lost in a row. Every drone's own ErrorBound
+		// must hold as well.
 		bound sim.Time
 	}{
 		{50, 10 * sim.Millisecond, 20, 10 * sim.Millisecond},
@@ -211,6 +214,49 @@ func runSwarmTime(t *testing.T, n int, seed uint64, tick, bound sim.Time) *syncR
 	require.Zero(t, r.jumps, "seed=%d", seed)
 	require.Zero(t, r.overBound, "seed=%d: a drone's error exceeded its own ErrorBound; %s", seed, r.firstOver)
 	return r
+}
+
+// The seeds that the soak campaign of TestSwarmTimeBound found failing:
+// at 50 drones, a drone whose estimate left its own ErrorBound 141 times
+// (seed 46: a drift estimated from samples 52 s apart, one of them delayed
+// 3 ms on one way, was 110 ppm off), and a drone whose first seven polls
+// went unanswered, not synchronised within three periods (seed 56); at 250
+// drones, drones that lost several polls in a row and drifted 34.9 ms
+// away (seed 11) before asking again a period later.
+func TestSwarmTimeBoundSeeds(t *testing.T) {
+	for _, c := range []struct {
+		n           int
+		tick, bound sim.Time
+		seed        uint64
+	}{
+		{50, 10 * sim.Millisecond, 10 * sim.Millisecond, 46},
+		{50, 10 * sim.Millisecond, 10 * sim.Millisecond, 56},
+		{250, 50 * sim.Millisecond, 25 * sim.Millisecond, 11},
+	} {
+		if c.n > 50 && testing.Short() {
+			continue
+		}
+		t.Run(fmt.Sprintf("N=%d/seed=%d", c.n, c.seed), func(t *testing.T) { runSwarmTime(t, c.n, c.seed, c.tick, c.bound) })
+	}
+}
+
+// With a tenth of the frames lost, the repeats of lost polls keep to the
+// budget: every drone sends at most one request per poll period on
+// average.
+func TestPollsKeepToTheBudget(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
+		r := newSyncRun(t, 20, seed, 0.1, 10*sim.Millisecond)
+		poll := sim.Time(r.core(2).PollTicks()) * 10 * sim.Millisecond
+		r.s.Run(100*poll, nil)
+		requests, replies := 0, 0
+		for id := algorithms.NodeID(2); id <= 20; id++ {
+			q, p, _ := r.core(id).Counters()
+			requests, replies = requests+q, replies+p
+		}
+		perPeriod := float64(requests) / 19 / 100
+		t.Logf("seed=%d: %.3f requests per drone and poll period, %.1f%% unanswered", seed, perPeriod, 100*(1-float64(replies)/float64(requests)))
+		require.LessOrEqual(t, perPeriod, 1.0, "seed=%d: time sync above its budget", seed)
+	}
 }
 
 // The same seed gives the same run: the trace hashes agree.
