@@ -1,6 +1,7 @@
 package timesync
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -76,6 +77,15 @@ type Config struct {
 	SlewPPM float64
 	// Seed draws the poll phase and jitter.
 	Seed uint64
+	// Restored is what Persist returned before a restart (optional). The
+	// drone takes up the swarm time it had at its first clock reading,
+	// if its local clock has run on since and was down no longer than
+	// RestoreError allows.
+	Restored []byte
+	// RestoreError bounds the drift that a restored swarm time may have
+	// gathered while the drone was down: twice DriftPPM of the downtime
+	// (optional, default 10 ms: 100 s at 50 ppm).
+	RestoreError int64
 }
 
 // Request is a follower's TIMESYNC request.
@@ -149,6 +159,8 @@ type TimeSync struct {
 	t1                 int64
 	sentTick, nextPoll int64
 	jitter             int64 // ticks added to the last poll period
+	// restore is the persisted state, until the first clock reading.
+	restore []byte
 	// Counters.
 	requests, replies, stale int
 }
@@ -178,6 +190,9 @@ func New(cfg Config) (*TimeSync, error) {
 	if cfg.SlewPPM == 0 {
 		cfg.SlewPPM = DefaultSlewPPM
 	}
+	if cfg.RestoreError == 0 {
+		cfg.RestoreError = 10_000_000
+	}
 	if cfg.ReplyTicks == 0 {
 		cfg.ReplyTicks = int(max(1, 1e9/cfg.TickNanos))
 	}
@@ -192,6 +207,8 @@ func New(cfg Config) (*TimeSync, error) {
 		return nil, fmt.Errorf("%w: SlewPPM %v not in (2×DriftPPM, 1e6)", ErrConfig, cfg.SlewPPM)
 	case cfg.PollTicks < 0 || cfg.ReplyTicks < 1:
 		return nil, fmt.Errorf("%w: PollTicks %d, ReplyTicks %d", ErrConfig, cfg.PollTicks, cfg.ReplyTicks)
+	case cfg.Restored != nil && (len(cfg.Restored) != stateSize || cfg.Restored[0] != stateVersion):
+		return nil, fmt.Errorf("%w: %d bytes of restored state, not a time sync state", ErrConfig, len(cfg.Restored))
 	}
 	poll := cfg.PollTicks
 	if poll == 0 {
@@ -228,6 +245,7 @@ func New(cfg Config) (*TimeSync, error) {
 		rng:  rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID)<<32|0x7153)),
 		asym: (airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), !cfg.Unsigned), cfg.Baud) -
 			airtime.Nanos(airtime.FrameBytes(Request{}.Size(), !cfg.Unsigned), cfg.Baud)),
+		restore: cfg.Restored,
 	}
 	c.SetLeader(cfg.Leader)
 	return c, nil
@@ -243,8 +261,50 @@ func (c *TimeSync) SetClock(local int64) {
 	if c.clock && local <= c.now {
 		return
 	}
+	if c.restore != nil {
+		c.takeUp(local)
+	}
 	c.advance(local)
 	c.now, c.clock = local, true
+}
+
+// The persisted state: a version, the local clock reading, and the
+// applied offset then.
+const (
+	stateVersion = 1
+	stateSize    = 1 + 8 + 8
+)
+
+// Persist returns the swarm time the drone has, to pass as
+// Config.Restored after a restart, or nil while it has none. A drone that
+// restarts while no leader is there to ask (the leader has crashed, and
+// the next is not yet elected) and is then elected itself serves the
+// swarm time it had rather than its own clock; without it, swarm time
+// would jump by the drone's clock offset. It counts only if the local
+// clock runs on across the restart (a real-time clock, not one that
+// starts at zero at boot).
+func (c *TimeSync) Persist() []byte {
+	if !c.synced || !c.clock {
+		return nil
+	}
+	b := []byte{stateVersion}
+	b = binary.BigEndian.AppendUint64(b, uint64(c.now))
+	return binary.BigEndian.AppendUint64(b, uint64(c.offsetAt(c.now)))
+}
+
+// takeUp takes up the restored swarm time at the first clock reading, if
+// the clock ran on and the drone was down briefly enough.
+func (c *TimeSync) takeUp(local int64) {
+	saved := int64(binary.BigEndian.Uint64(c.restore[1:]))
+	off := int64(binary.BigEndian.Uint64(c.restore[9:]))
+	c.restore = nil
+	down := local - saved
+	if c.synced || down < 0 || float64(down)*c.maxDrift() > float64(c.cfg.RestoreError) {
+		return
+	}
+	c.off, c.offAt, c.base, c.baseAt, c.freq = off, local, off, local, 0
+	c.synced = true
+	c.Emit(Synced{Offset: off})
 }
 
 // Leader returns the current time server (0 when none).

@@ -304,3 +304,49 @@ func TestNewLeaderServesItsOwnRate(t *testing.T) {
 		assert.Equal(t, before+(at-2000)*ms, f.SwarmTime(at*ms), "at %d ms", at)
 	}
 }
+
+// A drone restarted from its persisted state takes up the swarm time it
+// had, if its clock ran on and it was down briefly enough, and serves it
+// if it is elected before it could ask anyone: swarm time goes on where it
+// was, not at the drone's own clock, 500 ms off.
+func TestRestoredSwarmTime(t *testing.T) {
+	f, l := pair(t)
+	require.Nil(t, f.Persist(), "nothing to persist before the first sample")
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 0)
+	f.SetClock(3000 * ms)
+	state := f.Persist()
+	require.NotNil(t, state)
+
+	restart := func(cfg Config) *TimeSync {
+		cfg.ID, cfg.Restored = 1, state
+		c, err := New(cfg)
+		require.NoError(t, err)
+		return c
+	}
+	c := restart(Config{})
+	c.SetClock(9000 * ms) // down 6 s
+	require.True(t, c.Synced())
+	assert.Equal(t, []algorithms.Event{Synced{Offset: 500 * ms}}, c.Ready().Events)
+	assert.Equal(t, 9500*ms, c.SwarmTime(9000*ms))
+	assert.Equal(t, int64(1<<63-1), c.ErrorBound(), "no sample of a leader yet")
+	c.SetLeader(1)
+	assert.Equal(t, 10_500*ms, c.SwarmTime(10_000*ms), "elected: serves the restored swarm time")
+	require.NoError(t, c.Step(3, Request{T1: 7}))
+	assert.Equal(t, Reply{T1: 7, T2: 9500 * ms, T3: 9500 * ms}, c.Ready().Sends[0].Msg)
+
+	// Down too long for the drift bound (200 s × 100 ppm = 20 ms, above
+	// the default 10 ms), or a clock that started again from zero: the
+	// drone does not know the swarm time.
+	for _, local := range []int64{203_001 * ms, 2000 * ms} {
+		c = restart(Config{DriftPPM: 50})
+		c.SetClock(local)
+		assert.False(t, c.Synced(), "local %d ms", local/ms)
+		assert.Equal(t, local, c.SwarmTime(local))
+	}
+	c = restart(Config{DriftPPM: 50, RestoreError: 50 * ms})
+	c.SetClock(203_001 * ms)
+	assert.True(t, c.Synced(), "RestoreError allows 500 s at 50 ppm")
+
+	_, err := New(Config{ID: 1, Restored: []byte{9, 1, 2}})
+	assert.ErrorIs(t, err, ErrConfig)
+}
