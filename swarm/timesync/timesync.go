@@ -165,7 +165,10 @@ type TimeSync struct {
 	requests, replies, stale int
 }
 
-var _ algorithms.Core = (*TimeSync)(nil)
+var (
+	_ algorithms.Core      = (*TimeSync)(nil)
+	_ algorithms.Persister = (*TimeSync)(nil)
+)
 
 // New returns the core of drone cfg.ID.
 func New(cfg Config) (*TimeSync, error) {
