@@ -1,6 +1,6 @@
 // Package timesync gives every drone the swarm's time: the leader's clock,
-// estimated over TIMESYNC-style exchanges (reference/MAVLINK.md, TIMESYNC;
-// the NTP on-wire protocol).
+// estimated over exchanges like MAVLink's TIMESYNC (the NTP on-wire
+// protocol).
 //
 // A follower sends REQUEST(t1), t1 its local clock at sending; the leader
 // answers REPLY(t1, t2, t3) with t2 its swarm time at receipt and t3 at
@@ -11,15 +11,27 @@
 // and keeps the last Window samples. Both frames reach their receiver
 // when their last byte does, so the reply's longer time on air is
 // subtracted (the radio's serial airtime, from Baud and the frame sizes).
-// The estimate is the sample with the smallest error bound, round trip/2
-// plus its age × the drift it may have missed (NTP's clock filter: the
-// smallest round trip among the recent samples, with old samples
-// penalised for the drift since). Once the samples span three poll
-// periods, the leader's drift against the local clock is estimated by
-// least squares and applied, and the age penalty drops to a tenth: with
-// polls a minute or more apart, drift, not delay, is what limits the
-// error. The error of a sample is at most half its round trip, whatever
-// the delays.
+// The error of a sample is at most half its round trip, whatever the
+// delays.
+//
+// The estimate starts from the sample with the smallest round trip, old
+// samples penalised for the drift since (NTP's clock filter). Once the
+// samples span three poll periods, the leader's drift against the local
+// clock is estimated by least squares and followed: with polls a minute
+// or more apart, drift, not delay, is what limits the error.
+//
+// # The error bound
+//
+// ErrorBound is what the drone may rely on: it holds whenever no clock
+// drifts by more than DriftPPM, whatever the delays and however wrong the
+// drift estimate. Every sample allows the leader's offset within half its
+// round trip at the sample's time, widened by twice DriftPPM of the time
+// since; the estimate is kept inside the offsets that every sample allows,
+// and the bound is the distance from the applied offset to the farther end
+// of them. A drift estimated from a few noisy samples can be far off (at
+// 50 drones, one reply that waited 6.6 ms for the channel, among four
+// samples over 52 s, tilted it by 110 ppm), so the bound does not trust
+// it.
 //
 // # Reading the clock
 //
@@ -36,16 +48,37 @@
 // 1 ms per 100 ms) of the elapsed local time, so swarm time never runs
 // backwards and never gains or loses more than the slew bound. The leader
 // answers with its own swarm time, not its raw clock: the first leader's
-// offset is zero, and a drone that becomes leader keeps the offset (and
-// drift) it had estimated of the previous leader, so a change of leader
-// does not make swarm time jump.
+// offset is zero, and a drone that becomes leader serves the swarm time
+// it had at that moment, at its own clock's rate from then on, so a change
+// of leader does not make swarm time jump, and swarm time never drifts
+// from a follower's clock by more than twice DriftPPM, as the error bound
+// assumes. The followers drop the previous leader's samples and drift and
+// go on from their estimate until they hear the new leader.
+//
+// # Restarts
+//
+// Persist returns the swarm time the drone has, with the local clock
+// reading it was taken at; a drone restarted with it (Config.Restored)
+// takes it up at its first clock reading, if its clock ran on and the
+// drift bound over the time since adds up to at most RestoreError. A
+// drone restarted while no leader is there to ask (the leader crashed, the
+// next is not yet elected) may be elected next: it then serves the swarm
+// time it had instead of its own clock, which can be up to the clocks'
+// spread away (315 ms in a show run at 20 drones whose next leader had
+// restarted during the failover).
 //
 // # Airtime
 //
 // Each follower polls once per period derived from an airtime budget like
 // the heartbeats' (package membership): N members × 2 frames (request and
 // reply) × frame airtime / Share. Requests and replies are
-// algorithms.Unreliable: a lost one is not repeated, the next poll
-// replaces it, except that a follower without any sample of the current
-// leader asks again after ReplyTicks.
+// algorithms.Unreliable: the core repeats a request that had no reply
+// within ReplyTicks after a random wait of up to ReplyTicks, longer by √2
+// after every further miss (the leader may be down, and a new one not yet
+// elected), up to the poll period. A drone that lost several polls in a
+// row would otherwise go two or more periods on its drift alone (at 250
+// drones a period is 87 s: 8.7 ms at 100 ppm each). The repeats keep to the
+// budget: the period after a reply is stretched by the share of requests
+// lately unanswered (a moving average over 8 requests, counted up to half),
+// so that a drone sends at most one request per period on average.
 package timesync

@@ -1,6 +1,7 @@
 package timesync
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -48,7 +49,10 @@ type syncRun struct {
 	// overBound counts probes where a drone's error exceeded its own
 	// ErrorBound.
 	overBound int
+	firstOver string
 	jumps     int
+	// worst says where the largest error was seen.
+	worst string
 }
 
 const probe = 100 * sim.Millisecond
@@ -59,8 +63,8 @@ func newSyncRun(t *testing.T, n int, seed uint64, loss float64, tick sim.Time) *
 	s, err := sim.New(sim.Config{
 		Drones: n, Seed: seed, Loss: loss, Tick: tick,
 		ClockOffset: 500 * sim.Millisecond, ClockDriftPPM: 50,
-	}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
-		ts, err := New(Config{ID: id, Leader: 1, Members: n, TickNanos: int64(tick), Seed: seed, DriftPPM: 50})
+	}, func(id algorithms.NodeID, restored []byte) (algorithms.Core, error) {
+		ts, err := New(Config{ID: id, Leader: 1, Members: n, TickNanos: int64(tick), Seed: seed, DriftPPM: 50, Restored: restored})
 		if err != nil {
 			return nil, err
 		}
@@ -108,11 +112,17 @@ func (r *syncRun) check() {
 		}
 		r.last[id] = [2]int64{local, st}
 		if r.measure && leaderUp && c.Leader() == r.leader {
-			r.maxErr = max(r.maxErr, abs(st-truth))
+			if e := abs(st - truth); e > r.maxErr {
+				r.maxErr = e
+				r.worst = fmt.Sprintf("drone %d at %v (%s): error %.2f ms, ErrorBound %.2f ms", id, s.Now(), r.phase, float64(e)/1e6, float64(c.ErrorBoundAt(local))/1e6)
+			}
 			r.phaseErr[r.phase] = max(r.phaseErr[r.phase], abs(st-truth))
-			if b := c.ErrorBound(); b != math.MaxInt64 {
+			if b := c.ErrorBoundAt(local); b != math.MaxInt64 {
 				r.maxBound = max(r.maxBound, b)
 				if abs(st-truth) > b {
+					if r.overBound == 0 {
+						r.firstOver = fmt.Sprintf("first: drone %d at %v (%s): error %.2f ms, ErrorBound %.2f ms", id, s.Now(), r.phase, float64(abs(st-truth))/1e6, float64(b)/1e6)
+					}
 					r.overBound++
 				}
 			}
@@ -153,10 +163,13 @@ func TestSwarmTimeBound(t *testing.T) {
 		// bound is the stated bound on |swarm time estimate − leader's
 		// swarm time| from the first sample on: the asymmetry of a
 		// round trip corrected for the frames' airtime leaves a few ms of
-		// queueing, plus up to 100 ppm of relative drift over two poll
-		// periods (one poll lost) before the drift is estimated: 3.5 ms
-		// at N = 50 (17.4 s polls), 17.4 ms at N = 250 (86.8 s polls).
-		// Every drone's own ErrorBound must hold as well.
+		// queueing, plus up to 100 ppm of relative drift between two
+		// answered polls before the drift is estimated (and after a
+		// change of leader): a period stretched by the loss (about 1.25
+		// at 10% loss) plus the repeats of lost polls, 2.5 ms at N = 50
+		// (17.4 s polls), 11 ms at N = 250 (86.8 s polls) when no more
+		// than a few are lost in a row. Every drone's own ErrorBound
+		// must hold as well.
 		bound sim.Time
 	}{
 		{50, 10 * sim.Millisecond, 20, 10 * sim.Millisecond},
@@ -166,31 +179,111 @@ func TestSwarmTimeBound(t *testing.T) {
 		count := max(1, seeds.Count(t, tc.seeds*10)/10)
 		var worst, worstBound int64
 		for seed := uint64(1); seed <= uint64(count); seed++ {
-			r := newSyncRun(t, tc.n, seed, 0.1, tc.tick)
-			poll := sim.Time(r.core(2).PollTicks()) * tc.tick
-			// Warm up: every drone has a sample (first poll within one
-			// period, retries after a lost one).
-			ok := r.s.Run(3*poll, r.allSynced)
-			require.True(t, ok, "seed=%d N=%d: not every drone synced within %v", seed, tc.n, 3*poll)
-			synced := r.s.Now()
-			r.measure, r.phase = true, "first polls"
-			r.s.Run(synced+4*poll, nil)
-			r.phase = "drift estimated"
-			r.s.Run(synced+16*poll, nil)
-			r.changeLeader(2, 2*sim.Second)
-			r.phase = "new leader"
-			r.s.Run(r.s.Now()+6*poll, nil)
-			t.Logf("seed=%d N=%d max error by phase (ms): first polls %.2f, drift estimated %.2f, new leader %.2f", seed, tc.n,
-				float64(r.phaseErr["first polls"])/1e6, float64(r.phaseErr["drift estimated"])/1e6, float64(r.phaseErr["new leader"])/1e6)
-			t.Logf("seed=%d N=%d poll=%.1fs synced after %.1fs: clock_error_ms_max=%.2f (ErrorBound max %.2f ms, exceeded %d times), airtime share %.4f",
-				seed, tc.n, poll.Seconds(), synced.Seconds(), float64(r.maxErr)/1e6, float64(r.maxBound)/1e6, r.overBound,
-				r.s.Stats().Airtime.Seconds()/r.s.Now().Seconds())
-			require.LessOrEqual(t, r.maxErr, int64(tc.bound), "seed=%d N=%d: clock error above the bound", seed, tc.n)
-			require.Zero(t, r.jumps, "seed=%d", seed)
-			require.Zero(t, r.overBound, "seed=%d: a drone's error exceeded its own ErrorBound", seed)
+			r := runSwarmTime(t, tc.n, seed, tc.tick, tc.bound)
 			worst, worstBound = max(worst, r.maxErr), max(worstBound, r.maxBound)
 		}
-		t.Logf("N=%d, %d seeds: clock_error_ms_max %.2f (bound %.0f ms)", tc.n, count, float64(worst)/1e6, tc.bound.Milliseconds())
+		t.Logf("N=%d, %d seeds: clock_error_ms_max %.2f (bound %.0f ms), ErrorBound max %.2f ms", tc.n, count,
+			float64(worst)/1e6, tc.bound.Milliseconds(), float64(worstBound)/1e6)
+	}
+}
+
+// runSwarmTime runs one seed of TestSwarmTimeBound: n drones at 10% loss
+// synchronise, run with the drift estimated, then lose their leader.
+func runSwarmTime(t *testing.T, n int, seed uint64, tick, bound sim.Time) *syncRun {
+	t.Helper()
+	r := newSyncRun(t, n, seed, 0.1, tick)
+	poll := sim.Time(r.core(2).PollTicks()) * tick
+	// Warm up: every drone has a sample (first poll within one
+	// period, retries after a lost one).
+	ok := r.s.Run(3*poll, r.allSynced)
+	require.True(t, ok, "seed=%d N=%d: not every drone synced within %v", seed, n, 3*poll)
+	synced := r.s.Now()
+	r.measure, r.phase = true, "first polls"
+	r.s.Run(synced+4*poll, nil)
+	r.phase = "drift estimated"
+	r.s.Run(synced+16*poll, nil)
+	r.changeLeader(2, 2*sim.Second)
+	r.phase = "new leader"
+	r.s.Run(r.s.Now()+6*poll, nil)
+	t.Logf("seed=%d N=%d max error by phase (ms): first polls %.2f, drift estimated %.2f, new leader %.2f", seed, n,
+		float64(r.phaseErr["first polls"])/1e6, float64(r.phaseErr["drift estimated"])/1e6, float64(r.phaseErr["new leader"])/1e6)
+	t.Logf("seed=%d N=%d poll=%.1fs synced after %.1fs: clock_error_ms_max=%.2f (ErrorBound max %.2f ms, exceeded %d times), airtime share %.4f",
+		seed, n, poll.Seconds(), synced.Seconds(), float64(r.maxErr)/1e6, float64(r.maxBound)/1e6, r.overBound,
+		r.s.Stats().Airtime.Seconds()/r.s.Now().Seconds())
+	require.LessOrEqual(t, r.maxErr, int64(bound), "seed=%d N=%d: clock error above the bound: %s", seed, n, r.worst)
+	require.Zero(t, r.jumps, "seed=%d", seed)
+	require.Zero(t, r.overBound, "seed=%d: a drone's error exceeded its own ErrorBound; %s", seed, r.firstOver)
+	return r
+}
+
+// The seeds that the soak campaign of TestSwarmTimeBound found failing:
+// at 50 drones, a drone whose estimate left its own ErrorBound 141 times
+// (seed 46: a drift estimated from samples 52 s apart, one of them delayed
+// 3 ms on one way, was 110 ppm off), and a drone whose first seven polls
+// went unanswered, not synchronised within three periods (seed 56); at 250
+// drones, drones that lost several polls in a row and drifted 34.9 ms
+// away (seed 11) before asking again a period later.
+func TestSwarmTimeBoundSeeds(t *testing.T) {
+	for _, c := range []struct {
+		n           int
+		tick, bound sim.Time
+		seed        uint64
+	}{
+		{50, 10 * sim.Millisecond, 10 * sim.Millisecond, 46},
+		{50, 10 * sim.Millisecond, 10 * sim.Millisecond, 56},
+		{250, 50 * sim.Millisecond, 25 * sim.Millisecond, 11},
+	} {
+		if c.n > 50 && testing.Short() {
+			continue
+		}
+		t.Run(fmt.Sprintf("N=%d/seed=%d", c.n, c.seed), func(t *testing.T) { runSwarmTime(t, c.n, c.seed, c.tick, c.bound) })
+	}
+}
+
+// With a tenth of the frames lost, the repeats of lost polls keep to the
+// budget: every drone sends at most one request per poll period on
+// average.
+func TestPollsKeepToTheBudget(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
+		r := newSyncRun(t, 20, seed, 0.1, 10*sim.Millisecond)
+		poll := sim.Time(r.core(2).PollTicks()) * 10 * sim.Millisecond
+		r.s.Run(100*poll, nil)
+		requests, replies := 0, 0
+		for id := algorithms.NodeID(2); id <= 20; id++ {
+			q, p, _ := r.core(id).Counters()
+			requests, replies = requests+q, replies+p
+		}
+		perPeriod := float64(requests) / 19 / 100
+		t.Logf("seed=%d: %.3f requests per drone and poll period, %.1f%% unanswered", seed, perPeriod, 100*(1-float64(replies)/float64(requests)))
+		require.LessOrEqual(t, perPeriod, 1.0, "seed=%d: time sync above its budget", seed)
+	}
+}
+
+// The leader crashes, and so does the drone next in line, which restarts
+// from its persisted state while there is no leader to ask; then it is
+// elected. It serves the swarm time it had, so the followers' error stays
+// that of their estimates, not the restarted drone's clock offset (up to
+// 500 ms: the show scenario's seed 171 at 20 drones measured 315 ms).
+func TestRestartedLeaderKeepsSwarmTime(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 5)); seed++ {
+		r := newSyncRun(t, 20, seed, 0.1, 10*sim.Millisecond)
+		poll := sim.Time(r.core(2).PollTicks()) * 10 * sim.Millisecond
+		require.True(t, r.s.Run(3*poll, r.allSynced), "seed=%d: not synced", seed)
+		r.s.Run(r.s.Now()+4*poll, nil)
+		r.s.Crash(1)
+		r.s.After(5*sim.Second, func() { r.s.Crash(2) })
+		r.s.After(11*sim.Second, func() { require.NoError(t, r.s.Restart(2, true), "seed=%d", seed) })
+		r.s.Run(r.s.Now()+12*sim.Second, nil)
+		r.leader = 2
+		for id := algorithms.NodeID(2); id <= 20; id++ {
+			r.s.Call(id, func(c algorithms.Core) { c.(clocked).SetLeader(2) })
+		}
+		r.measure, r.phase = true, "restarted leader"
+		r.s.Run(r.s.Now()+4*poll, nil)
+		t.Logf("seed=%d: clock_error_ms_max=%.2f after the restarted drone took over", seed, float64(r.maxErr)/1e6)
+		require.LessOrEqual(t, r.maxErr, int64(10*sim.Millisecond), "seed=%d: %s", seed, r.worst)
+		require.Zero(t, r.jumps, "seed=%d", seed)
+		require.Zero(t, r.overBound, "seed=%d: %s", seed, r.firstOver)
 	}
 }
 

@@ -1,6 +1,7 @@
 package timesync
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -76,6 +77,15 @@ type Config struct {
 	SlewPPM float64
 	// Seed draws the poll phase and jitter.
 	Seed uint64
+	// Restored is what Persist returned before a restart (optional). The
+	// drone takes up the swarm time it had at its first clock reading,
+	// if its local clock has run on since and was down no longer than
+	// RestoreError allows.
+	Restored []byte
+	// RestoreError bounds the drift that a restored swarm time may have
+	// gathered while the drone was down: twice DriftPPM of the downtime
+	// (optional, default 10 ms: 100 s at 50 ppm).
+	RestoreError int64
 }
 
 // Request is a follower's TIMESYNC request.
@@ -140,20 +150,25 @@ type TimeSync struct {
 	freq         float64
 	off, offAt   int64
 	samples      []sample
-	// estimated: freq comes from samples, not just assumed zero.
-	estimated bool
 	// asym is the difference between the reply's and the request's time
 	// on air: the reply takes longer to send.
 	asym               int64
 	pending            bool
-	misses             int // requests in a row without a reply
+	misses             int     // requests in a row without a reply
+	loss               float64 // moving average of requests without a reply
 	t1                 int64
 	sentTick, nextPoll int64
+	jitter             int64 // ticks added to the last poll period
+	// restore is the persisted state, until the first clock reading.
+	restore []byte
 	// Counters.
 	requests, replies, stale int
 }
 
-var _ algorithms.Core = (*TimeSync)(nil)
+var (
+	_ algorithms.Core      = (*TimeSync)(nil)
+	_ algorithms.Persister = (*TimeSync)(nil)
+)
 
 // New returns the core of drone cfg.ID.
 func New(cfg Config) (*TimeSync, error) {
@@ -178,6 +193,9 @@ func New(cfg Config) (*TimeSync, error) {
 	if cfg.SlewPPM == 0 {
 		cfg.SlewPPM = DefaultSlewPPM
 	}
+	if cfg.RestoreError == 0 {
+		cfg.RestoreError = 10_000_000
+	}
 	if cfg.ReplyTicks == 0 {
 		cfg.ReplyTicks = int(max(1, 1e9/cfg.TickNanos))
 	}
@@ -192,6 +210,8 @@ func New(cfg Config) (*TimeSync, error) {
 		return nil, fmt.Errorf("%w: SlewPPM %v not in (2×DriftPPM, 1e6)", ErrConfig, cfg.SlewPPM)
 	case cfg.PollTicks < 0 || cfg.ReplyTicks < 1:
 		return nil, fmt.Errorf("%w: PollTicks %d, ReplyTicks %d", ErrConfig, cfg.PollTicks, cfg.ReplyTicks)
+	case cfg.Restored != nil && (len(cfg.Restored) != stateSize || cfg.Restored[0] != stateVersion):
+		return nil, fmt.Errorf("%w: %d bytes of restored state, not a time sync state", ErrConfig, len(cfg.Restored))
 	}
 	poll := cfg.PollTicks
 	if poll == 0 {
@@ -228,6 +248,7 @@ func New(cfg Config) (*TimeSync, error) {
 		rng:  rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID)<<32|0x7153)),
 		asym: (airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), !cfg.Unsigned), cfg.Baud) -
 			airtime.Nanos(airtime.FrameBytes(Request{}.Size(), !cfg.Unsigned), cfg.Baud)),
+		restore: cfg.Restored,
 	}
 	c.SetLeader(cfg.Leader)
 	return c, nil
@@ -243,8 +264,50 @@ func (c *TimeSync) SetClock(local int64) {
 	if c.clock && local <= c.now {
 		return
 	}
+	if c.restore != nil {
+		c.takeUp(local)
+	}
 	c.advance(local)
 	c.now, c.clock = local, true
+}
+
+// The persisted state: a version, the local clock reading, and the
+// applied offset then.
+const (
+	stateVersion = 1
+	stateSize    = 1 + 8 + 8
+)
+
+// Persist returns the swarm time the drone has, to pass as
+// Config.Restored after a restart, or nil while it has none. A drone that
+// restarts while no leader is there to ask (the leader has crashed, and
+// the next is not yet elected) and is then elected itself serves the
+// swarm time it had rather than its own clock; without it, swarm time
+// would jump by the drone's clock offset. It counts only if the local
+// clock runs on across the restart (a real-time clock, not one that
+// starts at zero at boot).
+func (c *TimeSync) Persist() []byte {
+	if !c.synced || !c.clock {
+		return nil
+	}
+	b := []byte{stateVersion}
+	b = binary.BigEndian.AppendUint64(b, uint64(c.now))
+	return binary.BigEndian.AppendUint64(b, uint64(c.offsetAt(c.now)))
+}
+
+// takeUp takes up the restored swarm time at the first clock reading, if
+// the clock ran on and the drone was down briefly enough.
+func (c *TimeSync) takeUp(local int64) {
+	saved := int64(binary.BigEndian.Uint64(c.restore[1:]))
+	off := int64(binary.BigEndian.Uint64(c.restore[9:]))
+	c.restore = nil
+	down := local - saved
+	if c.synced || down < 0 || float64(down)*c.maxDrift() > float64(c.cfg.RestoreError) {
+		return
+	}
+	c.off, c.offAt, c.base, c.baseAt, c.freq = off, local, off, local, 0
+	c.synced = true
+	c.Emit(Synced{Offset: off})
 }
 
 // Leader returns the current time server (0 when none).
@@ -263,12 +326,27 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 	if id == c.leader && id != 0 {
 		return
 	}
+	// The estimate goes on from where it is now, without the samples of
+	// the previous leader, and without its drift: the new leader's
+	// clock runs at its own rate.
+	c.advance(c.now)
+	if c.synced && c.leader != c.cfg.ID {
+		c.base, c.baseAt = c.targetAt(c.now), c.now
+	}
+	c.freq = 0
 	c.leader = id
 	c.samples = c.samples[:0]
 	c.pending, c.misses = false, 0
 	switch {
 	case id == c.cfg.ID:
-		// Keep slewing towards the last estimate, then hold it.
+		// Serve the swarm time applied now, at the rate of this drone's
+		// own clock: no jump, and, like the first leader's, the swarm
+		// time served drifts from any follower's clock by at most twice
+		// DriftPPM, which the followers' error bounds assume. (Following
+		// the previous leader's estimated drift, or slewing on, would
+		// make it run faster or slower than that by the estimate's
+		// error.)
+		c.base, c.baseAt = c.off, c.offAt
 		if !c.synced {
 			c.synced = true
 			c.Emit(Synced{Offset: c.off})
@@ -296,20 +374,26 @@ func (c *TimeSync) Offset() (applied, target int64, driftPPM float64) {
 	return c.offsetAt(c.now), c.targetAt(c.now), c.freq * 1e6
 }
 
-// ErrorBound returns a bound on the error of the swarm time at the last
-// clock reading, in nanoseconds, assuming the drift bound holds: half the
-// best sample's round trip, plus its age × the largest relative drift,
-// plus what is left to slew. It is 0 on the leader and MaxInt64 before the
-// first sample.
-func (c *TimeSync) ErrorBound() int64 {
+// ErrorBound returns ErrorBoundAt the last clock reading.
+func (c *TimeSync) ErrorBound() int64 { return c.ErrorBoundAt(c.now) }
+
+// ErrorBoundAt returns a bound on the error of SwarmTime(local), in
+// nanoseconds, assuming that no clock drifts by more than DriftPPM: the
+// distance from the applied offset to the farther end of the offsets
+// every sample of the leader allows (half its round trip, widened by
+// twice DriftPPM of its age). It holds whatever the delays and whatever
+// the drift estimate. It is 0 on the leader and MaxInt64 before the first
+// sample of the current leader.
+func (c *TimeSync) ErrorBoundAt(local int64) int64 {
 	if c.leader == c.cfg.ID {
 		return 0
 	}
-	if !c.synced || len(c.samples) == 0 {
+	lo, hi, ok := c.interval(local)
+	if !c.synced || !ok {
 		return math.MaxInt64
 	}
-	_, bound := c.best()
-	return bound + abs(c.targetAt(c.now)-c.offsetAt(c.now))
+	applied := c.offsetAt(local)
+	return max(applied-lo, hi-applied)
 }
 
 // Counters returns the requests sent, the replies used, and the replies
@@ -336,6 +420,11 @@ func (c *TimeSync) Step(from algorithms.NodeID, m algorithms.Message) error {
 			return fmt.Errorf("timesync: reply from %d with t3 %d before t2 %d", from, m.T3, m.T2)
 		}
 		c.pending, c.misses = false, 0
+		c.loss -= c.loss / lossWeight
+		// The next poll waits longer while requests go unanswered, so that
+		// with the repeats after a loss the polls keep to the budget.
+		stretch := float64(c.poll) / (1 - min(c.loss, 0.5))
+		c.nextPoll = c.sentTick + int64(stretch) + c.jitter
 		c.replies++
 		t4 := c.now
 		rtt := max((t4-m.T1)-(m.T3-m.T2), 0)
@@ -356,15 +445,15 @@ func (c *TimeSync) Tick() {
 		return
 	}
 	if c.pending && c.ticks-c.sentTick > int64(c.cfg.ReplyTicks) {
+		// Lost: ask again soon rather than a period later, when the
+		// estimate has aged by two periods of drift. Back off by √2 a
+		// miss while the leader does not answer (it may be down, and a
+		// new leader not yet elected), up to the poll period.
 		c.pending = false
 		c.misses++
-		if len(c.samples) == 0 {
-			// No sample of this leader yet: ask again soon, backing
-			// off while it does not answer (it may be down, and a new
-			// leader not yet elected), up to the poll period.
-			back := min(int64(c.cfg.ReplyTicks)<<min(c.misses-1, 16), int64(c.poll))
-			c.nextPoll = min(c.nextPoll, c.ticks+1+c.rng.Int64N(back))
-		}
+		c.loss += (1 - c.loss) / lossWeight
+		back := float64(c.cfg.ReplyTicks) * math.Pow(math.Sqrt2, float64(min(c.misses-1, 64)))
+		c.nextPoll = min(c.nextPoll, c.ticks+1+c.rng.Int64N(int64(min(back, float64(c.poll)))))
 	}
 	if c.ticks < c.nextPoll || c.pending {
 		return
@@ -372,8 +461,12 @@ func (c *TimeSync) Tick() {
 	c.pending, c.t1, c.sentTick = true, c.now, c.ticks
 	c.requests++
 	c.Send(algorithms.To(c.leader), Request{T1: c.now})
-	c.nextPoll = c.ticks + int64(c.poll) + c.rng.Int64N(int64(c.poll/10)+1)
+	c.jitter = c.rng.Int64N(int64(c.poll/10) + 1)
+	c.nextPoll = c.ticks + int64(c.poll) + c.jitter
 }
+
+// lossWeight is the number of requests over which the loss average runs.
+const lossWeight = 8
 
 func (c *TimeSync) add(s sample) {
 	if len(c.samples) == c.cfg.Window {
@@ -383,9 +476,9 @@ func (c *TimeSync) add(s sample) {
 	c.samples = append(c.samples, s)
 	c.advance(c.now) // the applied offset so far, under the old estimate
 	if f, ok := c.slope(); ok {
-		c.freq, c.estimated = f, true
+		c.freq = f
 	}
-	best, _ := c.best()
+	best := c.best()
 	c.base, c.baseAt = best.offset, best.at
 	if !c.synced {
 		c.synced = true
@@ -435,16 +528,17 @@ func (c *TimeSync) slope() (float64, bool) {
 	return max(-bound, min(f, bound)), true
 }
 
-// best returns the sample with the smallest error bound now, and the bound:
-// half its round trip, plus its age × the drift it may have missed: twice
-// DriftPPM while the drift is not estimated, a tenth of that once it is.
-func (c *TimeSync) best() (sample, int64) {
+// best returns the sample the estimate starts from: the one with the
+// smallest round trip, old samples penalised for the drift since (a tenth
+// of the largest relative drift once the drift is estimated from the
+// samples, or all of it).
+func (c *TimeSync) best() sample {
 	var (
 		out   sample
 		bound int64 = math.MaxInt64
 	)
-	drift := 2 * c.cfg.DriftPPM / 1e6
-	if c.estimated {
+	drift := c.maxDrift()
+	if c.freq != 0 {
 		drift /= 10
 	}
 	for _, s := range c.samples {
@@ -454,12 +548,49 @@ func (c *TimeSync) best() (sample, int64) {
 			out, bound = s, b
 		}
 	}
-	return out, bound
+	return out
 }
 
-// targetAt is the estimate of the leader's offset at local time t.
+// maxDrift is the largest drift of the leader's clock against this
+// drone's: twice DriftPPM, as a fraction.
+func (c *TimeSync) maxDrift() float64 { return 2 * c.cfg.DriftPPM / 1e6 }
+
+// interval returns the offsets at local time t that every sample allows:
+// the offset at a sample's time is within half its round trip of the
+// sample's (widened by the drift over the exchange and a nanosecond of
+// rounding), and changes by at most maxDrift of the time since. When the
+// samples contradict each other (a clock drifted faster than DriftPPM),
+// the newest alone counts. ok is false without samples.
+func (c *TimeSync) interval(t int64) (lo, hi int64, ok bool) {
+	if len(c.samples) == 0 {
+		return 0, 0, false
+	}
+	lo, hi = math.MinInt64, math.MaxInt64
+	width := func(s sample) int64 {
+		d := c.maxDrift()
+		return s.rtt/2 + int64(math.Ceil(float64(s.rtt)*d+float64(abs(t-s.at))*d)) + 1
+	}
+	for _, s := range c.samples {
+		w := width(s)
+		lo, hi = max(lo, s.offset-w), min(hi, s.offset+w)
+	}
+	if lo > hi {
+		s := c.samples[len(c.samples)-1]
+		w := width(s)
+		lo, hi = s.offset-w, s.offset+w
+	}
+	return lo, hi, true
+}
+
+// targetAt is the estimate of the leader's offset at local time t: the
+// line from the best sample along the estimated drift, kept within the
+// offsets that the samples allow.
 func (c *TimeSync) targetAt(t int64) int64 {
-	return c.base + int64(c.freq*float64(t-c.baseAt))
+	line := c.base + int64(c.freq*float64(t-c.baseAt))
+	if lo, hi, ok := c.interval(t); ok {
+		return max(lo, min(line, hi))
+	}
+	return line
 }
 
 // offsetAt returns the applied offset at local time t: from off at offAt it

@@ -232,3 +232,121 @@ func TestSyncShare(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2000, c.cfg.SyncPollTicks, "a small swarm keeps SyncPollTicks")
 }
+
+// The error bound holds whatever the drift estimate: here one asymmetric
+// exchange among exact ones makes the least-squares drift −75 ppm while
+// the clocks do not drift at all, and 200 s after the last sample the
+// estimate is 15 ms off. The bound says so, and the estimate stays within
+// the offsets that the samples allow.
+func TestErrorBoundHoldsWithAWrongDrift(t *testing.T) {
+	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 100, DriftPPM: 50})
+	require.NoError(t, err)
+	l, err := New(Config{ID: 2, Leader: 2})
+	require.NoError(t, err)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 10*ms, 0) // +5 ms
+	for at := int64(21_000); at <= 61_000; at += 20_000 {
+		exchange(t, f, l, at*ms, 0, 500*ms, 0, 0)
+	}
+	_, _, drift := f.Offset()
+	require.Less(t, drift, -50.0, "the noisy sample tilts the drift estimate")
+	for at := int64(61_100); at <= 261_000; at += 100 {
+		local := at * ms
+		f.SetClock(local)
+		e := abs(f.SwarmTime(local) - (local + 500*ms))
+		require.LessOrEqual(t, e, f.ErrorBoundAt(local), "at %d ms: error %d ns above the bound", at, e)
+		require.LessOrEqual(t, e, f.ErrorBound())
+	}
+}
+
+// A lost poll is asked again within about a reply timeout, not a period
+// later, and while the leader does not answer the repeats back off to the
+// poll period.
+func TestRetryAfterLoss(t *testing.T) {
+	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 10_000, Seed: 3})
+	require.NoError(t, err)
+	l, err := New(Config{ID: 2, Leader: 2})
+	require.NoError(t, err)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 3*ms, 3*ms)
+	f.nextPoll = f.ticks + 1
+	var sent []int64
+	for range 200_000 {
+		f.Tick()
+		if len(f.Ready().Sends) > 0 {
+			sent = append(sent, f.ticks)
+		}
+	}
+	require.Greater(t, len(sent), 3)
+	reply := int64(f.cfg.ReplyTicks)
+	assert.LessOrEqual(t, sent[1]-sent[0], 2*reply+1, "the first repeat")
+	gaps := []int64{}
+	for i := 1; i < len(sent); i++ {
+		gaps = append(gaps, sent[i]-sent[i-1])
+	}
+	assert.LessOrEqual(t, gaps[len(gaps)-1], int64(f.poll)+reply+1, "backed off to the period: %v", gaps)
+	assert.Greater(t, gaps[len(gaps)-1]+gaps[len(gaps)-2], int64(f.poll)/2, "backed off to the period: %v", gaps)
+}
+
+// A drone that becomes leader serves the swarm time it had, at its own
+// clock's rate, not at the drift it had estimated of the previous leader:
+// the followers' error bounds assume that swarm time drifts from their
+// clocks by at most twice DriftPPM.
+func TestNewLeaderServesItsOwnRate(t *testing.T) {
+	f, l := pair(t)
+	f.cfg.DriftPPM = 50
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 0)
+	f.freq = 80e-6 // as estimated of leader 2
+	f.SetClock(2000 * ms)
+	before := f.SwarmTime(2000 * ms)
+	f.SetLeader(1)
+	assert.Equal(t, before, f.SwarmTime(2000*ms), "no jump")
+	for at := int64(3000); at < 100_000; at += 1000 {
+		f.SetClock(at * ms)
+		assert.Equal(t, before+(at-2000)*ms, f.SwarmTime(at*ms), "at %d ms", at)
+	}
+}
+
+// A drone restarted from its persisted state takes up the swarm time it
+// had, if its clock ran on and it was down briefly enough, and serves it
+// if it is elected before it could ask anyone: swarm time goes on where it
+// was, not at the drone's own clock, 500 ms off.
+func TestRestoredSwarmTime(t *testing.T) {
+	f, l := pair(t)
+	require.Nil(t, f.Persist(), "nothing to persist before the first sample")
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 0)
+	f.SetClock(3000 * ms)
+	state := f.Persist()
+	require.NotNil(t, state)
+
+	restart := func(cfg Config) *TimeSync {
+		cfg.ID, cfg.Restored = 1, state
+		c, err := New(cfg)
+		require.NoError(t, err)
+		return c
+	}
+	c := restart(Config{})
+	c.SetClock(9000 * ms) // down 6 s
+	require.True(t, c.Synced())
+	assert.Equal(t, []algorithms.Event{Synced{Offset: 500 * ms}}, c.Ready().Events)
+	assert.Equal(t, 9500*ms, c.SwarmTime(9000*ms))
+	assert.Equal(t, int64(1<<63-1), c.ErrorBound(), "no sample of a leader yet")
+	c.SetLeader(1)
+	assert.Equal(t, 10_500*ms, c.SwarmTime(10_000*ms), "elected: serves the restored swarm time")
+	require.NoError(t, c.Step(3, Request{T1: 7}))
+	assert.Equal(t, Reply{T1: 7, T2: 9500 * ms, T3: 9500 * ms}, c.Ready().Sends[0].Msg)
+
+	// Down too long for the drift bound (200 s × 100 ppm = 20 ms, above
+	// the default 10 ms), or a clock that started again from zero: the
+	// drone does not know the swarm time.
+	for _, local := range []int64{203_001 * ms, 2000 * ms} {
+		c = restart(Config{DriftPPM: 50})
+		c.SetClock(local)
+		assert.False(t, c.Synced(), "local %d ms", local/ms)
+		assert.Equal(t, local, c.SwarmTime(local))
+	}
+	c = restart(Config{DriftPPM: 50, RestoreError: 50 * ms})
+	c.SetClock(203_001 * ms)
+	assert.True(t, c.Synced(), "RestoreError allows 500 s at 50 ppm")
+
+	_, err := New(Config{ID: 1, Restored: []byte{9, 1, 2}})
+	assert.ErrorIs(t, err, ErrConfig)
+}
