@@ -148,7 +148,12 @@ type Node struct {
 	fenceTicks    int64
 	showSync      int64
 	activateDelay int64 // ns
-	viewProposed  int64 // tick of the last VIEW or ACTIVATE proposed
+
+	// The swarm time last persisted, and when (Persist).
+	clockSaved     []byte
+	clockSavedAt   int64
+	clockSaveTicks int64
+	viewProposed   int64 // tick of the last VIEW or ACTIVATE proposed
 }
 
 var (
@@ -168,7 +173,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if cfg.Quorums == nil {
 		cfg.Quorums = mutex.Best(cfg.Members)
 	}
-	logState, alarmState, air, err := splitState(restored)
+	logState, alarmState, air, clockState, err := splitState(restored)
 	if err != nil {
 		return nil, err
 	}
@@ -237,10 +242,12 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if cfg.Incarnation > 0 {
 		syncPoll, syncShare = 2*second, 0 // a few drones restart at once
 	}
+	n.clockSaveTicks = int64(clockSaveSeconds * second)
 	n.clock, err = timesync.New(timesync.Config{
 		ID: cfg.ID, Members: len(cfg.Members), TickNanos: cfg.TickNanos, Baud: cfg.Baud,
 		Unsigned: cfg.Unsigned, Share: cfg.TimeSyncShare, DriftPPM: cfg.ClockDriftPPM, Seed: cfg.Seed,
 		FirstPollTicks: firstPoll, SyncPollTicks: syncPoll, SyncShare: syncShare,
+		Restored: clockState,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
@@ -464,14 +471,23 @@ func (n *Node) PeerUp(id algorithms.NodeID) { n.route(membership.Up{ID: id}) }
 func (n *Node) Incarnation() uint32 { return n.locks.Incarnation() }
 
 // The persisted state: a marker, a version, then the command log's state,
-// the emergency core's and the airspace part, each with a 4-byte length.
-// The airspace part is the incarnation and the locks' Lamport clock, 4
-// bytes each. Version 1, without the airspace part, is still read.
+// the emergency core's, the airspace part and the swarm time, each with a
+// 4-byte length. The airspace part is the incarnation and the locks'
+// Lamport clock, 4 bytes each; the swarm time is timesync's Persist (empty
+// while the drone has none). Version 1 (without the airspace part and the
+// swarm time) and version 2 (without the swarm time) are still read.
 const (
 	stateMarker  = 'S'
-	stateVersion = 2
+	stateVersion = 3
 	airBytes     = 8
 )
+
+// clockSaveTicks is how often the persisted swarm time is refreshed, in
+// seconds: timesync's Persist changes at every tick, and a runner that
+// stores the state whenever it changes would write every tick. A restart
+// takes the saved swarm time up only while its age, downtime included,
+// keeps the drift within timesync's RestoreError.
+const clockSaveSeconds = 10
 
 // airState is the airspace part of the persisted state.
 type airState struct {
@@ -486,44 +502,49 @@ func (n *Node) Persist() []byte {
 	air := binary.BigEndian.AppendUint32(nil, n.locks.Incarnation())
 	air = binary.BigEndian.AppendUint32(air, n.locks.Clock())
 	out := []byte{stateMarker, stateVersion}
-	for _, part := range [][]byte{n.log.Persist(), n.alarm.Persist(), air} {
+	if n.clockSaved == nil || n.now-n.clockSavedAt >= n.clockSaveTicks {
+		if b := n.clock.Persist(); b != nil {
+			n.clockSaved, n.clockSavedAt = b, n.now
+		}
+	}
+	for _, part := range [][]byte{n.log.Persist(), n.alarm.Persist(), air, n.clockSaved} {
 		out = binary.BigEndian.AppendUint32(out, uint32(len(part)))
 		out = append(out, part...)
 	}
 	return out
 }
 
-func splitState(b []byte) (logState, alarmState []byte, air airState, err error) {
+func splitState(b []byte) (logState, alarmState []byte, air airState, clockState []byte, err error) {
 	if b == nil {
-		return nil, nil, airState{}, nil
+		return nil, nil, airState{}, nil, nil
 	}
-	if len(b) < 2 || b[0] != stateMarker || (b[1] != 1 && b[1] != stateVersion) {
-		return nil, nil, airState{}, fmt.Errorf("%w: not a swarm node state (pass the bytes Persist returned)", ErrBadState)
+	if len(b) < 2 || b[0] != stateMarker || b[1] < 1 || b[1] > stateVersion {
+		return nil, nil, airState{}, nil, fmt.Errorf("%w: not a swarm node state (pass the bytes Persist returned)", ErrBadState)
 	}
 	rest := b[2:]
-	parts := make([][]byte, 2, 3)
-	if b[1] == stateVersion {
-		parts = parts[:3]
-	}
+	parts := make([][]byte, 1+int(b[1])) // version 1: 2 parts, 2: 3, 3: 4
 	for i := range parts {
 		if len(rest) < 4 {
-			return nil, nil, airState{}, fmt.Errorf("%w: truncated", ErrBadState)
+			return nil, nil, airState{}, nil, fmt.Errorf("%w: truncated", ErrBadState)
 		}
 		l := binary.BigEndian.Uint32(rest)
 		rest = rest[4:]
 		if uint64(l) > uint64(len(rest)) {
-			return nil, nil, airState{}, fmt.Errorf("%w: part %d claims %d bytes, %d left", ErrBadState, i, l, len(rest))
+			return nil, nil, airState{}, nil, fmt.Errorf("%w: part %d claims %d bytes, %d left", ErrBadState, i, l, len(rest))
 		}
 		parts[i], rest = rest[:l], rest[l:]
 	}
 	if len(rest) != 0 {
-		return nil, nil, airState{}, fmt.Errorf("%w: %d trailing bytes", ErrBadState, len(rest))
+		return nil, nil, airState{}, nil, fmt.Errorf("%w: %d trailing bytes", ErrBadState, len(rest))
 	}
-	if len(parts) == 3 {
+	if len(parts) >= 3 {
 		if len(parts[2]) != airBytes {
-			return nil, nil, airState{}, fmt.Errorf("%w: airspace part of %d bytes, want %d", ErrBadState, len(parts[2]), airBytes)
+			return nil, nil, airState{}, nil, fmt.Errorf("%w: airspace part of %d bytes, want %d", ErrBadState, len(parts[2]), airBytes)
 		}
 		air = airState{known: true, inc: binary.BigEndian.Uint32(parts[2]), clock: binary.BigEndian.Uint32(parts[2][4:])}
 	}
-	return parts[0], parts[1], air, nil
+	if len(parts) >= 4 && len(parts[3]) > 0 {
+		clockState = parts[3]
+	}
+	return parts[0], parts[1], air, clockState, nil
 }

@@ -50,7 +50,8 @@ func TestPersistKeepsAirspaceClock(t *testing.T) {
 
 // State persisted before the airspace part existed (version 1: the
 // command log and the emergency core) is still read; malformed airspace
-// parts are refused with ErrBadState.
+// parts are refused with ErrBadState. Version 2 (without the swarm time)
+// is read too.
 func TestPersistedStateVersions(t *testing.T) {
 	n := persistNode(t, 3, nil)
 	v1 := []byte{'S', 1}
@@ -62,14 +63,22 @@ func TestPersistedStateVersions(t *testing.T) {
 	assert.Equal(t, uint32(5), old.Incarnation())
 	assert.Equal(t, uint32(0), old.Locks().Clock())
 
-	v2 := n.Persist()
-	require.Equal(t, byte(2), v2[1])
+	// A node without swarm time persists an empty time part (4 bytes of
+	// length 0) after its 12-byte airspace part.
+	v3 := n.Persist()
+	require.Equal(t, byte(3), v3[1])
+	require.Equal(t, []byte{0, 0, 0, 0}, v3[len(v3)-4:])
+	v2 := append([]byte{'S', 2}, v3[2:len(v3)-4]...)
+	two := persistNode(t, 0, v2)
+	assert.Equal(t, uint32(4), two.Incarnation(), "version 2 is still read")
+	air := v2[len(v2)-12:] // length and the airspace part
 	for name, bad := range map[string][]byte{
-		"short airspace part": append(append(append([]byte{}, v2[:len(v2)-12]...), 0, 0, 0, 4), v2[len(v2)-8:len(v2)-4]...),
-		"version 3":           append([]byte{'S', 3}, v2[2:]...),
+		"short airspace part": append(append(append([]byte{}, v2[:len(v2)-12]...), 0, 0, 0, 4), air[4:8]...),
+		"version 4":           append([]byte{'S', 4}, v3[2:]...),
 		"version 1 with a third part": append(append(append([]byte{}, v1...), 0, 0, 0, 8),
-			v2[len(v2)-8:]...),
-		"truncated": v2[:len(v2)-1],
+			air[4:]...),
+		"version 2 with a fourth part": append(append([]byte{}, v2...), 0, 0, 0, 0),
+		"truncated":                    v3[:len(v3)-1],
 	} {
 		_, err := swarm.New(swarm.Config{ID: 1, Members: []algorithms.NodeID{1, 2, 3}, TickNanos: int64(10 * sim.Millisecond), Key: key}, bad)
 		assert.ErrorIs(t, err, swarm.ErrBadState, name)
@@ -169,4 +178,28 @@ func TestRestartWithoutStateOrIncarnation(t *testing.T) {
 	}
 	t.Logf("%d seeds, %d restarts with a lower incarnation than before: 0 ME1", count, lower)
 	require.Positive(t, lower, "no seed restarted drone 1 with a lower incarnation")
+}
+
+// A drone that restarts from its persisted state while no leader is
+// there to ask takes up the swarm time it had (its clock ran on), so that
+// if it is elected it serves the swarm's time, not its own clock. Drone
+// 4 follows leader 5 at a clock offset; both crash, 4 restarts from its
+// state 3 s later and is synchronised at once, within a few ms of the
+// swarm time it had.
+func TestPersistKeepsSwarmTime(t *testing.T) {
+	s, _ := swarmOf(t, sim.Config{Drones: 5, Seed: 2, ClockOffset: 300 * sim.Millisecond, ClockDriftPPM: 50})
+	s.Run(60*sim.Second, nil)
+	four := func() *swarm.Node { return s.Core(4).(clocked).Node }
+	require.True(t, four().TimeSync().Synced(), "drone 4 follows the leader's time")
+	local := int64(s.LocalTime(4))
+	before := four().SwarmTime(local)
+	s.Crash(5)
+	s.Crash(4)
+	s.Run(63*sim.Second, nil)
+	require.NoError(t, s.Restart(4, true))
+	s.Run(63*sim.Second+50*sim.Millisecond, nil)
+	require.True(t, four().TimeSync().Synced(), "the restarted drone took up its swarm time")
+	later := int64(s.LocalTime(4))
+	drift := four().SwarmTime(later) - before - (later - local)
+	assert.Less(t, max(drift, -drift), int64(10*sim.Millisecond), "swarm time moved by %d ns across the restart", drift)
 }
