@@ -284,7 +284,10 @@ func (n *Node) Membership() *membership.Membership { return n.members }
 // TimeSync returns the time-sync core.
 func (n *Node) TimeSync() *timesync.TimeSync { return n.clock }
 
-// Leader returns the leader the drone follows and its term (0 when none).
+// Leader returns the leader the election declared and its term (0 when
+// none). The election may declare two drones in one term; only the one a
+// committee majority promised the term leads it (Log().Log().Leading()),
+// sequences commands and serves swarm time.
 func (n *Node) Leader() (algorithms.NodeID, uint32) { return n.leader, n.term }
 
 // Show returns the show player: the show commands of the log applied in
@@ -375,8 +378,8 @@ func (n *Node) Tick() {
 }
 
 // Ready returns what the protocols produced, after connecting them: the
-// failure detector's verdicts reach every protocol, and the elected leader
-// becomes the time server.
+// failure detector's verdicts reach every protocol, and the leader the
+// command log recognises becomes the time server (syncTimeServer).
 func (n *Node) Ready() algorithms.Ready {
 	for {
 		r := n.mux.Ready()
