@@ -189,7 +189,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &clockedNode{Node: node, now: func() int64 { return int64(s.LocalTime(id)) }, acted: func(term uint32) { acted(id, term) }}, nil
+		return &clockedNode{Node: node, id: id, now: func() int64 { return int64(s.LocalTime(id)) }, acted: func(term uint32) { acted(id, term) }}, nil
 	}
 	var before runtime.MemStats
 	runtime.GC()
@@ -686,14 +686,18 @@ func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point, i
 // every input, as the drone runner does with the real clock.
 type clockedNode struct {
 	*swarm.Node
+	id    algorithms.NodeID
 	now   func() int64
 	acted func(term uint32) // told of every frame only a leader sends
+	// served holds the drone's term at each TIMESYNC request it stepped
+	// as time server, in order: one reply each.
+	served []uint32
 }
 
 // Ready implements algorithms.Core, and reports the drone's actions as
 // leader: log entries and commit points (APPEND and COMMIT, which only
 // the leader of their term sends) and swarm time served (a TIMESYNC
-// reply, in the drone's current term).
+// reply, in the term the drone was in when it answered).
 func (c *clockedNode) Ready() algorithms.Ready {
 	r := c.Node.Ready()
 	for _, snd := range r.Sends {
@@ -703,7 +707,11 @@ func (c *clockedNode) Ready() algorithms.Ready {
 		case cmdlog.Commit:
 			c.acted(m.Term)
 		case timesync.Reply:
-			c.acted(c.Log().Log().Term())
+			term := c.Log().Log().Term()
+			if len(c.served) > 0 {
+				term, c.served = c.served[0], c.served[1:]
+			}
+			c.acted(term)
 		}
 	}
 	return r
@@ -712,7 +720,11 @@ func (c *clockedNode) Ready() algorithms.Ready {
 // Step implements algorithms.Core.
 func (c *clockedNode) Step(from algorithms.NodeID, m algorithms.Message) error {
 	c.SetClock(c.now())
-	return c.Node.Step(from, m)
+	err := c.Node.Step(from, m)
+	if _, ok := m.(timesync.Request); ok && c.TimeSync().Leader() == c.id {
+		c.served = append(c.served, c.Log().Log().Term())
+	}
+	return err
 }
 
 // Tick implements algorithms.Core.
