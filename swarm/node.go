@@ -301,7 +301,10 @@ func (n *Node) Membership() *membership.Membership { return n.members }
 // TimeSync returns the time-sync core.
 func (n *Node) TimeSync() *timesync.TimeSync { return n.clock }
 
-// Leader returns the leader the drone follows and its term (0 when none).
+// Leader returns the leader the election declared and its term (0 when
+// none). The election may declare two drones in one term; only the one a
+// committee majority promised the term leads it (Log().Log().Leading()),
+// sequences commands and serves swarm time.
 func (n *Node) Leader() (algorithms.NodeID, uint32) { return n.leader, n.term }
 
 // Show returns the show player: the show commands of the log applied in
@@ -359,6 +362,8 @@ func (n *Node) Propose(c command.Command) (cmdlog.Position, error) {
 // Step hands a received message to the protocol it belongs to. Every frame
 // proves its sender alive.
 func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
+	n.syncTimeServer()
+	defer n.syncTimeServer()
 	n.members.Heard(from)
 	if from == n.leader {
 		n.leaderSilent = 0
@@ -374,7 +379,9 @@ func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
 // been silent for LeaderTimeout ticks.
 func (n *Node) Tick() {
 	n.now++
+	n.syncTimeServer()
 	n.mux.Tick()
+	n.syncTimeServer()
 	n.tickView()
 	n.leadView()
 	if n.leader == 0 || n.leader == n.id || n.suspected == n.leader {
@@ -388,11 +395,12 @@ func (n *Node) Tick() {
 }
 
 // Ready returns what the protocols produced, after connecting them: the
-// failure detector's verdicts reach every protocol, and the elected leader
-// becomes the time server.
+// failure detector's verdicts reach every protocol, and the leader the
+// command log recognises becomes the time server (syncTimeServer).
 func (n *Node) Ready() algorithms.Ready {
 	for {
 		r := n.mux.Ready()
+		n.syncTimeServer()
 		if r.Empty() {
 			return n.Outbox.Ready()
 		}
@@ -426,8 +434,29 @@ func (n *Node) route(ev algorithms.Event) {
 				n.leaderSilent = 0
 			}
 			n.leader, n.term = ev.Leader, ev.Term
-			n.clock.SetLeader(ev.Leader)
 		}
+	}
+}
+
+// syncTimeServer makes the time server the leader the command log
+// recognises, not the one the election declared: the election may declare
+// two drones in one term (a live leader wrongly suspected, whose ANSWER
+// or COORDINATOR is lost), but only one of them gathers the promises of a
+// committee majority for that term. The drone serves swarm time only
+// while it leads its term with those promises (cmdlog's Leading), and
+// follows the drone its log names leader of its current term; while the
+// log names none, it keeps asking the last one.
+func (n *Node) syncTimeServer() {
+	lg := n.log.Log()
+	want := lg.Leader()
+	if want == n.id && !lg.Leading() {
+		want = 0
+	}
+	if cur := n.clock.Leader(); want == 0 && cur != n.id {
+		want = cur
+	}
+	if want != n.clock.Leader() {
+		n.clock.SetLeader(want)
 	}
 }
 

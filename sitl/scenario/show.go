@@ -16,6 +16,7 @@ import (
 	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/show"
+	"github.com/skyquorum/skyquorum/swarm/timesync"
 )
 
 // Show configures the show scenario: the whole swarm node with simulated
@@ -65,7 +66,14 @@ type ShowResult struct {
 	CoordinationAirtimeShare float64  `json:"coordination_airtime_share"`
 	ClockErrorMsMax          float64  `json:"clock_error_ms_max"`
 	MemoryBytesPerDrone      float64  `json:"memory_bytes_per_drone"`
-	LeadersPerTermMax        int      `json:"leaders_per_term_max"`
+	// LeadersPerTermMax counts the drones that acted as leader of one
+	// term (sequenced or repeated log entries, announced a commit point,
+	// served swarm time); above 1 is a LeaderActionViolations.
+	// ElectedPerTermMax counts the drones the election declared in one
+	// term, which a wrongly suspected leader can make 2 without harm.
+	LeadersPerTermMax      int `json:"leaders_per_term_max"`
+	LeaderActionViolations int `json:"leader_action_violations"`
+	ElectedPerTermMax      int `json:"elected_per_term_max"`
 	// The show player and the airspace view.
 	CommandsRefused           int     `json:"commands_refused"`
 	ShowPhase                 string  `json:"show_phase"`
@@ -163,6 +171,21 @@ func RunShow(sh Show) (ShowResult, error) {
 	bullyT := int((2*sim.Time(perNet)*frame + sim.DeliveryBound(cfg.Loss) + cfg.Tick - 1) / cfg.Tick)
 	incarnation := map[algorithms.NodeID]uint32{}
 	var s *sim.Sim
+	// One leader per term, on what leaders do: the drones seen acting as
+	// leader of each (network, term).
+	acting := map[[2]int]map[algorithms.NodeID]bool{}
+	acted := func(id algorithms.NodeID, term uint32) {
+		k := [2]int{netOf(id), int(term)}
+		if acting[k] == nil {
+			acting[k] = map[algorithms.NodeID]bool{}
+		}
+		if !acting[k][id] && len(acting[k]) == 1 {
+			for other := range acting[k] {
+				s.Violation("leader", "drone %d acts as leader of term %d, as drone %d does", id, term, other)
+			}
+		}
+		acting[k][id] = true
+	}
 	grid, err := airspace.NewGrid(airspace.Point{}, airspace.Point{X: 20, Y: 20, Z: 10}, [3]int{4, 4, 2})
 	if err != nil {
 		return ShowResult{}, err
@@ -190,7 +213,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &clockedNode{Node: node, now: func() int64 { return int64(s.LocalTime(id)) }}, nil
+		return &clockedNode{Node: node, id: id, now: func() int64 { return int64(s.LocalTime(id)) }, acted: func(term uint32) { acted(id, term) }}, nil
 	}
 	var before runtime.MemStats
 	runtime.GC()
@@ -599,7 +622,13 @@ func RunShow(sh Show) (ShowResult, error) {
 	}
 	r.ViewsInForceMin = max(r.ViewsInForceMin, 0)
 	for _, ls := range perTerm {
+		r.ElectedPerTermMax = max(r.ElectedPerTermMax, len(ls))
+	}
+	for _, ls := range acting {
 		r.LeadersPerTermMax = max(r.LeadersPerTermMax, len(ls))
+		if len(ls) > 1 {
+			r.LeaderActionViolations++
+		}
 	}
 	// Committed: applied by some drone. Lost: committed and still not
 	// applied by a live drone of its network after settling, counted once
@@ -744,13 +773,45 @@ func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point, i
 // every input, as the drone runner does with the real clock.
 type clockedNode struct {
 	*swarm.Node
-	now func() int64
+	id    algorithms.NodeID
+	now   func() int64
+	acted func(term uint32) // told of every frame only a leader sends
+	// served holds the drone's term at each TIMESYNC request it stepped
+	// as time server, in order: one reply each.
+	served []uint32
+}
+
+// Ready implements algorithms.Core, and reports the drone's actions as
+// leader: log entries and commit points (APPEND and COMMIT, which only
+// the leader of their term sends) and swarm time served (a TIMESYNC
+// reply, in the term the drone was in when it answered).
+func (c *clockedNode) Ready() algorithms.Ready {
+	r := c.Node.Ready()
+	for _, snd := range r.Sends {
+		switch m := snd.Msg.(type) {
+		case cmdlog.Append:
+			c.acted(m.Term)
+		case cmdlog.Commit:
+			c.acted(m.Term)
+		case timesync.Reply:
+			term := c.Log().Log().Term()
+			if len(c.served) > 0 {
+				term, c.served = c.served[0], c.served[1:]
+			}
+			c.acted(term)
+		}
+	}
+	return r
 }
 
 // Step implements algorithms.Core.
 func (c *clockedNode) Step(from algorithms.NodeID, m algorithms.Message) error {
 	c.SetClock(c.now())
-	return c.Node.Step(from, m)
+	err := c.Node.Step(from, m)
+	if _, ok := m.(timesync.Request); ok && c.TimeSync().Leader() == c.id {
+		c.served = append(c.served, c.Log().Log().Term())
+	}
+	return err
 }
 
 // Tick implements algorithms.Core.

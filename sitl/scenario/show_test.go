@@ -77,6 +77,7 @@ func testShowUnderFaults(t *testing.T, election string) {
 		require.NoError(t, err)
 		assert.Equal(t, election, r.Election)
 		assert.Equal(t, 1, r.LeadersPerTermMax, "seed=%d", seed)
+		assert.Zero(t, r.LeaderActionViolations, "seed=%d", seed)
 		if r.LeaderFailoverMs != nil {
 			failovers++
 		}
