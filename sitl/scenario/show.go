@@ -69,6 +69,9 @@ type ShowResult struct {
 	VotersRetired             []int   `json:"voters_retired"`
 	LockWaitMsMax             float64 `json:"lock_wait_ms_max"`
 	LockAcquisitionsOpen      int     `json:"lock_acquisitions_open"`
+	// CoordinationAirtimeShareMax10s is the busiest 10 s window of swarm
+	// traffic on any network, as a share of the channel.
+	CoordinationAirtimeShareMax10s float64 `json:"coordination_airtime_share_max_10s"`
 }
 
 // Failed reports whether the run breaks the exit-status rule of
@@ -571,6 +574,7 @@ func RunShow(sh Show) (ShowResult, error) {
 			r.CoordinationAirtimeShare = max(r.CoordinationAirtimeShare, float64(st.AirtimeByNetwork[net])/float64(simTime))
 		}
 	}
+	r.CoordinationAirtimeShareMax10s = st.BusiestWindowShare(simTime)
 	if after.HeapAlloc > before.HeapAlloc {
 		r.MemoryBytesPerDrone = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
 	}
