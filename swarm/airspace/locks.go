@@ -84,6 +84,9 @@ type request struct {
 	// asked is when this drone last sent the voter (others only) a
 	// REQUEST or RENEW of this request.
 	asked map[algorithms.NodeID]int64
+	// unanswered holds the voters whose last REQUEST or RENEW has had no
+	// YES yet.
+	unanswered map[algorithms.NodeID]bool
 }
 
 // candidate is the request a voter currently votes for.
@@ -334,9 +337,11 @@ func (l *Locks) requestNext() {
 		votes:        map[algorithms.NodeID]vote{},
 		relinquished: map[algorithms.NodeID]uint32{},
 		asked:        make(map[algorithms.NodeID]int64, len(l.others)),
+		unanswered:   make(map[algorithms.NodeID]bool, len(l.others)),
 	}
 	for _, v := range l.others {
 		r.asked[v] = l.now
+		r.unanswered[v] = true
 	}
 	l.reqs[c] = r
 	if len(l.others) > 0 {
@@ -346,12 +351,6 @@ func (l *Locks) requestNext() {
 		l.voterRequest(c, r.stamp, uint32(l.now))
 	}
 	l.checkHeld(c)
-}
-
-// usable reports whether a vote may still count: its lease, less the
-// margin, has not run out.
-func (l *Locks) usable(v vote) bool {
-	return l.now < v.basis+v.lease-int64(l.cfg.MarginTicks)
 }
 
 func (l *Locks) leaveBy(r *request) int64 {
@@ -364,17 +363,37 @@ func (l *Locks) leaveBy(r *request) int64 {
 
 // checkHeld enters cell c when the whole quorum has voted and every vote
 // has at least RenewTicks of its lease left (a vote given from the queue
-// may echo an old stamp: its renewal is awaited rather than entering only
-// to leave at once), and moves the acquisition on.
+// may echo an old stamp, and a waiting request does not renew its votes:
+// they are renewed now, and their renewal awaited rather than entering
+// only to leave at once), and moves the acquisition on.
 func (l *Locks) checkHeld(c Cell) {
 	r := l.reqs[c]
 	if r == nil || r.held || len(r.votes) < len(l.quorum) {
 		return
 	}
-	for _, v := range r.votes {
-		if l.now+int64(l.cfg.RenewTicks) > v.basis+v.lease-int64(l.cfg.MarginTicks) {
-			return
+	var stale []algorithms.NodeID
+	fresh, self := true, false
+	for _, id := range l.quorum {
+		v := r.votes[id]
+		if l.now+int64(l.cfg.RenewTicks) <= v.basis+v.lease-int64(l.cfg.MarginTicks) {
+			continue
 		}
+		fresh = false
+		switch {
+		case id == l.id:
+			self = true
+		case !r.unanswered[id]:
+			stale = append(stale, id)
+		}
+	}
+	if !fresh {
+		// Every voter has voted, but some votes are too old to enter
+		// on: renew them all at once, in one frame, except those
+		// whose renewal is already on its way.
+		if self || len(stale) > 0 {
+			l.renew(c, r, stale, self)
+		}
+		return
 	}
 	r.held = true
 	a := l.acq
@@ -417,7 +436,8 @@ func (l *Locks) yes(c Cell, from algorithms.NodeID, m Yes) {
 		v.basis = max(v.basis, old.basis)
 	}
 	r.votes[from] = v
-	if from != l.id && l.now-v.basis >= int64(l.cfg.RenewTicks) && l.now-r.asked[from] >= int64(l.cfg.RetryTicks) {
+	delete(r.unanswered, from)
+	if r.held && from != l.id && l.now-v.basis >= int64(l.cfg.RenewTicks) && l.now-r.asked[from] >= int64(l.cfg.RetryTicks) {
 		// A vote given from the queue echoes what the voter last heard
 		// from this drone, which may be old: refresh it now.
 		l.renew(c, r, []algorithms.NodeID{from}, false)
@@ -540,25 +560,27 @@ func (l *Locks) tickRequests() {
 		if r == nil {
 			continue
 		}
-		// Renew the votes that are getting old; ask the voters that have
-		// not voted again once a lease, in case one of them restarted and
-		// lost the request. When one renewal is due, votes past half their
-		// renewal age join it, so that the votes of a request stay in step
-		// and cost one frame a round.
+		// A held request renews the votes that are getting old; when one
+		// renewal is due, votes past half their renewal age join it, so
+		// that the votes of a request stay in step and cost one frame a
+		// round. A request still waiting for votes renews none: it lets
+		// them age, even past their lease (the voter may then give the
+		// vote to a later request, which is free to go ahead), and
+		// renews them all at once when the last voter has voted
+		// (checkHeld). Either asks the voters that have not voted again
+		// once a lease, in case one of them restarted and lost the
+		// request.
 		var due, soon []algorithms.NodeID
 		for _, id := range l.others {
 			v, ok := r.votes[id]
-			if ok && !r.held && !l.usable(v) {
-				delete(r.votes, id) // too old to count; a renewal may bring it back
-				ok = false
-			}
 			asked := l.now - r.asked[id]
 			switch {
-			case ok && l.now-v.basis >= int64(l.cfg.RenewTicks) && asked >= int64(l.cfg.RetryTicks):
-				due = append(due, id)
 			case !ok && asked >= int64(l.cfg.LeaseTicks):
 				due = append(due, id)
-			case ok && l.now-v.basis >= int64(l.cfg.RenewTicks/2) && asked >= int64(l.cfg.RetryTicks/2):
+			case !ok || !r.held:
+			case l.now-v.basis >= int64(l.cfg.RenewTicks) && asked >= int64(l.cfg.RetryTicks):
+				due = append(due, id)
+			case l.now-v.basis >= int64(l.cfg.RenewTicks/2) && asked >= int64(l.cfg.RetryTicks/2):
 				soon = append(soon, id)
 			}
 		}
@@ -567,6 +589,8 @@ func (l *Locks) tickRequests() {
 			slices.Sort(due)
 		}
 		self := false
+		// The drone's own vote costs no airtime: it is renewed whether
+		// held or waiting.
 		if v, ok := r.votes[l.id]; ok && l.now-v.basis >= int64(l.cfg.RenewTicks) {
 			self = true
 		}
@@ -584,6 +608,7 @@ func (l *Locks) renew(c Cell, r *request, to []algorithms.NodeID, self bool) {
 		l.counters.Renewals++
 		for _, id := range to {
 			r.asked[id] = l.now
+			r.unanswered[id] = true
 		}
 		l.Send(algorithms.To(to...), m)
 	}
