@@ -542,6 +542,12 @@ func (s *Sim) forEachUp(fn func(d *drone)) {
 	}
 }
 
+// channelObserver is a core that measures its channel: it is told, before
+// each tick, how long the channel has carried frames so far.
+type channelObserver interface {
+	ChannelBusy(total int64)
+}
+
 // onAir is how long the channel of a network has carried frames that
 // have ended.
 func (s *Sim) onAir(network int) Time { return s.air[network] }
@@ -549,6 +555,9 @@ func (s *Sim) onAir(network int) Time { return s.air[network] }
 func (s *Sim) tick() {
 	s.forEachUp(func(d *drone) {
 		d.ep.ChannelBusy(int64(s.onAir(d.network)))
+		if c, ok := d.core.(channelObserver); ok {
+			c.ChannelBusy(int64(s.onAir(d.network)))
+		}
 		d.ep.Tick()
 		d.core.Tick()
 		s.flush(d)

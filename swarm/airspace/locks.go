@@ -67,6 +67,16 @@ type Config struct {
 	// the votes it has for ever, and every later request for the cell
 	// behind it.
 	WaitTicks int
+	// TickNanos is the length of a tick in nanoseconds; with BusyShare it
+	// lets the core measure the channel (ChannelBusy).
+	TickNanos int64
+	// BusyShare, when positive, holds back the first REQUEST of an
+	// acquisition while the channel, averaged over about a second, is
+	// busier than this share (optional, default 0: never), for at most
+	// WaitTicks. Every frame counts in the measure, retransmissions and
+	// repairs included, so on a lossy channel the swarm starts fewer
+	// acquisitions at once instead of answering loss with more traffic.
+	BusyShare float64
 }
 
 type vote struct {
@@ -115,6 +125,8 @@ type acquisition struct {
 	next     int // index of the cell being requested; len(cells) when all held
 	acquired bool
 	since    int64 // tick of the Acquire, or of the last retry
+	// held back: the first REQUEST waits for the channel (BusyShare).
+	held bool
 }
 
 // pendingRelease is a RELEASE held back while the drone flies out of a
@@ -153,6 +165,9 @@ type Counters struct {
 	// Fenced counts votes and renewals withheld while fenced (SetFenced,
 	// Retire).
 	Fenced int
+	// HeldBack counts acquisitions whose first REQUEST waited for a busy
+	// channel (Config.BusyShare).
+	HeldBack int
 }
 
 // Locks is the lease-aware Maekawa core of one drone: airspace cells as
@@ -181,6 +196,11 @@ type Locks struct {
 	reqs     map[Cell]*request
 	acq      *acquisition
 	counters Counters
+	// busyTick is the channel's busy time reported since the last Tick,
+	// busySeen the total at the last report, and busyShare the running
+	// average of the busy share per tick, in parts per million (integer
+	// arithmetic: every platform computes the same).
+	busyTick, busySeen, busyShare int64
 }
 
 var (
@@ -287,8 +307,35 @@ func (l *Locks) Acquire(cells []Cell) error {
 	sorted := slices.Clone(cells)
 	slices.Sort(sorted)
 	l.acq = &acquisition{cells: slices.Compact(sorted), since: l.now}
+	if l.channelBusy() {
+		l.acq.held = true
+		l.counters.HeldBack++
+		return nil
+	}
 	l.requestNext()
 	return nil
+}
+
+// busyMemory is how many ticks the channel's busy share is averaged over
+// (an exponential average).
+const busyMemory = 100
+
+// ChannelBusy tells the core how long, in nanoseconds since the start, the
+// drone's radio channel has carried frames, everyone's included (see
+// Config.BusyShare). Call it before each Tick.
+func (l *Locks) ChannelBusy(total int64) {
+	if total > l.busySeen {
+		l.busyTick += total - l.busySeen
+		l.busySeen = total
+	}
+}
+
+// BusyShare returns the channel's busy share as the core measures it, in
+// [0, 1].
+func (l *Locks) BusyShare() float64 { return float64(l.busyShare) / 1e6 }
+
+func (l *Locks) channelBusy() bool {
+	return l.cfg.BusyShare > 0 && float64(l.busyShare) > l.cfg.BusyShare*1e6
 }
 
 // Release gives up the acquisition, held or still outstanding.
@@ -521,6 +568,17 @@ func (l *Locks) tickReleases() {
 // what is due.
 func (l *Locks) tickRequests() {
 	if l.acq == nil {
+		return
+	}
+	if l.acq.held {
+		// Held back by a busy channel: ask once it is less busy, or
+		// once it has waited WaitTicks. The wait for votes counts from
+		// then.
+		if !l.channelBusy() || l.now-l.acq.since >= int64(l.cfg.WaitTicks) {
+			l.acq.held = false
+			l.acq.since = l.now
+			l.requestNext()
+		}
 		return
 	}
 	var held []Cell
@@ -822,6 +880,11 @@ func (l *Locks) Step(from algorithms.NodeID, msg algorithms.Message) error {
 // Tick implements algorithms.Core: leases run out, renewals go out.
 func (l *Locks) Tick() {
 	l.now++
+	if l.cfg.TickNanos > 0 {
+		sample := min(l.busyTick*1e6/l.cfg.TickNanos, 1e6)
+		l.busyShare += (sample - l.busyShare) / busyMemory
+		l.busyTick = 0
+	}
 	l.tickReleases()
 	l.tickVoters()
 	l.tickRequests()

@@ -247,3 +247,58 @@ type other struct{}
 
 func (other) Kind() string { return "OTHER" }
 func (other) Size() int    { return 1 }
+
+// On a channel busier than BusyShare a new acquisition sends nothing: its
+// first REQUEST waits until the channel is less busy, or WaitTicks at most.
+func TestBusyChannelHoldsBackAcquisition(t *testing.T) {
+	const tick = int64(10_000_000)
+	q := mutex.Best(members(9))
+	newCore := func() *Locks {
+		l, err := New(Config{ID: 1, Quorums: q, LeaseTicks: 100, TickNanos: tick, BusyShare: 0.3})
+		require.NoError(t, err)
+		return l
+	}
+	var busy int64
+	run := func(l *Locks, share float64, ticks int) (requests int) {
+		for range ticks {
+			busy += int64(share * float64(tick))
+			l.ChannelBusy(busy)
+			l.Tick()
+			for _, s := range l.Ready().Sends {
+				if _, ok := s.Msg.(Request); ok {
+					requests++
+				}
+			}
+		}
+		return requests
+	}
+
+	l := newCore()
+	run(l, 0.8, 400)
+	assert.InDelta(t, 0.8, l.BusyShare(), 0.02)
+	require.NoError(t, l.Acquire([]Cell{4}))
+	assert.Empty(t, l.Ready().Sends, "a REQUEST on a busy channel")
+	assert.Equal(t, 1, l.Counters().HeldBack)
+	assert.Zero(t, run(l, 0.8, 50))
+	// The channel quietens: the average falls below 0.3 within about
+	// 130 ticks, and the REQUEST goes.
+	assert.Zero(t, run(l, 0.1, 100))
+	assert.Equal(t, 1, run(l, 0.1, 50))
+	assert.Less(t, l.BusyShare(), 0.3)
+
+	// A channel that stays busy delays it by WaitTicks at most.
+	busy = 0
+	l = newCore()
+	run(l, 0.8, 400)
+	require.NoError(t, l.Acquire([]Cell{4}))
+	assert.Zero(t, run(l, 0.8, 3*100-1))
+	assert.Equal(t, 1, run(l, 0.8, 2))
+
+	// Without BusyShare the REQUEST goes at once.
+	l, err := New(Config{ID: 1, Quorums: q, LeaseTicks: 100, TickNanos: tick})
+	require.NoError(t, err)
+	busy = 0
+	run(l, 0.8, 400)
+	require.NoError(t, l.Acquire([]Cell{4}))
+	assert.Len(t, l.Ready().Sends, 1)
+}
