@@ -72,7 +72,7 @@
 // makes every vote cost more frames, the swarm starts fewer acquisitions at
 // once rather than more: the channel stays short of full, and the answers
 // of those under way arrive while their leases last. The swarm node sets
-// BusyShare to 0.3 (swarm.LockBusyShare).
+// BusyShare to 0.2 (swarm.LockBusyShare).
 //
 // RELEASE goes as one plain frame. A drone that gave a request up and
 // still receives a vote for it sends the RELEASE again; a lost RELEASE
