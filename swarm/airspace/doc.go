@@ -20,7 +20,7 @@
 //     the voter echoes the stamp in its YES; the requester counts the vote
 //     from that stamp, a moment before the voter granted or extended it;
 //   - the holder renews its votes every RenewTicks (a request still
-//     waiting for votes does not: see below); if any vote has not been
+//     waiting for votes renews later: see below); if any vote has not been
 //     renewed LeaseTicks − MarginTicks after its stamp, the holder emits
 //     Expired (leave now: MarginTicks remain) and drops the cells, sending
 //     their RELEASE only once MarginTicks have passed, when it is out;
@@ -40,24 +40,23 @@
 // LeaseTicks + GuardTicks: votes of its previous incarnation may still be
 // in use.
 //
-// # Waiting costs nothing on air
+// # Waiting costs little on air
 //
-// Only a holder renews on a schedule. A request still waiting for votes
-// renews none of those it has: they age, and once they pass their lease
-// the voter may give them to a later request, which then goes ahead (a
-// request that cannot complete, because one of its voters is down or busy
-// with an earlier request, no longer keeps the others' votes alive). When
-// every voter of the quorum has voted, the votes with less than RenewTicks
-// of lease left are renewed in one RENEW frame, except those whose
-// renewal is already on its way, and the drone enters once every vote is
-// fresh. A voter that has not voted is asked again once a lease, in case it
-// restarted and lost the request; one that answered nothing is not asked
-// again sooner, since the answer is late rather than lost (the reliable
-// delivery layer retransmits it). On a lossy, busy channel the waiting
-// requests of a swarm used to take most of the channel with renewals of
-// votes they could not use yet; the queue of frames then grew, answers came
-// later than leases last, and fewer drones got through (docs/swarm.md,
-// "Heavy loss").
+// A request still waiting for votes only keeps those it has: it renews a
+// vote once it is LeaseTicks − MarginTicks − RenewTicks old (6 s of a 10 s
+// lease), the latest at which the renewed vote still counts when the last
+// one comes, instead of every RenewTicks as a holder does, and never while
+// its last question to that voter is unanswered: messages go over the
+// reliable delivery layer, so the answer is late, most likely behind a
+// queue on a busy channel, rather than lost. When every voter of the
+// quorum has voted, the votes with less than RenewTicks of lease left are
+// renewed at once in one RENEW frame, and the drone enters once every
+// vote is fresh. A voter that has not voted is asked again once a lease,
+// in case it restarted and lost the request. On a lossy, busy channel the
+// waiting requests of a swarm used to take most of the channel with
+// renewals of votes they could not use yet; the queue of frames then grew,
+// answers came later than leases last, and fewer drones got through
+// (docs/swarm.md, "Heavy loss").
 //
 // # A budget for new acquisitions
 //

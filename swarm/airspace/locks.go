@@ -621,21 +621,27 @@ func (l *Locks) tickRequests() {
 		// A held request renews the votes that are getting old; when one
 		// renewal is due, votes past half their renewal age join it, so
 		// that the votes of a request stay in step and cost one frame a
-		// round. A request still waiting for votes renews none: it lets
-		// them age, even past their lease (the voter may then give the
-		// vote to a later request, which is free to go ahead), and
-		// renews them all at once when the last voter has voted
+		// round. A request still waiting for votes only keeps them: it
+		// renews a vote once it is LeaseTicks − MarginTicks − RenewTicks
+		// old (the latest at which the renewed vote still counts when
+		// the last one comes), never while a renewal is unanswered, and
+		// renews the old ones all at once when the last voter has voted
 		// (checkHeld). Either asks the voters that have not voted again
 		// once a lease, in case one of them restarted and lost the
 		// request.
 		var due, soon []algorithms.NodeID
+		keep := int64(l.cfg.LeaseTicks - l.cfg.MarginTicks - l.cfg.RenewTicks)
 		for _, id := range l.others {
 			v, ok := r.votes[id]
 			asked := l.now - r.asked[id]
 			switch {
 			case !ok && asked >= int64(l.cfg.LeaseTicks):
 				due = append(due, id)
-			case !ok || !r.held:
+			case !ok:
+			case !r.held:
+				if l.now-v.basis >= keep && asked >= int64(l.cfg.RetryTicks) && !r.unanswered[id] {
+					due = append(due, id)
+				}
 			case l.now-v.basis >= int64(l.cfg.RenewTicks) && asked >= int64(l.cfg.RetryTicks):
 				due = append(due, id)
 			case l.now-v.basis >= int64(l.cfg.RenewTicks/2) && asked >= int64(l.cfg.RetryTicks/2):

@@ -302,3 +302,31 @@ func TestBusyChannelHoldsBackAcquisition(t *testing.T) {
 	require.NoError(t, l.Acquire([]Cell{4}))
 	assert.Len(t, l.Ready().Sends, 1)
 }
+
+// A request that waits for a vote it cannot get (the voter is down) keeps
+// the votes it has, renewing each only as it would stop counting
+// (LeaseTicks − MarginTicks − RenewTicks), not every RenewTicks as a
+// holder does.
+func TestWaitingRequestRenewsOncePerKeep(t *testing.T) {
+	q := mutex.Best(members(9))
+	cores, net := group(t, 9, Config{LeaseTicks: 100})
+	net.RunTicks(110)
+	a := cores[1]
+	var down algorithms.NodeID
+	for _, v := range q[1] {
+		if v != 1 {
+			down = v
+			break
+		}
+	}
+	net.Crash(down)
+	require.NoError(t, a.Acquire([]Cell{2}))
+	net.RunTicks(250) // within WaitTicks (300)
+	assert.False(t, a.Holding())
+	// Keep = 100 − 10 − 30 = 60 ticks: four rounds in 250 ticks, and two
+	// more that ask the voter that is down again, once a lease (renewing
+	// every RenewTicks would take nine).
+	assert.LessOrEqual(t, a.Counters().Renewals, 6, "renewal rounds while waiting")
+	assert.Positive(t, a.Counters().Renewals)
+	assert.Zero(t, a.Counters().Retries)
+}
