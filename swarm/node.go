@@ -16,7 +16,8 @@
 //     (package command) in order.
 //
 // Node reads no clock: the driver passes the drone's local clock reading
-// with SetClock before every Step and Tick.
+// with SetClock before every Step and Tick, and the channel's busy time
+// with ChannelBusy before every Tick (channel.go).
 package swarm
 
 import (
@@ -255,6 +256,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	n.locks, err = airspace.New(airspace.Config{
 		ID: cfg.ID, Incarnation: cfg.Incarnation, Clock: air.clock,
 		Quorums: cfg.Quorums, LeaseTicks: cfg.LeaseTicks, DriftPPM: cfg.ClockDriftPPM,
+		TickNanos: cfg.TickNanos, BusyShare: LockBusyShare,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)

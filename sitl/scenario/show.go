@@ -92,6 +92,9 @@ type ShowResult struct {
 	// LockAcquisitionsUnfinished counts live drones whose airspace
 	// request is still not granted after settling.
 	LockAcquisitionsUnfinished int `json:"lock_acquisitions_unfinished"`
+	// CoordinationAirtimeShareMax10s is the busiest 10 s window of swarm
+	// traffic on any network, as a share of the channel.
+	CoordinationAirtimeShareMax10s float64 `json:"coordination_airtime_share_max_10s"`
 }
 
 // Failed reports whether the run breaks the exit rule (Failures): a
@@ -643,6 +646,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		r.HeartbeatAirtimeShare = max(r.HeartbeatAirtimeShare, float64(heartbeatAirtime[net])/float64(sh.Duration))
 		r.CoordinationAirtimeShare = max(r.CoordinationAirtimeShare, float64(airtime[net])/float64(sh.Duration))
 	}
+	r.CoordinationAirtimeShareMax10s = st.BusiestWindowShare(sh.Duration)
 	if after.HeapAlloc > before.HeapAlloc {
 		r.MemoryBytesPerDrone = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
 	}

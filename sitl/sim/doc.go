@@ -16,7 +16,11 @@
 // each drone it concerns independently misses it (Loss), receives it twice
 // (Dup), and receives it after an extra delay drawn from [0, Reorder], which
 // reorders frames. Partitions cut drones off from each other; a crashed drone
-// hears nothing.
+// hears nothing. Before every tick, each drone's reliable delivery endpoint,
+// and its core if it has a ChannelBusy method, is told how long its channel
+// has carried frames so far, as a radio's status would tell a real drone.
+// Stats count airtime per network, in total and per 10 s window
+// (AirtimeWindows, BusiestWindowShare).
 //
 // # Faults
 //

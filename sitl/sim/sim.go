@@ -91,6 +91,10 @@ type Stats struct {
 	// HeartbeatAirtimeByNetwork is the channel time of membership traffic
 	// per network.
 	HeartbeatAirtimeByNetwork []Time
+	// AirtimeWindows is the channel time per network in consecutive
+	// windows of AirtimeWindow, by when frames are on air (a frame that
+	// straddles two windows counts in both, each for its part).
+	AirtimeWindows [][]Time
 	// Bytes counts frame bytes on air.
 	Bytes int
 	// Received, Lost and Duplicated count per-receiver frame outcomes.
@@ -101,6 +105,26 @@ type Stats struct {
 	StepErrors int
 	// Violations counts checker violations by name.
 	Violations map[string]int
+}
+
+// AirtimeWindow is the width of the windows of Stats.AirtimeWindows.
+const AirtimeWindow = 10 * Second
+
+// BusiestWindowShare returns the largest share of the channel that frames
+// took in one window of AirtimeWindow on any network, over the windows that
+// start before end.
+func (s Stats) BusiestWindowShare(end Time) float64 {
+	share := 0.0
+	for _, ws := range s.AirtimeWindows {
+		for i, air := range ws {
+			start := Time(i) * AirtimeWindow
+			if start >= end {
+				break
+			}
+			share = max(share, float64(air)/float64(min(AirtimeWindow, end-start)))
+		}
+	}
+	return share
 }
 
 // Frames is DataFrames + AckFrames + Retransmissions.
@@ -187,6 +211,7 @@ func New(cfg Config, factory Factory) (*Sim, error) {
 	s.stats.Violations = map[string]int{}
 	s.stats.AirtimeByNetwork = make([]Time, cfg.Networks)
 	s.stats.HeartbeatAirtimeByNetwork = make([]Time, cfg.Networks)
+	s.stats.AirtimeWindows = make([][]Time, cfg.Networks)
 	for i := range cfg.Drones {
 		id := algorithms.NodeID(i + 1)
 		d := &drone{id: id, up: true, network: i * cfg.Networks / cfg.Drones}
@@ -529,6 +554,12 @@ func (s *Sim) forEachUp(fn func(d *drone)) {
 	}
 }
 
+// channelObserver is a core that measures its channel: it is told, before
+// each tick, how long the channel has carried frames so far.
+type channelObserver interface {
+	ChannelBusy(total int64)
+}
+
 // onAir is how long the channel of a network has carried frames that
 // have ended.
 func (s *Sim) onAir(network int) Time { return s.air[network] }
@@ -536,6 +567,9 @@ func (s *Sim) onAir(network int) Time { return s.air[network] }
 func (s *Sim) tick() {
 	s.forEachUp(func(d *drone) {
 		d.ep.ChannelBusy(int64(s.onAir(d.network)))
+		if c, ok := d.core.(channelObserver); ok {
+			c.ChannelBusy(int64(s.onAir(d.network)))
+		}
 		d.ep.Tick()
 		d.core.Tick()
 		s.flush(d)
@@ -678,6 +712,7 @@ func (s *Sim) transmit(d *drone, f *frame) {
 	s.stats.Bytes += bytes
 	s.stats.Airtime += air
 	s.stats.AirtimeByNetwork[d.network] += air
+	s.countWindows(d.network, start, end)
 	if f.class == algorithms.ClassHeartbeat {
 		s.stats.HeartbeatAirtimeByNetwork[d.network] += air
 	}
@@ -706,6 +741,22 @@ func (s *Sim) transmit(d *drone, f *frame) {
 		}
 		s.propagate(network, f)
 	})
+}
+
+// countWindows adds the channel time from start to end to the windows of
+// Stats.AirtimeWindows it falls in.
+func (s *Sim) countWindows(network int, start, end Time) {
+	ws := s.stats.AirtimeWindows[network]
+	for t := start; t < end; {
+		i := int(t / AirtimeWindow)
+		for len(ws) <= i {
+			ws = append(ws, 0)
+		}
+		next := min(end, Time(i+1)*AirtimeWindow)
+		ws[i] += next - t
+		t = next
+	}
+	s.stats.AirtimeWindows[network] = ws
 }
 
 // propagate hands a frame that has finished on air to every drone it

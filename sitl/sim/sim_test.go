@@ -126,6 +126,29 @@ func TestChannelIsShared(t *testing.T) {
 	assert.Equal(t, 2, s.Core(2).(*gossip).got)
 }
 
+// The busiest window counts each frame's airtime in the windows it is on
+// air in, per network.
+func TestBusiestWindowShare(t *testing.T) {
+	s, err := New(Config{Drones: 2, Seed: 1, Unsigned: true, Raw: true}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		return &gossip{id: id}, nil
+	})
+	require.NoError(t, err)
+	air := Airtime(FrameBytes(2+20+2, false), 57600) // a raw unicast
+	s.At(AirtimeWindow-air/2, func() { s.Call(1, func(c algorithms.Core) { c.(*gossip).Send(algorithms.To(2), note{echo: true}) }) })
+	for range 4 {
+		s.At(AirtimeWindow+Second, func() { s.Call(1, func(c algorithms.Core) { c.(*gossip).Send(algorithms.To(2), note{echo: true}) }) })
+	}
+	s.Run(3*AirtimeWindow, nil)
+	st := s.Stats()
+	require.Len(t, st.AirtimeWindows, 1)
+	require.Len(t, st.AirtimeWindows[0], 2)
+	assert.Equal(t, air/2, st.AirtimeWindows[0][0])
+	assert.Equal(t, air/2+4*air, st.AirtimeWindows[0][1])
+	assert.InDelta(t, float64(air/2+4*air)/float64(AirtimeWindow), st.BusiestWindowShare(3*AirtimeWindow), 1e-12)
+	// A last, partial window is taken as a share of its own length.
+	assert.InDelta(t, float64(air/2+4*air)/float64(Second+air), st.BusiestWindowShare(AirtimeWindow+Second+air), 1e-12)
+}
+
 // Clocks have their own offset and drift, within the configured bounds.
 func TestLocalClocks(t *testing.T) {
 	s, err := New(Config{Drones: 50, Seed: 7, ClockOffset: 500 * Millisecond, ClockDriftPPM: 50},

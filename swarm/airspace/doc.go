@@ -19,7 +19,8 @@
 //   - the requester stamps each REQUEST and RENEW with its tick count, and
 //     the voter echoes the stamp in its YES; the requester counts the vote
 //     from that stamp, a moment before the voter granted or extended it;
-//   - the holder renews its votes every RenewTicks; if any vote has not been
+//   - the holder renews its votes every RenewTicks (a request still
+//     waiting for votes renews later: see below); if any vote has not been
 //     renewed LeaseTicks − MarginTicks after its stamp, the holder emits
 //     Expired (leave now: MarginTicks remain) and drops the cells, sending
 //     their RELEASE only once MarginTicks have passed, when it is out;
@@ -50,6 +51,39 @@
 // a drone ignores votes of other incarnations and send times it has not
 // reached. Incarnations are compared for equality only: a boot count, or
 // a random boot nonce from the driver of a drone without state.
+//
+// # Waiting costs little on air
+//
+// A request still waiting for votes only keeps those it has: it renews a
+// vote once it is LeaseTicks − MarginTicks − RenewTicks old (6 s of a 10 s
+// lease), the latest at which the renewed vote still counts when the last
+// one comes, instead of every RenewTicks as a holder does, and never while
+// its last question to that voter is unanswered: messages go over the
+// reliable delivery layer, so the answer is late, most likely behind a
+// queue on a busy channel, rather than lost. When every voter of the
+// quorum has voted, the votes with less than RenewTicks of lease left are
+// renewed at once in one RENEW frame, and the drone enters once every
+// vote is fresh. A voter that has not voted is asked again once a lease,
+// in case it restarted and lost the request. On a lossy, busy channel the
+// waiting requests of a swarm used to take most of the channel with
+// renewals of votes they could not use yet; the queue of frames then grew,
+// answers came later than leases last, and fewer drones got through
+// (docs/swarm.md, "Heavy loss").
+//
+// # A budget for new acquisitions
+//
+// With Config.BusyShare set, the core measures its channel: the runner
+// reports how long the channel has carried frames (ChannelBusy, every
+// drone's frames, retransmissions and repairs included), and the core
+// keeps the busy share averaged over about 100 ticks. An acquisition made
+// while that share is above BusyShare sends nothing yet: its first REQUEST
+// goes once the share has fallen below it, or after WaitTicks at the
+// latest, so that a drone never waits for ever on a channel that other
+// traffic keeps busy. Acquisitions already under way go on. So when loss
+// makes every vote cost more frames, the swarm starts fewer acquisitions at
+// once rather than more: the channel stays short of full, and the answers
+// of those under way arrive while their leases last. The swarm node sets
+// BusyShare to 0.2 (swarm.LockBusyShare).
 //
 // RELEASE goes as one plain frame. A drone that gave a request up and
 // still receives a vote for it sends the RELEASE again; a lost RELEASE

@@ -76,6 +76,16 @@ type Config struct {
 	// the votes it has for ever, and every later request for the cell
 	// behind it.
 	WaitTicks int
+	// TickNanos is the length of a tick in nanoseconds; with BusyShare it
+	// lets the core measure the channel (ChannelBusy).
+	TickNanos int64
+	// BusyShare, when positive, holds back the first REQUEST of an
+	// acquisition while the channel, averaged over about a second, is
+	// busier than this share (optional, default 0: never), for at most
+	// WaitTicks. Every frame counts in the measure, retransmissions and
+	// repairs included, so on a lossy channel the swarm starts fewer
+	// acquisitions at once instead of answering loss with more traffic.
+	BusyShare float64
 }
 
 type vote struct {
@@ -93,6 +103,9 @@ type request struct {
 	// asked is when this drone last sent the voter (others only) a
 	// REQUEST or RENEW of this request.
 	asked map[algorithms.NodeID]int64
+	// unanswered holds the voters whose last REQUEST or RENEW has had no
+	// YES yet.
+	unanswered map[algorithms.NodeID]bool
 }
 
 // candidate is the request a voter currently votes for.
@@ -123,6 +136,8 @@ type acquisition struct {
 	next     int // index of the cell being requested; len(cells) when all held
 	acquired bool
 	since    int64 // tick of the Acquire, or of the last retry
+	// held back: the first REQUEST waits for the channel (BusyShare).
+	held bool
 }
 
 // pendingRelease is a RELEASE held back while the drone flies out of a
@@ -161,6 +176,9 @@ type Counters struct {
 	// Fenced counts votes and renewals withheld while fenced (SetFenced,
 	// Retire).
 	Fenced int
+	// HeldBack counts acquisitions whose first REQUEST waited for a busy
+	// channel (Config.BusyShare).
+	HeldBack int
 }
 
 // Locks is the lease-aware Maekawa core of one drone: airspace cells as
@@ -190,6 +208,11 @@ type Locks struct {
 	reqs     map[Cell]*request
 	acq      *acquisition
 	counters Counters
+	// busyTick is the channel's busy time reported since the last Tick,
+	// busySeen the total at the last report, and busyShare the running
+	// average of the busy share per tick, in parts per million (integer
+	// arithmetic: every platform computes the same).
+	busyTick, busySeen, busyShare int64
 }
 
 var (
@@ -307,8 +330,35 @@ func (l *Locks) Acquire(cells []Cell) error {
 	sorted := slices.Clone(cells)
 	slices.Sort(sorted)
 	l.acq = &acquisition{cells: slices.Compact(sorted), since: l.now}
+	if l.channelBusy() {
+		l.acq.held = true
+		l.counters.HeldBack++
+		return nil
+	}
 	l.requestNext()
 	return nil
+}
+
+// busyMemory is how many ticks the channel's busy share is averaged over
+// (an exponential average).
+const busyMemory = 100
+
+// ChannelBusy tells the core how long, in nanoseconds since the start, the
+// drone's radio channel has carried frames, everyone's included (see
+// Config.BusyShare). Call it before each Tick.
+func (l *Locks) ChannelBusy(total int64) {
+	if total > l.busySeen {
+		l.busyTick += total - l.busySeen
+		l.busySeen = total
+	}
+}
+
+// BusyShare returns the channel's busy share as the core measures it, in
+// [0, 1].
+func (l *Locks) BusyShare() float64 { return float64(l.busyShare) / 1e6 }
+
+func (l *Locks) channelBusy() bool {
+	return l.cfg.BusyShare > 0 && float64(l.busyShare) > l.cfg.BusyShare*1e6
 }
 
 // Release gives up the acquisition, held or still outstanding.
@@ -357,9 +407,11 @@ func (l *Locks) requestNext() {
 		votes:        map[algorithms.NodeID]vote{},
 		relinquished: map[algorithms.NodeID]uint32{},
 		asked:        make(map[algorithms.NodeID]int64, len(l.others)),
+		unanswered:   make(map[algorithms.NodeID]bool, len(l.others)),
 	}
 	for _, v := range l.others {
 		r.asked[v] = l.now
+		r.unanswered[v] = true
 	}
 	l.reqs[c] = r
 	if len(l.others) > 0 {
@@ -369,12 +421,6 @@ func (l *Locks) requestNext() {
 		l.voterRequest(c, r.stamp, l.inc, uint32(l.now))
 	}
 	l.checkHeld(c)
-}
-
-// usable reports whether a vote may still count: its lease, less the
-// margin, has not run out.
-func (l *Locks) usable(v vote) bool {
-	return l.now < v.basis+v.lease-int64(l.cfg.MarginTicks)
 }
 
 func (l *Locks) leaveBy(r *request) int64 {
@@ -387,17 +433,37 @@ func (l *Locks) leaveBy(r *request) int64 {
 
 // checkHeld enters cell c when the whole quorum has voted and every vote
 // has at least RenewTicks of its lease left (a vote given from the queue
-// may echo an old stamp: its renewal is awaited rather than entering only
-// to leave at once), and moves the acquisition on.
+// may echo an old stamp, and a waiting request does not renew its votes:
+// they are renewed now, and their renewal awaited rather than entering
+// only to leave at once), and moves the acquisition on.
 func (l *Locks) checkHeld(c Cell) {
 	r := l.reqs[c]
 	if r == nil || r.held || len(r.votes) < len(l.quorum) {
 		return
 	}
-	for _, v := range r.votes {
-		if l.now+int64(l.cfg.RenewTicks) > v.basis+v.lease-int64(l.cfg.MarginTicks) {
-			return
+	var stale []algorithms.NodeID
+	fresh, self := true, false
+	for _, id := range l.quorum {
+		v := r.votes[id]
+		if l.now+int64(l.cfg.RenewTicks) <= v.basis+v.lease-int64(l.cfg.MarginTicks) {
+			continue
 		}
+		fresh = false
+		switch {
+		case id == l.id:
+			self = true
+		case !r.unanswered[id]:
+			stale = append(stale, id)
+		}
+	}
+	if !fresh {
+		// Every voter has voted, but some votes are too old to enter
+		// on: renew them all at once, in one frame, except those
+		// whose renewal is already on its way.
+		if self || len(stale) > 0 {
+			l.renew(c, r, stale, self)
+		}
+		return
 	}
 	r.held = true
 	a := l.acq
@@ -445,7 +511,8 @@ func (l *Locks) yes(c Cell, from algorithms.NodeID, m Yes) {
 		v.basis = max(v.basis, old.basis)
 	}
 	r.votes[from] = v
-	if from != l.id && l.now-v.basis >= int64(l.cfg.RenewTicks) && l.now-r.asked[from] >= int64(l.cfg.RetryTicks) {
+	delete(r.unanswered, from)
+	if r.held && from != l.id && l.now-v.basis >= int64(l.cfg.RenewTicks) && l.now-r.asked[from] >= int64(l.cfg.RetryTicks) {
 		// A vote given from the queue echoes what the voter last heard
 		// from this drone, which may be old: refresh it now.
 		l.renew(c, r, []algorithms.NodeID{from}, false)
@@ -532,6 +599,17 @@ func (l *Locks) tickRequests() {
 	if l.acq == nil {
 		return
 	}
+	if l.acq.held {
+		// Held back by a busy channel: ask once it is less busy, or
+		// once it has waited WaitTicks. The wait for votes counts from
+		// then.
+		if !l.channelBusy() || l.now-l.acq.since >= int64(l.cfg.WaitTicks) {
+			l.acq.held = false
+			l.acq.since = l.now
+			l.requestNext()
+		}
+		return
+	}
 	var held []Cell
 	due := false
 	for _, c := range l.acq.cells {
@@ -569,25 +647,33 @@ func (l *Locks) tickRequests() {
 		if r == nil {
 			continue
 		}
-		// Renew the votes that are getting old; ask the voters that have
-		// not voted again once a lease, in case one of them restarted and
-		// lost the request. When one renewal is due, votes past half their
-		// renewal age join it, so that the votes of a request stay in step
-		// and cost one frame a round.
+		// A held request renews the votes that are getting old; when one
+		// renewal is due, votes past half their renewal age join it, so
+		// that the votes of a request stay in step and cost one frame a
+		// round. A request still waiting for votes only keeps them: it
+		// renews a vote once it is LeaseTicks − MarginTicks − RenewTicks
+		// old (the latest at which the renewed vote still counts when
+		// the last one comes), never while a renewal is unanswered, and
+		// renews the old ones all at once when the last voter has voted
+		// (checkHeld). Either asks the voters that have not voted again
+		// once a lease, in case one of them restarted and lost the
+		// request.
 		var due, soon []algorithms.NodeID
+		keep := int64(l.cfg.LeaseTicks - l.cfg.MarginTicks - l.cfg.RenewTicks)
 		for _, id := range l.others {
 			v, ok := r.votes[id]
-			if ok && !r.held && !l.usable(v) {
-				delete(r.votes, id) // too old to count; a renewal may bring it back
-				ok = false
-			}
 			asked := l.now - r.asked[id]
 			switch {
-			case ok && l.now-v.basis >= int64(l.cfg.RenewTicks) && asked >= int64(l.cfg.RetryTicks):
-				due = append(due, id)
 			case !ok && asked >= int64(l.cfg.LeaseTicks):
 				due = append(due, id)
-			case ok && l.now-v.basis >= int64(l.cfg.RenewTicks/2) && asked >= int64(l.cfg.RetryTicks/2):
+			case !ok:
+			case !r.held:
+				if l.now-v.basis >= keep && asked >= int64(l.cfg.RetryTicks) && !r.unanswered[id] {
+					due = append(due, id)
+				}
+			case l.now-v.basis >= int64(l.cfg.RenewTicks) && asked >= int64(l.cfg.RetryTicks):
+				due = append(due, id)
+			case l.now-v.basis >= int64(l.cfg.RenewTicks/2) && asked >= int64(l.cfg.RetryTicks/2):
 				soon = append(soon, id)
 			}
 		}
@@ -596,6 +682,8 @@ func (l *Locks) tickRequests() {
 			slices.Sort(due)
 		}
 		self := false
+		// The drone's own vote costs no airtime: it is renewed whether
+		// held or waiting.
 		if v, ok := r.votes[l.id]; ok && l.now-v.basis >= int64(l.cfg.RenewTicks) {
 			self = true
 		}
@@ -613,6 +701,7 @@ func (l *Locks) renew(c Cell, r *request, to []algorithms.NodeID, self bool) {
 		l.counters.Renewals++
 		for _, id := range to {
 			r.asked[id] = l.now
+			r.unanswered[id] = true
 		}
 		l.Send(algorithms.To(to...), m)
 	}
@@ -837,6 +926,11 @@ func (l *Locks) Step(from algorithms.NodeID, msg algorithms.Message) error {
 // Tick implements algorithms.Core: leases run out, renewals go out.
 func (l *Locks) Tick() {
 	l.now++
+	if l.cfg.TickNanos > 0 {
+		sample := min(l.busyTick*1e6/l.cfg.TickNanos, 1e6)
+		l.busyShare += (sample - l.busyShare) / busyMemory
+		l.busyTick = 0
+	}
 	l.tickReleases()
 	l.tickVoters()
 	l.tickRequests()

@@ -272,3 +272,86 @@ func TestVotesOfOtherIncarnationsAreStale(t *testing.T) {
 	assert.Contains(t, l.reqs[1].votes, voter)
 	assert.Equal(t, 2, l.Counters().Stale)
 }
+
+// On a channel busier than BusyShare a new acquisition sends nothing: its
+// first REQUEST waits until the channel is less busy, or WaitTicks at most.
+func TestBusyChannelHoldsBackAcquisition(t *testing.T) {
+	const tick = int64(10_000_000)
+	q := mutex.Best(members(9))
+	newCore := func() *Locks {
+		l, err := New(Config{ID: 1, Quorums: q, LeaseTicks: 100, TickNanos: tick, BusyShare: 0.3})
+		require.NoError(t, err)
+		return l
+	}
+	var busy int64
+	run := func(l *Locks, share float64, ticks int) (requests int) {
+		for range ticks {
+			busy += int64(share * float64(tick))
+			l.ChannelBusy(busy)
+			l.Tick()
+			for _, s := range l.Ready().Sends {
+				if _, ok := s.Msg.(Request); ok {
+					requests++
+				}
+			}
+		}
+		return requests
+	}
+
+	l := newCore()
+	run(l, 0.8, 400)
+	assert.InDelta(t, 0.8, l.BusyShare(), 0.02)
+	require.NoError(t, l.Acquire([]Cell{4}))
+	assert.Empty(t, l.Ready().Sends, "a REQUEST on a busy channel")
+	assert.Equal(t, 1, l.Counters().HeldBack)
+	assert.Zero(t, run(l, 0.8, 50))
+	// The channel quietens: the average falls below 0.3 within about
+	// 130 ticks, and the REQUEST goes.
+	assert.Zero(t, run(l, 0.1, 100))
+	assert.Equal(t, 1, run(l, 0.1, 50))
+	assert.Less(t, l.BusyShare(), 0.3)
+
+	// A channel that stays busy delays it by WaitTicks at most.
+	busy = 0
+	l = newCore()
+	run(l, 0.8, 400)
+	require.NoError(t, l.Acquire([]Cell{4}))
+	assert.Zero(t, run(l, 0.8, 3*100-1))
+	assert.Equal(t, 1, run(l, 0.8, 2))
+
+	// Without BusyShare the REQUEST goes at once.
+	l, err := New(Config{ID: 1, Quorums: q, LeaseTicks: 100, TickNanos: tick})
+	require.NoError(t, err)
+	busy = 0
+	run(l, 0.8, 400)
+	require.NoError(t, l.Acquire([]Cell{4}))
+	assert.Len(t, l.Ready().Sends, 1)
+}
+
+// A request that waits for a vote it cannot get (the voter is down) keeps
+// the votes it has, renewing each only as it would stop counting
+// (LeaseTicks − MarginTicks − RenewTicks), not every RenewTicks as a
+// holder does.
+func TestWaitingRequestRenewsOncePerKeep(t *testing.T) {
+	q := mutex.Best(members(9))
+	cores, net := group(t, 9, Config{LeaseTicks: 100})
+	net.RunTicks(110)
+	a := cores[1]
+	var down algorithms.NodeID
+	for _, v := range q[1] {
+		if v != 1 {
+			down = v
+			break
+		}
+	}
+	net.Crash(down)
+	require.NoError(t, a.Acquire([]Cell{2}))
+	net.RunTicks(250) // within WaitTicks (300)
+	assert.False(t, a.Holding())
+	// Keep = 100 − 10 − 30 = 60 ticks: four rounds in 250 ticks, and two
+	// more that ask the voter that is down again, once a lease (renewing
+	// every RenewTicks would take nine).
+	assert.LessOrEqual(t, a.Counters().Renewals, 6, "renewal rounds while waiting")
+	assert.Positive(t, a.Counters().Renewals)
+	assert.Zero(t, a.Counters().Retries)
+}

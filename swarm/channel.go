@@ -1,0 +1,17 @@
+package swarm
+
+// LockBusyShare is the share of the channel above which a drone holds back
+// a new airspace acquisition (airspace.Config.BusyShare), for the
+// acquisition's WaitTicks at most (30 s by default). The swarm's periodic
+// traffic is budgeted below it (heartbeats 0.05, time sync 0.04, the log's
+// beacons), so what fills the channel beyond it is lock traffic and the
+// retransmissions that loss costs, and starting more acquisitions then
+// only lengthens the queue every answer waits in. With it the heavy-loss
+// show stays about half busy (docs/swarm.md, "Heavy loss").
+const LockBusyShare = 0.2
+
+// ChannelBusy tells the node how long, in nanoseconds since the start, its
+// radio channel has carried frames, its own and everyone's (a runner reads
+// it from the radio's status, the simulator from its channel). Call it
+// before each Tick; without it the node never holds back an acquisition.
+func (n *Node) ChannelBusy(total int64) { n.locks.ChannelBusy(total) }
