@@ -6,9 +6,14 @@ package swarm
 // traffic is budgeted below it (heartbeats 0.05, time sync 0.04, the log's
 // beacons), so what fills the channel beyond it is lock traffic and the
 // retransmissions that loss costs, and starting more acquisitions then
-// only lengthens the queue every answer waits in. With it the heavy-loss
-// show stays about half busy (docs/swarm.md, "Heavy loss").
-const LockBusyShare = 0.2
+// only lengthens the queue every answer waits in. LockBusyStagger spreads
+// the share at which held-back drones start down to 0.3 of it, so that
+// they do not all start in the tick the channel quietens. With both, the
+// heavy-loss show stays under half busy (docs/swarm.md, "Heavy loss").
+const (
+	LockBusyShare   = 0.18
+	LockBusyStagger = 0.7
+)
 
 // ChannelBusy tells the node how long, in nanoseconds since the start, its
 // radio channel has carried frames, its own and everyone's (a runner reads

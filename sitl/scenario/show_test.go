@@ -108,7 +108,8 @@ func testShowUnderFaults(t *testing.T, election string) {
 // live drone holds every committed command by the end. Before waiting
 // airspace requests renewed less and busy channels held new acquisitions
 // back, these runs took 0.83 to 0.91 of the channel, and the busiest 10 s
-// were full.
+// were full; before held-back acquisitions started at staggered shares,
+// 0.51 to 0.57.
 func TestShowHeavyLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50 drones for 120 s of simulated time under heavy loss")
@@ -117,11 +118,12 @@ func TestShowHeavyLoss(t *testing.T) {
 		r, err := RunShow(Show{
 			Common:   Common{Drones: 50, Seed: seed, Loss: 0.2, Dup: 0.05, Reorder: 50 * sim.Millisecond},
 			Networks: 1, Duration: 120 * sim.Second, CrashLeader: true, Crash: 0.1, Restart: true,
-			ClockOffset: 500 * sim.Millisecond, ClockDrift: 50,
+			ClockOffset: 500 * sim.Millisecond, ClockDrift: 50, Settle: 60 * sim.Second,
 		})
 		require.NoError(t, err)
-		assert.Less(t, r.CoordinationAirtimeShare, 0.6, "seed=%d", seed)
-		assert.Less(t, r.CoordinationAirtimeShareMax10s, 0.99, "seed=%d", seed)
+		assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.5, "seed=%d", seed)
+		assert.Less(t, r.CoordinationAirtimeShareMax10s, 0.9, "seed=%d", seed)
+		assert.Empty(t, Failures(r), "seed=%d", seed)
 		assert.Zero(t, r.LostCommitted, "seed=%d", seed)
 		assert.Zero(t, r.ME1Violations, "seed=%d", seed)
 		assert.Zero(t, r.OrderViolations, "seed=%d", seed)

@@ -86,6 +86,13 @@ type Config struct {
 	// repairs included, so on a lossy channel the swarm starts fewer
 	// acquisitions at once instead of answering loss with more traffic.
 	BusyShare float64
+	// BusyStagger, in [0, 1), spreads the share below which a held-back
+	// acquisition starts: each starts once the share falls below
+	// BusyShare × (1 − BusyStagger × u), with u in [0, 1) drawn from the
+	// drone's ID and the tick the acquisition began (optional, default
+	// 0). Without it, every drone held back by the same busy channel
+	// sees it fall below BusyShare in the same tick, and all start at once.
+	BusyStagger float64
 }
 
 type vote struct {
@@ -259,6 +266,10 @@ func New(cfg Config) (*Locks, error) {
 		return nil, fmt.Errorf("%w: RetryTicks %d", ErrConfig, cfg.RetryTicks)
 	case cfg.WaitTicks < 1:
 		return nil, fmt.Errorf("%w: WaitTicks %d", ErrConfig, cfg.WaitTicks)
+	case cfg.BusyShare < 0 || cfg.BusyShare >= 1:
+		return nil, fmt.Errorf("%w: BusyShare %v not in [0, 1)", ErrConfig, cfg.BusyShare)
+	case cfg.BusyStagger < 0 || cfg.BusyStagger >= 1:
+		return nil, fmt.Errorf("%w: BusyStagger %v not in [0, 1)", ErrConfig, cfg.BusyStagger)
 	}
 	quorum, others := normalize(cfg.ID, own)
 	l := &Locks{
@@ -356,6 +367,22 @@ func (l *Locks) ChannelBusy(total int64) {
 // BusyShare returns the channel's busy share as the core measures it, in
 // [0, 1].
 func (l *Locks) BusyShare() float64 { return float64(l.busyShare) / 1e6 }
+
+// channelBusyFor reports whether the held-back acquisition a must wait
+// on: the channel is busier than its staggered share (Config.BusyStagger).
+func (l *Locks) channelBusyFor(a *acquisition) bool {
+	if l.cfg.BusyShare <= 0 {
+		return false
+	}
+	// A splitmix64 of the drone and the acquisition's first tick: the
+	// same inputs give the same share, and no global randomness is read.
+	h := uint64(l.cfg.ID)*0x9e3779b97f4a7c15 ^ uint64(a.since)*0xbf58476d1ce4e5b9
+	h ^= h >> 31
+	h *= 0x94d049bb133111eb
+	h ^= h >> 29
+	u := float64(h>>11) / (1 << 53)
+	return float64(l.busyShare) > l.cfg.BusyShare*(1-l.cfg.BusyStagger*u)*1e6
+}
 
 func (l *Locks) channelBusy() bool {
 	return l.cfg.BusyShare > 0 && float64(l.busyShare) > l.cfg.BusyShare*1e6
@@ -603,7 +630,7 @@ func (l *Locks) tickRequests() {
 		// Held back by a busy channel: ask once it is less busy, or
 		// once it has waited WaitTicks. The wait for votes counts from
 		// then.
-		if !l.channelBusy() || l.now-l.acq.since >= int64(l.cfg.WaitTicks) {
+		if !l.channelBusyFor(l.acq) || l.now-l.acq.since >= int64(l.cfg.WaitTicks) {
 			l.acq.held = false
 			l.acq.since = l.now
 			l.requestNext()

@@ -355,3 +355,53 @@ func TestWaitingRequestRenewsOncePerKeep(t *testing.T) {
 	assert.Positive(t, a.Counters().Renewals)
 	assert.Zero(t, a.Counters().Retries)
 }
+
+// Drones held back by the same busy channel do not all start in the tick
+// it quietens: with BusyStagger each starts below its own share. Twenty
+// drones acquire on a channel 0.8 busy, which then falls quiet; without
+// the stagger all twenty REQUESTs go in one tick, with it they spread.
+func TestBusyStaggerSpreadsStarts(t *testing.T) {
+	const tick = int64(10_000_000)
+	q := mutex.Best(members(20))
+	starts := func(stagger float64) map[int]int {
+		first := map[int]int{} // tick → drones whose first REQUEST went then
+		for id := algorithms.NodeID(1); id <= 20; id++ {
+			l, err := New(Config{ID: id, Quorums: q, LeaseTicks: 100, TickNanos: tick, BusyShare: 0.3, BusyStagger: stagger})
+			require.NoError(t, err)
+			var busy int64
+			for i := 0; i < 600; i++ {
+				share := 0.8
+				if i >= 400 {
+					share = 0
+				}
+				busy += int64(share * float64(tick))
+				l.ChannelBusy(busy)
+				l.Tick()
+				if i == 399 {
+					require.NoError(t, l.Acquire([]Cell{4}))
+				}
+				sent := false
+				for _, s := range l.Ready().Sends {
+					_, ok := s.Msg.(Request)
+					sent = sent || ok
+				}
+				if sent {
+					first[i]++
+					break
+				}
+			}
+		}
+		return first
+	}
+	together := starts(0)
+	require.Len(t, together, 1, "without the stagger every drone starts in one tick: %v", together)
+	spread := starts(0.7)
+	most := 0
+	for _, n := range spread {
+		most = max(most, n)
+	}
+	assert.GreaterOrEqual(t, len(spread), 10, "starts spread over %d ticks: %v", len(spread), spread)
+	assert.LessOrEqual(t, most, 3, "%d drones started in one tick", most)
+	_, err := New(Config{ID: 1, Quorums: q, LeaseTicks: 100, BusyShare: 0.3, BusyStagger: 1})
+	assert.ErrorIs(t, err, ErrConfig)
+}
