@@ -11,7 +11,7 @@ package swarm
 // they do not all start in the tick the channel quietens. With both, the
 // heavy-loss show stays under half busy (docs/swarm.md, "Heavy loss").
 const (
-	LockBusyShare   = 0.18
+	LockBusyShare   = 0.15
 	LockBusyStagger = 0.7
 )
 

@@ -65,7 +65,7 @@ func TestSimulateShowExitRule(t *testing.T) {
 // settling period none is missing.
 func TestSimulateShowLostCountsCommands(t *testing.T) {
 	if testing.Short() {
-		t.Skip("two runs of 50 drones for 180 s of simulated time at 20% loss")
+		t.Skip("two runs of 50 drones for 240 s of simulated time at 20% loss")
 	}
 	heavy := []string{"simulate", "show", "--drones", "50", "--duration", "120", "--loss", "0.2", "--dup", "0.05",
 		"--reorder", "50", "--crash-leader", "--crash", "0.1", "--restart", "--clock-offset", "500",
@@ -80,8 +80,8 @@ func TestSimulateShowLostCountsCommands(t *testing.T) {
 	for _, f := range showFields {
 		assert.Contains(t, got, f)
 	}
-	assert.Equal(t, 60.0, got["settle"])
-	assert.Equal(t, 180.0, got["sim_seconds"])
+	assert.Equal(t, 120.0, got["settle"])
+	assert.Equal(t, 240.0, got["sim_seconds"])
 	assert.LessOrEqual(t, got["lost_committed"], got["commands_committed"], "seed=2: lost commands, not pairs")
 	assert.Equal(t, 0.0, got["lost_committed"], "seed=2: every command at every live drone after settling")
 	assert.Equal(t, got["commands_committed"], got["commands_applied_min"], "seed=2")
@@ -111,7 +111,7 @@ func TestSimulateShowSettledCleanRun(t *testing.T) {
 	require.Equal(t, exitOK, code, "seed=2: %s", errOut)
 	var got map[string]any
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &got))
-	assert.Equal(t, 60.0, got["settle"])
+	assert.Equal(t, 120.0, got["settle"])
 	assert.Equal(t, 0.0, got["lost_committed"], "seed=2")
 	assert.Equal(t, 0.0, got["lock_acquisitions_unfinished"], "seed=2")
 	assert.Equal(t, 0.0, got["backlog_commands"], "seed=2")

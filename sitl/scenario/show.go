@@ -130,8 +130,10 @@ func (sh Show) Validate() error {
 
 // DefaultSettle is the settling period of `groundstation simulate show`:
 // long enough for every drone to catch up on a calm channel after a run
-// at 20% loss, short enough to keep the run's cost within half again.
-const DefaultSettle = 60 * sim.Second
+// at 20% loss, and for a voter that crashed late in the run to be
+// replaced (failure detection, the view change's 52 s, a retry) so that
+// the requests waiting on it are granted (docs/simulate.md).
+const DefaultSettle = 120 * sim.Second
 
 // showKey signs the simulated ground station's emergency commands.
 var showKey = []byte("skyquorum simulated swarm key 32")
