@@ -1,24 +1,18 @@
 package swarm
 
 // LockBusyShare is the share of the channel above which a drone holds back
-// a new airspace acquisition (airspace.Config.BusyShare), for
-// LockHoldSeconds at most (airspace.Config.HoldTicks). The swarm's periodic
+// a new airspace acquisition (airspace.Config.BusyShare), for the
+// acquisition's WaitTicks at most (30 s by default). The swarm's periodic
 // traffic is budgeted below it (heartbeats 0.05, time sync 0.04, the log's
 // beacons), so what fills the channel beyond it is lock traffic and the
 // retransmissions that loss costs, and starting more acquisitions then
 // only lengthens the queue every answer waits in. LockBusyStagger spreads
 // the share at which held-back drones start down to 0.3 of it, so that
-// they do not all start in the tick the channel quietens. LockHoldSeconds
-// is long (90 s) because a shorter bound is no budget at all under
-// sustained load: with 30 s, every held-back acquisition of a swarm asked
-// for more crossings than a lossy channel carries started 30 s late, at
-// the rate asked, and the channel was as busy as without the budget. With
-// all three, the heavy-loss show stays under half busy (docs/swarm.md,
-// "Heavy loss"), and crossings wait longer instead.
+// they do not all start in the tick the channel quietens. With both, the
+// heavy-loss show stays under half busy (docs/swarm.md, "Heavy loss").
 const (
 	LockBusyShare   = 0.15
 	LockBusyStagger = 0.7
-	LockHoldSeconds = 90
 )
 
 // ChannelBusy tells the node how long, in nanoseconds since the start, its

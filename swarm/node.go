@@ -256,7 +256,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	n.locks, err = airspace.New(airspace.Config{
 		ID: cfg.ID, Incarnation: cfg.Incarnation, Clock: air.clock,
 		Quorums: cfg.Quorums, LeaseTicks: cfg.LeaseTicks, DriftPPM: cfg.ClockDriftPPM,
-		TickNanos: cfg.TickNanos, BusyShare: LockBusyShare, BusyStagger: LockBusyStagger, HoldTicks: LockHoldSeconds * second,
+		TickNanos: cfg.TickNanos, BusyShare: LockBusyShare, BusyStagger: LockBusyStagger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)

@@ -118,7 +118,7 @@ func TestShowHeavyLoss(t *testing.T) {
 		r, err := RunShow(Show{
 			Common:   Common{Drones: 50, Seed: seed, Loss: 0.2, Dup: 0.05, Reorder: 50 * sim.Millisecond},
 			Networks: 1, Duration: 120 * sim.Second, CrashLeader: true, Crash: 0.1, Restart: true,
-			ClockOffset: 500 * sim.Millisecond, ClockDrift: 50, Settle: DefaultSettle,
+			ClockOffset: 500 * sim.Millisecond, ClockDrift: 50, Settle: 60 * sim.Second,
 		})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.5, "seed=%d", seed)

@@ -77,13 +77,13 @@
 // drone's frames, retransmissions and repairs included), and the core
 // keeps the busy share averaged over about 100 ticks. An acquisition made
 // while that share is above BusyShare sends nothing yet: its first REQUEST
-// goes once the share has fallen below it, or after HoldTicks at the
+// goes once the share has fallen below it, or after WaitTicks at the
 // latest, so that a drone never waits for ever on a channel that other
 // traffic keeps busy. Acquisitions already under way go on. So when loss
 // makes every vote cost more frames, the swarm starts fewer acquisitions at
 // once rather than more: the channel stays short of full, and the answers
 // of those under way arrive while their leases last. The swarm node sets
-// BusyShare to 0.15 (swarm.LockBusyShare), with BusyStagger and HoldTicks.
+// BusyShare to 0.2 (swarm.LockBusyShare).
 //
 // RELEASE goes as one plain frame. A drone that gave a request up and
 // still receives a vote for it sends the RELEASE again; a lost RELEASE

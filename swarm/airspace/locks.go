@@ -93,11 +93,6 @@ type Config struct {
 	// 0). Without it, every drone held back by the same busy channel
 	// sees it fall below BusyShare in the same tick, and all start at once.
 	BusyStagger float64
-	// HoldTicks is how long a held-back acquisition waits for the channel
-	// at most before its first REQUEST goes anyway (optional, default
-	// WaitTicks), so that a drone never waits for ever on a channel that
-	// other traffic keeps busy.
-	HoldTicks int
 }
 
 type vote struct {
@@ -255,9 +250,6 @@ func New(cfg Config) (*Locks, error) {
 	if cfg.WaitTicks == 0 {
 		cfg.WaitTicks = 3 * cfg.LeaseTicks
 	}
-	if cfg.HoldTicks == 0 {
-		cfg.HoldTicks = cfg.WaitTicks
-	}
 	own, ok := cfg.Quorums[cfg.ID]
 	switch {
 	case !ok || len(own) == 0:
@@ -274,8 +266,6 @@ func New(cfg Config) (*Locks, error) {
 		return nil, fmt.Errorf("%w: RetryTicks %d", ErrConfig, cfg.RetryTicks)
 	case cfg.WaitTicks < 1:
 		return nil, fmt.Errorf("%w: WaitTicks %d", ErrConfig, cfg.WaitTicks)
-	case cfg.HoldTicks < 1:
-		return nil, fmt.Errorf("%w: HoldTicks %d", ErrConfig, cfg.HoldTicks)
 	case cfg.BusyShare < 0 || cfg.BusyShare >= 1:
 		return nil, fmt.Errorf("%w: BusyShare %v not in [0, 1)", ErrConfig, cfg.BusyShare)
 	case cfg.BusyStagger < 0 || cfg.BusyStagger >= 1:
@@ -638,9 +628,9 @@ func (l *Locks) tickRequests() {
 	}
 	if l.acq.held {
 		// Held back by a busy channel: ask once it is less busy, or
-		// once it has waited HoldTicks. The wait for votes counts from
+		// once it has waited WaitTicks. The wait for votes counts from
 		// then.
-		if !l.channelBusyFor(l.acq) || l.now-l.acq.since >= int64(l.cfg.HoldTicks) {
+		if !l.channelBusyFor(l.acq) || l.now-l.acq.since >= int64(l.cfg.WaitTicks) {
 			l.acq.held = false
 			l.acq.since = l.now
 			l.requestNext()

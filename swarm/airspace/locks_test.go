@@ -405,27 +405,3 @@ func TestBusyStaggerSpreadsStarts(t *testing.T) {
 	_, err := New(Config{ID: 1, Quorums: q, LeaseTicks: 100, BusyShare: 0.3, BusyStagger: 1})
 	assert.ErrorIs(t, err, ErrConfig)
 }
-
-// HoldTicks bounds the wait of a held-back acquisition on a channel that
-// stays busy, apart from WaitTicks.
-func TestHoldTicksBoundsTheHold(t *testing.T) {
-	const tick = int64(10_000_000)
-	l, err := New(Config{ID: 1, Quorums: mutex.Best(members(9)), LeaseTicks: 100, TickNanos: tick, BusyShare: 0.3, HoldTicks: 500})
-	require.NoError(t, err)
-	var busy int64
-	first := -1
-	for i := 0; i < 1200 && first < 0; i++ {
-		busy += int64(0.8 * float64(tick))
-		l.ChannelBusy(busy)
-		l.Tick()
-		if i == 399 {
-			require.NoError(t, l.Acquire([]Cell{4}))
-		}
-		for _, s := range l.Ready().Sends {
-			if _, ok := s.Msg.(Request); ok && first < 0 {
-				first = i
-			}
-		}
-	}
-	assert.Equal(t, 399+500, first, "the first REQUEST after HoldTicks, not WaitTicks (300)")
-}
