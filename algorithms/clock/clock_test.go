@@ -57,7 +57,7 @@ func TestVectorCompare(t *testing.T) {
 	assert.Equal(t, "[1 2 3]", Vector{1, 2, 3}.String())
 }
 
-// The causal delivery rule of reference/ALGORITHMS.md: deliver m from j at
+// The causal delivery rule of the textbook (Coulouris et al., "Distributed Systems"): deliver m from j at
 // i when V_m[j] = V_i[j]+1 and V_m[k] ≤ V_i[k] for k ≠ j.
 func TestVectorDeliverable(t *testing.T) {
 	v := Vector{2, 1, 0}

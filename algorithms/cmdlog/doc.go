@@ -2,7 +2,7 @@
 // commands delivered to every drone in one total order that survives the
 // failure of the leader.
 //
-// Total order with failover is consensus (reference/ALGORITHMS.md, group
+// Total order with failover is consensus (Coulouris et al., "Distributed Systems", group
 // communication), so the log is built as Raft (Ongaro and Ousterhout,
 // 2014) and Multi-Paxos are, restricted to a small committee: a sequencer,
 // acknowledgement by a majority, and a term-safe change of sequencer.

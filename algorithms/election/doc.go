@@ -4,7 +4,7 @@
 //
 // Both cores follow the contract of package algorithms (Step, Tick, Ready,
 // no goroutines, no clock, no randomness) and implement Election. The
-// figures they are checked against are those of reference/ALGORITHMS.md,
+// figures they are checked against are those of the textbook (Coulouris et al., "Distributed Systems"),
 // section Election: with one initiator and no failure the ring costs 2N
 // messages at best and 3N−1 at worst, N(N+1)/2+N when everyone initiates;
 // the bully costs N−2 COORDINATOR messages when the second-highest drone

@@ -8,7 +8,7 @@
 // and its acknowledgement, negative acknowledgement and repair messages say
 // so through algorithms.Classifier. Properties are those of Coulouris,
 // Dollimore and Kindberg, "Distributed Systems", group communication
-// (reference/ALGORITHMS.md):
+// (Coulouris et al., "Distributed Systems"):
 //
 //   - integrity: a drone delivers a message at most once, and only a
 //     message that was multicast;

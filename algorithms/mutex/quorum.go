@@ -10,7 +10,7 @@ import (
 // Quorums maps every member of a Maekawa group to its quorum (its voting
 // set), sorted by ID. Maekawa's algorithm is safe when any two quorums
 // intersect, and a drone's vote for itself is free when it belongs to its
-// own quorum (reference/ALGORITHMS.md, "Maekawa quorums"). The
+// own quorum (Maekawa, 1985). The
 // constructions of this file give both for any group size.
 //
 // One Quorums value is shared read-only by every core of a group: do not

@@ -12,7 +12,7 @@ import (
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// TestAirtimeFigures checks the figures of reference/MAVLINK.md.
+// TestAirtimeFigures checks the airtime figures of MAVLink v2 frames at 57600 baud.
 func TestAirtimeFigures(t *testing.T) {
 	assert.Equal(t, 5555555*time.Nanosecond, pace.Airtime(32, 57600).Truncate(time.Nanosecond))
 	assert.InDelta(t, 7.8, pace.Airtime(45, 57600).Seconds()*1000, 0.05)

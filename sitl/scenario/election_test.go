@@ -15,7 +15,7 @@ import (
 	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 )
 
-// The textbook message counts of reference/ALGORITHMS.md, fault-free,
+// The textbook message counts (Coulouris et al., "Distributed Systems"), fault-free,
 // exactly, through the reliable delivery layer and the shared channel.
 func TestElectionTextbookCounts(t *testing.T) {
 	for _, n := range []int{4, 8, 16} {

@@ -174,7 +174,7 @@ func TestMutexValidate(t *testing.T) {
 	}
 }
 
-// Ricart–Agrawala (reference/ALGORITHMS.md): 2(N−1) messages per entry,
+// Ricart–Agrawala (Coulouris et al., "Distributed Systems"): 2(N−1) messages per entry,
 // and on a broadcast radio N data frames (one REQUEST to everyone, N−1
 // REPLYs). Maekawa: 3(K−1) messages and K+1 data frames, K being the
 // requester's quorum size, its own vote free. Fault-free, concurrency 1,

@@ -3,7 +3,7 @@
 // drones of one radio network together take at most a set share of the
 // channel (ARCHITECTURE.md, "Scale").
 //
-// The figures follow reference/MAVLINK.md: a MAVLink v2 frame is 10 header
+// The figures follow the MAVLink v2 frame format: a MAVLink v2 frame is 10 header
 // bytes, the payload, 2 checksum bytes and, when signed, 13 signature bytes;
 // a serial radio sends 10 bits per byte (8N1).
 package airtime

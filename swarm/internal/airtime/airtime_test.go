@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// reference/MAVLINK.md: a 45-byte signed frame takes 7.8 ms at 57600 baud;
+// MAVLink v2 airtime: a 45-byte signed frame takes 7.8 ms at 57600 baud;
 // a core message of 16 bytes plus 4 of addressing makes one.
 func TestFrameAndAirtime(t *testing.T) {
 	assert.Equal(t, 45, FrameBytes(16, true))
