@@ -6,5 +6,5 @@
 // of many airspace cells at once. All cores follow the contract of package
 // algorithms and implement Mutex. Properties and figures are those of
 // Coulouris, Dollimore and Kindberg, "Distributed Systems", coordination
-// chapter (Coulouris et al., "Distributed Systems"): ME1 safety, ME2 liveness, ME3 order.
+// chapter: ME1 safety, ME2 liveness, ME3 order.
 package mutex
