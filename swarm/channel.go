@@ -9,7 +9,8 @@ package swarm
 // only lengthens the queue every answer waits in. LockBusyStagger spreads
 // the share at which held-back drones start down to 0.3 of it, so that
 // they do not all start in the tick the channel quietens. With both, the
-// heavy-loss show stays under half busy (docs/swarm.md, "Heavy loss").
+// heavy-loss show keeps the channel about half busy at most (0.51 in the
+// worst of 500 runs at 50 drones; docs/swarm.md, "Heavy loss").
 const (
 	LockBusyShare   = 0.15
 	LockBusyStagger = 0.7

@@ -513,8 +513,7 @@ const (
 	airBytes     = 8
 )
 
-// clockSaveTicks is how often the persisted swarm time is refreshed, in
-// seconds: timesync's Persist changes at every tick, and a runner that
+// clockSaveSeconds is how often the persisted swarm time is refreshed: timesync's Persist changes at every tick, and a runner that
 // stores the state whenever it changes would write every tick. A restart
 // takes the saved swarm time up only while its age, downtime included,
 // keeps the drift within timesync's RestoreError.
@@ -522,7 +521,7 @@ const clockSaveSeconds = 10
 
 // airState is the airspace part of the persisted state.
 type airState struct {
-	known      bool // the state carries it (version 2)
+	known      bool // the state carries it (version 2 and later)
 	inc, clock uint32
 }
 

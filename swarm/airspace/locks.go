@@ -371,9 +371,6 @@ func (l *Locks) BusyShare() float64 { return float64(l.busyShare) / 1e6 }
 // channelBusyFor reports whether the held-back acquisition a must wait
 // on: the channel is busier than its staggered share (Config.BusyStagger).
 func (l *Locks) channelBusyFor(a *acquisition) bool {
-	if l.cfg.BusyShare <= 0 {
-		return false
-	}
 	// A splitmix64 of the drone and the acquisition's first tick: the
 	// same inputs give the same share, and no global randomness is read.
 	h := uint64(l.cfg.ID)*0x9e3779b97f4a7c15 ^ uint64(a.since)*0xbf58476d1ce4e5b9
@@ -381,11 +378,16 @@ func (l *Locks) channelBusyFor(a *acquisition) bool {
 	h *= 0x94d049bb133111eb
 	h ^= h >> 29
 	u := float64(h>>11) / (1 << 53)
-	return float64(l.busyShare) > l.cfg.BusyShare*(1-l.cfg.BusyStagger*u)*1e6
+	return l.busierThan(1 - l.cfg.BusyStagger*u)
 }
 
-func (l *Locks) channelBusy() bool {
-	return l.cfg.BusyShare > 0 && float64(l.busyShare) > l.cfg.BusyShare*1e6
+// channelBusy reports whether the channel is busier than BusyShare.
+func (l *Locks) channelBusy() bool { return l.busierThan(1) }
+
+// busierThan reports whether the channel is busier than the share f ×
+// BusyShare; never without BusyShare.
+func (l *Locks) busierThan(f float64) bool {
+	return l.cfg.BusyShare > 0 && float64(l.busyShare) > l.cfg.BusyShare*f*1e6
 }
 
 // Release gives up the acquisition, held or still outstanding.
