@@ -1,5 +1,16 @@
-// Package show plays a drone show from the show commands of the command
-// log (swarm/command).
+// Package show is the show a swarm flies, and how a drone plays it.
+//
+// A Show holds every drone's part: a trajectory of keyframes joined by
+// linear, quadratic or cubic Bézier segments, a light program, home and
+// landing positions, takeoff and landing times; and for the whole show an
+// origin on Earth, an orientation, a geofence, limits and cues. Encode
+// gives its compact binary form, which the radio carries and whose
+// SHA-256 (Hash) identifies the show; a Track gives any drone's position,
+// velocity and colour at any show time. Check says whether a show is well
+// formed; whether it is safe to fly is swarm/show/validate's question.
+//
+// The Player below plays the show commands of the command log
+// (swarm/command): when the show runs, pauses and ends.
 //
 // Every drone feeds its Player the log's show commands in log order, and
 // nothing else: no clock, no sensor, no message. A Player's state is
