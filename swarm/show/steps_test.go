@@ -7,7 +7,7 @@ import (
 
 func TestProgramSteps(t *testing.T) {
 	red, blue := RGB{R: 255}, RGB{B: 255}
-	p := Program(nil).Sleep(1*sec).Set(red, 500*time.Millisecond).Fade(blue, 1*sec).WaitUntil(4 * sec).Set(RGB{}, 0)
+	p := Program(nil).Sleep(1*sec).Set(red, 500*time.Millisecond).Fade(blue, 1*sec).WaitUntil(4*sec).Set(RGB{}, 0)
 	got, err := p.Steps(10*sec, 0)
 	if err != nil {
 		t.Fatal(err)
