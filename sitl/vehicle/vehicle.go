@@ -105,6 +105,9 @@ func New(home Point, limits Limits) *Vehicle {
 // Position returns where the vehicle is.
 func (v *Vehicle) Position() Point { return v.pos }
 
+// Setpoint returns where the vehicle is flying to.
+func (v *Vehicle) Setpoint() Point { return v.setpoint }
+
 // Mode returns what the vehicle is doing.
 func (v *Vehicle) Mode() Mode { return v.mode }
 
