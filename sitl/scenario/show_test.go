@@ -35,6 +35,13 @@ func TestShowFaultFree(t *testing.T) {
 	assert.Positive(t, r.ShowTimeErrorMsMax)
 	assert.LessOrEqual(t, r.ShowTimeErrorMsMax, r.ClockErrorMsMax+1)
 	assert.Zero(t, r.ViewsInForce, "no voter died")
+	// Separation: every vehicle on its circle in phase, 3 m from its
+	// neighbours but for a 100 ms update at START (2.4 m).
+	assert.Zero(t, r.SeparationViolations, "seed=2")
+	assert.Zero(t, r.SeparationAtRisk, "seed=2")
+	assert.Zero(t, r.FailsafeVehicles, "seed=2")
+	require.NotNil(t, r.MinSeparationM, "seed=2")
+	assert.GreaterOrEqual(t, *r.MinSeparationM, 2.0, "seed=2")
 }
 
 // The fault-free figures at 250 drones on one 57600-baud network:
@@ -86,6 +93,7 @@ func testShowUnderFaults(t *testing.T, election string) {
 		assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin, "seed=%d", seed)
 		assert.Zero(t, r.OrderViolations, "seed=%d", seed)
 		assert.Zero(t, r.ME1Violations, "seed=%d", seed)
+		assert.Zero(t, r.SeparationViolations, "seed=%d", seed)
 		assert.Less(t, r.ClockErrorMsMax, 250.0, "seed=%d", seed)
 		assert.Zero(t, r.ShowPhaseMismatch, "seed=%d", seed)
 		assert.Zero(t, r.CommandsRefused, "seed=%d", seed)
@@ -127,6 +135,7 @@ func TestShowHeavyLoss(t *testing.T) {
 		assert.Zero(t, r.LostCommitted, "seed=%d", seed)
 		assert.Zero(t, r.ME1Violations, "seed=%d", seed)
 		assert.Zero(t, r.OrderViolations, "seed=%d", seed)
+		assert.Zero(t, r.SeparationViolations, "seed=%d", seed)
 		assert.Positive(t, r.LockEntries, "seed=%d", seed)
 	}
 }
