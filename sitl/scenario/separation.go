@@ -33,7 +33,7 @@ type separation struct {
 	atRisk     map[[2]int]bool
 	// Reused per check: the first vehicle of each cell, the next one in
 	// the same cell (-1 ends), each vehicle's cell.
-	heads map[[3]int32]int32
+	heads map[uint64]int32
 	next  []int32
 	cells [][3]int32
 }
@@ -45,7 +45,7 @@ func newSeparation(minDist float64) *separation {
 		min:        math.Inf(1),
 		violations: map[[2]int]bool{},
 		atRisk:     map[[2]int]bool{},
-		heads:      map[[3]int32]int32{},
+		heads:      map[uint64]int32{},
 	}
 }
 
@@ -62,10 +62,10 @@ func (sp *separation) check(vs []*vehicle.Vehicle, controlled []bool) [][2]int {
 		if v != nil && v.Airborne() {
 			p := v.Position()
 			c = [3]int32{int32(math.Floor(p.X / sp.cell)), int32(math.Floor(p.Y / sp.cell)), int32(math.Floor(p.Z / sp.cell))}
-			if h, ok := sp.heads[c]; ok {
+			if h, ok := sp.heads[cellKey(c)]; ok {
 				sp.next[i] = h
 			}
-			sp.heads[c] = int32(i)
+			sp.heads[cellKey(c)] = int32(i)
 		}
 		sp.cells = append(sp.cells, c)
 	}
@@ -77,7 +77,7 @@ func (sp *separation) check(vs []*vehicle.Vehicle, controlled []bool) [][2]int {
 		p := v.Position()
 		c := sp.cells[i]
 		for _, o := range halfNeighbourhood {
-			h, ok := sp.heads[[3]int32{c[0] + o[0], c[1] + o[1], c[2] + o[2]}]
+			h, ok := sp.heads[cellKey([3]int32{c[0] + o[0], c[1] + o[1], c[2] + o[2]})]
 			if !ok {
 				continue
 			}
@@ -108,6 +108,13 @@ func (sp *separation) check(vs []*vehicle.Vehicle, controlled []bool) [][2]int {
 		}
 	}
 	return fresh
+}
+
+// cellKey packs a cell's coordinates into one map key, 21 bits each
+// (cells of 2 m or more: ±2000 km).
+func cellKey(c [3]int32) uint64 {
+	const bias = 1 << 20
+	return uint64(c[0]+bias)<<42 | uint64(c[1]+bias)<<21 | uint64(c[2]+bias)
 }
 
 // halfNeighbourhood is a cell and the 13 of its 26 neighbours that come
