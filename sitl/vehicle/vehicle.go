@@ -7,6 +7,16 @@
 //
 // It is deterministic and reads no clock: Advance moves it by the time the
 // caller gives.
+//
+// The autopilot's failsafe: when the vehicle's drone stops sending it
+// setpoints and commands (the drone's computer crashed, or the drone lost
+// its swarm), the caller says so with LinkLost. A flying vehicle then
+// holds where it is for Limits.FailsafeDelay (default 5 s) of Advance's
+// time, then lands straight down and disarms on the ground; a vehicle on
+// the ground disarms at once. The vehicle stays in failsafe (Failsafe)
+// until its drone commands it again: any of Arm, Goto, Hold, Land or
+// Return takes control back, as a companion computer does by switching
+// the flight controller back to guided mode.
 package vehicle
 
 import (
@@ -55,6 +65,9 @@ type Limits struct {
 	SpeedXY   float64 // m/s (optional, default 6)
 	SpeedUp   float64 // m/s (optional, default 3)
 	SpeedDown float64 // m/s (optional, default 2)
+	// FailsafeDelay is how long a flying vehicle whose link was lost
+	// holds before it lands, in seconds (optional, default 5).
+	FailsafeDelay float64
 }
 
 // Vehicle is one simulated multicopter.
@@ -65,6 +78,10 @@ type Vehicle struct {
 	setpoint Point
 	mode     Mode
 	odometer float64
+	// failsafe is set from LinkLost until the next command; held counts
+	// the seconds held in it.
+	failsafe bool
+	held     float64
 }
 
 // New returns a disarmed vehicle on the ground at home.
@@ -78,12 +95,18 @@ func New(home Point, limits Limits) *Vehicle {
 	if limits.SpeedDown <= 0 {
 		limits.SpeedDown = 2
 	}
+	if limits.FailsafeDelay <= 0 {
+		limits.FailsafeDelay = 5
+	}
 	home.Z = 0
 	return &Vehicle{limits: limits, home: home, pos: home, setpoint: home}
 }
 
 // Position returns where the vehicle is.
 func (v *Vehicle) Position() Point { return v.pos }
+
+// Setpoint returns where the vehicle is flying to.
+func (v *Vehicle) Setpoint() Point { return v.setpoint }
 
 // Mode returns what the vehicle is doing.
 func (v *Vehicle) Mode() Mode { return v.mode }
@@ -94,8 +117,35 @@ func (v *Vehicle) Airborne() bool { return v.pos.Z > 0.05 }
 // Odometer returns the distance flown in metres.
 func (v *Vehicle) Odometer() float64 { return v.odometer }
 
+// Failsafe reports whether the autopilot flies the vehicle on its own
+// since LinkLost: holding, landing or landed, until its drone commands it
+// again.
+func (v *Vehicle) Failsafe() bool { return v.failsafe }
+
+// LinkLost tells the autopilot that its drone stopped sending setpoints
+// and commands: a flying vehicle holds where it is, and lands straight
+// down once it has held for Limits.FailsafeDelay; a vehicle on the ground
+// disarms. Calling it again while in failsafe changes nothing.
+func (v *Vehicle) LinkLost() {
+	if v.failsafe {
+		return
+	}
+	v.failsafe = true
+	v.held = 0
+	switch {
+	case !v.Airborne():
+		v.mode = Disarmed
+	case v.mode == Landing:
+		// Already going straight down.
+	default:
+		v.setpoint = v.pos
+		v.mode = Holding
+	}
+}
+
 // Arm starts the motors on the ground.
 func (v *Vehicle) Arm() error {
+	v.failsafe = false
 	if v.Airborne() {
 		return fmt.Errorf("arm: %w", errors.New("vehicle: already flying"))
 	}
@@ -105,6 +155,7 @@ func (v *Vehicle) Arm() error {
 
 // Goto sets a setpoint to fly to (a take-off is a Goto straight up).
 func (v *Vehicle) Goto(p Point) error {
+	v.failsafe = false
 	if v.mode == Disarmed {
 		return fmt.Errorf("goto: %w", ErrNotArmed)
 	}
@@ -115,6 +166,7 @@ func (v *Vehicle) Goto(p Point) error {
 
 // Hold stops where the vehicle is.
 func (v *Vehicle) Hold() {
+	v.failsafe = false
 	if v.mode == Disarmed || v.mode == Armed {
 		return
 	}
@@ -124,6 +176,7 @@ func (v *Vehicle) Hold() {
 
 // Land descends straight down and disarms on the ground.
 func (v *Vehicle) Land() {
+	v.failsafe = false
 	if !v.Airborne() {
 		v.mode = Disarmed
 		return
@@ -134,6 +187,7 @@ func (v *Vehicle) Land() {
 
 // Return flies back above home at the current altitude, then lands.
 func (v *Vehicle) Return() {
+	v.failsafe = false
 	if !v.Airborne() {
 		v.mode = Disarmed
 		return
@@ -145,6 +199,15 @@ func (v *Vehicle) Return() {
 // Advance moves the vehicle by dt seconds.
 func (v *Vehicle) Advance(dt float64) {
 	if dt <= 0 || v.mode == Disarmed || v.mode == Armed {
+		return
+	}
+	if v.failsafe && v.mode == Holding {
+		v.held += dt
+		if v.held < v.limits.FailsafeDelay {
+			return
+		}
+		v.setpoint = Point{v.pos.X, v.pos.Y, 0}
+		v.mode = Landing
 		return
 	}
 	d := v.setpoint.Sub(v.pos)

@@ -54,3 +54,54 @@ func TestHoldStops(t *testing.T) {
 	fly(v, 3)
 	assert.Equal(t, p, v.Position())
 }
+
+// A lost link: the vehicle holds where it is for the failsafe delay, then
+// lands straight down at its descent speed and disarms, and stays in
+// failsafe until its drone commands it again.
+func TestLinkLostHoldsThenLands(t *testing.T) {
+	v := New(Point{}, Limits{SpeedDown: 2, FailsafeDelay: 3})
+	require.NoError(t, v.Arm())
+	require.NoError(t, v.Goto(Point{20, 0, 10}))
+	fly(v, 2)
+	at := v.Position()
+	assert.InDelta(t, 12, at.X, 1e-6)
+	v.LinkLost()
+	assert.True(t, v.Failsafe())
+	assert.Equal(t, Holding, v.Mode())
+	fly(v, 2.9)
+	assert.Equal(t, at, v.Position(), "holds for the 3 s delay")
+	fly(v, 0.2)
+	assert.Equal(t, Landing, v.Mode(), "lands after the delay")
+	fly(v, 1)
+	assert.InDelta(t, at.Z-2, v.Position().Z, 0.21, "down at 2 m/s")
+	assert.Equal(t, at.X, v.Position().X, "straight down")
+	fly(v, 5)
+	assert.Equal(t, Disarmed, v.Mode())
+	assert.Equal(t, Point{at.X, at.Y, 0}, v.Position())
+	assert.True(t, v.Failsafe(), "in failsafe until commanded")
+	require.NoError(t, v.Arm())
+	assert.False(t, v.Failsafe(), "a command takes control back")
+
+	// The default delay is 5 s, and a command in the hold ends the failsafe.
+	w := New(Point{}, Limits{})
+	require.NoError(t, w.Arm())
+	require.NoError(t, w.Goto(Point{0, 0, 10}))
+	fly(w, 5)
+	w.LinkLost()
+	fly(w, 4.9)
+	assert.Equal(t, Holding, w.Mode())
+	assert.InDelta(t, 10, w.Position().Z, 1e-9)
+	fly(w, 0.2)
+	assert.Equal(t, Landing, w.Mode())
+	require.NoError(t, w.Goto(Point{0, 0, 10}))
+	assert.False(t, w.Failsafe())
+	fly(w, 10)
+	assert.Equal(t, Holding, w.Mode())
+	assert.InDelta(t, 10, w.Position().Z, 1e-9)
+
+	// On the ground a lost link disarms.
+	g := New(Point{}, Limits{})
+	require.NoError(t, g.Arm())
+	g.LinkLost()
+	assert.Equal(t, Disarmed, g.Mode())
+}
