@@ -1,6 +1,8 @@
 package vehicle
 
 import (
+	"errors"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -104,4 +106,57 @@ func TestLinkLostHoldsThenLands(t *testing.T) {
 	require.NoError(t, g.Arm())
 	g.LinkLost()
 	assert.Equal(t, Disarmed, g.Mode())
+}
+
+// A vehicle following a setpoint that moves at constant speed stays on it
+// once it has caught up, and on a circle (centripetal acceleration
+// v²/r = 1.25 m/s², within its 5 m/s²) within a few centimetres.
+func TestFollowTracksMovingSetpoint(t *testing.T) {
+	v := New(Point{}, Limits{})
+	if err := v.Follow(Point{Z: 1}, Point{}); !errors.Is(err, ErrNotArmed) {
+		t.Fatalf("follow while disarmed: %v", err)
+	}
+	if err := v.Arm(); err != nil {
+		t.Fatal(err)
+	}
+	const dt = 0.1
+	// Climb to 10 m along a ramp at 2 m/s, then a circle of radius 5 m at
+	// 2.5 m/s.
+	worst := 0.0
+	for i := 0; i < 600; i++ {
+		tm := float64(i) * dt
+		var pos, vel Point
+		if tm < 5 {
+			pos, vel = Point{5, 0, 2 * tm}, Point{0, 0, 2}
+		} else {
+			a := (tm - 5) * 0.5
+			pos, vel = Point{5 * math.Cos(a), 5 * math.Sin(a), 10}, Point{-2.5 * math.Sin(a), 2.5 * math.Cos(a), 0}
+		}
+		if i > 0 && tm > 8 { // caught up by then
+			worst = max(worst, v.Position().Dist(pos))
+		}
+		if err := v.Follow(pos, vel); err != nil {
+			t.Fatal(err)
+		}
+		v.Advance(dt)
+	}
+	if worst > 0.1 {
+		t.Errorf("tracking error up to %.3f m on the circle, want under 0.1 m", worst)
+	}
+	// The limits hold: a setpoint 100 m away is approached at 6 m/s.
+	p := v.Position()
+	_ = v.Follow(Point{p.X + 100, p.Y, 10}, Point{})
+	for range 50 {
+		v.Advance(dt)
+	}
+	if got := v.Velocity(); math.Hypot(got.X, got.Y) > 6+1e-9 || got.X < 5.9 {
+		t.Errorf("velocity towards a far setpoint %v, want the 6 m/s limit", got)
+	}
+	// Without new setpoints it stops where the last one led.
+	for range 300 {
+		v.Advance(dt)
+	}
+	if got := v.Position(); math.Abs(got.X-(p.X+100)) > 0.01 {
+		t.Errorf("stopped at X %.3f, want %.3f", got.X, p.X+100)
+	}
 }
