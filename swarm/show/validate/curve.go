@@ -14,6 +14,7 @@ type seg struct {
 	t0, t1 float64
 	q      [4]show.Vec3
 	vmax   float64 // largest norm of the hodograph's control points
+	amax   float64 // largest acceleration (at an end: it is linear)
 }
 
 // track is a drone's path as the checks see it: the position at every
@@ -54,6 +55,8 @@ func newTrack(d *show.Drone) track {
 		for j := range 3 {
 			s.vmax = max(s.vmax, q[j+1].Sub(q[j]).Norm()*3/span)
 		}
+		m := measure{kind: kAccel}
+		s.amax = max(m.value(&q, span, false), m.value(&q, span, true))
 		tr.segs[k-1] = s
 	}
 	return tr
@@ -69,6 +72,14 @@ func (s *seg) at(u float64) show.Vec3 {
 		Y: b0*q[0].Y + b1*q[1].Y + b2*q[2].Y + b3*q[3].Y,
 		Z: b0*q[0].Z + b1*q[1].Z + b2*q[2].Z + b3*q[3].Z,
 	}
+}
+
+// vel returns the velocity on the cubic at parameter u.
+func (s *seg) vel(u float64) show.Vec3 {
+	v := 1 - u
+	q := &s.q
+	d := q[1].Sub(q[0]).Scale(v * v).Add(q[2].Sub(q[1]).Scale(2 * u * v)).Add(q[3].Sub(q[2]).Scale(u * u))
+	return d.Scale(3 / (s.t1 - s.t0))
 }
 
 // pos returns the position at show time t (seconds).

@@ -2,104 +2,114 @@ package validate
 
 import (
 	"math"
+	"sort"
 
 	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
-// grid is a spatial index of points: cells of a given size, hashed into
-// a table of linked lists, rebuilt for each sampling time. Two points
-// closer than the cell size are in the same or in adjacent cells, so the
-// pairs it yields are every pair closer than the cell size (and some
-// farther), each once, at a cost that grows with the number of points.
+// grid is a spatial index of points: cells of a given size, each point
+// keyed by its cell (z, y, x packed in 21 bits each), the points sorted by
+// key. Two points closer than the cell size are in the same or in
+// adjacent cells; the cells after a cell in key order that touch it lie
+// in 5 runs of keys (the rest of its own row of X, and 3 cells in each of
+// the 4 rows above it in Y and Z), and since a point's runs move forward
+// with its key, a sweep with one pointer per run finds every pair closer
+// than the cell size (and some farther), each once, in about O(N) per
+// build. The order is kept from one build to the next, so sorting a
+// swarm that moved a little is an insertion sort of few moves.
 type grid struct {
-	size       float64
-	mask       uint32
-	head       []int32 // per bucket: first point + 1, valid when gen matches
-	gen        []uint32
-	cur        uint32
-	next       []int32
-	cx, cy, cz []int32
+	size  float64
+	order []int32  // points by key
+	key   []uint64 // per point
+	sk    []uint64 // keys in order
+}
+
+const (
+	cellBits = 21
+	cellOff  = 1 << (cellBits - 1)
+	// minCell keeps every cell index of a coordinate within
+	// ±show.MaxCoordinate inside its 21 bits, with a cell to spare.
+	minCell = show.MaxCoordinate / (cellOff - 4)
+)
+
+// rows are the key offsets of the 4 rows above a cell's, from one cell
+// before in X.
+var rows = [4]uint64{
+	1<<cellBits - 1,
+	1<<(2*cellBits) - 1<<cellBits - 1,
+	1<<(2*cellBits) - 1,
+	1<<(2*cellBits) + 1<<cellBits - 1,
 }
 
 func newGrid(n int) *grid {
-	b := 64
-	for b < 2*n {
-		b *= 2
+	g := &grid{order: make([]int32, n), key: make([]uint64, n), sk: make([]uint64, n)}
+	for i := range g.order {
+		g.order[i] = int32(i)
 	}
-	return &grid{
-		mask: uint32(b - 1), head: make([]int32, b), gen: make([]uint32, b),
-		next: make([]int32, n), cx: make([]int32, n), cy: make([]int32, n), cz: make([]int32, n),
-	}
-}
-
-func (g *grid) bucket(x, y, z int32) uint32 {
-	h := uint32(x)*73856093 ^ uint32(y)*19349663 ^ uint32(z)*83492791
-	return (h ^ h>>15) & g.mask
+	return g
 }
 
 func (g *grid) build(pos []show.Vec3, size float64) {
+	size = max(size, minCell)
 	g.size = size
-	g.cur++
 	inv := 1 / size
+	cell := func(c float64) uint64 { return uint64(int64(math.Floor(c*inv)) + cellOff) }
 	for i, p := range pos {
-		x, y, z := int32(math.Floor(p.X*inv)), int32(math.Floor(p.Y*inv)), int32(math.Floor(p.Z*inv))
-		g.cx[i], g.cy[i], g.cz[i] = x, y, z
-		b := g.bucket(x, y, z)
-		if g.gen[b] != g.cur {
-			g.gen[b], g.head[b] = g.cur, 0
+		g.key[i] = cell(p.Z)<<(2*cellBits) | cell(p.Y)<<cellBits | cell(p.X)
+	}
+	n, moves := len(pos), 0
+	for a := 1; a < n; a++ {
+		o := g.order[a]
+		k := g.key[o]
+		b := a
+		for b > 0 && g.key[g.order[b-1]] > k {
+			g.order[b] = g.order[b-1]
+			b--
+			moves++
 		}
-		g.next[i] = g.head[b]
-		g.head[b] = int32(i + 1)
+		g.order[b] = o
+		if moves > 32*n {
+			sort.Slice(g.order, func(x, y int) bool { return g.key[g.order[x]] < g.key[g.order[y]] })
+			break
+		}
+	}
+	for s, o := range g.order {
+		g.sk[s] = g.key[o]
 	}
 }
 
-// forward are the 13 neighbour cells after a cell in (z, y, x) order:
-// with the cell itself, every adjacent pair of cells is visited once.
-var forward = func() (out [13][3]int32) {
-	n := 0
-	for dz := int32(-1); dz <= 1; dz++ {
-		for dy := int32(-1); dy <= 1; dy++ {
-			for dx := int32(-1); dx <= 1; dx++ {
-				if dz > 0 || dz == 0 && (dy > 0 || dy == 0 && dx > 0) {
-					out[n] = [3]int32{dx, dy, dz}
-					n++
-				}
+// pairs calls f for every pair i < j in the same or adjacent cells and
+// closer than the cell size, with their squared distance.
+func (g *grid) pairs(pos []show.Vec3, f func(i, j int, d2 float64)) {
+	n := len(pos)
+	size2 := g.size * g.size
+	var p [4]int
+	near := func(i int, pi show.Vec3, t int) {
+		j := int(g.order[t])
+		d := pos[j].Sub(pi)
+		if d2 := d.X*d.X + d.Y*d.Y + d.Z*d.Z; d2 < size2 {
+			if j < i {
+				f(j, i, d2)
+			} else {
+				f(i, j, d2)
 			}
 		}
 	}
-	return out
-}()
-
-// pairs calls f for every pair i < j in the same or adjacent cells, with
-// their squared distance.
-func (g *grid) pairs(pos []show.Vec3, f func(i, j int, d2 float64)) {
-	for i := range pos {
-		x, y, z := g.cx[i], g.cy[i], g.cz[i]
+	for s := range n {
+		k := g.sk[s]
+		i := int(g.order[s])
 		pi := pos[i]
-		visit := func(dx, dy, dz int32, same bool) {
-			b := g.bucket(x+dx, y+dy, z+dz)
-			if g.gen[b] != g.cur {
-				return
-			}
-			for j1 := g.head[b]; j1 != 0; j1 = g.next[j1-1] {
-				j := int(j1 - 1)
-				if g.cx[j] != x+dx || g.cy[j] != y+dy || g.cz[j] != z+dz || same && j <= i {
-					continue
-				}
-				d := pos[j].Sub(pi)
-				d2 := d.X*d.X + d.Y*d.Y + d.Z*d.Z
-				if d2 < g.size*g.size {
-					a, c := i, j
-					if c < a {
-						a, c = c, a
-					}
-					f(a, c, d2)
-				}
-			}
+		for t := s + 1; t < n && g.sk[t] <= k+1; t++ {
+			near(i, pi, t)
 		}
-		visit(0, 0, 0, true)
-		for _, o := range forward {
-			visit(o[0], o[1], o[2], false)
+		for r, off := range rows {
+			lo := k + off
+			for p[r] < n && g.sk[p[r]] < lo {
+				p[r]++
+			}
+			for t := p[r]; t < n && g.sk[t] <= lo+2; t++ {
+				near(i, pi, t)
+			}
 		}
 	}
 }
@@ -143,34 +153,58 @@ func (v *validator) separation() {
 	}
 	n := len(v.tracks)
 	at := func(k int) float64 { return min(float64(k)*dt, end) }
-	pos := make([]show.Vec3, n)
+	// Positions at the previous, the current and the next sampling time.
+	prev, pos, next := make([]show.Vec3, n), make([]show.Vec3, n), make([]show.Vec3, n)
 	vb := make([]float64, n)
-	cur := make([]int, n) // segment index at the sample time
-	lo := make([]int, n)  // segment index at the previous sample time
+	// For the intervals from the previous and from the current sampling
+	// time: each drone's velocity at its start and a bound on its
+	// acceleration over it (+Inf when a keyframe falls inside, where the
+	// velocity may jump).
+	ivVel := [2][]show.Vec3{make([]show.Vec3, n), make([]show.Vec3, n)}
+	ivAcc := [2][]float64{make([]float64, n), make([]float64, n)}
+	cur := make([]int, n) // segment index at the latest time positioned
+	lo := make([]int, n)  // segment index at the previous sampling time
 	g := newGrid(n)
 	pairs := map[uint64]*pairState{}
 	best := math.Inf(1)
+	position := func(i int, t float64) show.Vec3 {
+		tr := &v.tracks[i]
+		segs := tr.segs
+		for cur[i] < len(segs) && segs[cur[i]].t1 < t {
+			cur[i]++
+		}
+		switch c := cur[i]; {
+		case len(segs) == 0 || t <= tr.t0:
+			return tr.first
+		case c == len(segs):
+			return tr.last
+		default:
+			s := &segs[c]
+			return s.at((t - s.t0) / (s.t1 - s.t0))
+		}
+	}
 
 	for k := range samples {
 		t, tPrev, tNext := at(k), at(max(k-1, 0)), at(k+1)
 		vAll := 0.0
 		for i := range v.tracks {
+			if k == 0 {
+				pos[i] = position(i, t)
+			}
+			next[i] = position(i, tNext)
 			tr := &v.tracks[i]
 			segs := tr.segs
+			switch c := cur[i]; {
+			case len(segs) == 0 || tNext <= tr.t0 || c == len(segs):
+				ivVel[1][i], ivAcc[1][i] = show.Vec3{}, 0
+			case segs[c].t0 <= t:
+				sg := &segs[c]
+				ivVel[1][i], ivAcc[1][i] = sg.vel((t-sg.t0)/(sg.t1-sg.t0)), sg.amax
+			default:
+				ivVel[1][i], ivAcc[1][i] = show.Vec3{}, math.Inf(1)
+			}
 			for lo[i] < len(segs) && segs[lo[i]].t1 < tPrev {
 				lo[i]++
-			}
-			for cur[i] < len(segs) && segs[cur[i]].t1 < t {
-				cur[i]++
-			}
-			switch c := cur[i]; {
-			case len(segs) == 0 || t <= tr.t0:
-				pos[i] = tr.first
-			case c == len(segs):
-				pos[i] = tr.last
-			default:
-				s := &segs[c]
-				pos[i] = s.at((t - s.t0) / (s.t1 - s.t0))
 			}
 			sp := 0.0
 			for j := lo[i]; j < len(segs) && segs[j].t0 <= tNext; j++ {
@@ -186,16 +220,35 @@ func (v *validator) separation() {
 				best = d
 				v.rep.Closest = Closest{Distance: d, Drones: [2]int{i + 1, j + 1}, At: seconds(t), Found: true}
 			}
-			if d >= D+(vb[i]+vb[j])*dt/2 {
+			// Lipschitz bounds of the pair's distance over each interval:
+			// their speeds added, or better their relative velocity at
+			// the interval's start plus their accelerations over it.
+			var Ls [2]float64
+			for w := range 2 {
+				h := at(k+w) - at(k+w-1)
+				Ls[w] = min(vb[i]+vb[j], ivVel[w][i].Sub(ivVel[w][j]).Norm()+(ivAcc[w][i]+ivAcc[w][j])*h)
+			}
+			if d >= D+max(Ls[0], Ls[1])*dt/2 {
 				return
 			}
-			key := uint64(i)<<32 | uint64(j)
-			ps := pairs[key]
-			if ps == nil {
-				ps = &pairState{refined: -1, open: -1}
-				pairs[key] = ps
-			}
+			var ps *pairState
 			for m := max(k-1, 0); m <= k && m < samples-1; m++ {
+				// The interval is clear if the bound on the distance
+				// from both its samples proves it.
+				other := next[i].Dist(next[j])
+				if m < k {
+					other = prev[i].Dist(prev[j])
+				}
+				if d >= D && (d+other)/2-Ls[m-k+1]*(at(m+1)-at(m))/2 >= D-v.tol {
+					continue
+				}
+				if ps == nil {
+					key := uint64(i)<<32 | uint64(j)
+					if ps = pairs[key]; ps == nil {
+						ps = &pairState{refined: -1, open: -1}
+						pairs[key] = ps
+					}
+				}
 				if m <= ps.refined {
 					continue
 				}
@@ -218,6 +271,9 @@ func (v *validator) separation() {
 				ps.last = m
 			}
 		})
+		prev, pos, next = pos, next, prev
+		ivVel[0], ivVel[1] = ivVel[1], ivVel[0]
+		ivAcc[0], ivAcc[1] = ivAcc[1], ivAcc[0]
 	}
 }
 

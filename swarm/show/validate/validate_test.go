@@ -351,3 +351,24 @@ func TestMaxViolationsAndString(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+// A drone at rest at 13.000 s darts through a hovering one between the
+// samples at 13.000 and 13.050 s (keyframes at 13.010 and 13.040 s, 200
+// m/s), and is at rest again 3 m away at the next sample: at the first
+// sample both are still, so only the bound that accounts for a keyframe
+// inside the interval catches it.
+func TestDartBetweenSamples(t *testing.T) {
+	hover := vec{Z: 10}
+	a, b := vec{Y: 3, Z: 10}, vec{Y: -3, Z: 10}
+	s := &show.Show{
+		Limits: show.Limits{MinDistance: 1.5},
+		Drones: []show.Drone{
+			{Name: "a", Landing: 30 * sec, Path: []show.Keyframe{{At: 0}, ease(10*sec, vec{}, hover), line(20*sec, hover), ease(30*sec, hover, vec{})}},
+			{Name: "b", Home: vec{Y: 3}, Land: vec{Y: -3}, Landing: 30 * sec, Path: []show.Keyframe{
+				{At: 0, Pos: vec{Y: 3}}, ease(10*sec, vec{Y: 3}, a), line(ms(13010), a), line(ms(13040), b),
+				ease(30*sec, b, vec{Y: -3})}},
+		},
+	}
+	rep := validateShow(t, s, Options{Period: 50 * time.Millisecond})
+	check(t, only(t, rep, MinDistance, 1)[0], []int{1, 2}, ms(13010)+7500*time.Microsecond, 100*time.Microsecond, 1.5, 0, 0.001)
+}
