@@ -195,9 +195,9 @@ func (v *validator) separation() {
 			tr := &v.tracks[i]
 			segs := tr.segs
 			switch c := cur[i]; {
-			case len(segs) == 0 || tNext <= tr.t0 || c == len(segs):
-				ivVel[1][i], ivAcc[1][i] = show.Vec3{}, 0
-			case segs[c].t0 <= t:
+			case len(segs) == 0 || tNext <= tr.t0 || t >= segs[len(segs)-1].t1:
+				ivVel[1][i], ivAcc[1][i] = show.Vec3{}, 0 // at rest
+			case c < len(segs) && segs[c].t0 <= t:
 				sg := &segs[c]
 				ivVel[1][i], ivAcc[1][i] = sg.vel((t-sg.t0)/(sg.t1-sg.t0)), sg.amax
 			default:

@@ -371,4 +371,11 @@ func TestDartBetweenSamples(t *testing.T) {
 	}
 	rep := validateShow(t, s, Options{Period: 50 * time.Millisecond})
 	check(t, only(t, rep, MinDistance, 1)[0], []int{1, 2}, ms(13010)+7500*time.Microsecond, 100*time.Microsecond, 1.5, 0, 0.001)
+
+	// The same when the dart is the end of b's path: at rest before and
+	// after the sampling interval, moving inside it.
+	d := &s.Drones[1]
+	d.Path, d.Land, d.Landing = d.Path[:4], b, ms(13040)
+	rep = validateShow(t, s, Options{Period: 50 * time.Millisecond})
+	check(t, only(t, rep, MinDistance, 1)[0], []int{1, 2}, ms(13010)+7500*time.Microsecond, 100*time.Microsecond, 1.5, 0, 0.001)
 }
