@@ -456,3 +456,82 @@ func TestSeparationMatchesBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// On random paths, the largest altitude, speeds and acceleration within
+// segments that the branch and bound reports match brute force every
+// 0.25 ms (to what the brute force's step can miss), and a limit set
+// halfway is first broken when brute force first sees it broken.
+func TestLimitsMatchBruteForce(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 20)); seed++ {
+		rng := rand.New(rand.NewPCG(seed, 2))
+		pt := func() vec { return vec{X: rng.Float64()*40 - 20, Y: rng.Float64()*40 - 20, Z: rng.Float64() * 30} }
+		home := pt()
+		path := []show.Keyframe{{At: 0, Pos: home}}
+		at := time.Duration(0)
+		for range 6 {
+			at += time.Duration(1000+rng.IntN(4000)) * time.Millisecond
+			path = append(path, show.Keyframe{At: at, Pos: pt(), Ctrl: []vec{pt(), pt()}})
+		}
+		s := &show.Show{Drones: []show.Drone{{Name: "x", Home: home, Land: path[len(path)-1].Pos, Landing: at, Path: path}}}
+		tr, err := s.Track(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := 250 * time.Microsecond
+		var alt, xy, up, down float64
+		for t := time.Duration(0); t <= at; t += step {
+			p, v := tr.Position(t)
+			alt, xy = max(alt, p.Z), max(xy, math.Hypot(v.X, v.Y))
+			up, down = max(up, v.Z), max(down, -v.Z)
+		}
+		rep := validateShow(t, s, Options{})
+		// 0.25 ms at up to ~200 m/s and ~2000 m/s²: 5 cm and 0.5 m/s.
+		for _, c := range []struct {
+			name      string
+			got, want float64
+			tol       float64
+		}{
+			{"altitude", rep.MaxAltitude.Value, alt, 0.05},
+			{"speed xy", rep.MaxSpeedXY.Value, xy, 0.5},
+			{"speed up", rep.MaxSpeedUp.Value, up, 0.5},
+			{"speed down", rep.MaxSpeedDown.Value, down, 0.5},
+		} {
+			if c.got < c.want-0.001 || c.got > c.want+c.tol {
+				t.Errorf("seed=%d: largest %s %.4f, brute force %.4f", seed, c.name, c.got, c.want)
+			}
+		}
+		// Halfway limits: the first violation is where brute force first
+		// sees the value above the limit.
+		s.Limits = show.Limits{MaxAltitude: alt / 2, MaxSpeedXY: xy / 2}
+		rep = validateShow(t, s, Options{})
+		firstAbove := func(f func(p, v vec) bool) time.Duration {
+			for t := time.Duration(0); t <= at; t += step {
+				if p, v := tr.Position(t); f(p, v) {
+					return t
+				}
+			}
+			return -1
+		}
+		for _, c := range []struct {
+			rule Rule
+			want time.Duration
+		}{
+			{MaxAltitude, firstAbove(func(p, _ vec) bool { return p.Z > alt/2 })},
+			{SpeedXY, firstAbove(func(_, v vec) bool { return math.Hypot(v.X, v.Y) > xy/2 })},
+		} {
+			var first *Violation
+			for i := range rep.Violations {
+				if v := &rep.Violations[i]; v.Rule == c.rule && first == nil {
+					first = v
+				}
+			}
+			if first == nil {
+				t.Errorf("seed=%d: no %s violation at half the largest value", seed, c.rule)
+				continue
+			}
+			if d := first.At - c.want; d < -2*time.Millisecond || d > 2*time.Millisecond {
+				t.Errorf("seed=%d: %s first at %v, brute force %v", seed, c.rule, first.At, c.want)
+			}
+		}
+	}
+}
