@@ -96,17 +96,6 @@ func (tr *track) pos(t float64) show.Vec3 {
 	return s.at((t - s.t0) / (s.t1 - s.t0))
 }
 
-// vmax bounds the speed over show times [a, b].
-func (tr *track) vmax(a, b float64) float64 {
-	n := len(tr.segs)
-	k := sort.Search(n, func(i int) bool { return tr.segs[i].t1 >= a })
-	v := 0.0
-	for ; k < n && tr.segs[k].t0 <= b; k++ {
-		v = max(v, tr.segs[k].vmax)
-	}
-	return v
-}
-
 // split cuts a cubic in two at u = 1/2 (de Casteljau).
 func split(q [4]show.Vec3) (l, r [4]show.Vec3) {
 	mid := func(a, b show.Vec3) show.Vec3 { return a.Add(b).Scale(0.5) }

@@ -253,8 +253,15 @@ func (v *validator) separation() {
 					continue
 				}
 				ps.refined = m
+				lb := (d+other)/2 - Ls[m-k+1]*(at(m+1)-at(m))/2
+				if ps.open >= 0 && ps.last >= m-1 && min(d, other) < D && lb >= v.viol[ps.open].Value-v.tol {
+					// The run goes on and cannot come closer here than it
+					// already has: nothing to refine.
+					ps.last = m
+					continue
+				}
 				v.rep.Refined++
-				first, dmin, tmin, ok := v.closest(i, j, at(m), at(m+1), D)
+				first, dmin, tmin, ok := v.closest(i, j, at(m), at(m+1), D, Ls[m-k+1])
 				if dmin < best {
 					best = dmin
 					v.rep.Closest = Closest{Distance: dmin, Drones: [2]int{i + 1, j + 1}, At: seconds(tmin), Found: true}
@@ -279,10 +286,10 @@ func (v *validator) separation() {
 
 // closest searches drones i and j over show times [a, b] for a distance
 // under D: the first time (ok) and the closest distance and its time, to
-// the validator's tolerance.
-func (v *validator) closest(i, j int, a, b, D float64) (first, dmin, tmin float64, ok bool) {
+// the validator's tolerance. L bounds how fast their distance changes
+// over [a, b].
+func (v *validator) closest(i, j int, a, b, D, L float64) (first, dmin, tmin float64, ok bool) {
 	ti, tj := &v.tracks[i], &v.tracks[j]
-	L := ti.vmax(a, b) + tj.vmax(a, b)
 	dist := func(t float64) float64 { return ti.pos(t).Dist(tj.pos(t)) }
 	tol := v.tol
 	type iv struct{ a, b, da, db float64 }
