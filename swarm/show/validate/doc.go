@@ -28,8 +28,9 @@
 // finds every excursion more than Options.Tolerance beyond a limit and its
 // first time to 1 ms. The separation check samples positions every
 // Options.Period and refines every pair that could have come closer than
-// MinDistance between two samples (see separation), so it too misses no
-// violation deeper than Tolerance.
+// MinDistance between two samples (a bound on how fast the pair's
+// distance changes, from the segments' hodographs and accelerations), so
+// it too misses no violation deeper than Tolerance.
 //
 // # Acceleration at a keyframe
 //
