@@ -114,6 +114,15 @@ func (g *grid) pairs(pos []show.Vec3, f func(i, j int, d2 float64)) {
 	}
 }
 
+// fastSpeed (m/s) is faster than any show drone flies: the separation
+// check compares a drone whose speed bound exceeds it with every other
+// drone, rather than widen the grid's cells for it.
+const fastSpeed = 30.0
+
+func sq(v show.Vec3) float64 { return v.X*v.X + v.Y*v.Y + v.Z*v.Z }
+
+func sq1(x float64) float64 { return x * x }
+
 // pairState follows a pair of drones through the separation check.
 type pairState struct {
 	refined int // the last sampling interval refined
@@ -213,8 +222,10 @@ func (v *validator) separation() {
 			vb[i] = sp
 			vAll = max(vAll, sp)
 		}
-		g.build(pos, D+vAll*dt)
-		g.pairs(pos, func(i, j int, d2 float64) {
+		// Drones faster than fastSpeed (a glitch, a teleport) would make
+		// every cell huge: they are checked against every drone instead.
+		vcap := min(vAll, fastSpeed)
+		pair := func(i, j int, d2 float64) {
 			d := math.Sqrt(d2)
 			if d < best {
 				best = d
@@ -277,7 +288,28 @@ func (v *validator) separation() {
 				}
 				ps.last = m
 			}
+		}
+		g.build(pos, D+vcap*dt)
+		g.pairs(pos, func(i, j int, d2 float64) {
+			if vb[i] <= vcap && vb[j] <= vcap {
+				pair(i, j, d2)
+			}
 		})
+		if vAll > vcap {
+			for f := range n {
+				if vb[f] <= vcap {
+					continue
+				}
+				for j := range n {
+					if j == f || vb[j] > vcap && j < f {
+						continue
+					}
+					if d2 := sq(pos[f].Sub(pos[j])); d2 < sq1(D+(vb[f]+vb[j])*dt/2) {
+						pair(min(f, j), max(f, j), d2)
+					}
+				}
+			}
+		}
 		prev, pos, next = pos, next, prev
 		ivVel[0], ivVel[1] = ivVel[1], ivVel[0]
 		ivAcc[0], ivAcc[1] = ivAcc[1], ivAcc[0]
