@@ -501,8 +501,10 @@ func TestLimitsMatchBruteForce(t *testing.T) {
 			}
 		}
 		// Halfway limits: the first violation is where brute force first
-		// sees the value above the limit.
+		// sees the value above the limit. The same for an L-shaped fence.
 		s.Limits = show.Limits{MaxAltitude: alt / 2, MaxSpeedXY: xy / 2}
+		s.Fence.Polygon = [][2]float64{{-15, -15}, {15, -15}, {15, 0}, {0, 0}, {0, 15}, {-15, 15}}
+		fence := newPolygon(s.Fence.Polygon)
 		rep = validateShow(t, s, Options{})
 		firstAbove := func(f func(p, v vec) bool) time.Duration {
 			for t := time.Duration(0); t <= at; t += step {
@@ -518,7 +520,11 @@ func TestLimitsMatchBruteForce(t *testing.T) {
 		}{
 			{MaxAltitude, firstAbove(func(p, _ vec) bool { return p.Z > alt/2 })},
 			{SpeedXY, firstAbove(func(_, v vec) bool { return math.Hypot(v.X, v.Y) > xy/2 })},
+			{Geofence, firstAbove(func(p, _ vec) bool { return fence.outside(p.X, p.Y) > 0 })},
 		} {
+			if c.want < 0 {
+				continue // never outside the fence
+			}
 			var first *Violation
 			for i := range rep.Violations {
 				if v := &rep.Violations[i]; v.Rule == c.rule && first == nil {
