@@ -149,3 +149,34 @@ func TestShowRoundTrip(t *testing.T) {
 	assert.Equal(t, 2.0, info["limits"].(map[string]any)["min_distance_m"])
 	assert.NotEqual(t, fmt.Sprintf("%x", sum), info["hash"])
 }
+
+// TestShowValidateViolation: drone 2 comes within 1 m of drone 1 at 4 s;
+// with --min-distance 1.5 validate prints the violation and exits 1, and
+// --json reports it.
+func TestShowValidateViolation(t *testing.T) {
+	dir := writeCSVShow(t, 3, 1)
+	code, stdout, errOut := runCmd("show", "validate", dir, "--min-distance", "1.5")
+	require.Equal(t, exitFail, code, errOut)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	require.Len(t, lines, 1, stdout)
+	assert.Contains(t, lines[0], "min-distance")
+	assert.Contains(t, lines[0], "drones 1, 2")
+	assert.Contains(t, lines[0], "1.000 m")
+
+	code, stdout, errOut = runCmd("show", "validate", dir, "--min-distance", "1.5", "--json")
+	require.Equal(t, exitFail, code, errOut)
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	assert.Equal(t, false, rep["ok"])
+	assert.Equal(t, 1.0, rep["violations_total"])
+	v := rep["violations"].([]any)[0].(map[string]any)
+	assert.Equal(t, "min-distance", v["rule"])
+	assert.Equal(t, []any{1.0, 2.0}, v["drones"])
+	assert.InDelta(t, 1.0, v["value"], 1e-9)
+	assert.Equal(t, 1.5, v["limit"])
+
+	// Within the limit: OK with the figures.
+	code, stdout, errOut = runCmd("show", "validate", dir, "--min-distance", "0.99")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Regexp(t, `^OK: 3 drones, 8.000 s; closest approach 1.000 m \(drones 1, 2 at 4.000 s\)`, stdout)
+}
