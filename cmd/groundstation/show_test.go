@@ -180,3 +180,27 @@ func TestShowValidateViolation(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	assert.Regexp(t, `^OK: 3 drones, 8.000 s; closest approach 1.000 m \(drones 1, 2 at 4.000 s\)`, stdout)
 }
+
+// TestShowKinds: a single CSV is a one-drone show; a file of another kind
+// is refused, naming the kinds read.
+func TestShowKinds(t *testing.T) {
+	dir := writeCSVShow(t, 2, 3)
+	code, stdout, errOut := runCmd("show", "info", filepath.Join(dir, "Drone 2.csv"), "--json")
+	require.Equal(t, exitOK, code, errOut)
+	var info map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &info))
+	assert.Equal(t, 1.0, info["drones"])
+	assert.Equal(t, []any{0.0, 3.0, 0.0}, info["min_xyz_m"])
+
+	other := filepath.Join(t.TempDir(), "show.txt")
+	require.NoError(t, os.WriteFile(other, []byte("hello"), 0o644))
+	code, _, errOut = runCmd("show", "info", other)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "not a show file: want .sqshow, .skyc, .zip or .csv")
+
+	bad := filepath.Join(t.TempDir(), "bad.sqshow")
+	require.NoError(t, os.WriteFile(bad, []byte{1, 2, 3}, 0o644))
+	code, _, errOut = runCmd("show", "validate", bad)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "bad.sqshow: show: bad encoding")
+}
