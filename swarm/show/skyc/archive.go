@@ -123,11 +123,45 @@ const (
 // from and the field's path.
 type at struct{ member, field string }
 
-func (w at) errorf(format string, a ...any) error {
-	return fmt.Errorf("%s: %s: %s", w.member, w.field, fmt.Sprintf(format, a...))
+// errorf returns an error of kind about the value at w.
+func (w at) errorf(kind error, format string, a ...any) error {
+	return &valueError{kind: kind, at: w, msg: fmt.Sprintf(format, a...)}
 }
 
-func (w at) wrap(err error) error { return fmt.Errorf("%s: %s: %w", w.member, w.field, err) }
+// wrap returns err about the value at w, of kind too if not nil.
+func (w at) wrap(kind, err error) error { return &valueError{kind: kind, at: w, err: err} }
+
+// valueError is an error about a value of the file: it names the member
+// and the field, and wraps its kind (ErrFormat, ErrRef, ErrTooLarge) and
+// its cause.
+type valueError struct {
+	kind error
+	at   at
+	msg  string
+	err  error
+}
+
+func (e *valueError) Error() string {
+	what := e.msg
+	if e.err != nil {
+		what = e.err.Error()
+	}
+	if e.at.field == "" {
+		return fmt.Sprintf("skyc: %s: %s", e.at.member, what)
+	}
+	return fmt.Sprintf("skyc: %s: %s: %s", e.at.member, e.at.field, what)
+}
+
+func (e *valueError) Unwrap() []error {
+	var out []error
+	if e.kind != nil {
+		out = append(out, e.kind)
+	}
+	if e.err != nil {
+		out = append(out, e.err)
+	}
+	return out
+}
 
 func (w at) in(field string) at {
 	if w.field == "" {
@@ -163,30 +197,30 @@ func (a *archive) resolve(raw json.RawMessage, w at) (json.RawMessage, at, error
 	for {
 		ref, ok, err := refOf(raw)
 		if err != nil {
-			return nil, w, w.wrap(fmt.Errorf("%w: %w", ErrFormat, err))
+			return nil, w, w.wrap(ErrFormat, err)
 		}
 		if !ok {
 			return raw, w, nil
 		}
 		name, err := refPath(ref)
 		if err != nil {
-			return nil, w, w.wrap(fmt.Errorf("%w: $ref %q: %w", ErrRef, ref, err))
+			return nil, w, w.wrap(ErrRef, fmt.Errorf("$ref %q: %w", ref, err))
 		}
 		for _, c := range chain {
 			if c == name {
-				return nil, w, w.wrap(fmt.Errorf("%w: $ref %q: a cycle (%s → %s)", ErrRef, ref, strings.Join(chain, " → "), name))
+				return nil, w, w.wrap(ErrRef, fmt.Errorf("$ref %q: a cycle (%s → %s)", ref, strings.Join(chain, " → "), name))
 			}
 		}
 		if len(chain) == maxRefChain {
-			return nil, w, w.wrap(fmt.Errorf("%w: $ref %q: more than %d $refs in a chain", ErrRef, ref, maxRefChain))
+			return nil, w, w.wrap(ErrRef, fmt.Errorf("$ref %q: more than %d $refs in a chain", ref, maxRefChain))
 		}
 		chain = append(chain, name)
 		b, err := a.member(name)
 		if err != nil {
 			if errors.Is(err, ErrTooLarge) {
-				return nil, w, w.wrap(err)
+				return nil, w, w.wrap(nil, err)
 			}
-			return nil, w, w.wrap(fmt.Errorf("%w: $ref %q: %w", ErrRef, ref, err))
+			return nil, w, w.wrap(ErrRef, fmt.Errorf("$ref %q: %w", ref, err))
 		}
 		raw, w = b, at{member: name, field: w.field}
 	}
@@ -211,26 +245,26 @@ func (x *expander) value(raw json.RawMessage, w at, stack []string, depth int) (
 		return raw, nil
 	}
 	if depth > maxNesting {
-		return nil, w.wrap(fmt.Errorf("%w: $ref nested deeper than %d levels", ErrRef, maxNesting))
+		return nil, w.wrap(ErrRef, fmt.Errorf("$ref nested deeper than %d levels", maxNesting))
 	}
 	if ref, ok, err := refOf(raw); err != nil {
-		return nil, w.wrap(fmt.Errorf("%w: %w", ErrFormat, err))
+		return nil, w.wrap(ErrFormat, err)
 	} else if ok {
 		name, err := refPath(ref)
 		if err != nil {
-			return nil, w.wrap(fmt.Errorf("%w: $ref %q: %w", ErrRef, ref, err))
+			return nil, w.wrap(ErrRef, fmt.Errorf("$ref %q: %w", ref, err))
 		}
 		for _, s := range stack {
 			if s == name {
-				return nil, w.wrap(fmt.Errorf("%w: $ref %q: a cycle through %s", ErrRef, ref, name))
+				return nil, w.wrap(ErrRef, fmt.Errorf("$ref %q: a cycle through %s", ref, name))
 			}
 		}
 		b, err := x.a.member(name)
 		if err != nil {
-			return nil, w.wrap(fmt.Errorf("%w: $ref %q: %w", ErrRef, ref, err))
+			return nil, w.wrap(ErrRef, fmt.Errorf("$ref %q: %w", ref, err))
 		}
 		if x.budget -= len(b); x.budget < 0 {
-			return nil, w.wrap(fmt.Errorf("%w: $ref %q: the value expands beyond %d bytes", ErrTooLarge, ref, x.limit))
+			return nil, w.wrap(ErrTooLarge, fmt.Errorf("$ref %q: the value expands beyond %d bytes", ref, x.limit))
 		}
 		return x.value(b, at{name, w.field}, append(stack[:len(stack):len(stack)], name), depth+1)
 	}
@@ -239,7 +273,7 @@ func (x *expander) value(raw json.RawMessage, w at, stack []string, depth int) (
 	case len(t) > 0 && t[0] == '[':
 		var els []json.RawMessage
 		if err := json.Unmarshal(t, &els); err != nil {
-			return nil, w.wrap(fmt.Errorf("%w: %w", ErrFormat, err))
+			return nil, w.wrap(ErrFormat, err)
 		}
 		for i := range els {
 			e, err := x.value(els[i], w, stack, depth+1)
@@ -252,7 +286,7 @@ func (x *expander) value(raw json.RawMessage, w at, stack []string, depth int) (
 	case len(t) > 0 && t[0] == '{':
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(t, &obj); err != nil {
-			return nil, w.wrap(fmt.Errorf("%w: %w", ErrFormat, err))
+			return nil, w.wrap(ErrFormat, err)
 		}
 		for k, v := range obj {
 			e, err := x.value(v, w, stack, depth+1)

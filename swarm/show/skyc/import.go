@@ -155,10 +155,10 @@ func (im *importer) object(raw json.RawMessage, w at, v any) (at, error) {
 		return w, err
 	}
 	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return w, w.errorf("%v: want a JSON object", ErrFormat)
+		return w, w.errorf(ErrFormat, "want a JSON object")
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
-		return w, w.wrap(fmt.Errorf("%w: %w", ErrFormat, err))
+		return w, w.wrap(ErrFormat, err)
 	}
 	return w, nil
 }
@@ -171,7 +171,7 @@ func (im *importer) small(raw json.RawMessage, w at) (json.RawMessage, at, error
 		return nil, w, err
 	}
 	if len(raw) > maxSmallValue {
-		return nil, w, w.errorf("%v: %d bytes of JSON, at most %d for this value", ErrTooLarge, len(raw), maxSmallValue)
+		return nil, w, w.errorf(ErrTooLarge, "%d bytes of JSON, at most %d for this value", len(raw), maxSmallValue)
 	}
 	raw, err = im.a.expand(raw, w, maxSmallValue)
 	return raw, w, err
@@ -190,11 +190,11 @@ func (im *importer) number(raw json.RawMessage, w at) (float64, error) {
 func parseNumber(raw json.RawMessage, w at) (float64, error) {
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil || n == "" {
-		return 0, w.errorf("%v: %s is not a number", ErrFormat, clip(raw))
+		return 0, w.errorf(ErrFormat, "%s is not a number", clip(raw))
 	}
 	v, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, w.errorf("%v: %s is not a finite number", ErrFormat, clip(raw))
+		return 0, w.errorf(ErrFormat, "%s is not a finite number", clip(raw))
 	}
 	return v, nil
 }
@@ -211,13 +211,13 @@ func (im *importer) numbers(raw json.RawMessage, w at, lo, hi int) ([]float64, e
 func parseNumbers(raw json.RawMessage, w at, lo, hi int) ([]float64, error) {
 	var els []json.RawMessage
 	if err := json.Unmarshal(raw, &els); err != nil {
-		return nil, w.errorf("%v: %s is not an array of numbers", ErrFormat, clip(raw))
+		return nil, w.errorf(ErrFormat, "%s is not an array of numbers", clip(raw))
 	}
 	if len(els) < lo || len(els) > hi {
 		if lo == hi {
-			return nil, w.errorf("%v: %d numbers, want %d", ErrFormat, len(els), lo)
+			return nil, w.errorf(ErrFormat, "%d numbers, want %d", len(els), lo)
 		}
-		return nil, w.errorf("%v: %d numbers, want %d to %d", ErrFormat, len(els), lo, hi)
+		return nil, w.errorf(ErrFormat, "%d numbers, want %d to %d", len(els), lo, hi)
 	}
 	out := make([]float64, len(els))
 	for i, e := range els {
@@ -238,7 +238,7 @@ func position(raw json.RawMessage, w at) (show.Vec3, error) {
 	}
 	for _, c := range v {
 		if math.Abs(c) > show.MaxCoordinate {
-			return show.Vec3{}, w.errorf("%v: coordinate %v m is beyond %.0f m from the origin", ErrFormat, c, show.MaxCoordinate)
+			return show.Vec3{}, w.errorf(ErrFormat, "coordinate %v m is beyond %.0f m from the origin", c, show.MaxCoordinate)
 		}
 	}
 	return show.Vec3{X: v[0], Y: v[1], Z: v[2]}, nil
@@ -260,7 +260,7 @@ func (im *importer) text(raw json.RawMessage, w at, drone int) (string, error) {
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", w.errorf("%v: %s is not a string", ErrFormat, clip(raw))
+		return "", w.errorf(ErrFormat, "%s is not a string", clip(raw))
 	}
 	if len(s) > show.MaxNameBytes {
 		cut := show.MaxNameBytes
@@ -280,29 +280,79 @@ func (im *importer) each(raw json.RawMessage, w at, max int, f func(i int, el js
 	if err != nil {
 		return err
 	}
+	if n := countElements(raw, max+1); n > max {
+		return w.errorf(ErrTooLarge, "more than %d elements", max)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-		return w.errorf("%v: want a JSON array", ErrFormat)
+		return w.errorf(ErrFormat, "want a JSON array")
 	}
 	for i := 0; dec.More(); i++ {
 		if i == max {
-			return w.errorf("%v: more than %d elements", ErrTooLarge, max)
+			return w.errorf(ErrTooLarge, "more than %d elements", max)
 		}
 		var el json.RawMessage
 		if err := dec.Decode(&el); err != nil {
-			return w.index(i).wrap(fmt.Errorf("%w: %w", ErrFormat, err))
+			return w.index(i).wrap(ErrFormat, err)
 		}
 		if err := f(i, el, w.index(i)); err != nil {
 			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return w.wrap(fmt.Errorf("%w: %w", ErrFormat, err))
+		return w.wrap(ErrFormat, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return w.errorf("%v: trailing data after the array", ErrFormat)
+		return w.errorf(ErrFormat, "trailing data after the array")
 	}
 	return nil
+}
+
+// countElements counts the elements of the JSON array raw, up to stop,
+// by scanning its bytes (strings and nesting respected), so that an
+// array beyond a bound is refused before any element is decoded. It
+// trusts nothing: a malformed array gets some count, and the decoder
+// reports it.
+func countElements(raw []byte, stop int) int {
+	depth, n := 0, 0
+	inString, escaped, empty := false, false, true
+	for _, c := range raw {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+		case ',':
+			if depth == 1 {
+				if n++; n >= stop {
+					return n
+				}
+			}
+		}
+		if depth >= 1 && c != ' ' && c != '\t' && c != '\n' && c != '\r' && !(depth == 1 && (c == '[' || c == ']')) {
+			empty = false
+		}
+		if depth == 0 && !empty {
+			break
+		}
+	}
+	if empty {
+		return 0
+	}
+	return n + 1
 }
 
 func clip(raw []byte) string {
@@ -317,7 +367,7 @@ func clip(raw []byte) string {
 // the format's range.
 func seconds(v float64, w at) (time.Duration, error) {
 	if v < 0 || v > show.MaxDuration.Seconds() {
-		return 0, w.errorf("%v: time %v s, want 0 to %v", ErrFormat, v, show.MaxDuration.Seconds())
+		return 0, w.errorf(ErrFormat, "time %v s, want 0 to %v", v, show.MaxDuration.Seconds())
 	}
 	return time.Duration(math.Round(v * 1e9)), nil
 }
@@ -363,7 +413,7 @@ func (im *importer) show(root []byte) (*show.Show, error) {
 		return nil, err
 	}
 	if absent(doc.Swarm) {
-		return nil, w.in("swarm").errorf("%v: missing: the show has no drones", ErrFormat)
+		return nil, w.in("swarm").errorf(ErrFormat, "missing: the show has no drones")
 	}
 	var swarm struct {
 		Drones json.RawMessage `json:"drones"`
@@ -384,7 +434,7 @@ func (im *importer) show(root []byte) (*show.Show, error) {
 		return nil, err
 	}
 	if len(s.Drones) == 0 {
-		return nil, sw.in("drones").errorf("%v: no drones", ErrFormat)
+		return nil, sw.in("drones").errorf(ErrFormat, "no drones")
 	}
 	s.Quantize()
 	if err := s.Check(); err != nil {
@@ -397,7 +447,7 @@ func (im *importer) show(root []byte) (*show.Show, error) {
 func (im *importer) version(raw json.RawMessage, w at, required bool) error {
 	if absent(raw) {
 		if required {
-			return w.errorf("%v: missing (want 1)", ErrFormat)
+			return w.errorf(ErrFormat, "missing (want 1)")
 		}
 		return nil
 	}
@@ -406,7 +456,7 @@ func (im *importer) version(raw json.RawMessage, w at, required bool) error {
 		return err
 	}
 	if v != 1 {
-		return w.errorf("%v: version %v is not supported: this importer reads version 1", ErrFormat, v)
+		return w.errorf(ErrFormat, "version %v is not supported: this importer reads version 1", v)
 	}
 	return nil
 }
@@ -464,7 +514,7 @@ func (im *importer) meta(s *show.Show, raw json.RawMessage, w at) error {
 			return err
 		}
 		if v[1] < v[0] {
-			return pw.errorf("%v: segment [%v, %v) ends before it starts", ErrFormat, v[0], v[1])
+			return pw.errorf(ErrFormat, "segment [%v, %v) ends before it starts", v[0], v[1])
 		}
 		start, err := seconds(v[0], pw)
 		if err != nil {
@@ -513,7 +563,7 @@ func (im *importer) environment(s *show.Show, raw json.RawMessage, w at) error {
 			o[0], o[1], o[2] = o[0]/1e7, o[1]/1e7, o[2]/1e3
 		}
 		if math.Abs(o[0]) > 90 || math.Abs(o[1]) > 180 || math.Abs(o[2]) > 20_000 {
-			return ow.errorf("%v: [%v, %v, %v] is not a place on Earth (latitude, longitude in degrees, altitude in metres)", ErrFormat, o[0], o[1], o[2])
+			return ow.errorf(ErrFormat, "[%v, %v, %v] is not a place on Earth (latitude, longitude in degrees, altitude in metres)", o[0], o[1], o[2])
 		}
 		s.Origin = show.Origin{Lat: o[0], Lon: o[1], AMSL: o[2]}
 		s.HasOrigin = true
@@ -631,7 +681,7 @@ func (im *importer) geofence(s *show.Show, raw json.RawMessage, w at) error {
 				return err
 			}
 			if err := json.Unmarshal(raw, &incl); err != nil {
-				return iw.errorf("%v: %s is not true or false", ErrFormat, clip(raw))
+				return iw.errorf(ErrFormat, "%s is not true or false", clip(raw))
 			}
 		}
 		if !incl {
@@ -639,7 +689,7 @@ func (im *importer) geofence(s *show.Show, raw json.RawMessage, w at) error {
 			return nil
 		}
 		if inclusions++; inclusions > 1 {
-			return w.errorf("%v: a second inclusion polygon: the show's geofence is one polygon; merge them", ErrFormat)
+			return w.errorf(ErrFormat, "a second inclusion polygon: the show's geofence is one polygon; merge them")
 		}
 		var poly [][2]float64
 		err = im.each(p.Points, w.in("points"), show.MaxFenceVertices+1, func(_ int, el json.RawMessage, w at) error {
@@ -657,7 +707,7 @@ func (im *importer) geofence(s *show.Show, raw json.RawMessage, w at) error {
 			poly = poly[:n-1] // explicitly closed
 		}
 		if n := len(poly); n < 3 || n > show.MaxFenceVertices {
-			return w.in("points").errorf("%v: %d vertices, want 3 to %d", ErrFormat, n, show.MaxFenceVertices)
+			return w.in("points").errorf(ErrFormat, "%d vertices, want 3 to %d", n, show.MaxFenceVertices)
 		}
 		s.Fence.Polygon = poly
 		return nil
@@ -705,12 +755,12 @@ func (im *importer) validation(s *show.Show, raw json.RawMessage, w at) error {
 				return 0, false, err
 			}
 			if x < 0 {
-				return 0, false, w.in(k.name).errorf("%v: %v is negative", ErrFormat, x)
+				return 0, false, w.in(k.name).errorf(ErrFormat, "%v is negative", x)
 			}
 			val[i], have[i] = x, true
 		}
 		if have[0] && have[1] && val[0] != val[1] {
-			return 0, false, w.errorf("%v: %s is %v but %s is %v: give one", ErrFormat, cname, val[0], sname, val[1])
+			return 0, false, w.errorf(ErrFormat, "%s is %v but %s is %v: give one", cname, val[0], sname, val[1])
 		}
 		if have[1] {
 			return val[1], true, nil
@@ -765,7 +815,7 @@ func (im *importer) drone(k int, raw json.RawMessage, w at) (show.Drone, error) 
 		return d, err
 	}
 	if absent(doc.Settings) {
-		return d, w.in("settings").errorf("%v: missing", ErrFormat)
+		return d, w.in("settings").errorf(ErrFormat, "missing")
 	}
 	var set droneSettings
 	w, err = im.object(doc.Settings, w.in("settings"), &set)
@@ -785,7 +835,7 @@ func (im *importer) drone(k int, raw json.RawMessage, w at) (show.Drone, error) 
 		return at{w.member, fmt.Sprintf("drone %d: %s", k, part)}
 	}
 	if absent(set.Trajectory) {
-		return d, dw("trajectory").errorf("%v: missing", ErrFormat)
+		return d, dw("trajectory").errorf(ErrFormat, "missing")
 	}
 	if err := im.trajectory(&d, set.Trajectory, dw("trajectory")); err != nil {
 		return d, err
@@ -808,7 +858,7 @@ func (im *importer) drone(k int, raw json.RawMessage, w at) (show.Drone, error) 
 		d.Landing = landingOf(d.Path, d.Land.Z)
 	}
 	if d.Landing < d.Takeoff {
-		return d, dw("trajectory").errorf("%v: landing at %v comes before takeoff at %v", ErrFormat, d.Landing, d.Takeoff)
+		return d, dw("trajectory").errorf(ErrFormat, "landing at %v comes before takeoff at %v", d.Landing, d.Takeoff)
 	}
 	if absent(set.Lights) {
 		im.warn(k, "lights", "no light program: the drone stays dark")
@@ -861,7 +911,7 @@ func (im *importer) trajectory(d *show.Drone, raw json.RawMessage, w at) error {
 		}
 	}
 	if absent(tr.Points) {
-		return w.in("points").errorf("%v: missing", ErrFormat)
+		return w.in("points").errorf(ErrFormat, "missing")
 	}
 	err = im.each(tr.Points, w.in("points"), show.MaxKeyframes, func(k int, el json.RawMessage, w at) error {
 		el, w, err := im.small(el, w)
@@ -870,7 +920,7 @@ func (im *importer) trajectory(d *show.Drone, raw json.RawMessage, w at) error {
 		}
 		var parts []json.RawMessage
 		if err := json.Unmarshal(el, &parts); err != nil || len(parts) < 2 || len(parts) > 3 {
-			return w.errorf("%v: %s is not [t, [x, y, z], [control points]]", ErrFormat, clip(el))
+			return w.errorf(ErrFormat, "%s is not [t, [x, y, z], [control points]]", clip(el))
 		}
 		t, err := parseNumber(parts[0], w.in("t"))
 		if err != nil {
@@ -878,7 +928,7 @@ func (im *importer) trajectory(d *show.Drone, raw json.RawMessage, w at) error {
 		}
 		abs := base + t
 		if abs < 0 || abs > show.MaxDuration.Seconds() {
-			return w.errorf("%v: time %v s (show time %v s) is off the show's 0 to %v s", ErrFormat, t, abs, show.MaxDuration.Seconds())
+			return w.errorf(ErrFormat, "time %v s (show time %v s) is off the show's 0 to %v s", t, abs, show.MaxDuration.Seconds())
 		}
 		kf := show.Keyframe{At: time.Duration(math.Round(abs * 1e9))}
 		if kf.Pos, err = position(parts[1], w.in("position")); err != nil {
@@ -887,13 +937,13 @@ func (im *importer) trajectory(d *show.Drone, raw json.RawMessage, w at) error {
 		if len(parts) == 3 {
 			var ctrl []json.RawMessage
 			if err := json.Unmarshal(parts[2], &ctrl); err != nil {
-				return w.in("control points").errorf("%v: %s is not a list of points", ErrFormat, clip(parts[2]))
+				return w.in("control points").errorf(ErrFormat, "%s is not a list of points", clip(parts[2]))
 			}
 			if len(ctrl) > 2 {
-				return w.in("control points").errorf("%v: %d control points, at most 2 (a cubic Bézier)", ErrFormat, len(ctrl))
+				return w.in("control points").errorf(ErrFormat, "%d control points, at most 2 (a cubic Bézier)", len(ctrl))
 			}
 			if k == 0 && len(ctrl) > 0 {
-				return w.in("control points").errorf("%v: the first point has control points, but no segment ends there", ErrFormat)
+				return w.in("control points").errorf(ErrFormat, "the first point has control points, but no segment ends there")
 			}
 			for i, c := range ctrl {
 				p, err := position(c, w.in("control points").index(i))
@@ -906,8 +956,8 @@ func (im *importer) trajectory(d *show.Drone, raw json.RawMessage, w at) error {
 		if n := len(d.Path); n > 0 {
 			prev := d.Path[n-1].At
 			if kf.At.Round(show.Tick) <= prev.Round(show.Tick) {
-				return w.errorf("%v: time %v s does not come after the previous point's %v s (to the millisecond): times must increase",
-					ErrFormat, abs, prev.Seconds())
+				return w.errorf(ErrFormat, "time %v s does not come after the previous point's %v s (to the millisecond): times must increase",
+					abs, prev.Seconds())
 			}
 		}
 		d.Path = append(d.Path, kf)
@@ -917,7 +967,7 @@ func (im *importer) trajectory(d *show.Drone, raw json.RawMessage, w at) error {
 		return err
 	}
 	if len(d.Path) == 0 {
-		return w.in("points").errorf("%v: no points", ErrFormat)
+		return w.in("points").errorf(ErrFormat, "no points")
 	}
 	return nil
 }
@@ -984,27 +1034,27 @@ func (im *importer) lights(k int, d *show.Drone, raw json.RawMessage, w at) erro
 		return err
 	}
 	if max := base64.StdEncoding.EncodedLen(show.MaxProgramBytes) + 2; len(data) > max {
-		return dw.errorf("%v: %d bytes of base64, a program of at most %d bytes", ErrTooLarge, len(data), show.MaxProgramBytes)
+		return dw.errorf(ErrTooLarge, "%d bytes of base64, a program of at most %d bytes", len(data), show.MaxProgramBytes)
 	}
 	var b64 string
 	if err := json.Unmarshal(data, &b64); err != nil {
-		return dw.errorf("%v: %s is not a base64 string", ErrFormat, clip(data))
+		return dw.errorf(ErrFormat, "%s is not a base64 string", clip(data))
 	}
 	prog, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		if prog, err = base64.RawStdEncoding.DecodeString(b64); err != nil {
-			return dw.errorf("%v: not base64: %v", ErrFormat, err)
+			return dw.errorf(ErrFormat, "not base64: %v", err)
 		}
 	}
 	if len(prog) > show.MaxProgramBytes {
-		return dw.errorf("%v: a program of %d bytes, at most %d", ErrTooLarge, len(prog), show.MaxProgramBytes)
+		return dw.errorf(ErrTooLarge, "a program of %d bytes, at most %d", len(prog), show.MaxProgramBytes)
 	}
 	if n, first := stripPyro(prog); n > 0 {
 		im.warn(k, "lights", "%d pyrotechnic instructions (the first at byte %d) became nops: pyrotechnics are not fired", n, first)
 	}
 	p := show.Program(prog)
 	if err := p.Check(); err != nil {
-		return dw.wrap(err)
+		return dw.wrap(nil, err)
 	}
 	d.Lights = p
 	return nil
