@@ -18,6 +18,19 @@ type archive struct {
 	files map[string]*zip.File
 	cache map[string][]byte
 	read  int64 // decompressed bytes read so far, all members
+	// used counts the JSON bytes the importer decodes, each member as
+	// often as a $ref names it, so that a member named many times over
+	// (the drones of a show all naming one big trajectory) costs what it
+	// would inline, within Options.MaxBytes.
+	used int64
+}
+
+// use counts n more bytes of JSON decoded.
+func (a *archive) use(n int, ref string) error {
+	if a.used += int64(n); a.used > a.opt.MaxBytes {
+		return fmt.Errorf("%w: $ref %q: the $refs expand the show beyond %d bytes of JSON (Options.MaxBytes)", ErrTooLarge, ref, a.opt.MaxBytes)
+	}
+	return nil
 }
 
 func openArchive(r io.ReaderAt, size int64, opt Options) (*archive, error) {
@@ -222,6 +235,9 @@ func (a *archive) resolve(raw json.RawMessage, w at) (json.RawMessage, at, error
 			}
 			return nil, w, w.wrap(ErrRef, fmt.Errorf("$ref %q: %w", ref, err))
 		}
+		if err := a.use(len(b), ref); err != nil {
+			return nil, w, w.wrap(nil, err)
+		}
 		raw, w = b, at{member: name, field: w.field}
 	}
 }
@@ -262,6 +278,9 @@ func (x *expander) value(raw json.RawMessage, w at, stack []string, depth int) (
 		b, err := x.a.member(name)
 		if err != nil {
 			return nil, w.wrap(ErrRef, fmt.Errorf("$ref %q: %w", ref, err))
+		}
+		if err := x.a.use(len(b), ref); err != nil {
+			return nil, w.wrap(nil, err)
 		}
 		if x.budget -= len(b); x.budget < 0 {
 			return nil, w.wrap(ErrTooLarge, fmt.Errorf("$ref %q: the value expands beyond %d bytes", ref, x.limit))

@@ -96,9 +96,11 @@ func Export(w io.Writer, s *show.Show) error {
 		settings["cues"] = map[string]any{"version": 1, "items": items}
 	}
 	if len(s.Fence.Polygon) > 0 {
-		pts := make([]any, len(s.Fence.Polygon))
-		for i, p := range s.Fence.Polygon {
-			pts[i] = []float64{p[0], p[1], 0}
+		// Closed explicitly, as is usual: the importer drops the repeated
+		// vertex again.
+		pts := make([]any, 0, len(s.Fence.Polygon)+1)
+		for _, p := range append(s.Fence.Polygon, s.Fence.Polygon[0]) {
+			pts = append(pts, []float64{p[0], p[1], 0})
 		}
 		settings["geofence"] = map[string]any{"version": 1, "polygons": []any{map[string]any{"isInclusion": true, "points": pts}}}
 	}

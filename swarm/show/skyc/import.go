@@ -124,6 +124,7 @@ func Import(r io.ReaderAt, size int64, opt Options) (*show.Show, []Warning, erro
 	if err != nil {
 		return nil, nil, err
 	}
+	a.used = int64(len(root))
 	im := &importer{a: a}
 	s, err := im.show(root)
 	if err != nil {
