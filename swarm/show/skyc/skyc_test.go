@@ -417,3 +417,33 @@ func TestImportFile(t *testing.T) {
 		t.Fatal("a missing file imported")
 	}
 }
+
+// A minimal show as public Skybrush readers accept it: no meta, no
+// settings, a point without its control-point list, a trajectory without
+// a version, cameras in the environment, yaw control.
+func TestMinimal(t *testing.T) {
+	doc := `{"version": 1,
+	  "environment": {"type": "indoor", "cameras": [{"name": "front", "position": [0, -10, 2]}]},
+	  "swarm": {"drones": [{"type": "generic", "settings": {
+	    "trajectory": {"points": [[5, [1, 2, 3]]]},
+	    "lights": {"version": 1, "data": "` + b64(0x07, 0xa3, 0x10, 0x00) + `"},
+	    "yawControl": {"version": 1, "setpoints": [[5, 42]]}}}]}}`
+	s, warns, err := importBytes(archiveOf(t, member{"show.json", doc}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := s.Drones[0]
+	// One point: at (1, 2, 3) from show time 5 s, taking off and landing
+	// there; home and landing default to it.
+	if s.HasOrigin || len(d.Path) != 1 || d.Path[0].At != 5*sec || d.Home != (show.Vec3{X: 1, Y: 2, Z: 3}) || d.Takeoff != 5*sec || d.Landing != 5*sec {
+		t.Fatalf("show %+v", s)
+	}
+	// Set white for 0xa3 0x10 = 35 + 16·128 = 2083 units of 20 ms = 41.66 s.
+	tr, _ := s.Track(0)
+	if tr.Colour(41*sec) != (show.RGB{R: 255, G: 255, B: 255}) {
+		t.Errorf("colour at 41 s: %v, want white", tr.Colour(41*sec))
+	}
+	if len(warns) != 1 || warns[0].Part != "yawControl" || warns[0].Drone != 1 {
+		t.Errorf("warnings %v, want drone 1's yawControl", warns)
+	}
+}
