@@ -133,8 +133,21 @@ const (
 )
 
 // at is where a JSON value was found, for errors: the member it came
-// from and the field's path.
-type at struct{ member, field string }
+// from and the field's path, its last index kept apart so that naming
+// every element of a long array costs nothing until an error needs it.
+type at struct {
+	member, field string
+	idx           int
+	indexed       bool
+}
+
+// path returns the field's path.
+func (w at) path() string {
+	if w.indexed {
+		return fmt.Sprintf("%s[%d]", w.field, w.idx)
+	}
+	return w.field
+}
 
 // errorf returns an error of kind about the value at w.
 func (w at) errorf(kind error, format string, a ...any) error {
@@ -159,10 +172,10 @@ func (e *valueError) Error() string {
 	if e.err != nil {
 		what = e.err.Error()
 	}
-	if e.at.field == "" {
+	if e.at.path() == "" {
 		return fmt.Sprintf("skyc: %s: %s", e.at.member, what)
 	}
-	return fmt.Sprintf("skyc: %s: %s: %s", e.at.member, e.at.field, what)
+	return fmt.Sprintf("skyc: %s: %s: %s", e.at.member, e.at.path(), what)
 }
 
 func (e *valueError) Unwrap() []error {
@@ -177,13 +190,14 @@ func (e *valueError) Unwrap() []error {
 }
 
 func (w at) in(field string) at {
-	if w.field == "" {
-		return at{w.member, field}
+	p := w.path()
+	if p == "" {
+		return at{member: w.member, field: field}
 	}
-	return at{w.member, w.field + "." + field}
+	return at{member: w.member, field: p + "." + field}
 }
 
-func (w at) index(i int) at { return at{w.member, fmt.Sprintf("%s[%d]", w.field, i)} }
+func (w at) index(i int) at { return at{member: w.member, field: w.path(), idx: i, indexed: true} }
 
 // refOf returns the target of raw if raw is a {"$ref": ...} object.
 func refOf(raw json.RawMessage) (string, bool, error) {
@@ -238,7 +252,8 @@ func (a *archive) resolve(raw json.RawMessage, w at) (json.RawMessage, at, error
 		if err := a.use(len(b), ref); err != nil {
 			return nil, w, w.wrap(nil, err)
 		}
-		raw, w = b, at{member: name, field: w.field}
+		w.member = name
+		raw = b
 	}
 }
 
@@ -285,7 +300,8 @@ func (x *expander) value(raw json.RawMessage, w at, stack []string, depth int) (
 		if x.budget -= len(b); x.budget < 0 {
 			return nil, w.wrap(ErrTooLarge, fmt.Errorf("$ref %q: the value expands beyond %d bytes", ref, x.limit))
 		}
-		return x.value(b, at{name, w.field}, append(stack[:len(stack):len(stack)], name), depth+1)
+		w.member = name
+		return x.value(b, w, append(stack[:len(stack):len(stack)], name), depth+1)
 	}
 	t := bytes.TrimLeft(raw, " \t\r\n")
 	switch {

@@ -2,6 +2,7 @@ package skyc
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -24,6 +25,13 @@ func FuzzImport(f *testing.F) {
 		"swarm": {"drones": [{"settings": {"trajectory": {"$ref": "m.json"}}}]}}`), []byte(`{"$ref": "m.json"}`), false)
 	f.Add([]byte(oneDrone(`{"trajectory": {"points": {"$ref": "m.json"}}}`)), []byte(`[[0, [0, 0, 1e400]]]`), false)
 	f.Fuzz(func(t *testing.T, data, m []byte, raw bool) {
+		// The fast number path agrees with encoding/json.
+		if v, ok := quickNumber(m); ok {
+			var n float64
+			if err := json.Unmarshal(m, &n); err != nil || n != v {
+				t.Fatalf("quickNumber(%q) = %v, encoding/json: %v, %v", m, v, n, err)
+			}
+		}
 		file := data
 		if !raw {
 			file = archiveOf(t, member{"show.json", string(data)}, member{"m.json", string(m)})

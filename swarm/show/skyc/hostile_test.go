@@ -310,3 +310,31 @@ func TestRefReuse(t *testing.T) {
 		t.Fatalf("past the bound: %v", err)
 	}
 }
+
+func TestQuickNumbers(t *testing.T) {
+	for _, c := range []struct {
+		raw string
+		ok  bool
+	}{
+		{"0", true}, {"-0", true}, {"1.5", true}, {"-12.25e-3", true}, {"1E+2", true}, {" 7 ", true},
+		{"01", false}, {"1.", false}, {".5", false}, {"+1", false}, {"1e", false}, {"0x10", false}, {"Inf", false},
+		{"NaN", false}, {"1_0", false}, {"1e400", false}, {"", false}, {"-", false}, {`"1"`, false},
+	} {
+		if _, ok := quickNumber([]byte(c.raw)); ok != c.ok {
+			t.Errorf("quickNumber(%q) ok = %v, want %v", c.raw, ok, c.ok)
+		}
+	}
+	for _, c := range []struct {
+		raw string
+		n   int
+		ok  bool
+	}{
+		{"[]", 0, true}, {"[1, 2, 3]", 3, true}, {" [ 1 ,2 ] ", 2, true}, {"[1, 2, 3, 4]", 0, false},
+		{"[1,]", 0, false}, {"[,1]", 0, false}, {`[1, {"$ref": "x"}]`, 0, false}, {"[[1]]", 0, false}, {"[1 2]", 0, false},
+	} {
+		v, ok := quickNumbers([]byte(c.raw), 3)
+		if ok != c.ok || len(v) != c.n {
+			t.Errorf("quickNumbers(%q) = %v, %v; want %d numbers, %v", c.raw, v, ok, c.n, c.ok)
+		}
+	}
+}

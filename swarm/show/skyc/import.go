@@ -189,6 +189,9 @@ func (im *importer) number(raw json.RawMessage, w at) (float64, error) {
 }
 
 func parseNumber(raw json.RawMessage, w at) (float64, error) {
+	if v, ok := quickNumber(raw); ok {
+		return v, nil
+	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil || n == "" {
 		return 0, w.errorf(ErrFormat, "%s is not a number", clip(raw))
@@ -210,6 +213,9 @@ func (im *importer) numbers(raw json.RawMessage, w at, lo, hi int) ([]float64, e
 }
 
 func parseNumbers(raw json.RawMessage, w at, lo, hi int) ([]float64, error) {
+	if v, ok := quickNumbers(raw, hi); ok && len(v) >= lo {
+		return v, nil
+	}
 	var els []json.RawMessage
 	if err := json.Unmarshal(raw, &els); err != nil {
 		return nil, w.errorf(ErrFormat, "%s is not an array of numbers", clip(raw))
@@ -222,7 +228,10 @@ func parseNumbers(raw json.RawMessage, w at, lo, hi int) ([]float64, error) {
 	}
 	out := make([]float64, len(els))
 	for i, e := range els {
-		v, err := parseNumber(e, w.index(i))
+		v, err := parseNumber(e, w)
+		if err != nil {
+			_, err = parseNumber(e, w.index(i)) // the error, naming the element
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +277,7 @@ func (im *importer) text(raw json.RawMessage, w at, drone int) (string, error) {
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
-		im.warn(drone, w.field, "%d bytes, cut to %d", len(s), cut)
+		im.warn(drone, w.path(), "%d bytes, cut to %d", len(s), cut)
 		s = s[:cut]
 	}
 	return s, nil
@@ -354,6 +363,94 @@ func countElements(raw []byte, stop int) int {
 		return 0
 	}
 	return n + 1
+}
+
+// quickNumber reads a JSON number literal without the reflection of
+// encoding/json, for the common case; false sends the caller down the
+// general path, which also words the error.
+func quickNumber(raw []byte) (float64, bool) {
+	raw = bytes.TrimSpace(raw)
+	if !isNumber(raw) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+// quickNumbers reads a flat JSON array of at most hi number literals,
+// like quickNumber.
+func quickNumbers(raw []byte, hi int) ([]float64, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '[' || raw[len(raw)-1] != ']' {
+		return nil, false
+	}
+	inner := bytes.TrimSpace(raw[1 : len(raw)-1])
+	if len(inner) == 0 {
+		return nil, hi >= 0
+	}
+	out := make([]float64, 0, hi)
+	for len(inner) > 0 {
+		if len(out) == hi {
+			return nil, false
+		}
+		el := inner
+		if i := bytes.IndexByte(inner, ','); i >= 0 {
+			el, inner = inner[:i], inner[i+1:]
+			if len(bytes.TrimSpace(inner)) == 0 {
+				return nil, false // a trailing comma
+			}
+		} else {
+			inner = nil
+		}
+		v, ok := quickNumber(el)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
+}
+
+// isNumber reports whether b is a JSON number literal:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func isNumber(b []byte) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 func clip(raw []byte) string {
@@ -831,9 +928,9 @@ func (im *importer) drone(k int, raw json.RawMessage, w at) (show.Drone, error) 
 	// Errors below name the drone.
 	dw := func(part string) at {
 		if d.Name != "" {
-			return at{w.member, fmt.Sprintf("drone %d (%s): %s", k, d.Name, part)}
+			return at{member: w.member, field: fmt.Sprintf("drone %d (%s): %s", k, d.Name, part)}
 		}
-		return at{w.member, fmt.Sprintf("drone %d: %s", k, part)}
+		return at{member: w.member, field: fmt.Sprintf("drone %d: %s", k, part)}
 	}
 	if absent(set.Trajectory) {
 		return d, dw("trajectory").errorf(ErrFormat, "missing")
@@ -923,8 +1020,11 @@ func (im *importer) trajectory(d *show.Drone, raw json.RawMessage, w at) error {
 		if err := json.Unmarshal(el, &parts); err != nil || len(parts) < 2 || len(parts) > 3 {
 			return w.errorf(ErrFormat, "%s is not [t, [x, y, z], [control points]]", clip(el))
 		}
-		t, err := parseNumber(parts[0], w.in("t"))
+		// Fields are named only once an error needs them: this runs for
+		// every point.
+		t, err := parseNumber(parts[0], w)
 		if err != nil {
+			_, err = parseNumber(parts[0], w.in("t"))
 			return err
 		}
 		abs := base + t
@@ -932,7 +1032,8 @@ func (im *importer) trajectory(d *show.Drone, raw json.RawMessage, w at) error {
 			return w.errorf(ErrFormat, "time %v s (show time %v s) is off the show's 0 to %v s", t, abs, show.MaxDuration.Seconds())
 		}
 		kf := show.Keyframe{At: time.Duration(math.Round(abs * 1e9))}
-		if kf.Pos, err = position(parts[1], w.in("position")); err != nil {
+		if kf.Pos, err = position(parts[1], w); err != nil {
+			_, err = position(parts[1], w.in("position"))
 			return err
 		}
 		if len(parts) == 3 {
