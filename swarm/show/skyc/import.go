@@ -369,7 +369,7 @@ func countElements(raw []byte, stop int) int {
 // encoding/json, for the common case; false sends the caller down the
 // general path, which also words the error.
 func quickNumber(raw []byte) (float64, bool) {
-	raw = bytes.TrimSpace(raw)
+	raw = trimJSON(raw)
 	if !isNumber(raw) {
 		return 0, false
 	}
@@ -383,11 +383,11 @@ func quickNumber(raw []byte) (float64, bool) {
 // quickNumbers reads a flat JSON array of at most hi number literals,
 // like quickNumber.
 func quickNumbers(raw []byte, hi int) ([]float64, bool) {
-	raw = bytes.TrimSpace(raw)
+	raw = trimJSON(raw)
 	if len(raw) < 2 || raw[0] != '[' || raw[len(raw)-1] != ']' {
 		return nil, false
 	}
-	inner := bytes.TrimSpace(raw[1 : len(raw)-1])
+	inner := trimJSON(raw[1 : len(raw)-1])
 	if len(inner) == 0 {
 		return nil, hi >= 0
 	}
@@ -399,7 +399,7 @@ func quickNumbers(raw []byte, hi int) ([]float64, bool) {
 		el := inner
 		if i := bytes.IndexByte(inner, ','); i >= 0 {
 			el, inner = inner[:i], inner[i+1:]
-			if len(bytes.TrimSpace(inner)) == 0 {
+			if len(trimJSON(inner)) == 0 {
 				return nil, false // a trailing comma
 			}
 		} else {
@@ -413,6 +413,9 @@ func quickNumbers(raw []byte, hi int) ([]float64, bool) {
 	}
 	return out, true
 }
+
+// trimJSON trims JSON's whitespace (not Unicode's, nor form feeds).
+func trimJSON(b []byte) []byte { return bytes.Trim(b, " \t\r\n") }
 
 // isNumber reports whether b is a JSON number literal:
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
