@@ -20,8 +20,11 @@
 //   - swarm.drones[].settings: name, home, landAt, the trajectory and the
 //     light program. A trajectory's point times count from its
 //     takeoffTime when given; takeoffTime and landingTime give the
-//     drone's takeoff and landing, else they are derived from the path
-//     (see takeoffOf, landingOf). Pyrotechnic light instructions become
+//     drone's takeoff and landing, else they are derived from the path:
+//     the start of the first segment that rises more than 10 cm above
+//     home, the end of the last one above the landing altitude. The
+//     light program's clock starts with the show, not with the drone's
+//     takeoff. Pyrotechnic light instructions become
 //     nops of the same length, with a warning; instructions that need
 //     input channels are refused. yawControl, pyro and media.audio are
 //     not flown: a warning each.
@@ -33,7 +36,9 @@
 // all members together (256 MiB by default), and refuses an archive that
 // lists more than Options.MaxMembers. A $ref must name a member: an
 // absolute path, "..", a URL, a missing member, a cycle or a chain of
-// more than 16 is refused. Arrays are read one element at a time and
+// more than 16 is refused; the JSON decoded counts a member as often as
+// a $ref names it, within Options.MaxBytes too. Arrays are counted
+// before they are decoded, then read one element at a time, and
 // refused past the show format's bounds (show.MaxDrones drones,
 // show.MaxKeyframes points); numbers must be finite (1e400 overflows and
 // is refused); point times must increase to the millisecond. Memory
