@@ -1159,21 +1159,26 @@ func (im *importer) lights(k int, d *show.Drone, raw json.RawMessage, w at) erro
 	}
 	p := show.Program(prog)
 	if err := p.Check(); err != nil {
-		return dw.wrap(nil, err)
+		// Players stop at the end instruction: bytes after it, when no
+		// jump can reach them, are dropped rather than refused.
+		end, jumps := endOf(p)
+		if end == len(p) || jumps || p[:end].Check() != nil {
+			return dw.wrap(nil, err)
+		}
+		im.warn(k, "lights", "%d bytes after the program's end (byte %d) dropped: no player runs them", len(p)-end, end-1)
+		p = p[:end]
 	}
 	d.Lights = p
 	return nil
 }
 
-// stripPyro turns every pyrotechnic instruction of p (set pyro, set pyro
-// all channels: an op code and a byte) into as many nops, so that
-// addresses stay right. It walks p the way show.Program.Check does and
-// stops at the first op code it does not know (Check refuses it). It
-// returns how many it turned and the offset of the first.
-func stripPyro(p []byte) (n, first int) {
-	first = -1
+// walk visits the instructions of p in order, the way
+// show.Program.Check reads them, with each one's offset and the offset
+// after it; it stops at the end of p, at an op code it does not know
+// (Check refuses it), at a truncated instruction, or when visit returns
+// false.
+func walk(p []byte, visit func(pc, next int) bool) {
 	for pc := 0; pc < len(p); {
-		op := p[pc]
 		next := pc + 1
 		varint := func() bool {
 			for next < len(p) {
@@ -1186,7 +1191,7 @@ func stripPyro(p []byte) (n, first int) {
 			return false
 		}
 		ok := true
-		switch op {
+		switch p[pc] {
 		case show.OpEnd, show.OpNop, show.OpLoopEnd, show.OpResetClock:
 		case show.OpSleep, show.OpWaitUntil, show.OpSetBlack, show.OpSetWhite, show.OpFadeBlack, show.OpFadeWhite, show.OpJump:
 			ok = varint()
@@ -1196,31 +1201,56 @@ func stripPyro(p []byte) (n, first int) {
 		case show.OpSetGrey, show.OpFadeGrey:
 			next++
 			ok = next <= len(p) && varint()
-		case show.OpLoopBegin:
+		case show.OpLoopBegin, show.OpSetPyro, show.OpSetPyroAll:
 			next++
 		case show.OpTriggeredJump:
-			if next < len(p) {
-				param := p[next]
-				next++
-				if param&0x30 != 0 {
-					ok = varint()
-				}
-			}
-		case show.OpSetPyro, show.OpSetPyroAll:
-			if next < len(p) {
-				p[pc], p[next] = show.OpNop, show.OpNop
-				next++
-				if n++; first < 0 {
-					first = pc
-				}
+			next++
+			if next <= len(p) && p[next-1]&0x30 != 0 {
+				ok = varint()
 			}
 		default:
-			return n, first
+			return
 		}
-		if !ok || next > len(p) {
-			return n, first
+		if !ok || next > len(p) || !visit(pc, next) {
+			return
 		}
 		pc = next
 	}
+}
+
+// stripPyro turns every pyrotechnic instruction of p (set pyro, set pyro
+// all channels: an op code and a byte) into as many nops, so that
+// addresses stay right. It returns how many it turned and the offset of
+// the first.
+func stripPyro(p []byte) (n, first int) {
+	first = -1
+	walk(p, func(pc, next int) bool {
+		if op := p[pc]; op == show.OpSetPyro || op == show.OpSetPyroAll {
+			for i := pc; i < next; i++ {
+				p[i] = show.OpNop
+			}
+			if n++; first < 0 {
+				first = pc
+			}
+		}
+		return true
+	})
 	return n, first
+}
+
+// endOf returns the offset just after p's first end instruction, or
+// len(p), and whether a jump comes before it (which may reach past it).
+func endOf(p []byte) (end int, jumps bool) {
+	end = len(p)
+	walk(p, func(pc, next int) bool {
+		switch p[pc] {
+		case show.OpJump, show.OpTriggeredJump:
+			jumps = true
+		case show.OpEnd:
+			end = next
+			return false
+		}
+		return true
+	})
+	return end, jumps
 }

@@ -447,3 +447,32 @@ func TestMinimal(t *testing.T) {
 		t.Errorf("warnings %v, want drone 1's yawControl", warns)
 	}
 }
+
+// Bytes after a program's end instruction, which players never run, are
+// dropped with a warning, unless a jump might reach them.
+func TestAfterEnd(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		prog []byte
+		want show.Program // nil: refused
+	}{
+		// set white for 0x8c 0x25 = 12 + 37·128 = 4748 units; end; then a
+		// loop begin and bytes that are no instruction.
+		{"garbage", []byte{0x07, 0x8c, 0x25, 0x00, 0x0c, 0x0a, 0xff, 0xff, 0xff}, show.Program{0x07, 0x8c, 0x25, 0x00}},
+		{"an unclosed loop", []byte{0x06, 0x01, 0x00, 0x0c, 0x05}, show.Program{0x06, 0x01, 0x00}},
+		{"a jump before the end", []byte{0x12, 0x03, 0x00, 0x06, 0x01, 0xff}, nil},
+		{"garbage before the end", []byte{0xff, 0x00}, nil},
+	} {
+		doc := fmt.Sprintf(`{"version": 1, "swarm": {"drones": [{"settings": {
+		  "trajectory": {"points": [[0, [0, 0, 0]]]}, "lights": {"data": %q}}}]}}`, b64(c.prog...))
+		s, warns, err := importBytes(archiveOf(t, member{"show.json", doc}), Options{})
+		switch {
+		case c.want == nil && err == nil:
+			t.Errorf("%s: imported", c.name)
+		case c.want != nil && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != nil && (!bytes.Equal(s.Drones[0].Lights, c.want) || len(warns) != 1 || !strings.Contains(warns[0].Text, "after the program's end")):
+			t.Errorf("%s: program % x, warnings %v; want % x and a warning", c.name, s.Drones[0].Lights, warns, c.want)
+		}
+	}
+}
