@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/skyquorum/skyquorum/swarm/show"
 )
@@ -124,11 +125,12 @@ func TestHostile(t *testing.T) {
 func TestRefAnywhere(t *testing.T) {
 	file := archiveOf(t,
 		member{"show.json", `{"version": {"$ref": "v.json"}, "meta": {"title": "about \"$ref\""},
-		  "swarm": {"$ref": "./swarm.json#"}}`},
+		  "settings": {"cues": {"$ref": "./cues.json"}}, "swarm": {"$ref": "./swarm.json#"}}`},
+		member{"cues.json", `{"version": 1, "items": [{"time": 1.5, "name": "go"}]}`},
 		member{"v.json", `1`},
-		member{"swarm.json", `{"drones": [{"settings": {"home": {"$ref": "home.json"}, "trajectory": {"points": {"$ref": "points.json"}}}}]}`},
+		member{"swarm.json", `{"drones": [{"settings": {"home": {"$ref": "home.json"}, "trajectory": {"points": {"$ref": "drones/Drone 1/points.json"}}}}]}`},
 		member{"home.json", `[1, 2, 0]`},
-		member{"points.json", `[[0, {"$ref": "p0.json"}, []], {"$ref": "pt1.json"}]`},
+		member{"drones/Drone 1/points.json", `[[0, {"$ref": "p0.json"}, []], {"$ref": "pt1.json"}]`},
 		member{"p0.json", `[1, 2, 0]`},
 		member{"pt1.json", `[3, [1, 2, {"$ref": "z.json"}], []]`},
 		member{"z.json", `7`},
@@ -138,6 +140,9 @@ func TestRefAnywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := s.Drones[0]
+	if len(s.Cues) != 1 || s.Cues[0] != (show.Cue{Name: "go", At: 1500 * time.Millisecond}) {
+		t.Errorf("cues %v", s.Cues)
+	}
 	if s.Title != `about "$ref"` || d.Home != (show.Vec3{X: 1, Y: 2}) || len(d.Path) != 2 || d.Path[1].Pos != (show.Vec3{X: 1, Y: 2, Z: 7}) {
 		t.Fatalf("title %q home %v path %v", s.Title, d.Home, d.Path)
 	}
