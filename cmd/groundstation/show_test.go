@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skyquorum/skyquorum/swarm/show/demo"
 	"github.com/skyquorum/skyquorum/swarm/show/showcsv"
+	"github.com/skyquorum/skyquorum/swarm/show/skyc"
 )
 
 // writeCSVShow writes a small CSV show: n drones 3 m apart on a line,
@@ -203,4 +205,30 @@ func TestShowKinds(t *testing.T) {
 	code, _, errOut = runCmd("show", "validate", bad)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "bad.sqshow: show: bad encoding")
+}
+
+// TestShowSkyc: a .skyc (here the demo show, exported by swarm/show/skyc)
+// imports, describes and validates like any show file.
+func TestShowSkyc(t *testing.T) {
+	s, err := demo.New(4)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "demo.skyc")
+	f, err := os.Create(in)
+	require.NoError(t, err)
+	require.NoError(t, skyc.Export(f, s))
+	require.NoError(t, f.Close())
+
+	out := filepath.Join(dir, "demo.sqshow")
+	code, _, errOut := runCmd("show", "import", in, "--out", out, "--origin", "47.3977419,8.5455938,488.5")
+	require.Equal(t, exitOK, code, errOut)
+	code, stdout, errOut := runCmd("show", "info", out, "--json")
+	require.Equal(t, exitOK, code, errOut)
+	var info map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &info))
+	assert.Equal(t, 4.0, info["drones"])
+	assert.Equal(t, s.Duration().Seconds(), info["duration_s"])
+	code, stdout, errOut = runCmd("show", "validate", in)
+	require.Equal(t, exitOK, code, errOut)
+	assert.True(t, strings.HasPrefix(stdout, "OK: 4 drones"), stdout)
 }
