@@ -113,6 +113,10 @@ type Config struct {
 	// takes effect late at the drones that apply it late, and drones hold
 	// while they know of a command they have not applied (InSync).
 	ShowSyncTicks int
+	// Rejoin says that the drone starts without state into a swarm that is
+	// already running (its runner heard a confirmed leader): it does not
+	// campaign at its first tick (cmdlog.NodeConfig.Rejoin).
+	Rejoin bool
 }
 
 // ErrBadState is returned by New for persisted bytes it cannot read.
@@ -221,6 +225,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		BullyTimeout:    cfg.BullyTimeout,
 		RingAckTimeout:  cfg.BullyTimeout,
 		CampaignTimeout: cfg.CampaignTimeout,
+		Rejoin:          cfg.Rejoin,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
