@@ -69,6 +69,7 @@ type drone struct {
 	// Every PROMISE and ACK it sent, and those sent while the command log
 	// it vouches for was not stored yet.
 	votes, unsaved, learnerVotes int
+	kinds                        map[string]int // messages sent, by kind
 }
 
 func newHarness(t *testing.T, n int, loss float64, seed uint64) *harness {
@@ -273,6 +274,12 @@ func (h *harness) start(id algorithms.NodeID) *drone {
 // message it sends: a PROMISE or ACK must vouch only for a command log
 // already stored, and a learner sends none.
 func (d *drone) checkVote(r *Runner, m algorithms.Message) {
+	d.mu.Lock()
+	if d.kinds == nil {
+		d.kinds = map[string]int{}
+	}
+	d.kinds[m.Kind()]++
+	d.mu.Unlock()
 	switch m.(type) {
 	case cmdlog.Promise, cmdlog.Ack:
 	default:
