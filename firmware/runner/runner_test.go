@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/radio/arq"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/show"
 	"github.com/skyquorum/skyquorum/swarm/show/demo"
@@ -203,7 +205,7 @@ func TestEmptyStateRejoinsAsLearner(t *testing.T) {
 		id = 3
 	}
 	d := h.drones[id]
-	oldInc := d.r.Incarnation()
+	oldInc, oldArq := d.r.Incarnation(), d.r.arqInc
 	if err := h.stop(id); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +217,11 @@ func TestEmptyStateRejoinsAsLearner(t *testing.T) {
 	inc := d.r.Incarnation()
 	if inc == oldInc || inc < 1<<31 {
 		t.Errorf("seed %d: incarnation %#x after losing the state (was %#x); want a new boot nonce with the high bit set", seed, inc, oldInc)
+	}
+	// Without the signing high-water mark, the signing time is the clock's,
+	// two seconds on.
+	if d.r.arqInc <= oldArq {
+		t.Errorf("seed %d: reliable delivery incarnation %d, not above the previous %d", seed, d.r.arqInc, oldArq)
 	}
 	if !h.until(400, func() bool { return d.r.Inspect(func(*swarmNode) {}) }) {
 		t.Fatalf("seed %d: node not started after listening", seed)
@@ -346,5 +353,32 @@ func TestStopInAir(t *testing.T) {
 				t.Errorf("land: state not stored at the stop (%d saves before, %d after)", saves, d.store.saves)
 			}
 		})
+	}
+}
+
+// TestReliableIncarnationOrdered shows why the reliable delivery layer does
+// not take the node's incarnation, a random nonce after a start without
+// state: arq orders incarnations, and takes the frames of a restarted
+// drone with a lower one for stale ones, forever.
+func TestReliableIncarnationOrdered(t *testing.T) {
+	peers := []algorithms.NodeID{1, 2}
+	recv := arq.New(arq.Config{ID: 2, Incarnation: 1, Peers: peers})
+	deliver := func(inc uint32) int {
+		send := arq.New(arq.Config{ID: 1, Incarnation: inc, Peers: peers})
+		send.Send(algorithms.To(2), airspace.Release{Cell: 1})
+		send.Tick()
+		frames, _ := send.Ready()
+		for _, f := range frames {
+			if err := recv.Step(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, dels := recv.Ready()
+		return len(dels)
+	}
+	first := deliver(0x9000_0000)  // a boot nonce
+	second := deliver(0x8000_0001) // the next start's nonce, lower
+	if first != 1 || second != 0 || recv.Counters().Stale == 0 {
+		t.Fatalf("delivered %d then %d, stale %d: want 1, 0 and the second start stale", first, second, recv.Counters().Stale)
 	}
 }
