@@ -138,6 +138,12 @@ func (s *spyStore) Save(b []byte) error {
 	return nil
 }
 
+func (s *spyStore) saveCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saves
+}
+
 func (s *spyStore) stored() []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -81,7 +81,8 @@ type Config struct {
 	Tick time.Duration
 	// Radio is an open radio. Without it, the runner opens one on Link
 	// with Key, Network, SystemID and Baud, its signing high-water mark in
-	// the state directory, and closes it when Run returns.
+	// the state directory, and closes it when Run returns. Network is
+	// needed with Radio too: messages of other networks are dropped.
 	Radio    *radio.Radio
 	Link     link.Link
 	Key      wire.Key
@@ -176,7 +177,7 @@ type Counters struct {
 }
 
 // New prepares a runner: it loads the state, chooses the incarnation and
-// opens the radio. Run starts it.
+// opens the radio. Run starts it, and closes the radio it opened.
 func New(cfg Config) (*Runner, error) {
 	if cfg.ID == 0 || len(cfg.Members) == 0 {
 		return nil, fmt.Errorf("%w: ID and Members are required", ErrConfig)
@@ -247,21 +248,34 @@ func New(cfg Config) (*Runner, error) {
 		}
 		r.ownRadio = true
 	}
-	if r.codec, err = codec.New(codec.Config{Network: cfg.Network}); err != nil {
+	if err := r.open(); err != nil {
+		if r.ownRadio {
+			_ = r.radio.Close()
+		}
 		return nil, err
+	}
+	return r, nil
+}
+
+// open builds what sits between the radio and the node.
+func (r *Runner) open() error {
+	cfg := r.cfg
+	var err error
+	if r.codec, err = codec.New(codec.Config{Network: cfg.Network}); err != nil {
+		return err
 	}
 	// Reliable delivery orders the starts of a drone by incarnation; the
 	// node's incarnation may be a random nonce, so the endpoint's is the
 	// signing time in seconds, which grows across restarts.
 	r.arqInc = uint32(r.radio.SigningTime() / wire.TimestampsPerSecond)
 	r.ep = arq.New(arq.Config{ID: cfg.ID, Incarnation: r.arqInc, Peers: cfg.Members, TickNanos: int64(cfg.Tick)})
-	if restored != nil {
+	if r.restored != nil {
 		if err := r.startNode(false); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	r.fly.init(r)
-	return r, nil
+	return nil
 }
 
 // chooseIncarnation gives the start an incarnation distinct from every

@@ -306,7 +306,7 @@ func TestStopInAir(t *testing.T) {
 			d.veh.mu.Lock()
 			d.veh.st = VehicleState{Armed: true, Airborne: true}
 			d.veh.mu.Unlock()
-			saves := d.store.saves
+			saves := d.store.saveCount()
 			d.stopping = true
 			d.cancel()
 			returned := func() bool {
@@ -349,8 +349,8 @@ func TestStopInAir(t *testing.T) {
 			if n := len(d.r.node.Locks().Cells()); n != 0 {
 				t.Errorf("land: %d cells still held after landing; want 0", n)
 			}
-			if d.store.saves <= saves {
-				t.Errorf("land: state not stored at the stop (%d saves before, %d after)", saves, d.store.saves)
+			if d.store.saveCount() <= saves {
+				t.Errorf("land: state not stored at the stop (%d saves before, %d after)", saves, d.store.saveCount())
 			}
 		})
 	}
