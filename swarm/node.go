@@ -113,10 +113,6 @@ type Config struct {
 	// takes effect late at the drones that apply it late, and drones hold
 	// while they know of a command they have not applied (InSync).
 	ShowSyncTicks int
-	// Rejoin says that the drone starts without state into a swarm that is
-	// already running (its runner heard a confirmed leader): it does not
-	// campaign at its first tick (cmdlog.NodeConfig.Rejoin).
-	Rejoin bool
 }
 
 // ErrBadState is returned by New for persisted bytes it cannot read.
@@ -225,7 +221,6 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		BullyTimeout:    cfg.BullyTimeout,
 		RingAckTimeout:  cfg.BullyTimeout,
 		CampaignTimeout: cfg.CampaignTimeout,
-		Rejoin:          cfg.Rejoin,
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
@@ -502,6 +497,17 @@ func (n *Node) PeerDown(id algorithms.NodeID) { n.route(membership.Down{ID: id})
 
 // PeerUp reports a drone up again.
 func (n *Node) PeerUp(id algorithms.NodeID) { n.route(membership.Up{ID: id}) }
+
+// SetLearner makes the drone stand aside in the leader election while on
+// (election.Bully.Abstain; the ring election has no such mode): it never
+// campaigns nor takes over, so it never leads. A runner sets it for a
+// drone that restarted without its state until it has caught up with the
+// log, and withholds the drone's votes meanwhile (docs/drone.md).
+func (n *Node) SetLearner(on bool) {
+	if b := n.log.Bully(); b != nil {
+		b.Abstain(on)
+	}
+}
 
 // Incarnation returns the incarnation the drone runs as (Config).
 func (n *Node) Incarnation() uint32 { return n.locks.Incarnation() }

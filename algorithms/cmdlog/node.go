@@ -34,10 +34,6 @@ type NodeConfig struct {
 	// live drone waits to be told the leader (after a restart) before it
 	// campaigns.
 	LeaderlessTimeout int
-	// Rejoin says that the drone, built without Restore, lost its state and
-	// rejoins a running swarm: even as the highest member it does not
-	// campaign at its first tick, as a swarm's first start has it do.
-	Rejoin bool
 }
 
 // Coordinator carries the bully's COORDINATOR of a new leader to every
@@ -131,7 +127,7 @@ func NewNode(cfg NodeConfig, opts ...Option) (*Node, error) {
 		log:             lg,
 		down:            map[algorithms.NodeID]bool{},
 		campaignTimeout: cfg.CampaignTimeout,
-		fresh:           !o.restore && !cfg.Rejoin,
+		fresh:           !o.restore,
 	}
 	switch cfg.Election {
 	case "", "bully":

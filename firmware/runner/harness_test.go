@@ -45,6 +45,8 @@ type harness struct {
 	show    *show.Show
 	onStop  StopAction
 	root    string
+	// listen is Config.Listen: 3 s unless a test wants the default (0).
+	listen time.Duration
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -80,6 +82,7 @@ func newHarness(t *testing.T, n int, loss float64, seed uint64) *harness {
 	h := &harness{
 		t: t, seed: seed, clk: NewFakeClock(testStart), hub: link.NewHub(), key: key, loss: loss,
 		rng: rand.New(rand.NewPCG(seed, 1)), drones: map[algorithms.NodeID]*drone{}, root: t.TempDir(),
+		listen: 3 * time.Second,
 	}
 	for i := 1; i <= n; i++ {
 		h.members = append(h.members, algorithms.NodeID(i))
@@ -261,7 +264,7 @@ func (h *harness) start(id algorithms.NodeID) *drone {
 	d.expect, d.stopping = 0, false
 	r, err := New(Config{
 		ID: id, Members: h.members, Tick: testTick, Link: &lossy{Link: mem, h: h}, Key: h.key, Network: testNetwork,
-		StateDir: d.dir, Store: d.store, Clock: h.clk, Vehicle: d.veh, Show: h.show, OnStop: h.onStop,
+		StateDir: d.dir, Store: d.store, Clock: h.clk, Vehicle: d.veh, Show: h.show, OnStop: h.onStop, Listen: h.listen,
 		Logger: slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		onSend: func(r *Runner, m algorithms.Message) { d.checkVote(r, m) },
 	})

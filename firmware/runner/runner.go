@@ -107,14 +107,15 @@ type Config struct {
 	// (optional, default OnStopLand).
 	OnStop StopAction
 	// Swarm holds the node's other settings (Committee, timeouts, …); ID,
-	// Members, TickNanos, Baud, Incarnation and Rejoin are set by the
-	// runner, and Key (which signs emergency commands) defaults to the
+	// Members, TickNanos, Baud and Incarnation are set by the runner, and Key (which signs emergency commands) defaults to the
 	// swarm key Key.
 	Swarm swarmnode.Config
 	// Listen is how long a drone that starts without state listens before
 	// its node starts: if it hears a confirmed leader meanwhile, the swarm
 	// is running and the drone rejoins as a learner (docs/drone.md;
-	// optional, default 3 s, several of an idle leader's beacons).
+	// optional, default the swarm's LeaderTimeout plus 5 s, 20 s at a
+	// 10 ms tick: long enough for the swarm to replace a leader that
+	// restarted without its state).
 	Listen time.Duration
 	// FlyEvery is how many ticks apart the runner gives the vehicle a
 	// setpoint (optional, default 10: 10 Hz at a 10 ms tick).
@@ -198,7 +199,11 @@ func New(cfg Config) (*Runner, error) {
 		return nil, fmt.Errorf("%w: OnStop %q: want %q or %q", ErrConfig, cfg.OnStop, OnStopLand, OnStopHold)
 	}
 	if cfg.Listen <= 0 {
-		cfg.Listen = 3 * time.Second
+		lt := cfg.Swarm.LeaderTimeout
+		if lt <= 0 {
+			lt = 1500 // swarm.Config's default
+		}
+		cfg.Listen = time.Duration(lt)*cfg.Tick + 5*time.Second
 	}
 	if cfg.FlyEvery <= 0 {
 		cfg.FlyEvery = 10
@@ -283,7 +288,7 @@ func (r *Runner) open() error {
 // the high bit set when there is no state (so it is no counter value).
 func (r *Runner) chooseIncarnation() error {
 	if r.restored != nil {
-		cfg := r.nodeConfig(false)
+		cfg := r.nodeConfig()
 		n, err := swarmnode.New(cfg, r.restored)
 		if err != nil {
 			return fmt.Errorf("runner: drone %d: state in %s: %w", r.cfg.ID, r.cfg.StateDir, err)
@@ -298,16 +303,16 @@ func (r *Runner) chooseIncarnation() error {
 	}
 	r.inc = binary.BigEndian.Uint32(b[:]) | 1<<31
 	// The node starts after listening; check its configuration now.
-	if _, err := swarmnode.New(r.nodeConfig(false), nil); err != nil {
+	if _, err := swarmnode.New(r.nodeConfig(), nil); err != nil {
 		return fmt.Errorf("runner: drone %d: %w", r.cfg.ID, err)
 	}
 	return nil
 }
 
-func (r *Runner) nodeConfig(rejoin bool) swarmnode.Config {
+func (r *Runner) nodeConfig() swarmnode.Config {
 	c := r.cfg.Swarm
 	c.ID, c.Members, c.TickNanos, c.Baud = r.cfg.ID, r.cfg.Members, int64(r.cfg.Tick), r.cfg.Baud
-	c.Incarnation, c.Rejoin = r.inc, rejoin
+	c.Incarnation = r.inc
 	if len(c.Key) == 0 && r.cfg.Key != (wire.Key{}) {
 		c.Key = r.cfg.Key[:]
 	}
@@ -317,11 +322,12 @@ func (r *Runner) nodeConfig(rejoin bool) swarmnode.Config {
 // startNode builds the node; rejoin: it has no state and heard a
 // confirmed leader, so it starts as a learner.
 func (r *Runner) startNode(rejoin bool) error {
-	n, err := swarmnode.New(r.nodeConfig(rejoin), r.restored)
+	n, err := swarmnode.New(r.nodeConfig(), r.restored)
 	if err != nil {
 		return fmt.Errorf("runner: drone %d: %w", r.cfg.ID, err)
 	}
 	r.node, r.learner = n, rejoin
+	n.SetLearner(rejoin)
 	r.log.Info("runner: node started", "incarnation", r.inc, "reliable_incarnation", r.arqInc,
 		"restored", r.restored != nil, "learner", rejoin)
 	if rejoin && r.heard != nil {
@@ -452,6 +458,7 @@ func (r *Runner) tick(flying bool) {
 	if r.learner {
 		if _, ok := r.node.Log().Log().SinceCaughtUp(); ok {
 			r.learner = false
+			r.node.SetLearner(false)
 			r.log.Info("runner: caught up with the log; voting again", "applied", r.node.Log().Log().AppliedIndex())
 		}
 	}

@@ -382,3 +382,49 @@ func TestReliableIncarnationOrdered(t *testing.T) {
 		t.Fatalf("delivered %d then %d, stale %d: want 1, 0 and the second start stale", first, second, recv.Counters().Stale)
 	}
 }
+
+// TestLeaderLosesState: the leader restarts without its state. It listens
+// long enough for the others to elect a new leader, rejoins as a learner,
+// catches up and votes again, and the swarm commits on.
+func TestLeaderLosesState(t *testing.T) {
+	const seed = 6
+	h := newHarness(t, 5, 0.05, seed)
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Lights{R: 7})
+	h.listen = 0 // the default: longer than the others take to replace the leader
+	old, _ := h.leader()
+	if err := h.stop(old.id); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(old.dir); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(100)
+	h.start(old.id)
+	d := old
+	if !h.until(3000, func() bool { return d.r.Inspect(func(*swarmNode) {}) }) {
+		t.Fatalf("seed %d: node not started after listening", seed)
+	}
+	if !d.r.Learner() {
+		t.Fatalf("seed %d: the old leader, without state, did not start as a learner", seed)
+	}
+	if !h.until(3000, func() bool { return !d.r.Learner() }) {
+		var term, applied uint32
+		var leader algorithms.NodeID
+		d.r.Inspect(func(n *swarmNode) {
+			term, leader, applied = n.Log().Log().Term(), n.Log().Log().Leader(), n.Log().Log().AppliedIndex()
+		})
+		t.Fatalf("seed %d: still a learner after 30 s: term %d, leader %d, applied %d", seed, term, leader, applied)
+	}
+	idx2 := electAndCommit(t, h, command.Lights{G: 7})
+	var applied uint32
+	d.r.Inspect(func(n *swarmNode) { applied = n.Log().Log().AppliedIndex() })
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t.Logf("old leader %d: applied %d (first command at %d, second at %d), %d votes, %d as a learner", d.id, applied, idx, idx2, d.votes, d.learnerVotes)
+	if applied < idx2 || d.learnerVotes != 0 {
+		t.Errorf("seed %d: applied %d, want %d; %d votes as a learner, want 0", seed, applied, idx2, d.learnerVotes)
+	}
+}
