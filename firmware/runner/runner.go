@@ -452,6 +452,12 @@ func (r *Runner) tick(flying bool) {
 	}
 	local := r.clock.Now().UnixNano()
 	r.node.SetClock(local)
+	if r.cfg.Baud > 0 {
+		c := r.radio.Counters()
+		busy := airtime(c.Link.BytesSent+c.Link.BytesReceived, r.cfg.Baud)
+		r.node.ChannelBusy(busy)
+		r.ep.ChannelBusy(busy)
+	}
 	r.ep.Tick()
 	r.node.Tick()
 	r.flush()
@@ -465,6 +471,14 @@ func (r *Runner) tick(flying bool) {
 	if flying && r.ticks%int64(r.cfg.FlyEvery) == 0 {
 		r.fly.step(r, local)
 	}
+}
+
+// airtime is how long bytes take on a channel of baud bits per second, 10
+// bits a byte (the simulator's model): what the drone sent and heard is
+// its estimate of how long the channel has been busy (frames it missed
+// are not counted).
+func airtime(bytes, baud int) int64 {
+	return int64(bytes) * 10 * int64(time.Second) / int64(baud)
 }
 
 // receive hands a verified frame to the reliable delivery layer or to the

@@ -428,3 +428,10 @@ func TestLeaderLosesState(t *testing.T) {
 		t.Errorf("seed %d: applied %d, want %d; %d votes as a learner, want 0", seed, applied, idx2, d.learnerVotes)
 	}
 }
+
+func TestAirtime(t *testing.T) {
+	// A 45-byte signed frame at 57600 baud: 7.8 ms (docs: the radio).
+	if got := airtime(45, 57600); got != 7_812_500 {
+		t.Fatalf("airtime(45, 57600) = %d ns, want 7812500", got)
+	}
+}
