@@ -42,6 +42,7 @@ import (
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
 	"github.com/skyquorum/skyquorum/swarm/command"
+	"github.com/skyquorum/skyquorum/swarm/emergency"
 	"github.com/skyquorum/skyquorum/swarm/show"
 
 	swarmnode "github.com/skyquorum/skyquorum/swarm"
@@ -664,8 +665,15 @@ func (r *Runner) transmit(m message.Message, to link.Dest) {
 func (r *Runner) events(evs []algorithms.Event) {
 	for _, ev := range evs {
 		switch ev := ev.(type) {
+		case emergency.Obey:
+			r.fly.obey(r, ev.Cmd.Op)
 		case cmdlog.Applied:
 			r.log.Debug("runner: applied", "index", ev.Index, "kind", ev.Entry.Kind)
+			if ev.Entry.Kind == cmdlog.KindCommand {
+				if c, err := command.Decode(ev.Entry.Data); err == nil {
+					r.fly.applied(r, c)
+				}
+			}
 		case swarmnode.Refused:
 			r.log.Warn("runner: command refused", "index", ev.Index, "err", ev.Err)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/skyquorum/skyquorum/radio/arq"
 	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/command"
+	"github.com/skyquorum/skyquorum/swarm/emergency"
 	"github.com/skyquorum/skyquorum/swarm/show"
 	"github.com/skyquorum/skyquorum/swarm/show/demo"
 )
@@ -104,6 +105,21 @@ func TestSwarmFliesShow(t *testing.T) {
 		// Setpoints go out every 100 ms; the show moves at a few m/s.
 		if sp < 30 || off > 1 {
 			t.Errorf("seed %d: drone %d: %d setpoints, the last %.3f m from the plan; want at least 30, within 1 m", seed, d.id, sp, off)
+		}
+	}
+	// An emergency LAND, issued by drone 1 as a ground station would,
+	// lands every drone at once and ends its show flight.
+	h.drones[1].r.Inspect(func(n *swarmNode) { n.Emergency().Issue(emergency.Land) })
+	h.advance(100)
+	before := map[algorithms.NodeID]int{}
+	for _, d := range h.running() {
+		before[d.id], _, _, _ = d.veh.counts()
+	}
+	h.advance(100)
+	for _, d := range h.running() {
+		sp, _, lands, _ := d.veh.counts()
+		if lands != 1 || sp != before[d.id] {
+			t.Errorf("seed %d: drone %d: %d landings, %d setpoints in the second after the emergency LAND; want 1 landing, no setpoint", seed, d.id, lands, sp-before[d.id])
 		}
 	}
 	votes, unsaved := 0, 0

@@ -3,6 +3,8 @@ package runner
 import (
 	"time"
 
+	"github.com/skyquorum/skyquorum/swarm/command"
+	"github.com/skyquorum/skyquorum/swarm/emergency"
 	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
@@ -45,6 +47,53 @@ type flight struct {
 	hasShow bool
 	last    string // the last one-shot action given: "arm", "land", "return", "hold"
 	warned  bool
+	// alarm is the emergency command being carried out (0: none). It
+	// overrides the show: LAND and RETURN for the rest of the run, HOLD
+	// until the log applies a command that moves the show on (START,
+	// RESUME, TAKEOFF, LAND, RETURN).
+	alarm emergency.Op
+}
+
+// obey carries out an emergency command at once (no majority needed).
+func (f *flight) obey(r *Runner, op emergency.Op) {
+	if f.alarm == emergency.Land || f.alarm == emergency.Return {
+		if op == emergency.Hold {
+			return // a landing or return is not stopped by a HOLD
+		}
+	}
+	f.alarm = op
+	r.log.Warn("runner: emergency command", "op", op)
+	v := r.cfg.Vehicle
+	if v == nil {
+		return
+	}
+	var err error
+	switch op {
+	case emergency.Hold:
+		err = v.Hold()
+		f.last = "hold"
+	case emergency.Land:
+		err = v.Land()
+		f.last = "land"
+	case emergency.Return:
+		err = v.Return()
+		f.last = "return"
+	}
+	if err != nil {
+		r.log.Error("runner: vehicle refused the emergency command", "op", op, "err", err)
+	}
+}
+
+// applied ends an emergency HOLD when the log moves the show on.
+func (f *flight) applied(r *Runner, c command.Command) {
+	if f.alarm != emergency.Hold {
+		return
+	}
+	switch c.Kind() {
+	case command.KindStart, command.KindResume, command.KindTakeoff, command.KindLand, command.KindReturn:
+		f.alarm = 0
+		r.log.Info("runner: emergency HOLD ended by the log", "command", c.Kind())
+	}
 }
 
 func (f *flight) init(r *Runner) {
@@ -87,7 +136,7 @@ func (f *flight) once(r *Runner, what string, do func() error) {
 // show is not Config.Show stays on the ground or holds.
 func (f *flight) step(r *Runner, local int64) {
 	v := r.cfg.Vehicle
-	if v == nil || r.node == nil {
+	if v == nil || r.node == nil || f.alarm != 0 {
 		return
 	}
 	st := v.State()
