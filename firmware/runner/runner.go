@@ -157,6 +157,7 @@ type Runner struct {
 	counters Counters
 	fly      flight
 	started  chan struct{} // closed once Run's ticker runs
+	ran      bool
 }
 
 // leaderMsg is a confirmed APPEND or COMMIT heard while listening.
@@ -399,8 +400,16 @@ func (r *Runner) Propose(c command.Command) (cmdlog.Position, error) {
 }
 
 // Run runs the drone until ctx ends, then stops as Config.OnStop says
-// and stores the state. It returns nil after a clean stop.
+// and stores the state. It returns nil after a clean stop. A Runner runs
+// once; a restart is a new Runner on the same state directory.
 func (r *Runner) Run(ctx context.Context) error {
+	r.mu.Lock()
+	ran := r.ran
+	r.ran = true
+	r.mu.Unlock()
+	if ran {
+		return errors.New("runner: Run called twice")
+	}
 	ticker := r.clock.NewTicker(r.cfg.Tick)
 	defer ticker.Stop()
 	close(r.started)
