@@ -439,7 +439,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			}
 		case f, ok := <-r.radio.Received():
 			if !ok {
-				return errors.New("runner: the radio closed")
+				return errors.Join(errors.New("runner: the radio closed"), r.finish())
 			}
 			r.mu.Lock()
 			r.receive(f)
