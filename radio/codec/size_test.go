@@ -2,11 +2,13 @@ package codec_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/skyquorum/skyquorum/algorithms"
@@ -232,4 +234,39 @@ func TestSimulatorCountsWhatTheWireCarries(t *testing.T) {
 		}
 	}
 	t.Logf("%d message types, %d seeds", len(generators), runs)
+}
+
+// addressBytes are src_vehicle and dst_vehicle, which the swarm's airtime
+// budgets add to a core message's Size.
+const addressBytes = 4
+
+// budgeted are the core messages whose Size sets an airtime budget (the
+// heartbeat period, the time-sync poll period and its correction for the
+// reply's longer airtime), each with every field at full width.
+var budgeted = []algorithms.Message{
+	membership.Heartbeat{Incarnation: math.MaxUint32, Status: math.MaxUint8, Digest: math.MaxUint16},
+	timesync.Request{T1: -1},
+	timesync.Reply{T1: -1, T2: -1, T3: -1},
+}
+
+// TestBudgetedSizesAreTheLongestOnAir checks that the messages the swarm
+// budgets airtime for report, with the two vehicle IDs, the longest
+// payload they take on air: never shorter than one the radio writes, and
+// equal to it at full width.
+func TestBudgetedSizesAreTheLongestOnAir(t *testing.T) {
+	c := newCodec(t)
+	for _, full := range budgeted {
+		typ := reflect.TypeOf(full)
+		want := full.Size() + addressBytes
+		n, err := c.MessageBytes(0xFFFE, algorithms.Everyone, full)
+		require.NoError(t, err)
+		assert.Equal(t, n, want, "%s at full width: %d bytes on air, Size %d + %d", typ, n, full.Size(), addressBytes)
+		for seed := range uint64(seeds.Count(t, 200)) {
+			r := rand.New(rand.NewPCG(seed, 0xb4d9))
+			m := generators[typ](r, false)
+			n, err := c.MessageBytes(algorithms.NodeID(scalar(r, false, 16)), algorithms.NodeID(scalar(r, false, 16)), m)
+			require.NoError(t, err)
+			require.LessOrEqual(t, n, want, "seed %d: %s %+v: %d bytes on air", seed, typ, m, n)
+		}
+	}
 }
