@@ -9,6 +9,7 @@ import (
 
 	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 	"github.com/skyquorum/skyquorum/swarm/show"
+	"github.com/skyquorum/skyquorum/swarm/show/validate"
 )
 
 // sizes are the swarm sizes the tests fly: small and odd ones always, the
@@ -30,7 +31,7 @@ const tolerance = 1e-3
 // TestSafe flies the demo show by sampling every drone every 50 ms and
 // checks it against its own limits: distance between every two drones,
 // altitude, speeds, acceleration, geofence, and lights that end by the
-// landing.
+// landing. Validation must find no violation either.
 func TestSafe(t *testing.T) {
 	for _, n := range sizes(t) {
 		s, err := New(n)
@@ -38,6 +39,15 @@ func TestSafe(t *testing.T) {
 			t.Fatalf("n=%d: %v", n, err)
 		}
 		checkSafe(t, n, s)
+		rep, err := validate.Show(s, validate.Options{})
+		if err != nil {
+			t.Fatalf("n=%d: validate: %v", n, err)
+		}
+		if !rep.OK() {
+			t.Errorf("n=%d: validation finds %d violations, the first: %v", n, rep.Total, rep.Violations[:min(5, len(rep.Violations))])
+		}
+		t.Logf("n=%d: validation: closest approach found %v (%.3f m), peaks %.2f m/s horizontal, %.2f up, %.2f down, %.2f m/s², %.1f m high",
+			n, rep.Closest.Found, rep.Closest.Distance, rep.MaxSpeedXY.Value, rep.MaxSpeedUp.Value, rep.MaxSpeedDown.Value, rep.MaxAccel.Value, rep.MaxAltitude.Value)
 	}
 }
 
