@@ -20,7 +20,7 @@
 // the Y axis by 0°, 45° and 90° and stretched sideways by at least 1, so
 // no blend shrinks the grid by more than cos 22.5° ≈ 0.92: drones stay
 // 2.77 m apart, more than MinDistance. New checks the blends it flies and
-// fails rather than return a show whose bound is below MinDistance.
+// fails rather than return a show whose bound is below 1.1 × MinDistance.
 //
 // # Moves
 //
