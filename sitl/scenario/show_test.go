@@ -14,7 +14,7 @@ import (
 // drone in one order, airspace entries without two drones in a cell, and
 // membership within its airtime budget.
 func TestShowFaultFree(t *testing.T) {
-	r, err := RunShow(Show{Common: Common{Drones: 30, Seed: 2}, Networks: 1, Duration: 90 * sim.Second, Settle: 30 * sim.Second})
+	r, err := RunShow(Show{Common: Common{Drones: 30, Seed: 2}, Networks: 1, Duration: 120 * sim.Second, Settle: 30 * sim.Second})
 	require.NoError(t, err)
 	assert.False(t, r.Failed(), "seed=2: %+v", r)
 	assert.Equal(t, 30, r.Leader)
