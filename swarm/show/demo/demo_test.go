@@ -234,9 +234,9 @@ func outside(poly [][2]float64, x, y float64) float64 {
 	return best
 }
 
-// TestLength: a small swarm's show lasts 60 to 120 s by default, and as
-// long as asked when its moves leave time; a big one takes longer, as its
-// moves need.
+// TestLength: a small swarm's show lasts 90 s by default, and as long as
+// asked when its moves leave time, but never less than a minute; a big
+// one takes longer, as its moves need.
 func TestLength(t *testing.T) {
 	for _, n := range []int{1, 7, 50, 100, 250} {
 		s, err := New(n)
@@ -256,6 +256,18 @@ func TestLength(t *testing.T) {
 			t.Errorf("n=%d: asked for 60 s, the show lasts %v", n, d)
 		}
 		checkSafe(t, n, s)
+	}
+	for _, c := range []struct {
+		n    int
+		want time.Duration
+	}{{1, MinDuration}, {20, MinDuration}, {250, 102720 * time.Millisecond}} {
+		s, err := NewWith(c.n, Options{Duration: time.Nanosecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := s.Duration(); d != c.want {
+			t.Errorf("n=%d: the shortest show lasts %v, want %v", c.n, d, c.want)
+		}
 	}
 	if _, err := New(0); err == nil {
 		t.Error("New(0) did not fail")
