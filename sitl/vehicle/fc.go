@@ -90,18 +90,18 @@ type FC struct {
 	custom   uint32
 	armed    bool
 	airborne bool // took off since arming
-	takeoff  time.Time
 
 	intervals map[uint32]time.Duration
 	next      map[uint32]time.Time
 	nextHB    time.Time
 	nextPre   time.Time
 
-	lastSetpoint time.Time // zero: none yet
-	setpoints    int
-	light        [3]uint8
-	lights       int // LED_CONTROL messages obeyed
-	flown        time.Duration
+	lastSetpoint  time.Time // zero: none yet
+	flownSetpoint bool      // a setpoint flown since entering GUIDED or taking off
+	setpoints     int
+	light         [3]uint8
+	lights        int // LED_CONTROL messages obeyed
+	flown         time.Duration
 
 	gpsLost    bool
 	battery    float64 // % drained by faults
@@ -203,9 +203,7 @@ func (f *FC) setMode(custom uint32) {
 	case copterLoiter, copterBrake, px4AutoLoiter, copterGuided, px4Offboard:
 		f.v.Hold()
 	}
-	if custom == copterGuided || custom == px4Offboard {
-		f.takeoff = f.now // the failsafe counts from entering the mode
-	}
+	f.flownSetpoint = false
 }
 
 func (f *FC) ack(cmd common.MAV_CMD, r common.MAV_RESULT) message.Message {
@@ -326,7 +324,7 @@ func (f *FC) command(m *ardupilotmega.MessageCommandLong) []message.Message {
 		if err := f.v.Goto(Point{p.X, p.Y, float64(m.Param7)}); err != nil {
 			return []message.Message{f.ack(m.Command, common.MAV_RESULT_FAILED)}
 		}
-		f.airborne, f.takeoff = true, f.now
+		f.airborne, f.flownSetpoint = true, false
 		return []message.Message{f.ack(m.Command, common.MAV_RESULT_ACCEPTED)}
 
 	case common.MAV_CMD_NAV_LAND:
@@ -395,6 +393,7 @@ func (f *FC) setpoint(m *ardupilotmega.MessageSetPositionTargetGlobalInt) {
 	default:
 		return // ArduPilot flies setpoints in GUIDED after its take-off
 	}
+	f.flownSetpoint = true
 	_ = f.v.Goto(p) // armed: cannot fail
 }
 
@@ -451,7 +450,7 @@ func (f *FC) step(dt time.Duration) {
 		f.setMode(px4AutoLoiter)
 		f.statustext = append(f.statustext, "Failsafe: offboard control lost")
 	case f.cfg.Autopilot == ArduPilot && f.custom == copterGuided && f.airborne && f.v.Airborne() &&
-		!f.lastSetpoint.Before(f.takeoff) && sinceSetpoint > f.cfg.FailsafeDelay:
+		f.flownSetpoint && sinceSetpoint > f.cfg.FailsafeDelay:
 		// Only once the companion computer has flown this flight: before
 		// its first setpoint, the FC waits above its take-off point.
 		f.setMode(copterLand)
