@@ -58,7 +58,7 @@ func TestPreflight(t *testing.T) {
 	tel.update(&ardupilotmega.MessageGpsRawInt{FixType: 3, SatellitesVisible: 7}, t0)
 	tel.update(&ardupilotmega.MessageSysStatus{OnboardControlSensorsPresent: allSensors,
 		OnboardControlSensorsHealth: allSensors &^ ardupilotmega.MAV_SYS_STATUS_PREARM_CHECK,
-		VoltageBattery: 14800, BatteryRemaining: 40}, t0)
+		VoltageBattery:              14800, BatteryRemaining: 40}, t0)
 	tel.update(&ardupilotmega.MessageStatustext{Text: "PreArm: Gyros inconsistent"}, t0)
 	r = tel.Preflight(t0, lat, lon, PreflightLimits{})
 	assert.Equal(t, []string{CheckSatellites, CheckBattery, CheckArmable, CheckEKF}, names(r))
