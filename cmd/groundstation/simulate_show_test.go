@@ -24,7 +24,8 @@ var showFields = []string{
 	"leaders_per_term_max", "commands_refused", "show_phase", "show_phase_mismatch", "show_time_error_ms_max",
 	"show_out_of_sync_drone_seconds", "views_in_force", "views_in_force_min", "voters_retired",
 	"lock_wait_ms_max", "lock_acquisitions_open", "backlog_commands", "backlog_drone_commands",
-	"lock_acquisitions_unfinished", "trace",
+	"lock_acquisitions_unfinished", "min_separation_m", "separation_violations", "separation_at_risk",
+	"failsafe_vehicles", "trace",
 }
 
 // withScenario runs f with a scenario named "fake" that returns res.
@@ -47,6 +48,8 @@ func TestSimulateShowExitRule(t *testing.T) {
 		{scenario.ShowResult{LeadersPerTermMax: 2}, exitFail, "leaders_per_term_max 2"},
 		{scenario.ShowResult{LeadersPerTermMax: 1, LostCommitted: 3}, exitFail, "lost_committed 3"},
 		{scenario.ShowResult{LeadersPerTermMax: 1, LockAcquisitionsUnfinished: 9}, exitFail, "lock_acquisitions_unfinished 9"},
+		{scenario.ShowResult{LeadersPerTermMax: 1, SeparationViolations: 1}, exitFail, "separation_violations 1"},
+		{scenario.ShowResult{LeadersPerTermMax: 1, SeparationAtRisk: 4, FailsafeVehicles: 3}, exitOK, ""},
 		{scenario.ShowResult{LeadersPerTermMax: 1, LockAcquisitionsOpen: 9, BacklogCommands: 3, BacklogDroneCommands: 144, ShowOutOfSyncDroneSeconds: 24469}, exitOK, ""},
 	} {
 		withScenario(t, showOutput{ShowResult: c.res}, func() {

@@ -24,13 +24,14 @@ func TestFailures(t *testing.T) {
 	assert.Empty(t, Failures(MutexResult{}))
 	three := 3
 	assert.Equal(t, []string{"me3_violations 3"}, Failures(MutexResult{ME3Violations: &three}))
+	// Separation: violations fail, pairs at risk are reported.
+	assert.Equal(t, []string{"separation_violations 1"}, Failures(ShowResult{SeparationViolations: 1, SeparationAtRisk: 5, FailsafeVehicles: 2}))
 	// A field added later falls under the rule by its name.
 	later := struct {
 		ShowResult
-		SeparationViolations int `json:"separation_violations"`
-		SeparationAtRisk     int `json:"separation_at_risk"`
-	}{SeparationViolations: 1, SeparationAtRisk: 5}
-	assert.Equal(t, []string{"separation_violations 1"}, Failures(later))
+		UploadUnfinished int `json:"upload_unfinished"`
+	}{UploadUnfinished: 1}
+	assert.Equal(t, []string{"upload_unfinished 1"}, Failures(later))
 }
 
 // Lost commands are counted as commands, however many drones miss them:

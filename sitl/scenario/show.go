@@ -39,7 +39,20 @@ type Show struct {
 	ClockDrift  float64
 	// Election is the leader election: "bully" (the default) or "ring".
 	Election string
+	// MinDistance is the show's minimum distance between two vehicles in
+	// metres (0: DefaultMinDistance); closer pairs are counted in
+	// separation_violations or separation_at_risk.
+	MinDistance float64
+	// home places a drone's vehicle (nil: homes 3 m apart on a grid of
+	// 50 columns); tests set it to put vehicles on colliding paths.
+	home func(id algorithms.NodeID) vehicle.Point
 }
+
+// DefaultMinDistance is the simulated show's minimum distance between two
+// vehicles: its homes are 3 m apart on a grid and every drone flies the
+// same circle around its home in phase, so in-sync vehicles stay 3 m
+// apart; 2 m leaves a metre for the drones' show-time errors.
+const DefaultMinDistance = 2.0 // m
 
 // ShowResult holds the fields of the show scenario.
 type ShowResult struct {
@@ -95,6 +108,18 @@ type ShowResult struct {
 	// CoordinationAirtimeShareMax10s is the busiest 10 s window of swarm
 	// traffic on any network, as a share of the channel.
 	CoordinationAirtimeShareMax10s float64 `json:"coordination_airtime_share_max_10s"`
+	// Separation between airborne vehicles, checked at every vehicle
+	// update (separation): the smallest distance (null when no two came
+	// within separationBound), the pairs closer than the minimum distance
+	// while both flew as the swarm said, and those closer while one was
+	// not under the swarm's control (its drone crashed, or holds out of
+	// sync).
+	MinSeparationM       *float64 `json:"min_separation_m"`
+	SeparationViolations int      `json:"separation_violations"`
+	SeparationAtRisk     int      `json:"separation_at_risk"`
+	// FailsafeVehicles counts the vehicles in their autopilot's failsafe
+	// at the end: their drone crashed and did not take them back.
+	FailsafeVehicles int `json:"failsafe_vehicles"`
 }
 
 // Failed reports whether the run breaks the exit rule (Failures): a
@@ -124,6 +149,8 @@ func (sh Show) Validate() error {
 		return fmt.Errorf("--clock-drift %v: must be 0 to 1000 ppm", sh.ClockDrift)
 	case sh.Election != "" && sh.Election != "bully" && sh.Election != "ring":
 		return fmt.Errorf("--election %q: must be bully or ring", sh.Election)
+	case sh.MinDistance < 0:
+		return fmt.Errorf("minimum distance %v m: must not be negative", sh.MinDistance)
 	}
 	return nil
 }
@@ -228,12 +255,17 @@ func RunShow(sh Show) (ShowResult, error) {
 		return ShowResult{}, err
 	}
 
-	vehicles := map[algorithms.NodeID]*vehicle.Vehicle{}
-	homes := map[algorithms.NodeID]vehicle.Point{}
+	// vehicles[id] is drone id's vehicle (vehicles[0] is nil).
+	vehicles := make([]*vehicle.Vehicle, n+1)
+	homes := make([]vehicle.Point, n+1)
 	for id := algorithms.NodeID(1); int(id) <= n; id++ {
 		homes[id] = vehicle.Point{X: float64(id%50) * 3, Y: float64(int(id)/50) * 3}
+		if sh.home != nil {
+			homes[id] = sh.home(id)
+		}
 		vehicles[id] = vehicle.New(homes[id], vehicle.Limits{})
 	}
+	sep := newSeparation(cmp.Or(sh.MinDistance, DefaultMinDistance))
 	node := func(id algorithms.NodeID) *clockedNode { return s.Core(id).(*clockedNode) }
 
 	var (
@@ -349,6 +381,9 @@ func RunShow(sh Show) (ShowResult, error) {
 		}
 		delete(asked, id)
 		s.Crash(id)
+		// The flight controller hears no more from the drone: its
+		// failsafe holds, then lands the vehicle.
+		vehicles[id].LinkLost()
 	}
 
 	leaderOf := func(net int) (algorithms.NodeID, bool) {
@@ -429,17 +464,47 @@ func RunShow(sh Show) (ShowResult, error) {
 	s.At(15*sim.Second, crossing)
 
 	// Vehicles fly what their drone's show player says at its swarm time,
-	// and advance with the simulation. A drone that is down leaves its
-	// vehicle on its last setpoint.
+	// and advance with the simulation. The vehicle of a crashed drone
+	// gets no more setpoints: its autopilot's failsafe holds, then lands
+	// it (crash, vehicle.Vehicle.LinkLost). A drone out of sync with its
+	// swarm holds its vehicle where it is (follow); it is not handed to
+	// the failsafe, because a change of leader puts every drone out of
+	// sync for seconds, all at once, and the failsafe would land the
+	// whole show. A vehicle the failsafe took out of the air stays out
+	// of the show, as it would have to climb back through the others'
+	// paths out of phase; only a vehicle still on the ground before
+	// take-off is taken back. controlled[id] is whether drone id flies
+	// its vehicle on the swarm's planned paths: up, not holding out of
+	// sync, not on its way back from such a hold to where the show has
+	// got to (rejoining, until it is there), and not in failsafe.
+	// Separation is checked after every update, when the vehicles have
+	// moved.
+	controlled := make([]bool, n+1)
+	rejoining := make([]bool, n+1)
 	var advance func()
 	advance = func() {
 		for id := algorithms.NodeID(1); int(id) <= n; id++ {
 			v := vehicles[id]
-			if s.Up(id) {
+			controlled[id] = false
+			if s.Up(id) && (!v.Failsafe() || !v.Airborne() && node(id).Show().Phase(node(id).SwarmTime(int64(s.LocalTime(id)))) <= show.Armed) {
 				nd := node(id)
-				follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), homes[id], nd.InSync())
+				held := follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), homes[id], nd.InSync())
+				rejoining[id] = held || rejoining[id]
+				controlled[id] = !held && !rejoining[id]
 			}
 			v.Advance(0.1)
+			// Back on the show's path: the vehicle keeps up with its
+			// setpoint again.
+			if rejoining[id] && !controlled[id] && s.Up(id) && v.Position().Dist(v.Setpoint()) < 0.05 && node(id).InSync() {
+				rejoining[id] = false
+			}
+		}
+		for _, k := range sep.check(vehicles, controlled) {
+			a, b := vehicles[k[0]], vehicles[k[1]]
+			s.Violation("separation", "drones %d (%s, in sync %t, at %.1f,%.1f,%.1f) and %d (%s, in sync %t, at %.1f,%.1f,%.1f) %.2f m apart, under %.1f m",
+				k[0], a.Mode(), s.Up(algorithms.NodeID(k[0])) && node(algorithms.NodeID(k[0])).InSync(), a.Position().X, a.Position().Y, a.Position().Z,
+				k[1], b.Mode(), s.Up(algorithms.NodeID(k[1])) && node(algorithms.NodeID(k[1])).InSync(), b.Position().X, b.Position().Y, b.Position().Z,
+				a.Position().Dist(b.Position()), sep.minDist)
 		}
 		s.After(100*sim.Millisecond, advance)
 	}
@@ -596,6 +661,14 @@ func RunShow(sh Show) (ShowResult, error) {
 		BacklogCommands:            backlog.commands,
 		BacklogDroneCommands:       backlog.pairs,
 		LockAcquisitionsUnfinished: openAcquisitions(),
+		MinSeparationM:             sep.minSeparation(),
+		SeparationViolations:       len(sep.violations),
+		SeparationAtRisk:           len(sep.atRisk),
+	}
+	for _, v := range vehicles[1:] {
+		if v.Failsafe() {
+			r.FailsafeVehicles++
+		}
 	}
 	if l, ok := leaderOf(0); ok {
 		r.Leader = int(l)
@@ -742,13 +815,14 @@ const (
 
 // follow steers a vehicle to what the show player says at swarm time now.
 // A drone out of sync with the swarm (InSync) holds where it is rather
-// than fly a show that may have been paused or resumed without it.
-func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point, inSync bool) {
+// than fly a show that may have been paused or resumed without it, and
+// follow reports that it held.
+func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point, inSync bool) (held bool) {
 	alt := p.Altitude()
 	ph := p.Phase(now)
 	if !inSync && (ph == show.Running || ph == show.Paused || ph == show.Airborne) {
 		v.Hold()
-		return
+		return true
 	}
 	switch ph {
 	case show.Armed:
@@ -773,6 +847,7 @@ func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point, i
 			v.Return()
 		}
 	}
+	return false
 }
 
 // clockedNode feeds a swarm node the drone's simulated local clock before

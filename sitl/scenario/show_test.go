@@ -35,6 +35,13 @@ func TestShowFaultFree(t *testing.T) {
 	assert.Positive(t, r.ShowTimeErrorMsMax)
 	assert.LessOrEqual(t, r.ShowTimeErrorMsMax, r.ClockErrorMsMax+1)
 	assert.Zero(t, r.ViewsInForce, "no voter died")
+	// Separation: every vehicle on its circle in phase, 3 m from its
+	// neighbours but for a 100 ms update at START (2.4 m).
+	assert.Zero(t, r.SeparationViolations, "seed=2")
+	assert.Zero(t, r.SeparationAtRisk, "seed=2")
+	assert.Zero(t, r.FailsafeVehicles, "seed=2")
+	require.NotNil(t, r.MinSeparationM, "seed=2")
+	assert.GreaterOrEqual(t, *r.MinSeparationM, 2.0, "seed=2")
 }
 
 // The fault-free figures at 250 drones on one 57600-baud network:
@@ -66,7 +73,7 @@ func TestShowUnderFaults(t *testing.T) {
 }
 
 func testShowUnderFaults(t *testing.T, election string) {
-	views, failovers := 0, 0
+	views, failovers, atRisk := 0, 0, 0
 	count := seeds.Count(t, 20)
 	for seed := uint64(1); seed <= uint64(count); seed++ {
 		r, err := RunShow(Show{
@@ -86,6 +93,11 @@ func testShowUnderFaults(t *testing.T, election string) {
 		assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin, "seed=%d", seed)
 		assert.Zero(t, r.OrderViolations, "seed=%d", seed)
 		assert.Zero(t, r.ME1Violations, "seed=%d", seed)
+		assert.Zero(t, r.SeparationViolations, "seed=%d", seed)
+		atRisk += r.SeparationAtRisk
+		if r.LeaderFailoverMs != nil {
+			assert.Positive(t, r.FailsafeVehicles, "seed=%d: the crashed leader's vehicle at least", seed)
+		}
 		assert.Less(t, r.ClockErrorMsMax, 250.0, "seed=%d", seed)
 		assert.Zero(t, r.ShowPhaseMismatch, "seed=%d", seed)
 		assert.Zero(t, r.CommandsRefused, "seed=%d", seed)
@@ -94,6 +106,11 @@ func testShowUnderFaults(t *testing.T, election string) {
 		assert.GreaterOrEqual(t, len(r.VotersRetired), r.ViewsInForce, "seed=%d", seed)
 		views += r.ViewsInForce
 	}
+	// Crashed drones' vehicles hold, then land, and drones out of sync
+	// hold, while their neighbours fly on: some come closer than the
+	// minimum distance, off the swarm's planned paths, so at risk and not
+	// violations.
+	assert.Positive(t, atRisk)
 	// Crashed voters are detected within the run at 20 drones, so views
 	// change in many of the seeds.
 	assert.Positive(t, views)
@@ -127,6 +144,7 @@ func TestShowHeavyLoss(t *testing.T) {
 		assert.Zero(t, r.LostCommitted, "seed=%d", seed)
 		assert.Zero(t, r.ME1Violations, "seed=%d", seed)
 		assert.Zero(t, r.OrderViolations, "seed=%d", seed)
+		assert.Zero(t, r.SeparationViolations, "seed=%d", seed)
 		assert.Positive(t, r.LockEntries, "seed=%d", seed)
 	}
 }

@@ -7,6 +7,16 @@
 //
 // It is deterministic and reads no clock: Advance moves it by the time the
 // caller gives.
+//
+// The autopilot's failsafe: when the vehicle's drone stops sending it
+// setpoints and commands (the drone's computer crashed, or the drone lost
+// its swarm), the caller says so with LinkLost. A flying vehicle then
+// holds where it is for Limits.FailsafeDelay (default 5 s) of Advance's
+// time, then lands straight down and disarms on the ground; a vehicle on
+// the ground disarms at once. The vehicle stays in failsafe (Failsafe)
+// until its drone commands it again: any of Arm, Goto, Hold, Land or
+// Return takes control back, as a companion computer does by switching
+// the flight controller back to guided mode.
 package vehicle
 
 import (
@@ -15,7 +25,8 @@ import (
 	"math"
 )
 
-// Point is a position in metres in a local north-east-up frame.
+// Point is a position in metres (or a velocity in m/s) in the caller's
+// local frame, Z up.
 type Point struct{ X, Y, Z float64 }
 
 // Sub returns p − q.
@@ -38,10 +49,11 @@ const (
 	Holding        // in place
 	Landing        // straight down
 	Returning      // to above home, then landing
+	Tracking       // a moving setpoint (Follow)
 )
 
 func (m Mode) String() string {
-	return [...]string{"disarmed", "armed", "flying", "holding", "landing", "returning"}[m]
+	return [...]string{"disarmed", "armed", "flying", "holding", "landing", "returning", "tracking"}[m]
 }
 
 // Errors of commands a vehicle refuses in its mode.
@@ -55,6 +67,12 @@ type Limits struct {
 	SpeedXY   float64 // m/s (optional, default 6)
 	SpeedUp   float64 // m/s (optional, default 3)
 	SpeedDown float64 // m/s (optional, default 2)
+	// Accel bounds how fast a tracking vehicle (Follow) changes its
+	// velocity, m/s² (optional, default 5).
+	Accel float64
+	// FailsafeDelay is how long a flying vehicle whose link was lost
+	// holds before it lands, in seconds (optional, default 5).
+	FailsafeDelay float64
 }
 
 // Vehicle is one simulated multicopter.
@@ -65,6 +83,13 @@ type Vehicle struct {
 	setpoint Point
 	mode     Mode
 	odometer float64
+	// vel is the velocity of the last Advance; ffvel the velocity of
+	// the setpoint that Follow gave.
+	vel, ffvel Point
+	// failsafe is set from LinkLost until the next command; held counts
+	// the seconds held in it.
+	failsafe bool
+	held     float64
 }
 
 // New returns a disarmed vehicle on the ground at home.
@@ -78,12 +103,21 @@ func New(home Point, limits Limits) *Vehicle {
 	if limits.SpeedDown <= 0 {
 		limits.SpeedDown = 2
 	}
+	if limits.Accel <= 0 {
+		limits.Accel = 5
+	}
+	if limits.FailsafeDelay <= 0 {
+		limits.FailsafeDelay = 5
+	}
 	home.Z = 0
 	return &Vehicle{limits: limits, home: home, pos: home, setpoint: home}
 }
 
 // Position returns where the vehicle is.
 func (v *Vehicle) Position() Point { return v.pos }
+
+// Setpoint returns where the vehicle is flying to.
+func (v *Vehicle) Setpoint() Point { return v.setpoint }
 
 // Mode returns what the vehicle is doing.
 func (v *Vehicle) Mode() Mode { return v.mode }
@@ -94,8 +128,35 @@ func (v *Vehicle) Airborne() bool { return v.pos.Z > 0.05 }
 // Odometer returns the distance flown in metres.
 func (v *Vehicle) Odometer() float64 { return v.odometer }
 
+// Failsafe reports whether the autopilot flies the vehicle on its own
+// since LinkLost: holding, landing or landed, until its drone commands it
+// again.
+func (v *Vehicle) Failsafe() bool { return v.failsafe }
+
+// LinkLost tells the autopilot that its drone stopped sending setpoints
+// and commands: a flying vehicle holds where it is, and lands straight
+// down once it has held for Limits.FailsafeDelay; a vehicle on the ground
+// disarms. Calling it again while in failsafe changes nothing.
+func (v *Vehicle) LinkLost() {
+	if v.failsafe {
+		return
+	}
+	v.failsafe = true
+	v.held = 0
+	switch {
+	case !v.Airborne():
+		v.mode = Disarmed
+	case v.mode == Landing:
+		// Already going straight down.
+	default:
+		v.setpoint = v.pos
+		v.mode = Holding
+	}
+}
+
 // Arm starts the motors on the ground.
 func (v *Vehicle) Arm() error {
+	v.failsafe = false
 	if v.Airborne() {
 		return fmt.Errorf("arm: %w", errors.New("vehicle: already flying"))
 	}
@@ -105,6 +166,7 @@ func (v *Vehicle) Arm() error {
 
 // Goto sets a setpoint to fly to (a take-off is a Goto straight up).
 func (v *Vehicle) Goto(p Point) error {
+	v.failsafe = false
 	if v.mode == Disarmed {
 		return fmt.Errorf("goto: %w", ErrNotArmed)
 	}
@@ -113,8 +175,69 @@ func (v *Vehicle) Goto(p Point) error {
 	return nil
 }
 
+// Follow flies a moving setpoint: the vehicle should be at pos now and
+// move on at vel, as a companion computer streams a trajectory's position
+// and velocity. Each Advance aims at where the setpoint will be at its
+// end, with the setpoint's velocity fed forward and the remaining error
+// closed over TrackingTime, within the speed limits and Limits.Accel. A
+// vehicle that gets no further setpoint stops where the last one led (an
+// autopilot in guided mode stops at its last setpoint).
+func (v *Vehicle) Follow(pos, vel Point) error {
+	v.failsafe = false
+	if v.mode == Disarmed {
+		return fmt.Errorf("follow: %w", ErrNotArmed)
+	}
+	v.setpoint, v.ffvel = pos, vel
+	v.mode = Tracking
+	return nil
+}
+
+// TrackingTime is the time constant in which a tracking vehicle closes its
+// distance to the setpoint, in seconds.
+const TrackingTime = 0.5
+
+// Velocity returns the vehicle's velocity over the last Advance.
+func (v *Vehicle) Velocity() Point { return v.vel }
+
+// track advances a tracking vehicle by dt.
+func (v *Vehicle) track(dt float64) {
+	target := Point{v.setpoint.X + v.ffvel.X*dt, v.setpoint.Y + v.ffvel.Y*dt, max(0, v.setpoint.Z+v.ffvel.Z*dt)}
+	k := 1 / max(TrackingTime, dt)
+	d := target.Sub(v.pos)
+	want := Point{v.ffvel.X + d.X*k, v.ffvel.Y + d.Y*k, v.ffvel.Z + d.Z*k}
+	// No faster than to reach the target in this step, nor than it can
+	// brake to a stop there (beyond the setpoint's own speed).
+	dist, speed := d.Dist(Point{}), want.Dist(Point{})
+	if lim := min(dist/dt, math.Sqrt(2*v.limits.Accel*dist)+v.ffvel.Dist(Point{})); speed > lim {
+		want = Point{want.X * lim / speed, want.Y * lim / speed, want.Z * lim / speed}
+	}
+	want = v.limitSpeed(want)
+	dv := want.Sub(v.vel)
+	if n, lim := dv.Dist(Point{}), v.limits.Accel*dt; n > lim {
+		dv = Point{dv.X * lim / n, dv.Y * lim / n, dv.Z * lim / n}
+	}
+	nv := v.limitSpeed(Point{v.vel.X + dv.X, v.vel.Y + dv.Y, v.vel.Z + dv.Z})
+	next := Point{v.pos.X + nv.X*dt, v.pos.Y + nv.Y*dt, max(0, v.pos.Z+nv.Z*dt)}
+	v.odometer += next.Dist(v.pos)
+	v.vel = Point{(next.X - v.pos.X) / dt, (next.Y - v.pos.Y) / dt, (next.Z - v.pos.Z) / dt}
+	v.pos = next
+	// Without a new setpoint, the vehicle stops where this one led.
+	v.setpoint, v.ffvel = target, Point{}
+}
+
+// limitSpeed bounds a velocity by the horizontal, climb and descent
+// limits.
+func (v *Vehicle) limitSpeed(w Point) Point {
+	if h := math.Hypot(w.X, w.Y); h > v.limits.SpeedXY {
+		w.X, w.Y = w.X*v.limits.SpeedXY/h, w.Y*v.limits.SpeedXY/h
+	}
+	w.Z = min(max(w.Z, -v.limits.SpeedDown), v.limits.SpeedUp)
+	return w
+}
+
 // Hold stops where the vehicle is.
 func (v *Vehicle) Hold() {
+	v.failsafe = false
 	if v.mode == Disarmed || v.mode == Armed {
 		return
 	}
@@ -124,6 +247,7 @@ func (v *Vehicle) Hold() {
 
 // Land descends straight down and disarms on the ground.
 func (v *Vehicle) Land() {
+	v.failsafe = false
 	if !v.Airborne() {
 		v.mode = Disarmed
 		return
@@ -134,6 +258,7 @@ func (v *Vehicle) Land() {
 
 // Return flies back above home at the current altitude, then lands.
 func (v *Vehicle) Return() {
+	v.failsafe = false
 	if !v.Airborne() {
 		v.mode = Disarmed
 		return
@@ -145,6 +270,21 @@ func (v *Vehicle) Return() {
 // Advance moves the vehicle by dt seconds.
 func (v *Vehicle) Advance(dt float64) {
 	if dt <= 0 || v.mode == Disarmed || v.mode == Armed {
+		return
+	}
+	if v.failsafe && v.mode == Holding {
+		v.vel = Point{}
+		v.held += dt
+		if v.held < v.limits.FailsafeDelay {
+			return
+		}
+		v.setpoint = Point{v.pos.X, v.pos.Y, 0}
+		v.mode = Landing
+		v.vel = Point{}
+		return
+	}
+	if v.mode == Tracking {
+		v.track(dt)
 		return
 	}
 	d := v.setpoint.Sub(v.pos)
@@ -165,6 +305,7 @@ func (v *Vehicle) Advance(dt float64) {
 	}
 	next := Point{nx, ny, nz}
 	v.odometer += next.Dist(v.pos)
+	v.vel = Point{(next.X - v.pos.X) / dt, (next.Y - v.pos.Y) / dt, (next.Z - v.pos.Z) / dt}
 	v.pos = next
 	if v.pos != v.setpoint {
 		return
