@@ -163,18 +163,22 @@ func (c *Client) Close() {
 func (c *Client) heartbeat() {
 	defer c.wg.Done()
 	for {
-		c.write(&ardupilotmega.MessageHeartbeat{
-			Type:           heartbeatType,
-			Autopilot:      mavAutopilotInvalid,
-			SystemStatus:   ardupilotmega.MAV_STATE_ACTIVE,
-			MavlinkVersion: 3,
-		})
+		c.sendHeartbeat()
 		select {
 		case <-c.done:
 			return
 		case <-c.clock.After(time.Second):
 		}
 	}
+}
+
+func (c *Client) sendHeartbeat() {
+	c.write(&ardupilotmega.MessageHeartbeat{
+		Type:           heartbeatType,
+		Autopilot:      mavAutopilotInvalid,
+		SystemStatus:   ardupilotmega.MAV_STATE_ACTIVE,
+		MavlinkVersion: 3,
+	})
 }
 
 func (c *Client) write(m message.Message) {
@@ -192,11 +196,15 @@ func (c *Client) write(m message.Message) {
 func (c *Client) read() {
 	defer c.wg.Done()
 	for ev := range c.node.Events() {
-		fr, ok := ev.(*gomavlib.EventFrame)
-		if !ok {
-			continue
+		switch ev := ev.(type) {
+		case *gomavlib.EventChannelOpen:
+			// A frame written before the link opened went nowhere: say
+			// hello at once, so that a flight controller behind UDP (or
+			// mavlink-router) learns where to send.
+			c.sendHeartbeat()
+		case *gomavlib.EventFrame:
+			c.receive(ev.SystemID(), ev.ComponentID(), ev.Message())
 		}
-		c.receive(fr.SystemID(), fr.ComponentID(), fr.Message())
 	}
 }
 

@@ -79,7 +79,10 @@ const OffboardTimeout = 500 * time.Millisecond
 // The vehicle's frame is north-east-up metres from home; setpoints arrive
 // as latitude, longitude and altitude above home and are converted with a
 // local equirectangular projection at home (exact enough over a few
-// hundred metres, and independent of the client's conversion).
+// hundred metres, and independent of the client's conversion). The vehicle
+// flies them with Follow: position and velocity, the velocity carried
+// forward between setpoints for up to 3 s (ArduPilot's GUID_TIMEOUT),
+// after which it stops where the last one led.
 type FC struct {
 	cfg  FCConfig
 	v    *Vehicle
@@ -98,10 +101,15 @@ type FC struct {
 
 	lastSetpoint  time.Time // zero: none yet
 	flownSetpoint bool      // a setpoint flown since entering GUIDED or taking off
-	setpoints     int
-	light         [3]uint8
-	lights        int // LED_CONTROL messages obeyed
-	flown         time.Duration
+	// The last setpoint flown: position and velocity in the vehicle's
+	// frame, when it came, and whether its horizon has passed.
+	spPos, spVel Point
+	spAt         time.Time
+	spStopped    bool
+	setpoints    int
+	light        [3]uint8
+	lights       int // LED_CONTROL messages obeyed
+	flown        time.Duration
 
 	gpsLost    bool
 	battery    float64 // % drained by faults
@@ -386,15 +394,52 @@ func (f *FC) setpoint(m *ardupilotmega.MessageSetPositionTargetGlobalInt) {
 	f.lastSetpoint = f.now
 	f.setpoints++
 	p := f.Local(float64(m.LatInt)/1e7, float64(m.LonInt)/1e7, float64(m.Alt))
-	switch {
-	case f.cfg.Autopilot == ArduPilot && f.custom == copterGuided && f.armed && f.airborne:
-	case f.cfg.Autopilot == PX4 && f.custom == px4Offboard && f.armed:
-		f.airborne = f.airborne || p.Z > 0
-	default:
+	var vel Point
+	if m.TypeMask&(common.POSITION_TARGET_TYPEMASK_VX_IGNORE|common.POSITION_TARGET_TYPEMASK_VY_IGNORE|
+		common.POSITION_TARGET_TYPEMASK_VZ_IGNORE) == 0 {
+		vel = Point{float64(m.Vx), float64(m.Vy), -float64(m.Vz)} // NED to north-east-up
+	}
+	if f.cfg.Autopilot == PX4 && f.custom == px4Offboard && f.armed && p.Z > 0 {
+		f.airborne = true
+	}
+	if !f.tracking() {
 		return // ArduPilot flies setpoints in GUIDED after its take-off
 	}
+	f.spPos, f.spVel, f.spAt, f.spStopped = p, vel, f.now, false
 	f.flownSetpoint = true
-	_ = f.v.Goto(p) // armed: cannot fail
+	_ = f.v.Follow(p, vel) // armed: cannot fail
+}
+
+// tracking reports whether the FC flies the companion computer's
+// setpoints now.
+func (f *FC) tracking() bool {
+	if f.cfg.Autopilot == PX4 {
+		return f.custom == px4Offboard && f.armed
+	}
+	return f.custom == copterGuided && f.armed && f.airborne
+}
+
+// setpointHorizon is how long the FC carries a setpoint forward at its
+// velocity: ArduPilot's GUID_TIMEOUT (3 s); PX4 leaves OFFBOARD sooner.
+const setpointHorizon = 3 * time.Second
+
+// follow carries the last setpoint forward at its velocity to now, and
+// stops it at the horizon.
+func (f *FC) follow() {
+	if !f.flownSetpoint || f.spStopped || !f.tracking() {
+		return
+	}
+	age := f.now.Sub(f.spAt)
+	if age > setpointHorizon {
+		age, f.spStopped = setpointHorizon, true
+	}
+	s := age.Seconds()
+	pos := Point{f.spPos.X + f.spVel.X*s, f.spPos.Y + f.spVel.Y*s, max(0, f.spPos.Z+f.spVel.Z*s)}
+	vel := f.spVel
+	if f.spStopped {
+		vel = Point{}
+	}
+	_ = f.v.Follow(pos, vel)
 }
 
 // Advance moves the FC to now (monotonic; the first call only starts its
@@ -456,6 +501,7 @@ func (f *FC) step(dt time.Duration) {
 		f.setMode(copterLand)
 		f.statustext = append(f.statustext, "Failsafe: no setpoints, landing")
 	}
+	f.follow()
 	f.v.Advance(dt.Seconds())
 	if f.armed && f.v.Mode() == Disarmed {
 		f.armed, f.airborne = false, false // landed and disarmed

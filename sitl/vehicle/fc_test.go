@@ -80,11 +80,11 @@ func TestPX4Offboard(t *testing.T) {
 	}
 	require.Equal(t, common.MAV_RESULT_ACCEPTED, r.cmd(common.MAV_CMD_DO_SET_MODE, 1, 6))
 	require.Equal(t, common.MAV_RESULT_ACCEPTED, r.cmd(common.MAV_CMD_COMPONENT_ARM_DISARM, 1))
-	for range 30 {
+	for range 50 {
 		r.setpoint(Point{0, 0, 5})
 		r.advance(100 * time.Millisecond)
 	}
-	assert.InDelta(t, 5, r.f.Vehicle().Position().Z, 1e-9, "took off on setpoints")
+	assert.InDelta(t, 5, r.f.Vehicle().Position().Z, 0.01, "took off on setpoints")
 	r.advance(380 * time.Millisecond) // the last setpoint was 0.1 s before the loop ended
 	assert.Equal(t, uint32(px4Offboard), r.f.CustomMode(), "0.48 s without setpoints")
 	r.advance(60 * time.Millisecond)
@@ -97,7 +97,7 @@ func TestPX4Offboard(t *testing.T) {
 // after the last one.
 func TestArduPilotFailsafe(t *testing.T) {
 	cfg := home
-	cfg.FailsafeDelay = 2 * time.Second
+	cfg.FailsafeDelay = 4 * time.Second
 	r := newRun(cfg)
 	require.Equal(t, common.MAV_RESULT_ACCEPTED, r.cmd(common.MAV_CMD_DO_SET_MODE, 1, 4))
 	require.Equal(t, common.MAV_RESULT_ACCEPTED, r.cmd(common.MAV_CMD_COMPONENT_ARM_DISARM, 1))
@@ -107,7 +107,7 @@ func TestArduPilotFailsafe(t *testing.T) {
 	r.advance(10 * time.Second)
 	assert.Equal(t, uint32(copterGuided), r.f.CustomMode(), "waits for setpoints after take-off")
 	r.setpoint(Point{3, 4, 5})
-	r.advance(1980 * time.Millisecond)
+	r.advance(3980 * time.Millisecond)
 	assert.Equal(t, uint32(copterGuided), r.f.CustomMode())
 	p := r.f.Vehicle().Position()
 	assert.InDelta(t, 3, p.X, 0.01)
@@ -182,4 +182,42 @@ func TestFCNoise(t *testing.T) {
 		sd := math.Sqrt(sq/n - (sum/n)*(sum/n))
 		assert.InDelta(t, 0.5, sd, 0.05, "seed=%d: %d reports", seed, len(a))
 	}
+}
+
+func (r *fcRun) setpointVel(p, v Point) {
+	lat, lon := r.f.LatLon(p)
+	r.f.Handle(&ardupilotmega.MessageSetPositionTargetGlobalInt{TargetSystem: 1,
+		CoordinateFrame: common.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, TypeMask: 3520,
+		LatInt: int32(math.Round(lat * 1e7)), LonInt: int32(math.Round(lon * 1e7)), Alt: float32(p.Z),
+		Vx: float32(v.X), Vy: float32(v.Y), Vz: float32(-v.Z)})
+}
+
+// Position and velocity setpoints at 10 Hz along a line at 4 m/s: with the
+// velocity fed forward, the vehicle keeps up to within 10 cm; when they
+// stop, ArduPilot carries the last one forward for 3 s, then stops there.
+func TestFCFollowsLine(t *testing.T) {
+	cfg := home
+	cfg.FailsafeDelay = 20 * time.Second
+	r := newRun(cfg)
+	r.cmd(common.MAV_CMD_DO_SET_MODE, 1, 4)
+	r.cmd(common.MAV_CMD_COMPONENT_ARM_DISARM, 1)
+	r.cmd(common.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, 5)
+	r.advance(5 * time.Second)
+	vel := Point{0, 4, 0} // east
+	for i := range 100 {
+		s := float64(i) * 0.1
+		r.setpointVel(Point{0, 4 * s, 5}, vel)
+		if i == 50 || i == 90 {
+			p := r.f.Vehicle().Position()
+			assert.InDelta(t, 4*s, p.Y, 0.1, "along the line after %.1f s", s)
+			assert.InDelta(t, 0, p.X, 1e-3)
+			assert.InDelta(t, 5, p.Z, 1e-3)
+		}
+		r.advance(100 * time.Millisecond)
+	}
+	// The last setpoint was at 39.6 m, 4 m/s east: carried 3 s to 51.6 m.
+	r.advance(10 * time.Second)
+	p := r.f.Vehicle().Position()
+	assert.InDelta(t, 39.6+12, p.Y, 0.05)
+	assert.Equal(t, uint32(copterGuided), r.f.CustomMode())
 }
