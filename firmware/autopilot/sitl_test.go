@@ -42,7 +42,7 @@ func start(t *testing.T, ap vehicle.Autopilot, mod func(*vehicle.FCConfig, *auto
 	fcCfg := vehicle.FCConfig{Autopilot: ap, SystemID: 7, Lat: lat, Lon: lon, AMSL: 488, Noise: 0.05, Seed: 1,
 		TimeOffset: gpsOffset, FailsafeDelay: 1500 * time.Millisecond,
 		Limits: vehicle.Limits{SpeedXY: 6, SpeedUp: 5, SpeedDown: 5}}
-	cfg := autopilot.Config{SystemID: 7, CommandTimeout: 500 * time.Millisecond, CommandRetries: 3}
+	cfg := autopilot.Config{SystemID: 7}
 	if mod != nil {
 		mod(&fcCfg, &cfg)
 	}
