@@ -264,6 +264,7 @@ func (c *Client) Telemetry() Telemetry {
 	defer c.mu.Unlock()
 	t := c.tel
 	t.Texts = append([]string(nil), c.tel.Texts...)
+	t.PreArms = append([]string(nil), c.tel.PreArms...)
 	return t
 }
 
@@ -310,7 +311,10 @@ func (c *Client) Command(ctx context.Context, cmd common.MAV_CMD, params ...floa
 		for {
 			select {
 			case ack := <-c.acks:
-				if ack.Command != cmd {
+				// An ACK names its command, and (MAVLink 2 extension) whom it
+				// answers: skip another component's.
+				if ack.Command != cmd || (ack.TargetSystem != 0 &&
+					(ack.TargetSystem != c.cfg.SystemID || ack.TargetComponent != ComponentID)) {
 					continue
 				}
 				switch ack.Result {

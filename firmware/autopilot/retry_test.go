@@ -74,9 +74,10 @@ func (c *fakeClock) waitTimer(t *testing.T, d time.Duration) {
 	})
 }
 
-// silentFC is an ArduPilot that sends heartbeats and never acknowledges,
+// silentFC is an ArduPilot that sends heartbeats and never acknowledges
+// (but with ackTo, it acknowledges to that system and component),
 // recording the COMMAND_LONGs it gets.
-func silentFC(t *testing.T) (addr string, got func() []*ardupilotmega.MessageCommandLong) {
+func silentFC(t *testing.T, ackTo ...uint8) (addr string, got func() []*ardupilotmega.MessageCommandLong) {
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr = pc.LocalAddr().String()
@@ -95,6 +96,10 @@ func silentFC(t *testing.T) (addr string, got func() []*ardupilotmega.MessageCom
 					mu.Lock()
 					cmds = append(cmds, m)
 					mu.Unlock()
+					if len(ackTo) == 2 {
+						_ = node.WriteMessageAll(&ardupilotmega.MessageCommandAck{Command: m.Command,
+							Result: common.MAV_RESULT_ACCEPTED, TargetSystem: ackTo[0], TargetComponent: ackTo[1]})
+					}
 				}
 			}
 		}
@@ -106,21 +111,26 @@ func silentFC(t *testing.T) (addr string, got func() []*ardupilotmega.MessageCom
 	}
 }
 
+func fakeClient(t *testing.T, addr string, clk *fakeClock, timeout time.Duration, retries int) (*autopilot.Client, context.Context) {
+	c, err := autopilot.New(autopilot.Config{Endpoint: gomavlib.EndpointUDPClient{Address: addr}, SystemID: 1,
+		Clock: clk, CommandTimeout: timeout, CommandRetries: retries})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	ap, err := c.WaitHeartbeat(ctx)
+	require.NoError(t, err)
+	require.Equal(t, autopilot.ArduPilot, ap)
+	return c, ctx
+}
+
 // A command is resent after each timeout of the client's clock, with the
 // confirmation field counting, and fails with ErrNoAck after the last.
 func TestCommandRetries(t *testing.T) {
 	addr, got := silentFC(t)
 	clk := &fakeClock{now: time.Unix(1_000_000, 0)}
 	const timeout, retries = 700 * time.Millisecond, 3
-	c, err := autopilot.New(autopilot.Config{Endpoint: gomavlib.EndpointUDPClient{Address: addr}, SystemID: 1,
-		Clock: clk, CommandTimeout: timeout, CommandRetries: retries})
-	require.NoError(t, err)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ap, err := c.WaitHeartbeat(ctx)
-	require.NoError(t, err)
-	require.Equal(t, autopilot.ArduPilot, ap)
+	c, ctx := fakeClient(t, addr, clk, timeout, retries)
 
 	errc := make(chan error, 1)
 	go func() { errc <- c.Land(ctx) }()
@@ -129,7 +139,7 @@ func TestCommandRetries(t *testing.T) {
 		clk.waitTimer(t, timeout)
 		clk.advance(timeout)
 	}
-	err = <-errc
+	err := <-errc
 	require.ErrorIs(t, err, autopilot.ErrNoAck)
 	assert.Contains(t, err.Error(), "MAV_CMD_NAV_LAND after 4 tries 700ms apart")
 	cmds := got()
@@ -139,5 +149,34 @@ func TestCommandRetries(t *testing.T) {
 		assert.Equal(t, uint8(i), m.Confirmation)
 		assert.Equal(t, uint8(1), m.TargetSystem)
 		assert.Equal(t, uint8(1), m.TargetComponent)
+	}
+}
+
+// An ACK addressed to another component (a ground station's command of the
+// same kind) does not answer the client's command; one addressed to it does.
+func TestAckForAnotherComponent(t *testing.T) {
+	for _, tc := range []struct {
+		to   [2]uint8
+		want error
+	}{{[2]uint8{1, 190}, autopilot.ErrNoAck}, {[2]uint8{255, 191}, autopilot.ErrNoAck}, {[2]uint8{1, 191}, nil}} {
+		addr, got := silentFC(t, tc.to[0], tc.to[1])
+		clk := &fakeClock{now: time.Unix(1_000_000, 0)}
+		const timeout = 900 * time.Millisecond // not the heartbeat's 1 s
+		c, ctx := fakeClient(t, addr, clk, timeout, 1)
+		errc := make(chan error, 1)
+		go func() { errc <- c.Return(ctx) }()
+		if tc.want != nil {
+			for i := range 2 {
+				eventually(t, "command sent", func() bool { return len(got()) == i+1 })
+				clk.waitTimer(t, timeout)
+				clk.advance(timeout)
+			}
+		}
+		err := <-errc
+		if tc.want == nil {
+			assert.NoError(t, err, "ACK to %v", tc.to)
+		} else {
+			assert.ErrorIs(t, err, tc.want, "ACK to %v", tc.to)
+		}
 	}
 }

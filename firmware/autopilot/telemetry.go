@@ -54,10 +54,17 @@ type Telemetry struct {
 	PreArm   string
 	PreArmAt time.Time
 	Texts    []string
+	// PreArms are the recent distinct pre-arm failures, oldest first
+	// (ArduPilot reports one failing check at a time).
+	PreArms []string
 }
 
-// maxTexts is how many recent STATUSTEXTs Telemetry keeps.
-const maxTexts = 16
+// How many recent STATUSTEXTs, and distinct pre-arm failures, Telemetry
+// keeps.
+const (
+	maxTexts   = 16
+	maxPreArms = 8
+)
 
 // preArmPrefixes mark the STATUSTEXTs that say why an autopilot will not arm.
 var preArmPrefixes = []string{"PreArm:", "Arm:", "Preflight Fail:", "Arming denied:"}
@@ -72,8 +79,7 @@ func isPreArm(text string) bool {
 	return false
 }
 
-// update folds in one message from the autopilot, received at now. It
-// reports whether the message was a telemetry message it keeps.
+// update folds in one message from the autopilot, received at now.
 func (t *Telemetry) update(m message.Message, now time.Time) {
 	switch m := m.(type) {
 	case *ardupilotmega.MessageHeartbeat:
@@ -113,6 +119,16 @@ func (t *Telemetry) update(m message.Message, now time.Time) {
 		}
 		if isPreArm(m.Text) {
 			t.PreArm, t.PreArmAt = m.Text, now
+			kept := []string{}
+			for _, p := range t.PreArms {
+				if p != m.Text {
+					kept = append(kept, p)
+				}
+			}
+			t.PreArms = append(kept, m.Text)
+			if len(t.PreArms) > maxPreArms {
+				t.PreArms = t.PreArms[len(t.PreArms)-maxPreArms:]
+			}
 		}
 	}
 }

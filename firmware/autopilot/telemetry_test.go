@@ -1,6 +1,7 @@
 package autopilot
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -112,8 +113,13 @@ func TestPreArmText(t *testing.T) {
 	}
 	assert.Equal(t, "Preflight Fail: low battery", tel.PreArm)
 	assert.Len(t, tel.Texts, 4)
-	for range 20 {
+	tel.update(&ardupilotmega.MessageStatustext{Text: "PreArm: Need 3D Fix"}, t0)
+	assert.Equal(t, []string{"Preflight Fail: low battery", "PreArm: Need 3D Fix"}, tel.PreArms)
+	for i := range 20 {
 		tel.update(&ardupilotmega.MessageStatustext{Text: "x"}, t0)
+		tel.update(&ardupilotmega.MessageStatustext{Text: fmt.Sprintf("PreArm: check %d", i)}, t0)
 	}
 	assert.Len(t, tel.Texts, maxTexts)
+	assert.Len(t, tel.PreArms, maxPreArms)
+	assert.Equal(t, "PreArm: check 19", tel.PreArms[maxPreArms-1])
 }
