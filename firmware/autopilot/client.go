@@ -71,7 +71,7 @@ type Config struct {
 	Clock Clock
 	// CommandTimeout is how long to wait for each COMMAND_ACK (optional,
 	// default 1 s); CommandRetries how many times to resend (optional,
-	// default 3).
+	// default 3; negative: never).
 	CommandTimeout time.Duration
 	CommandRetries int
 	// SetpointRate is the setpoint stream's rate in Hz (optional, default
@@ -113,8 +113,11 @@ func New(cfg Config) (*Client, error) {
 	if cfg.CommandTimeout <= 0 {
 		cfg.CommandTimeout = time.Second
 	}
-	if cfg.CommandRetries <= 0 {
+	switch {
+	case cfg.CommandRetries == 0:
 		cfg.CommandRetries = 3
+	case cfg.CommandRetries < 0:
+		cfg.CommandRetries = 0
 	}
 	if cfg.SetpointRate <= 0 {
 		cfg.SetpointRate = 20
