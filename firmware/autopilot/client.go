@@ -353,13 +353,14 @@ func (c *Client) preArmReason() string {
 		c.mu.Lock()
 		reason, at := c.tel.PreArm, c.tel.PreArmAt
 		c.mu.Unlock()
-		// A reason from the last 5 s describes this refusal.
+		// A reason from the last 5 s describes this refusal; an older one
+		// may be out of date.
 		if reason != "" && sent.Sub(at) < 5*time.Second {
 			return reason
 		}
 		select {
 		case <-deadline:
-			return reason
+			return ""
 		case <-c.clock.After(20 * time.Millisecond):
 		}
 	}
