@@ -97,9 +97,10 @@ type Client struct {
 	ledWarned bool
 	stream    *streamer
 
-	cmdMu sync.Mutex // one command in flight at a time
-	done  chan struct{}
-	wg    sync.WaitGroup
+	cmdMu     sync.Mutex // one command in flight at a time
+	done      chan struct{}
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 }
 
 // New opens the link and starts the client's heartbeat (1 Hz) and reader.
@@ -153,14 +154,11 @@ func New(cfg Config) (*Client, error) {
 // Close stops the setpoint stream, the heartbeat and the link.
 func (c *Client) Close() {
 	c.StopSetpoints()
-	select {
-	case <-c.done:
-		return
-	default:
-	}
-	close(c.done)
-	c.node.Close() // ends read's event loop
-	c.wg.Wait()
+	c.closeOnce.Do(func() {
+		close(c.done)
+		c.node.Close() // ends read's event loop
+		c.wg.Wait()
+	})
 }
 
 func (c *Client) heartbeat() {
