@@ -9,7 +9,8 @@ import (
 
 // SetpointFunc gives the setpoint for a Clock time: latitude and longitude
 // (degrees), altitude above the autopilot's home (m), and velocity north,
-// east and down (m/s). Frame.Setpoint computes one from a show position.
+// east and down (m/s). Frame.Setpoint computes one from a show position. A
+// NaN position sends nothing; a NaN velocity sends the position alone.
 type SetpointFunc func(now time.Time) (lat, lon, relAlt, vN, vE, vD float64)
 
 // setpointTypeMask sends position and velocity and ignores acceleration,
@@ -41,19 +42,27 @@ func (c *Client) StartSetpoints(fn SetpointFunc) {
 	start := c.clock.Now()
 	go func() {
 		defer close(s.done)
-		for {
+		for k := 1; ; k++ {
 			now := c.clock.Now()
 			lat, lon, alt, vn, ve, vd := fn(now)
 			c.mu.Lock()
 			target := c.target
 			c.mu.Unlock()
-			if target != 0 && !math.IsNaN(lat+lon+alt) {
+			if target != 0 && !math.IsNaN(lat+lon+alt) && !math.IsInf(lat+lon+alt, 0) {
+				mask := setpointTypeMask
+				if v := vn + ve + vd; math.IsNaN(v) || math.IsInf(v, 0) {
+					// No velocity: fly to the position alone.
+					mask |= ardupilotmega.POSITION_TARGET_TYPEMASK_VX_IGNORE |
+						ardupilotmega.POSITION_TARGET_TYPEMASK_VY_IGNORE |
+						ardupilotmega.POSITION_TARGET_TYPEMASK_VZ_IGNORE
+					vn, ve, vd = 0, 0, 0
+				}
 				c.write(&ardupilotmega.MessageSetPositionTargetGlobalInt{
 					TimeBootMs:      uint32(now.Sub(start).Milliseconds()),
 					TargetSystem:    target,
 					TargetComponent: autopilotComp,
 					CoordinateFrame: ardupilotmega.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
-					TypeMask:        setpointTypeMask,
+					TypeMask:        mask,
 					LatInt:          int32(math.Round(lat * 1e7)),
 					LonInt:          int32(math.Round(lon * 1e7)),
 					Alt:             float32(alt),
@@ -63,12 +72,20 @@ func (c *Client) StartSetpoints(fn SetpointFunc) {
 				s.sent++
 				c.mu.Unlock()
 			}
+			// The k-th setpoint is due k periods after the start, so that a
+			// slow callback or write does not lower the rate; a stream that
+			// fell behind by more than a period skips ahead.
+			wait := start.Add(time.Duration(k) * period).Sub(c.clock.Now())
+			if wait < 0 {
+				k += int(-wait / period)
+				wait = 0
+			}
 			select {
 			case <-s.stop:
 				return
 			case <-c.done:
 				return
-			case <-c.clock.After(period):
+			case <-c.clock.After(wait):
 			}
 		}
 	}()

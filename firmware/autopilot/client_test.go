@@ -2,6 +2,7 @@ package autopilot_test
 
 import (
 	"context"
+	"math"
 	"net"
 	"sync"
 	"testing"
@@ -78,6 +79,14 @@ func (c *fakeClock) waitTimer(t *testing.T, d time.Duration) {
 // (but with ackTo, it acknowledges to that system and component),
 // recording the COMMAND_LONGs it gets.
 func silentFC(t *testing.T, ackTo ...uint8) (addr string, got func() []*ardupilotmega.MessageCommandLong) {
+	addr, got, _ = recordingFC(t, ackTo...)
+	return addr, got
+}
+
+// recordingFC is silentFC that also returns the setpoints it got.
+func recordingFC(t *testing.T, ackTo ...uint8) (addr string, got func() []*ardupilotmega.MessageCommandLong,
+	sps func() []*ardupilotmega.MessageSetPositionTargetGlobalInt) {
+	var setpoints []*ardupilotmega.MessageSetPositionTargetGlobalInt
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr = pc.LocalAddr().String()
@@ -92,6 +101,11 @@ func silentFC(t *testing.T, ackTo ...uint8) (addr string, got func() []*ardupilo
 	go func() {
 		for ev := range node.Events() {
 			if fr, ok := ev.(*gomavlib.EventFrame); ok {
+				if m, ok := fr.Message().(*ardupilotmega.MessageSetPositionTargetGlobalInt); ok {
+					mu.Lock()
+					setpoints = append(setpoints, m)
+					mu.Unlock()
+				}
 				if m, ok := fr.Message().(*ardupilotmega.MessageCommandLong); ok {
 					mu.Lock()
 					cmds = append(cmds, m)
@@ -105,10 +119,14 @@ func silentFC(t *testing.T, ackTo ...uint8) (addr string, got func() []*ardupilo
 		}
 	}()
 	return addr, func() []*ardupilotmega.MessageCommandLong {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]*ardupilotmega.MessageCommandLong(nil), cmds...)
-	}
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]*ardupilotmega.MessageCommandLong(nil), cmds...)
+		}, func() []*ardupilotmega.MessageSetPositionTargetGlobalInt {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]*ardupilotmega.MessageSetPositionTargetGlobalInt(nil), setpoints...)
+		}
 }
 
 func fakeClient(t *testing.T, addr string, clk *fakeClock, timeout time.Duration, retries int) (*autopilot.Client, context.Context) {
@@ -179,4 +197,55 @@ func TestAckForAnotherComponent(t *testing.T) {
 			assert.ErrorIs(t, err, tc.want, "ACK to %v", tc.to)
 		}
 	}
+}
+
+// Setpoints go out at SetpointRate (20 Hz by default) by the client's clock: one per period,
+// the k-th from the callback at start + k periods, with the show's numbers
+// in MAVLink's units; a NaN velocity sends the position alone.
+func TestSetpointStream(t *testing.T) {
+	addr, _, sps := recordingFC(t)
+	clk := &fakeClock{now: time.Unix(1_000_000, 0)}
+	c, _ := fakeClient(t, addr, clk, 900*time.Millisecond, 1)
+	start := clk.Now()
+	var mu sync.Mutex
+	var asked []time.Duration
+	c.StartSetpoints(func(now time.Time) (lat, lon, relAlt, vn, ve, vd float64) {
+		mu.Lock()
+		asked = append(asked, now.Sub(start))
+		n := len(asked)
+		mu.Unlock()
+		vn = 1.5
+		if n == 3 {
+			vn = math.NaN()
+		}
+		return 47.1234567, -8.7654321, 12.25, vn, -2, 0.5
+	})
+	defer c.StopSetpoints()
+	for i := range 5 {
+		eventually(t, "setpoint sent", func() bool { return len(sps()) == i+1 })
+		clk.waitTimer(t, 50*time.Millisecond)
+		clk.advance(50 * time.Millisecond)
+	}
+	eventually(t, "setpoint sent", func() bool { return len(sps()) == 6 })
+	got := sps()
+	mu.Lock()
+	assert.Equal(t, []time.Duration{0, 50, 100, 150, 200, 250}, func() []time.Duration {
+		var ms []time.Duration
+		for _, d := range asked {
+			ms = append(ms, d/time.Millisecond)
+		}
+		return ms
+	}())
+	mu.Unlock()
+	m := got[0]
+	assert.Equal(t, int32(471234567), m.LatInt)
+	assert.Equal(t, int32(-87654321), m.LonInt)
+	assert.Equal(t, float32(12.25), m.Alt)
+	assert.Equal(t, [3]float32{1.5, -2, 0.5}, [3]float32{m.Vx, m.Vy, m.Vz})
+	assert.Equal(t, common.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, m.CoordinateFrame)
+	assert.Equal(t, common.POSITION_TARGET_TYPEMASK(3520), m.TypeMask)
+	assert.Equal(t, uint8(1), m.TargetSystem)
+	assert.Equal(t, uint8(1), m.TargetComponent)
+	assert.Equal(t, common.POSITION_TARGET_TYPEMASK(3520|8|16|32), got[2].TypeMask, "NaN velocity")
+	assert.Equal(t, uint32(100), got[2].TimeBootMs)
 }
