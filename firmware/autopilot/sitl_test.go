@@ -388,3 +388,35 @@ func TestDeadLink(t *testing.T) {
 	r.fc.SetLinkDead(false)
 	require.NoError(t, r.c.SetMode(r.ctx, autopilot.ModeGuided))
 }
+
+// A link that dies in flight: the FC hears no more setpoints and lands
+// after its failsafe delay; the client hears nothing meanwhile, and sees
+// it landed once the link is back.
+func TestDeadLinkInFlight(t *testing.T) {
+	r := start(t, vehicle.ArduPilot, nil)
+	r.telemetry(t)
+	require.NoError(t, r.c.SetMode(r.ctx, autopilot.ModeGuided))
+	require.NoError(t, r.c.Arm(r.ctx))
+	require.NoError(t, r.c.Takeoff(r.ctx, 3))
+	var p plan
+	target := showHome.Add(show.Vec3{Z: 3})
+	p.set(hover(target))
+	r.c.StartSetpoints(p.setpoint)
+	want := r.fcPoint(target)
+	eventually(t, "at the setpoint", func() bool { v, _, _ := r.vehicle(); return v.Dist(want) < 0.01 })
+
+	r.fc.SetLinkDead(true)
+	cut := r.c.Telemetry().Heartbeat
+	eventually(t, "landed on its own", func() bool {
+		v, custom, armed := r.vehicle()
+		return custom == autopilot.CopterLand && !armed && v.Z == 0
+	})
+	assert.False(t, r.c.Telemetry().Heartbeat.After(cut.Add(100*time.Millisecond)), "nothing heard while the link is dead")
+
+	r.c.StopSetpoints()
+	r.fc.SetLinkDead(false)
+	eventually(t, "landed, as the client sees it", func() bool {
+		tel := r.c.Telemetry()
+		return tel.Mode == autopilot.ModeLand && !tel.Armed
+	})
+}
