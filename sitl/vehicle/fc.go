@@ -61,7 +61,8 @@ type FCConfig struct {
 	// (the FC's GPS time), so that a test can give the FC a clock of its own.
 	TimeOffset time.Duration
 	// FailsafeDelay is how long an ArduPilot FC holds in GUIDED without
-	// setpoints before it lands (optional, default 5 s).
+	// setpoints before it lands (optional, default 5 s). The FC decides
+	// this itself; it does not use the vehicle's LinkLost.
 	FailsafeDelay time.Duration
 	// Endurance is the flight time that drains the battery from 100 % to
 	// 0 % (optional, default 15 min).
@@ -266,9 +267,10 @@ func (f *FC) command(m *ardupilotmega.MessageCommandLong) []message.Message {
 	case common.MAV_CMD_DO_SET_MODE:
 		var custom uint32
 		if px4 {
-			custom = uint32(m.Param2)<<16 | uint32(m.Param3)<<24
-			if uint32(m.Param2) != 4 {
-				custom = uint32(m.Param2) << 16
+			main, sub := uint32(m.Param2), uint32(m.Param3)
+			custom = main << 16
+			if main == 4 { // AUTO: the sub mode counts
+				custom |= sub << 24
 			}
 		} else {
 			custom = uint32(m.Param2)
