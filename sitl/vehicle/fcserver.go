@@ -12,8 +12,8 @@ import (
 	"github.com/pion/transport/v2/udp"
 )
 
-// Clock is the time an FCServer runs on.
-type Clock interface{ Now() time.Time }
+// FCClock is the time an FCServer runs on.
+type FCClock interface{ Now() time.Time }
 
 type wallClock struct{}
 
@@ -27,7 +27,7 @@ type FCServerConfig struct {
 	Listen string
 	// Clock (optional, default the wall clock) and Step, the period at
 	// which the FC advances (optional, default 20 ms).
-	Clock Clock
+	Clock FCClock
 	Step  time.Duration
 }
 
@@ -39,7 +39,7 @@ type FCServer struct {
 	node *gomavlib.Node
 	addr net.Addr
 	step time.Duration
-	clk  Clock
+	clk  FCClock
 
 	mu   sync.Mutex
 	fc   *FC
