@@ -1,7 +1,8 @@
-// Command groundstation is the swarm operator's tool. Today it runs the
+// Command groundstation is the swarm operator's tool. It runs the
 // measuring instrument, `groundstation simulate` (docs/simulate.md):
 // the real protocol cores in the deterministic simulator, with the figures
-// every claim about correctness and airtime comes from.
+// every claim about correctness and airtime comes from; and it imports,
+// checks and converts shows, `groundstation show` (docs/show-cli.md).
 package main
 
 import (
@@ -26,6 +27,8 @@ Commands:
   simulate SCENARIO   run a scenario in the deterministic simulator and
                       report its figures (mutex, election, multicast, log,
                       show; docs/simulate.md)
+  show COMMAND FILE   import, validate, describe and export shows
+                      (.sqshow, .skyc, Blender CSV; docs/show-cli.md)
   keygen              write a new swarm signing key (mode 0600)
   help                show this help
 
@@ -45,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "simulate":
 		return runSimulate(args[1:], stdout, stderr)
+	case "show":
+		return runShow(args[1:], stdout, stderr)
 	case "keygen":
 		return runKeygen(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 
 	"github.com/skyquorum/skyquorum/sitl/scenario"
@@ -21,8 +22,26 @@ func simulateShow(args []string, c *commonFlags, stderr io.Writer) (result, erro
 	fs.Float64Var(&offset, "clock-offset", 0, "each drone's clock starts up to ±MS off")
 	fs.Float64Var(&sh.ClockDrift, "clock-drift", 0, "each drone's clock drifts up to ±PPM")
 	fs.StringVar(&sh.Election, "election", "bully", "leader election: bully|ring")
+	var showFile string
+	fs.StringVar(&showFile, "show", "", "the show to fly: a "+ShowExt+", .skyc or CSV file (default: the demo show for --drones)")
 	if err := parse(fs, args, stderr); err != nil {
 		return nil, err
+	}
+	if showFile != "" {
+		plan, warns, err := loadShow(showFile, &placement{fs: flag.NewFlagSet("", flag.ContinueOnError)})
+		for _, w := range warns {
+			fmt.Fprintf(stderr, "warning: %s: %s\n", showFile, w)
+		}
+		if err != nil {
+			return nil, usageErr("--show %s: %w", showFile, err)
+		}
+		sh.Plan = plan
+		// --drones defaults to the show's size.
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "drones" })
+		if !given {
+			c.drones = len(plan.Drones)
+		}
 	}
 	if err := c.validate(); err != nil {
 		return nil, usageErr("%w", err)

@@ -110,7 +110,7 @@ func TestSimulateShowLostCountsCommands(t *testing.T) {
 // left waiting, every command at every drone. Without settling, the
 // requests still waiting at the end of --duration are unfinished.
 func TestSimulateShowSettledCleanRun(t *testing.T) {
-	code, out, errOut := runCmd("simulate", "show", "--drones", "30", "--duration", "90", "--seed", "2", "--json")
+	code, out, errOut := runCmd("simulate", "show", "--drones", "30", "--duration", "120", "--seed", "2", "--json")
 	require.Equal(t, exitOK, code, "seed=2: %s", errOut)
 	var got map[string]any
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &got))
@@ -121,7 +121,7 @@ func TestSimulateShowSettledCleanRun(t *testing.T) {
 	assert.Equal(t, got["commands_committed"], got["commands_applied_min"], "seed=2")
 	assert.Equal(t, "LANDING", got["show_phase"], "seed=2")
 
-	_, out, _ = runCmd("simulate", "show", "--drones", "30", "--duration", "90", "--seed", "2", "--settle", "0", "--json")
+	_, out, _ = runCmd("simulate", "show", "--drones", "30", "--duration", "120", "--seed", "2", "--settle", "0", "--json")
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &got))
 	assert.Equal(t, got["lock_acquisitions_open"], got["lock_acquisitions_unfinished"], "seed=2")
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/sitl/sim"
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
 )
@@ -69,14 +68,21 @@ func TestSeparationMatchesEveryPair(t *testing.T) {
 // drones' control: the run counts their pair as a separation violation
 // and fails, with min_separation_m the 1 m between them.
 func TestShowSeparationViolation(t *testing.T) {
+	plan, err := DemoShow(10)
+	require.NoError(t, err)
+	// Move drone 2's whole part towards drone 3's, to 1 m from it.
+	d2, d3 := &plan.Drones[1], plan.Drones[2]
+	gap := d3.Home.Sub(d2.Home)
+	off := gap.Scale((gap.Norm() - 1) / gap.Norm())
+	d2.Home, d2.Land = d2.Home.Add(off), d2.Land.Add(off)
+	for k := range d2.Path {
+		d2.Path[k].Pos = d2.Path[k].Pos.Add(off)
+		for c := range d2.Path[k].Ctrl {
+			d2.Path[k].Ctrl[c] = d2.Path[k].Ctrl[c].Add(off)
+		}
+	}
 	r, err := RunShow(Show{
-		Common: Common{Drones: 10, Seed: 1}, Networks: 1, Duration: 60 * sim.Second, Settle: 10 * sim.Second,
-		home: func(id algorithms.NodeID) vehicle.Point {
-			if id == 2 {
-				return vehicle.Point{X: 4}
-			}
-			return vehicle.Point{X: float64(id) * 3}
-		},
+		Common: Common{Drones: 10, Seed: 1}, Networks: 1, Duration: 60 * sim.Second, Settle: 10 * sim.Second, Plan: plan,
 	})
 	require.NoError(t, err)
 	assert.Equal(t, 1, r.SeparationViolations, "seed=1")

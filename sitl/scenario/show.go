@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
@@ -16,6 +17,7 @@ import (
 	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/show"
+	"github.com/skyquorum/skyquorum/swarm/show/demo"
 	"github.com/skyquorum/skyquorum/swarm/timesync"
 )
 
@@ -39,20 +41,25 @@ type Show struct {
 	ClockDrift  float64
 	// Election is the leader election: "bully" (the default) or "ring".
 	Election string
-	// MinDistance is the show's minimum distance between two vehicles in
-	// metres (0: DefaultMinDistance); closer pairs are counted in
-	// separation_violations or separation_at_risk.
+	// Plan is the show the swarm flies, one part per drone (nil: the
+	// demo show for Drones drones at its shortest, DemoShow).
+	Plan *show.Show
+	// MinDistance is the minimum distance between two vehicles in metres
+	// (0: the show's own, or DefaultMinDistance if it has none); closer
+	// pairs are counted in separation_violations or separation_at_risk.
 	MinDistance float64
-	// home places a drone's vehicle (nil: homes 3 m apart on a grid of
-	// 50 columns); tests set it to put vehicles on colliding paths.
-	home func(id algorithms.NodeID) vehicle.Point
 }
 
-// DefaultMinDistance is the simulated show's minimum distance between two
-// vehicles: its homes are 3 m apart on a grid and every drone flies the
-// same circle around its home in phase, so in-sync vehicles stay 3 m
-// apart; 2 m leaves a metre for the drones' show-time errors.
+// DefaultMinDistance is the minimum distance between two vehicles for a
+// show that names none.
 const DefaultMinDistance = 2.0 // m
+
+// DemoShow returns the show that the scenario flies when it is given
+// none: the demo show for n drones at its shortest (about a minute up to
+// 50 drones), so that it fits a run of a couple of minutes.
+func DemoShow(n int) (*show.Show, error) {
+	return demo.NewWith(n, demo.Options{Duration: time.Nanosecond})
+}
 
 // ShowResult holds the fields of the show scenario.
 type ShowResult struct {
@@ -93,11 +100,18 @@ type ShowResult struct {
 	ShowPhaseMismatch         int     `json:"show_phase_mismatch"`
 	ShowTimeErrorMsMax        float64 `json:"show_time_error_ms_max"`
 	ShowOutOfSyncDroneSeconds int     `json:"show_out_of_sync_drone_seconds"`
-	ViewsInForce              int     `json:"views_in_force"`
-	ViewsInForceMin           int     `json:"views_in_force_min"`
-	VotersRetired             []int   `json:"voters_retired"`
-	LockWaitMsMax             float64 `json:"lock_wait_ms_max"`
-	LockAcquisitionsOpen      int     `json:"lock_acquisitions_open"`
+	// The show flown: its drones, length and hash, and the largest
+	// distance between a vehicle flying it and where its drone's part
+	// of the show puts it at the drone's own show time.
+	ShowDrones           int     `json:"show_drones"`
+	ShowDurationS        float64 `json:"show_duration_s"`
+	ShowHash             string  `json:"show_hash"`
+	ShowDeviationMMax    float64 `json:"show_deviation_m_max"`
+	ViewsInForce         int     `json:"views_in_force"`
+	ViewsInForceMin      int     `json:"views_in_force_min"`
+	VotersRetired        []int   `json:"voters_retired"`
+	LockWaitMsMax        float64 `json:"lock_wait_ms_max"`
+	LockAcquisitionsOpen int     `json:"lock_acquisitions_open"`
 	// The backlog at the end of Duration: committed commands some live
 	// drone had not applied yet, and the (drone, command) pairs missing.
 	BacklogCommands      int `json:"backlog_commands"`
@@ -149,6 +163,8 @@ func (sh Show) Validate() error {
 		return fmt.Errorf("--clock-drift %v: must be 0 to 1000 ppm", sh.ClockDrift)
 	case sh.Election != "" && sh.Election != "bully" && sh.Election != "ring":
 		return fmt.Errorf("--election %q: must be bully or ring", sh.Election)
+	case sh.Plan != nil && len(sh.Plan.Drones) != sh.Drones:
+		return fmt.Errorf("--drones %d: the show has %d drones", sh.Drones, len(sh.Plan.Drones))
 	case sh.MinDistance < 0:
 		return fmt.Errorf("minimum distance %v m: must not be negative", sh.MinDistance)
 	}
@@ -176,7 +192,10 @@ func RunShow(sh Show) (ShowResult, error) {
 	if err := sh.Validate(); err != nil {
 		return ShowResult{}, err
 	}
-	cfg := sh.simConfig()
+	cfg, err := sh.simConfig()
+	if err != nil {
+		return ShowResult{}, err
+	}
 	cfg.Networks = sh.Networks
 	cfg.ClockOffset = sh.ClockOffset
 	cfg.ClockDriftPPM = sh.ClockDrift
@@ -255,17 +274,32 @@ func RunShow(sh Show) (ShowResult, error) {
 		return ShowResult{}, err
 	}
 
-	// vehicles[id] is drone id's vehicle (vehicles[0] is nil).
-	vehicles := make([]*vehicle.Vehicle, n+1)
-	homes := make([]vehicle.Point, n+1)
-	for id := algorithms.NodeID(1); int(id) <= n; id++ {
-		homes[id] = vehicle.Point{X: float64(id%50) * 3, Y: float64(int(id)/50) * 3}
-		if sh.home != nil {
-			homes[id] = sh.home(id)
+	// The show: drone id flies part id−1, from its home, on a vehicle
+	// that can do half as much again as the show asks of it.
+	plan := sh.Plan
+	if plan == nil {
+		if plan, err = DemoShow(n); err != nil {
+			return ShowResult{}, err
 		}
-		vehicles[id] = vehicle.New(homes[id], vehicle.Limits{})
 	}
-	sep := newSeparation(cmp.Or(sh.MinDistance, DefaultMinDistance))
+	hash, err := plan.Hash()
+	if err != nil {
+		return ShowResult{}, fmt.Errorf("the show: %w", err)
+	}
+	showEnd := int64(plan.Duration())
+	lim := plan.Limits
+	limits := vehicle.Limits{SpeedXY: 1.5 * lim.MaxSpeedXY, SpeedUp: 1.5 * lim.MaxSpeedUp, SpeedDown: 1.5 * lim.MaxSpeedDown, Accel: 1.5 * lim.MaxAccel}
+	// vehicles[id] is drone id's vehicle and tracks[id] its part of the
+	// show (index 0 is unused).
+	vehicles := make([]*vehicle.Vehicle, n+1)
+	tracks := make([]*show.Track, n+1)
+	for id := algorithms.NodeID(1); int(id) <= n; id++ {
+		if tracks[id], err = plan.Track(int(id) - 1); err != nil {
+			return ShowResult{}, fmt.Errorf("the show: drone %d: %w", id, err)
+		}
+		vehicles[id] = vehicle.New(point(plan.Drones[id-1].Home), limits)
+	}
+	sep := newSeparation(cmp.Or(sh.MinDistance, lim.MinDistance, DefaultMinDistance))
 	node := func(id algorithms.NodeID) *clockedNode { return s.Core(id).(*clockedNode) }
 
 	var (
@@ -274,7 +308,8 @@ func RunShow(sh Show) (ShowResult, error) {
 		commandAt  = map[[2]int]sim.Time{}       // (network, index) of a command → first applied
 		refused    = map[[2]int]bool{}
 		showErr    float64
-		outOfSync  int                                // drone-seconds holding out of sync while the show runs
+		outOfSync  int                                // drone-seconds flying the show out of sync
+		deviation  float64                            // metres between a vehicle and its planned position
 		asked      = map[algorithms.NodeID]sim.Time{} // outstanding acquisitions, since
 		lockWait   float64
 		orderBad   int
@@ -403,9 +438,7 @@ func RunShow(sh Show) (ShowResult, error) {
 
 	// The ground station: every two seconds, each network's leader
 	// sequences the next show command, as an operator would from what the
-	// swarm reports: LOAD, ARM, TAKEOFF, START a few seconds ahead, then
-	// LIGHTS and a PAUSE and RESUME now and then, and LAND 12 s before
-	// the end.
+	// swarm reports (nextCommand), until 12 s before the end.
 	seq := 0
 	var operator func()
 	operator = func() {
@@ -422,8 +455,10 @@ func RunShow(sh Show) (ShowResult, error) {
 					continue
 				}
 				nd := node(id)
-				cmd := nextCommand(nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), seq, last)
-				s.Call(id, func(c algorithms.Core) { _, _ = c.(*clockedNode).Propose(cmd) })
+				cmd := nextCommand(nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), seq, last, hash.Digest(), showEnd)
+				if cmd != nil {
+					s.Call(id, func(c algorithms.Core) { _, _ = c.(*clockedNode).Propose(cmd) })
+				}
 			}
 		}
 		seq++
@@ -463,23 +498,26 @@ func RunShow(sh Show) (ShowResult, error) {
 	}
 	s.At(15*sim.Second, crossing)
 
-	// Vehicles fly what their drone's show player says at its swarm time,
-	// and advance with the simulation. The vehicle of a crashed drone
-	// gets no more setpoints: its autopilot's failsafe holds, then lands
-	// it (crash, vehicle.Vehicle.LinkLost). A drone out of sync with its
-	// swarm holds its vehicle where it is (follow); it is not handed to
-	// the failsafe, because a change of leader puts every drone out of
-	// sync for seconds, all at once, and the failsafe would land the
-	// whole show. A vehicle the failsafe took out of the air stays out
-	// of the show, as it would have to climb back through the others'
-	// paths out of phase; only a vehicle still on the ground before
-	// take-off is taken back. controlled[id] is whether drone id flies
-	// its vehicle on the swarm's planned paths: up, not holding out of
-	// sync, not on its way back from such a hold to where the show has
-	// got to (rejoining, until it is there), and not in failsafe.
+	// Vehicles fly what their drone's show player and its part of the
+	// show say at its swarm time, and advance with the simulation. A
+	// drone out of sync with its swarm (it heard no leader lately, and
+	// may have missed a PAUSE) has lost the swarm: it flies on by its own
+	// show time, as the link-loss policy "continue" does, since holding
+	// still in a show whose paths cross that place would put it in the
+	// others' way. The vehicle of a crashed drone gets no more setpoints:
+	// its autopilot's failsafe holds, then lands it (crash,
+	// vehicle.Vehicle.LinkLost). A vehicle the failsafe took out of the
+	// air stays out of the show, as it would have to climb back through
+	// the others' paths out of phase; only a vehicle still on the ground
+	// before take-off is taken back. controlled[id] is whether drone id
+	// flies its vehicle on the swarm's planned paths: up, in sync, not in
+	// failsafe, and not rejoining (back in sync after it lost the swarm,
+	// until its vehicle is within rejoinedM of its planned position).
 	// Separation is checked after every update, when the vehicles have
-	// moved.
+	// moved; the deviation from the planned position before it, over the
+	// controlled vehicles that flew the show since the last update.
 	controlled := make([]bool, n+1)
+	flewShow := make([]bool, n+1)
 	rejoining := make([]bool, n+1)
 	var advance func()
 	advance = func() {
@@ -488,16 +526,23 @@ func RunShow(sh Show) (ShowResult, error) {
 			controlled[id] = false
 			if s.Up(id) && (!v.Failsafe() || !v.Airborne() && node(id).Show().Phase(node(id).SwarmTime(int64(s.LocalTime(id)))) <= show.Armed) {
 				nd := node(id)
-				held := follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), homes[id], nd.InSync())
-				rejoining[id] = held || rejoining[id]
-				controlled[id] = !held && !rejoining[id]
+				planned, flying := follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), tracks[id], vehicles[id].Home())
+				off := v.Position().Dist(planned)
+				switch {
+				case !nd.InSync():
+					rejoining[id] = true
+				case rejoining[id] && (!flying || off < rejoinedM):
+					rejoining[id] = false
+				}
+				controlled[id] = nd.InSync() && !rejoining[id]
+				if flying && flewShow[id] && controlled[id] {
+					deviation = max(deviation, off)
+				}
+				flewShow[id] = flying && controlled[id]
+			} else {
+				flewShow[id] = false
 			}
 			v.Advance(0.1)
-			// Back on the show's path: the vehicle keeps up with its
-			// setpoint again.
-			if rejoining[id] && !controlled[id] && s.Up(id) && v.Position().Dist(v.Setpoint()) < 0.05 && node(id).InSync() {
-				rejoining[id] = false
-			}
 		}
 		for _, k := range sep.check(vehicles, controlled) {
 			a, b := vehicles[k[0]], vehicles[k[1]]
@@ -528,8 +573,8 @@ func RunShow(sh Show) (ShowResult, error) {
 				if id == l || !s.Up(id) {
 					continue
 				}
-				// While the show runs, a drone out of sync holds
-				// instead of flying it.
+				// While the show runs, a drone out of sync flies it
+				// by what it knows.
 				if running && !node(id).InSync() {
 					outOfSync++
 				}
@@ -656,6 +701,10 @@ func RunShow(sh Show) (ShowResult, error) {
 		LockWaitMsMax:              lockWait,
 		ShowTimeErrorMsMax:         showErr,
 		ShowOutOfSyncDroneSeconds:  outOfSync,
+		ShowDeviationMMax:          deviation,
+		ShowDrones:                 len(plan.Drones),
+		ShowDurationS:              plan.Duration().Seconds(),
+		ShowHash:                   hash.String(),
 		VotersRetired:              []int{},
 		LockAcquisitionsOpen:       locksOpen,
 		BacklogCommands:            backlog.commands,
@@ -781,63 +830,72 @@ func countMissing(commands [][2]int, groups [][]algorithms.NodeID, up func(algor
 const showLead = 5 * sim.Second
 
 // nextCommand is the ground station's next show command, from the phase
-// the leader's log is in (its phase once every time it names has passed).
-func nextCommand(p *show.Player, now int64, seq int, last bool) command.Command {
-	if last {
+// the leader's log is in (its phase once every time it names has passed):
+// LOAD the show by its digest, ARM, START a few seconds ahead (the show's
+// trajectories take off from the ground), then LIGHTS and, every eighth
+// command, a PAUSE with its RESUME two seconds later, and LAND once the
+// show is over. The last command never leaves the show paused; when it
+// is due while the show still flies, the show lands on its own paths and
+// no LAND follows. Nil: nothing to send now.
+func nextCommand(p *show.Player, now int64, seq int, last bool, digest uint64, showEnd int64) command.Command {
+	ph := p.Phase(math.MaxInt64)
+	st, running := p.ShowTime(now)
+	over := running && st >= showEnd
+	if over || last && ph != show.Running && ph != show.Paused {
+		if ph == show.Landing {
+			return nil
+		}
 		return command.Land{}
 	}
-	switch p.Phase(math.MaxInt64) {
+	if last {
+		// Never leave the show paused in the air.
+		if ph == show.Paused {
+			return command.Resume{At: now + int64(showLead)}
+		}
+		return nil
+	}
+	switch ph {
 	case show.Idle:
-		return command.Load{Show: 1, Digest: 0x5eed5eed5eed5eed}
+		return command.Load{Show: 1, Digest: digest}
 	case show.Loaded:
 		return command.Arm{}
-	case show.Armed:
-		return command.Takeoff{AltitudeCM: 1000}
-	case show.Airborne:
+	case show.Armed, show.Airborne:
 		return command.Start{At: now + int64(showLead)}
 	case show.Running:
-		if at := now + int64(showLead); seq%4 == 0 && p.Phase(at) == show.Running {
+		if at := now + int64(showLead); seq%8 == 0 && p.Phase(at) == show.Running {
 			return command.Pause{At: at}
 		}
 		return command.Lights{R: uint8(seq * 40), G: uint8(255 - seq*40), B: 128}
 	case show.Paused:
 		return command.Resume{At: now + int64(showLead)}
 	}
-	return command.Lights{}
+	return nil
 }
 
-// showRadius and showPeriod shape the simulated show: every drone flies a
-// circle around the point above its home.
-const (
-	showRadius = 2.0             // m
-	showPeriod = 30 * sim.Second // one turn
-)
-
-// follow steers a vehicle to what the show player says at swarm time now.
-// A drone out of sync with the swarm (InSync) holds where it is rather
-// than fly a show that may have been paused or resumed without it, and
-// follow reports that it held.
-func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point, inSync bool) (held bool) {
-	alt := p.Altitude()
+// follow steers a vehicle to what the show player and the drone's part of
+// the show say at swarm time now: armed on the ground before the start,
+// the planned position and velocity at the show time it flies while the
+// show runs (show.Player.FlightTime: braking to a stop on a PAUSE),
+// landing or returning when told. It returns the planned
+// position and whether the drone flies the show.
+func follow(v *vehicle.Vehicle, p *show.Player, now int64, tr *show.Track, home vehicle.Point) (planned vehicle.Point, flying bool) {
 	ph := p.Phase(now)
-	if !inSync && (ph == show.Running || ph == show.Paused || ph == show.Airborne) {
-		v.Hold()
-		return true
-	}
 	switch ph {
 	case show.Armed:
 		if v.Mode() == vehicle.Disarmed {
 			_ = v.Arm()
 		}
 	case show.Airborne:
-		_ = v.Goto(vehicle.Point{X: home.X, Y: home.Y, Z: alt})
+		_ = v.Goto(vehicle.Point{X: home.X, Y: home.Y, Z: p.Altitude()})
 	case show.Running, show.Paused:
 		if v.Mode() == vehicle.Disarmed {
 			_ = v.Arm()
 		}
-		st, _ := p.ShowTime(now)
-		a := 2 * math.Pi * float64(st) / float64(showPeriod)
-		_ = v.Goto(vehicle.Point{X: home.X + showRadius*math.Cos(a), Y: home.Y + showRadius*math.Sin(a), Z: alt})
+		st, rate, _ := p.FlightTime(now)
+		pos, vel := tr.Position(time.Duration(st))
+		vel = vel.Scale(rate)
+		_ = v.Follow(point(pos), point(vel))
+		return point(pos), true
 	case show.Landing:
 		if m := v.Mode(); m != vehicle.Landing && m != vehicle.Disarmed {
 			v.Land()
@@ -847,8 +905,16 @@ func follow(v *vehicle.Vehicle, p *show.Player, now int64, home vehicle.Point, i
 			v.Return()
 		}
 	}
-	return false
+	return vehicle.Point{}, false
 }
+
+// rejoinedM is how close to its planned position a drone back in sync
+// must be to count as flying the show again.
+const rejoinedM = 0.2
+
+// point is a show position or velocity as the vehicle takes it: the
+// simulated vehicles fly in the show's frame.
+func point(v show.Vec3) vehicle.Point { return vehicle.Point{X: v.X, Y: v.Y, Z: v.Z} }
 
 // clockedNode feeds a swarm node the drone's simulated local clock before
 // every input, as the drone runner does with the real clock.

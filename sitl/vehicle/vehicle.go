@@ -116,6 +116,9 @@ func New(home Point, limits Limits) *Vehicle {
 // Position returns where the vehicle is.
 func (v *Vehicle) Position() Point { return v.pos }
 
+// Home returns where the vehicle took off, on the ground.
+func (v *Vehicle) Home() Point { return v.home }
+
 // Setpoint returns where the vehicle is flying to.
 func (v *Vehicle) Setpoint() Point { return v.setpoint }
 

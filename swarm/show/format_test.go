@@ -261,3 +261,19 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// A jump leaves the loops it is in: a jump back to a loop's start from
+// inside its body restarts the loop with its full count, rather than
+// nesting a second loop in the first.
+func TestJumpLeavesLoops(t *testing.T) {
+	// 0: loop begin 2; 2: set red 1 unit; 7: jump 0 — an endless red,
+	// with a loop stack that would grow without bound if jumps kept it.
+	p := Program{OpLoopBegin, 2, OpSetColour, 255, 0, 0, 1, OpJump, 0, OpLoopEnd}
+	if err := p.Check(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.RunStats(10*sec, 0)
+	if err != nil || !st.Endless || st.Steps != 501 {
+		t.Fatalf("RunStats = %+v, %v; want 501 steps of 20 ms (0 s to 10 s inclusive), endless", st, err)
+	}
+}

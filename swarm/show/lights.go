@@ -35,7 +35,7 @@ import (
 //	12    loop begin             count (0: for ever)
 //	13    loop end
 //	14    reset clock            (the program clock restarts at 0 now)
-//	18    jump                   address
+//	18    jump                   address (leaves every open loop)
 //
 // Codes 16, 17 and 19 (colours from input channels, triggered jumps) need
 // inputs a show does not have, 20 and 21 fire pyrotechnics, and 15 is
@@ -384,7 +384,10 @@ func (vm *lightVM) next() (LightStep, bool, error) {
 				r.fail("jump to byte %d, beyond the program's %d bytes", addr, len(p))
 			}
 			if r.err == nil {
+				// A jump leaves every loop it is in, as Skybrush's
+				// own player does.
 				r.pc = int(addr)
+				vm.stack = vm.stack[:0]
 				vm.jumped = true
 			}
 		default:

@@ -3,6 +3,7 @@ package show
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/skyquorum/skyquorum/swarm/command"
 )
@@ -267,3 +268,62 @@ func (p *Player) Lights() (r, g, b uint8) { return p.r, p.g, p.b }
 // Altitude returns the altitude of the last TAKEOFF in metres, 0 before
 // any.
 func (p *Player) Altitude() float64 { return float64(p.altitudeCM) / 100 }
+
+// Brake is how long the show takes to come to a stop after a PAUSE, and
+// to get back to full speed after a RESUME (FlightTime).
+const Brake = 2_000_000_000 // ns
+
+// FlightTime returns the show time a drone flies at swarm time t, and how
+// fast show time runs then (1 at full speed, 0 stopped). It is ShowTime
+// made flyable: a drone cannot stop dead, so from a PAUSE the show's rate
+// falls linearly to 0 over Brake, and from a RESUME it rises back to 1
+// over Brake (from where it was, if the RESUME came before the show had
+// stopped). Every drone brakes on the same show time, so the formation
+// stays what the show plans at every instant, and a drone flying its path
+// at the rate needs only its path's speed divided by Brake of
+// deceleration. Show time then runs on for Brake/2 after the PAUSE's time
+// and stands still at that point until the RESUME; it never goes
+// backwards. The second result is false when ShowTime's is.
+func (p *Player) FlightTime(t int64) (st int64, rate float64, ok bool) {
+	if !p.started || p.end != Idle || t < p.start {
+		return 0, 0, false
+	}
+	// Integrate the rate, piecewise linear, from the start to t.
+	var (
+		at   = p.start // where the integration has got to
+		r    = 1.0     // the rate there
+		show float64   // show time accumulated, ns
+	)
+	// run integrates from at to the end (at most t) with the rate moving
+	// towards target at 1/Brake per ns.
+	run := func(end int64, target float64) {
+		end = min(end, t)
+		if end <= at {
+			return
+		}
+		span := float64(end - at)
+		if r != target {
+			ramp := math.Abs(target-r) * Brake // ns to reach the target
+			d := math.Min(ramp, span)
+			next := r + (target-r)*d/ramp
+			show += (r + next) / 2 * d
+			r = next
+			span -= d
+			if d == ramp {
+				r = target
+			}
+		}
+		show += r * span
+		at = end
+	}
+	for i, q := range p.pauses {
+		run(q.at, 1)
+		resume := q.resume
+		if i == len(p.pauses)-1 && p.paused {
+			resume = math.MaxInt64
+		}
+		run(resume, 0)
+	}
+	run(math.MaxInt64, 1)
+	return int64(math.Round(show)), r, true
+}

@@ -383,3 +383,58 @@ func randomCommand(rng *rand.Rand, clock *int64) command.Command {
 	}
 	return command.Lights{G: 1}
 }
+
+// FlightTime against hand-computed integrals of the rate: START at 10 s,
+// PAUSE at 20 s, RESUME at 25 s, PAUSE at 30 s, RESUME at 31 s.
+func TestFlightTimeBrakes(t *testing.T) {
+	p := NewPlayer()
+	for _, c := range []command.Command{
+		command.Load{Show: 1}, command.Arm{}, command.Start{At: 10e9},
+		command.Pause{At: 20e9}, command.Resume{At: 25e9}, command.Pause{At: 30e9}, command.Resume{At: 31e9},
+	} {
+		if err := p.Apply(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		at, st int64
+		rate   float64
+	}{
+		{9e9, 0, 0},
+		{15e9, 5e9, 1},
+		{20e9, 10e9, 1},
+		// Braking: rate 1 − (t−20)/2; 1 s in: ∫ = 1 − ¼ = 0.75 s.
+		{21e9, 10.75e9, 0.5},
+		// Stopped 2 s after the PAUSE, Brake/2 = 1 s of show time on.
+		{22e9, 11e9, 0},
+		{25e9, 11e9, 0},
+		// Speeding up: rate (t−25)/2; 1 s in: ∫ = ¼ s.
+		{26e9, 11.25e9, 0.5},
+		// The whole ramp, 25–27 s: ∫ = 1 s.
+		{27e9, 12e9, 1},
+		// Full speed 27–30 s: 15 s at the second PAUSE. RESUME 1 s later
+		// at rate ½: ∫ over that second = 0.75 s; then up from ½ to 1
+		// over 1 s: ∫ = 0.75 s; then full speed.
+		{31e9, 15.75e9, 0.5},
+		{32e9, 16.5e9, 1},
+		{40e9, 24.5e9, 1},
+	} {
+		st, rate, ok := p.FlightTime(c.at)
+		if c.at < 10e9 {
+			if ok {
+				t.Errorf("flight time before the start: %v", st)
+			}
+			continue
+		}
+		if !ok || abs(st-c.st) > 1 || math.Abs(rate-c.rate) > 1e-9 {
+			t.Errorf("FlightTime(%.1f s) = %.4f s at rate %.3f, %v; want %.4f s at rate %.3f", float64(c.at)/1e9, float64(st)/1e9, rate, ok, float64(c.st)/1e9, c.rate)
+		}
+	}
+}
+
+func abs(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
