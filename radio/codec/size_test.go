@@ -60,6 +60,7 @@ var generators = map[reflect.Type]gen{
 	reflect.TypeFor[election.BullyElection]():    fill[election.BullyElection](),
 	reflect.TypeFor[election.BullyAnswer]():      fill[election.BullyAnswer](),
 	reflect.TypeFor[election.BullyCoordinator](): fill[election.BullyCoordinator](),
+	reflect.TypeFor[cmdlog.Coordinator]():        fill[cmdlog.Coordinator](),
 	reflect.TypeFor[multicast.Data]():            fill[multicast.Data](),
 	reflect.TypeFor[multicast.Relayed]():         fill[multicast.Relayed](),
 	reflect.TypeFor[multicast.Repair]():          fill[multicast.Repair](),

@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"bytes"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,12 +12,25 @@ import (
 	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 )
 
-// The whole node, fault-free: one leader, every command applied by every
-// drone in one order, airspace entries without two drones in a cell, and
-// membership within its airtime budget.
+// logTo sends what the default logger logs (the simulator's violations)
+// to a buffer for the rest of the test.
+func logTo(t *testing.T) *bytes.Buffer {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return &buf
+}
+
+// The whole node, fault-free: no checker violation (every message a drone
+// sends is one the radio carries), one leader, every command applied by
+// every drone in one order, airspace entries without two drones in a cell,
+// and membership within its airtime budget.
 func TestShowFaultFree(t *testing.T) {
+	logged := logTo(t)
 	r, err := RunShow(Show{Common: Common{Drones: 30, Seed: 2}, Networks: 1, Duration: 120 * sim.Second, Settle: 30 * sim.Second})
 	require.NoError(t, err)
+	assert.NotContains(t, logged.String(), "violation", "seed=2")
 	assert.False(t, r.Failed(), "seed=2: %+v", r)
 	assert.Equal(t, 30, r.Leader)
 	assert.Equal(t, 1, r.LeadersPerTermMax)
