@@ -33,7 +33,6 @@ import (
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
-	"github.com/skyquorum/skyquorum/algorithms/election"
 	"github.com/skyquorum/skyquorum/firmware/state"
 	"github.com/skyquorum/skyquorum/radio"
 	"github.com/skyquorum/skyquorum/radio/arq"
@@ -523,11 +522,6 @@ func (r *Runner) receive(f wire.Frame) {
 		r.counters.DecodeDrops++
 		return
 	}
-	if c, ok := m.(election.BullyCoordinator); ok {
-		// A plain COORDINATOR is the command log's broadcast of one
-		// (cmdlog.Coordinator); the bully's own go reliably.
-		m = cmdlog.Coordinator{BullyCoordinator: c}
-	}
 	if r.node == nil {
 		r.listen(h.From, m)
 		return
@@ -649,10 +643,6 @@ func (r *Runner) sendRaw(s algorithms.Send) {
 		to = []algorithms.NodeID{algorithms.Everyone}
 	}
 	msg := s.Msg
-	if c, ok := msg.(cmdlog.Coordinator); ok {
-		// The bully's COORDINATOR as a plain frame (receive undoes it).
-		msg = c.BullyCoordinator
-	}
 	for _, id := range to {
 		m, err := r.codec.EncodeMessage(codec.Header{From: r.cfg.ID, To: id}, msg)
 		if err != nil {

@@ -132,8 +132,9 @@ func (f *flight) once(r *Runner, what string, do func() error) {
 }
 
 // step gives the vehicle what the show asks of it at the local clock
-// reading: a drone out of sync with the swarm holds; one whose loaded
-// show is not Config.Show stays on the ground or holds.
+// reading: a drone out of sync with the swarm flies on, one that does
+// not know swarm time holds; one whose loaded show is not Config.Show
+// stays on the ground or holds.
 func (f *flight) step(r *Runner, local int64) {
 	v := r.cfg.Vehicle
 	if v == nil || r.node == nil || f.alarm != 0 {
@@ -143,7 +144,12 @@ func (f *flight) step(r *Runner, local int64) {
 	p := r.node.Show()
 	now := r.node.SwarmTime(local)
 	ph := p.Phase(now)
-	if !r.node.InSync() {
+	// A drone out of sync (it heard no leader lately, and may have
+	// missed a PAUSE) flies on by its own show time: holding still in a
+	// show whose paths cross that place would put it in the others' way
+	// (docs/swarm.md). Only a drone that does not know swarm time at all
+	// holds.
+	if !r.node.TimeSync().Synced() {
 		if st.Airborne {
 			f.once(r, "hold", v.Hold)
 		}
