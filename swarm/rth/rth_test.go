@@ -1,0 +1,196 @@
+package rth_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/skyquorum/skyquorum/swarm/rth"
+	"github.com/skyquorum/skyquorum/swarm/show"
+	"github.com/skyquorum/skyquorum/swarm/show/demo"
+)
+
+// moment is an instant of the demo show to leave at.
+type moment struct {
+	name string
+	at   time.Duration
+}
+
+// moments returns instants of every phase of the demo show: the takeoff,
+// the carpet, the tilt, the wall, the stretch, the descent and the
+// landing.
+func moments(s *show.Show) []moment {
+	cue := func(name string) time.Duration {
+		for _, c := range s.Cues {
+			if c.Name == name {
+				return c.At
+			}
+		}
+		panic(name)
+	}
+	p := s.Drones[0].Path
+	carpet := p[3].At // end of the takeoff
+	half := p[6].At   // end of the tilt to 45°
+	return []moment{
+		{"takeoff", carpet / 2},
+		{"carpet", carpet},
+		{"tilt", (carpet + half) / 2},
+		{"wall", cue("ring")},
+		{"stretch", cue("wave") + 2*time.Second},
+		{"descent", cue("descent") + time.Second},
+		{"landing", cue("landing") + 2*time.Second},
+	}
+}
+
+// verify checks a path against the show on its own terms, by dense
+// sampling: it starts where and how the drone was, ends at rest on the
+// ground at home, stays within the limits and the fence, and keeps
+// MinDistance from every other drone at every sampled instant. It
+// returns the least distance to another drone.
+func verify(t *testing.T, s *show.Show, tracks []*show.Track, drone int, from, vel show.Vec3, at time.Duration, p rth.Path) float64 {
+	t.Helper()
+	const dt = 10 * time.Millisecond
+	l := s.Limits
+	if p.Start() != at {
+		t.Fatalf("path starts at %v, want %v", p.Start(), at)
+	}
+	if pos, v := p.Position(at); pos.Dist(from) > 1e-6 || v.Dist(vel) > 1e-6 {
+		t.Fatalf("path starts at %v with %v, want %v with %v", pos, v, from, vel)
+	}
+	home := s.Drones[drone].Home
+	if end := p.Keyframes[len(p.Keyframes)-1].Pos; end.Dist(home) > 1e-6 {
+		t.Fatalf("path ends at %v, want home %v", end, home)
+	}
+	if _, v := p.Position(p.End() - time.Millisecond); v.Norm() > 0.01 {
+		t.Fatalf("drone lands at %.3f m/s", v.Norm())
+	}
+	least := math.Inf(1)
+	var prevV show.Vec3
+	for at2 := p.Start(); at2 <= p.End(); at2 += dt {
+		pos, v := p.Position(at2)
+		if h := math.Hypot(v.X, v.Y); h > l.MaxSpeedXY+1e-9 {
+			t.Fatalf("show time %v: horizontal speed %.3f m/s, limit %.3f", at2, h, l.MaxSpeedXY)
+		}
+		if v.Z > l.MaxSpeedUp+1e-9 || -v.Z > l.MaxSpeedDown+1e-9 {
+			t.Fatalf("show time %v: vertical speed %.3f m/s, limits +%.3f −%.3f", at2, v.Z, l.MaxSpeedUp, l.MaxSpeedDown)
+		}
+		if at2 > p.Start() {
+			if a := v.Sub(prevV).Norm() / dt.Seconds(); a > l.MaxAccel+1e-6 {
+				t.Fatalf("show time %v: acceleration %.3f m/s², limit %.3f", at2, a, l.MaxAccel)
+			}
+		}
+		prevV = v
+		if pos.Z > l.MaxAltitude || pos.Z < -1e-9 {
+			t.Fatalf("show time %v: altitude %.3f m, want 0 to %.3f", at2, pos.Z, l.MaxAltitude)
+		}
+		if !inside(s.Fence.Polygon, pos.X, pos.Y) {
+			t.Fatalf("show time %v: %v outside the geofence", at2, pos)
+		}
+		for j, tr := range tracks {
+			if j == drone {
+				continue
+			}
+			q, _ := tr.Position(at2)
+			d := q.Dist(pos)
+			if d < l.MinDistance {
+				t.Fatalf("show time %v: %.3f m from drone %d (limit %.1f m)", at2, d, j+1, l.MinDistance)
+			}
+			least = min(least, d)
+		}
+	}
+	return least
+}
+
+func inside(f [][2]float64, x, y float64) bool {
+	in := false
+	for i := range f {
+		a, b := f[i], f[(i+1)%len(f)]
+		if (a[1] > y) != (b[1] > y) && x < a[0]+(y-a[1])*(b[0]-a[0])/(b[1]-a[1]) {
+			in = !in
+		}
+	}
+	return in
+}
+
+func TestDemoReturnsKeepApart(t *testing.T) {
+	for _, n := range []int{20, 50, 250} {
+		s, err := demo.New(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tracks, err := s.Tracks()
+		if err != nil {
+			t.Fatal(err)
+		}
+		planner, err := rth.New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drones := []int{0, n / 2, n - 1, n / 3}
+		worst := math.Inf(1)
+		var longest time.Duration
+		for _, m := range moments(s) {
+			for _, k := range drones {
+				from, vel := tracks[k].Position(m.at)
+				p, err := planner.Plan(k, from, vel, m.at, rth.Options{MaxFollow: 2 * time.Minute})
+				if err != nil {
+					t.Errorf("%d drones, drone %d leaving in the %s at %v: %v", n, k+1, m.name, m.at, err)
+					continue
+				}
+				least := verify(t, s, tracks, k, from, vel, m.at, p)
+				worst = min(worst, least)
+				longest = max(longest, p.End()-p.Start())
+				t.Logf("%3d drones, drone %3d, %-8s at %6v: %5.1f s (follow %4.1f s, wait %4.1f s), layer %4.1f m, clearance %.2f m (planner %.2f m)",
+					n, k+1, m.name, m.at, (p.End() - p.Start()).Seconds(), p.Follow.Seconds(), p.Wait.Seconds(), p.Layer, least, p.Clearance)
+			}
+		}
+		t.Logf("%d drones: worst clearance %.2f m (MinDistance %.1f m), longest return %.1f s", n, worst, s.Limits.MinDistance, longest.Seconds())
+	}
+}
+
+// A show with no room: the only other drone hovers over the returning
+// drone's home from before it leaves to after the show ends, and the
+// altitude limit leaves no layer above.
+func TestNoRoomFailsNamingTheDrone(t *testing.T) {
+	s := &show.Show{
+		Limits: show.Limits{MaxAltitude: 12, MaxSpeedXY: 5, MaxSpeedUp: 2.5, MaxSpeedDown: 1.5, MaxAccel: 3, MinDistance: 2},
+		Drones: []show.Drone{
+			{Home: show.Vec3{}, Land: show.Vec3{}, Landing: 60 * time.Second, Path: []show.Keyframe{
+				{At: 0, Pos: show.Vec3{}},
+				{At: 10 * time.Second, Pos: show.Vec3{X: 20, Z: 10}},
+				{At: 60 * time.Second, Pos: show.Vec3{X: 20, Z: 10}},
+			}},
+			{Home: show.Vec3{X: 5}, Land: show.Vec3{X: 5}, Landing: 60 * time.Second, Path: []show.Keyframe{
+				{At: 0, Pos: show.Vec3{X: 5}},
+				{At: 10 * time.Second, Pos: show.Vec3{X: 0, Z: 1}},
+				{At: 60 * time.Second, Pos: show.Vec3{X: 0, Z: 1}},
+			}},
+		},
+	}
+	_, err := rth.Plan(s, 0, show.Vec3{X: 20, Z: 10}, show.Vec3{}, 20*time.Second, rth.Options{MaxWait: 20 * time.Second})
+	var c *rth.Conflict
+	if !errors.Is(err, rth.ErrNoPath) || !errors.As(err, &c) {
+		t.Fatalf("got %v, want ErrNoPath with a Conflict", err)
+	}
+	if c.Drone != 2 {
+		t.Errorf("conflict with drone %d, want 2: %v", c.Drone, err)
+	}
+	t.Log(err)
+}
+
+func TestCellsInLockOrder(t *testing.T) {
+	s, err := demo.New(20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracks, _ := s.Tracks()
+	at := s.Cues[2].At
+	from, vel := tracks[3].Position(at)
+	p, err := rth.Plan(s, 3, from, vel, at, rth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = fmt.Sprint(p)
+}
