@@ -194,6 +194,7 @@ type Planner struct {
 	top    float64 // highest point of any trajectory
 	ground float64 // lowest home or landing position
 	end    float64 // the show's end, seconds
+	index  *index
 }
 
 // New prepares s for planning. It fails if s is not well formed.
@@ -216,6 +217,7 @@ func New(s *show.Show) (*Planner, error) {
 		p.trajs[k] = tr
 		p.ground = min(p.ground, d.Home.Z, d.Land.Z)
 	}
+	p.index = newIndex(p.trajs, p.end, max(5, 2*s.Limits.MinDistance))
 	return p, nil
 }
 
@@ -242,6 +244,12 @@ type plan struct {
 	fence   [][2]float64
 	clear   float64 // least distance sampled on the legs accepted so far
 	last    *Conflict
+	// noFirstWait: no hover before the first leg of a drone leaving
+	// from rest (it may follow its show instead).
+	noFirstWait bool
+	seen        []uint32 // scratch of the index's queries
+	stamp       uint32
+	near        []int32
 }
 
 // Plan plans drone's return home; see the package function Plan.
@@ -265,7 +273,8 @@ func (p *Planner) Plan(drone int, from, vel show.Vec3, at time.Duration, opt Opt
 		}
 		return def * opt.Use
 	}
-	q := &plan{Planner: p, drone: drone, opt: opt, minDist: l.MinDistance, fence: p.s.Fence.Polygon, clear: math.Inf(1)}
+	q := &plan{Planner: p, drone: drone, opt: opt, minDist: l.MinDistance, fence: p.s.Fence.Polygon, clear: math.Inf(1),
+		seen: make([]uint32, len(p.trajs))}
 	q.lim = show.Limits{
 		MaxSpeedXY:   pick(l.MaxSpeedXY, DefaultLimits.MaxSpeedXY),
 		MaxSpeedUp:   pick(l.MaxSpeedUp, DefaultLimits.MaxSpeedUp),
@@ -285,22 +294,27 @@ func (p *Planner) Plan(drone int, from, vel show.Vec3, at time.Duration, opt Opt
 	showPos, showVel := trajAt(own, at.Seconds())
 	follow := opt.MaxFollow > 0 && from.Dist(showPos) <= opt.Tolerance && vel.Dist(showVel) <= opt.Tolerance
 	var firstErr error
+	var prefix []seg
 	for te := at; te <= at+opt.MaxFollow; te += opt.Step {
-		var prefix []seg
 		start, v := from, vel
 		if te > at {
 			if !follow {
 				break
 			}
-			prefix = ownPiece(own, at.Seconds(), te.Seconds())
-			start, v = trajAt(own, te.Seconds())
-			if c := q.checkShow(prefix); c != nil {
+			piece := ownPiece(own, (te - opt.Step).Seconds(), te.Seconds())
+			if c := q.checkShow(piece); c != nil {
 				// Its own show brings it close to another drone: the
 				// show is not safe, following it further is no way out.
 				q.last = c
 				break
 			}
+			prefix = append(prefix, piece...)
+			start, v = trajAt(own, te.Seconds())
 		}
+		// While it may follow its show longer, a drone at rest does not
+		// hover before its first leg: following the show is at least as
+		// safe, and the next instants are tried anyway.
+		q.noFirstWait = follow && te+opt.Step <= at+opt.MaxFollow
 		path, err := q.from(prefix, start, v, te, target)
 		if err == nil {
 			path.Follow = te - at
@@ -325,6 +339,7 @@ func (q *plan) from(prefix []seg, start, v show.Vec3, te time.Duration, target s
 	t := te.Seconds()
 	var brake []seg
 	p0 := start
+	first := q.noFirstWait
 	if speed := v.Norm(); speed > 1e-9 {
 		dur := speed / q.lim.MaxAccel
 		p1 := start.Add(v.Scale(dur / 2))
@@ -338,10 +353,11 @@ func (q *plan) from(prefix []seg, start, v show.Vec3, te time.Duration, target s
 		}
 		t += dur
 		p0 = p1
+		first = false
 	}
 	var lastErr error
 	for _, z := range q.layers(p0, target) {
-		legs, wait, err := q.legs(p0, t, z, target)
+		legs, wait, err := q.legs(p0, t, z, target, first)
 		if err != nil {
 			lastErr = err
 			continue
@@ -388,7 +404,7 @@ func (q *plan) layers(p0, target show.Vec3) []float64 {
 // descent to target from p0 at rest at time t (seconds), each after the
 // shortest wait that makes it clear, and checks the landed drone to the
 // end of the show.
-func (q *plan) legs(p0 show.Vec3, t, z float64, target show.Vec3) ([]seg, time.Duration, error) {
+func (q *plan) legs(p0 show.Vec3, t, z float64, target show.Vec3, noFirstWait bool) ([]seg, time.Duration, error) {
 	var out []seg
 	waited := 0.0
 	maxWait := q.opt.MaxWait.Seconds()
@@ -412,7 +428,7 @@ func (q *plan) legs(p0 show.Vec3, t, z float64, target show.Vec3) ([]seg, time.D
 				break
 			}
 			q.last = c
-			if waited+step > maxWait+1e-9 {
+			if waited+step > maxWait+1e-9 || (noFirstWait && cur == p0) {
 				return nil, 0, c
 			}
 			h := newSeg(show.Segment{Start: secs(t), End: secs(t + step), Points: []show.Vec3{cur}})
@@ -491,14 +507,15 @@ func (q *plan) checkShow(mine []seg) *Conflict {
 // check sweeps mine against every other drone and returns the first
 // conflict, or nil. It records the least distance it sampled.
 func (q *plan) check(mine []seg, what string, layer float64) *Conflict {
-	for j := range q.trajs {
-		if j == q.drone {
-			continue
-		}
-		tr := &q.trajs[j]
-		for m := range mine {
-			if c := q.sweep(&mine[m], tr); c != nil {
-				c.Drone, c.What, c.Layer, c.Limit = j+1, what, layer, q.r
+	for m := range mine {
+		q.stamp++
+		q.near = q.index.near(&mine[m], q.r, q.seen, q.stamp, q.near[:0])
+		for _, j := range q.near {
+			if int(j) == q.drone {
+				continue
+			}
+			if c := q.sweep(&mine[m], &q.trajs[j]); c != nil {
+				c.Drone, c.What, c.Layer, c.Limit = int(j)+1, what, layer, q.r
 				return c
 			}
 		}

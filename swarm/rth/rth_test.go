@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/rth"
 	"github.com/skyquorum/skyquorum/swarm/show"
 	"github.com/skyquorum/skyquorum/swarm/show/demo"
@@ -180,17 +182,102 @@ func TestNoRoomFailsNamingTheDrone(t *testing.T) {
 	t.Log(err)
 }
 
+// Cells covers every point of a path (sampled every 10 ms), in the
+// increasing order the airspace locks are taken, without repeats; for a
+// path of straight legs it is exactly Grid.Path of its keyframes.
 func TestCellsInLockOrder(t *testing.T) {
-	s, err := demo.New(20)
+	s, err := demo.New(50)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tracks, _ := s.Tracks()
-	at := s.Cues[2].At
-	from, vel := tracks[3].Position(at)
-	p, err := rth.Plan(s, 3, from, vel, at, rth.Options{})
+	grid, err := airspace.NewGrid(airspace.Point{X: -40, Y: -60, Z: -1}, airspace.Point{X: 4, Y: 4, Z: 4}, [3]int{20, 30, 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = fmt.Sprint(p)
+	for _, m := range moments(s) {
+		for _, k := range []int{0, 25, 49} {
+			from, vel := tracks[k].Position(m.at)
+			p, err := rth.Plan(s, k, from, vel, m.at, rth.Options{MaxFollow: 2 * time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cells, err := rth.Cells(grid, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.IsSorted(cells) || len(slices.Compact(slices.Clone(cells))) != len(cells) {
+				t.Fatalf("drone %d, %s: cells %v not in increasing order without repeats", k+1, m.name, cells)
+			}
+			for at := p.Start(); at <= p.End(); at += 10 * time.Millisecond {
+				pos, _ := p.Position(at)
+				c, err := grid.CellOf(airspace.Point{X: pos.X, Y: pos.Y, Z: pos.Z})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := slices.BinarySearch(cells, c); !ok {
+					t.Fatalf("drone %d, %s: at show time %v the path is in cell %d, not in Cells", k+1, m.name, at, c)
+				}
+			}
+			if p.Follow == 0 {
+				var pts []airspace.Point
+				for _, kf := range p.Keyframes {
+					pts = append(pts, airspace.Point{X: kf.Pos.X, Y: kf.Pos.Y, Z: kf.Pos.Z})
+				}
+				want, err := grid.Path(pts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(cells, want) {
+					t.Fatalf("drone %d, %s: cells %v, Grid.Path gives %v", k+1, m.name, cells, want)
+				}
+			}
+		}
+	}
+	// A path that leaves the grid is refused.
+	small, _ := airspace.NewGrid(airspace.Point{X: -5, Y: -5, Z: -1}, airspace.Point{X: 2, Y: 2, Z: 2}, [3]int{5, 5, 5})
+	from, vel := tracks[0].Position(s.Cues[2].At)
+	p, err := rth.Plan(s, 0, from, vel, s.Cues[2].At, rth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rth.Cells(small, p); !errors.Is(err, airspace.ErrOutside) {
+		t.Fatalf("got %v, want ErrOutside", err)
+	}
+}
+
+// BenchmarkPlan plans returns from every phase of the demo show, for the
+// drone in the middle of the grid (which, in the wall, must follow the
+// show until the wall tilts down) and for one at a corner.
+func BenchmarkPlan(b *testing.B) {
+	for _, n := range []int{250, 2000} {
+		s, err := demo.New(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		planner, err := rth.New(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tracks, _ := s.Tracks()
+		for _, m := range moments(s) {
+			for _, k := range []int{0, n / 2} {
+				from, vel := tracks[k].Position(m.at)
+				b.Run(fmt.Sprintf("drones=%d/%s/drone=%d", n, m.name, k+1), func(b *testing.B) {
+					for b.Loop() {
+						if _, err := planner.Plan(k, from, vel, m.at, rth.Options{MaxFollow: 2 * time.Minute}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+		b.Run(fmt.Sprintf("drones=%d/New", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := rth.New(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
