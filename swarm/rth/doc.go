@@ -29,12 +29,15 @@
 //  4. before any of the legs, a hover in place where the leg would meet
 //     another drone, as long as the hover itself is clear (Wait).
 //
-// The transit layer is tried first above every other drone's highest
-// point (the top of the convex hulls of their control points) by
-// MinDistance + Margin, if that is under the show's altitude limit; then
-// at the drone's own altitude (which needs no vertical leg), then at
-// lower layers down to MinDistance + Margin above the ground. The first
-// layer on which every leg is clear, with the waits allowed, wins.
+// The transit layers tried are: above every other drone's highest point
+// (the top of the convex hulls of their control points) by MinDistance +
+// Margin, if that is under the show's altitude limit; the drone's own
+// altitude (no vertical leg first: a drone above its home just lands);
+// and six layers evenly below the top one, down to MinDistance + Margin
+// above the ground. Of the layers on which every leg is clear, with the
+// waits allowed, the one that lands first wins (the first in that order
+// on a tie). The planner leaves at the first instant from which some
+// layer works.
 //
 // # What it guarantees
 //

@@ -67,6 +67,13 @@ func (x *index) cellRange(lo, hi float64) (int64, int64) {
 func (x *index) near(m *seg, r float64, seen []uint32, stamp uint32, out []int32) []int32 {
 	i0, i1 := x.cellRange(m.lo.X-r, m.hi.X+r)
 	k0, k1 := x.cellRange(m.lo.Y-r, m.hi.Y+r)
+	if (i1-i0+1)*(k1-k0+1)*int64(x.bin(m.b)-x.bin(m.a)+1) > int64(len(seen)) {
+		// A long leg: every drone costs less than every cell.
+		for j := range seen {
+			out = append(out, int32(j))
+		}
+		return out
+	}
 	for b := x.bin(m.a); b <= x.bin(m.b); b++ {
 		bm := x.bins[b]
 		for i := i0; i <= i1; i++ {

@@ -356,21 +356,30 @@ func (q *plan) from(prefix []seg, start, v show.Vec3, te time.Duration, target s
 		first = false
 	}
 	var lastErr error
+	var best Path
+	var bestLegs []seg
 	for _, z := range q.layers(p0, target) {
 		legs, wait, err := q.legs(p0, t, z, target, first)
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		all := append(append(append([]seg{}, prefix...), brake...), legs...)
-		kf := keyframesOf(append(append([]seg{}, brake...), legs...))
-		if len(brake) == 0 && len(legs) == 0 {
-			kf = []show.Keyframe{{At: te, Pos: start}}
+		kf := []show.Keyframe{{At: te, Pos: start}}
+		if len(brake)+len(legs) > 0 {
+			kf = keyframesOf(append(append([]seg{}, brake...), legs...))
 		}
-		// Measure the accepted path's clearance on its own.
+		// The layer that lands first wins; the first tried on a tie.
+		if best.Keyframes == nil || kf[len(kf)-1].At < best.End() {
+			best = Path{Keyframes: kf, Target: target, Layer: z, Wait: wait}
+			bestLegs = legs
+		}
+	}
+	if best.Keyframes != nil {
+		// Measure the chosen path's clearance on its own.
 		q.clear = math.Inf(1)
-		q.check(all, "path", z)
-		return Path{Keyframes: kf, Target: target, Layer: z, Wait: wait, Clearance: q.clear}, nil
+		q.check(append(append(append([]seg{}, prefix...), brake...), bestLegs...), "path", best.Layer)
+		best.Clearance = q.clear
+		return best, nil
 	}
 	if lastErr == nil {
 		lastErr = errors.New("no transit layer fits under the altitude limit")
