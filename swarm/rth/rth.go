@@ -191,9 +191,9 @@ type traj struct {
 type Planner struct {
 	s      *show.Show
 	trajs  []traj
-	top    float64 // highest point of any trajectory
-	ground float64 // lowest home or landing position
-	end    float64 // the show's end, seconds
+	tops   []float64 // highest point of each trajectory
+	ground float64   // lowest home or landing position
+	end    float64   // the show's end, seconds
 	index  *index
 }
 
@@ -202,19 +202,19 @@ func New(s *show.Show) (*Planner, error) {
 	if err := s.Check(); err != nil {
 		return nil, fmt.Errorf("rth: %w", err)
 	}
-	p := &Planner{s: s, trajs: make([]traj, len(s.Drones)), top: math.Inf(-1), ground: math.Inf(1), end: s.Duration().Seconds()}
+	p := &Planner{s: s, trajs: make([]traj, len(s.Drones)), tops: make([]float64, len(s.Drones)), ground: math.Inf(1), end: s.Duration().Seconds()}
 	for k := range s.Drones {
 		d := &s.Drones[k]
 		path := d.Path
 		tr := traj{first: path[0].Pos, last: path[len(path)-1].Pos, t0: path[0].At.Seconds(), t1: path[len(path)-1].At.Seconds()}
 		tr.segs = make([]seg, 0, len(path)-1)
-		p.top = max(p.top, tr.first.Z, tr.last.Z)
+		top := max(tr.first.Z, tr.last.Z)
 		for i := 1; i < len(path); i++ {
 			g := newSeg(show.SegmentOf(path, i))
 			tr.segs = append(tr.segs, g)
-			p.top = max(p.top, g.hi.Z)
+			top = max(top, g.hi.Z)
 		}
-		p.trajs[k] = tr
+		p.trajs[k], p.tops[k] = tr, top
 		p.ground = min(p.ground, d.Home.Z, d.Land.Z)
 	}
 	p.index = newIndex(p.trajs, p.end, max(5, 2*s.Limits.MinDistance))
@@ -327,10 +327,14 @@ func (p *Planner) Plan(drone int, from, vel show.Vec3, at time.Duration, opt Opt
 			firstErr = err
 		}
 	}
-	if q.last != nil {
-		return Path{}, fmt.Errorf("%w for drone %d leaving at %v from %v: %w", ErrNoPath, drone+1, at, from, q.last)
+	if firstErr == nil {
+		firstErr = q.last
 	}
-	return Path{}, fmt.Errorf("%w for drone %d leaving at %v from %v: %w", ErrNoPath, drone+1, at, from, firstErr)
+	how := fmt.Sprintf("waiting up to %v", opt.MaxWait)
+	if follow {
+		how += fmt.Sprintf(", following its show up to %v", opt.MaxFollow)
+	}
+	return Path{}, fmt.Errorf("%w for drone %d leaving at %v from %v (%s); leaving at once, %w", ErrNoPath, drone+1, at, from, how, firstErr)
 }
 
 // from plans from start with velocity v at show time te: brake, then the
@@ -355,13 +359,15 @@ func (q *plan) from(prefix []seg, start, v show.Vec3, te time.Duration, target s
 		p0 = p1
 		first = false
 	}
-	var lastErr error
+	var firstErr error
 	var best Path
 	var bestLegs []seg
 	for _, z := range q.layers(p0, target) {
 		legs, wait, err := q.legs(p0, t, z, target, first)
 		if err != nil {
-			lastErr = err
+			if firstErr == nil {
+				firstErr = err
+			}
 			continue
 		}
 		kf := []show.Keyframe{{At: te, Pos: start}}
@@ -381,10 +387,10 @@ func (q *plan) from(prefix []seg, start, v show.Vec3, te time.Duration, target s
 		best.Clearance = q.clear
 		return best, nil
 	}
-	if lastErr == nil {
-		lastErr = errors.New("no transit layer fits under the altitude limit")
+	if firstErr == nil {
+		firstErr = errors.New("no transit layer fits under the altitude limit")
 	}
-	return Path{}, lastErr
+	return Path{}, firstErr
 }
 
 // layers returns the transit altitudes to try, in order.
@@ -392,7 +398,13 @@ func (q *plan) layers(p0, target show.Vec3) []float64 {
 	var out []float64
 	ceiling := q.s.Limits.MaxAltitude
 	fits := func(z float64) bool { return ceiling <= 0 || z <= ceiling }
-	top := q.top + q.r
+	top := math.Inf(-1)
+	for j, z := range q.tops {
+		if j != q.drone {
+			top = max(top, z)
+		}
+	}
+	top += q.r
 	if fits(top) {
 		out = append(out, top)
 	}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,9 +201,8 @@ func TestDemoReturnsKeepApart(t *testing.T) {
 	}
 }
 
-// A show with no room: the only other drone hovers over the returning
-// drone's home from before it leaves to after the show ends, and the
-// altitude limit leaves no layer above.
+// A show with no room: the only other drone ends its show hovering 1 m
+// over the returning drone's home, and stays there.
 func TestNoRoomFailsNamingTheDrone(t *testing.T) {
 	s := &show.Show{
 		Limits: show.Limits{MaxAltitude: 12, MaxSpeedXY: 5, MaxSpeedUp: 2.5, MaxSpeedDown: 1.5, MaxAccel: 3, MinDistance: 2},
@@ -326,5 +327,87 @@ func BenchmarkPlan(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// lShow is a show of two drones in an L-shaped geofence: drone 1 flies
+// from its home in the L's north arm to the far end of its east arm,
+// drone 2 stays on the ground in the corner.
+func lShow() *show.Show {
+	return &show.Show{
+		Limits: show.Limits{MaxAltitude: 30, MaxSpeedXY: 5, MaxSpeedUp: 2.5, MaxSpeedDown: 1.5, MaxAccel: 3, MinDistance: 2},
+		Fence:  show.Fence{Polygon: [][2]float64{{0, 0}, {40, 0}, {40, 10}, {10, 10}, {10, 40}, {0, 40}}},
+		Drones: []show.Drone{
+			{Home: show.Vec3{X: 5, Y: 35}, Land: show.Vec3{X: 35, Y: 5}, Landing: 60 * time.Second, Path: []show.Keyframe{
+				{At: 0, Pos: show.Vec3{X: 5, Y: 35}},
+				{At: 10 * time.Second, Pos: show.Vec3{X: 5, Y: 35, Z: 10}},
+				{At: 30 * time.Second, Pos: show.Vec3{X: 5, Y: 5, Z: 10}},
+				{At: 40 * time.Second, Pos: show.Vec3{X: 35, Y: 5, Z: 10}},
+				{At: 60 * time.Second, Pos: show.Vec3{X: 35, Y: 5}},
+			}},
+			{Home: show.Vec3{X: 3, Y: 3}, Land: show.Vec3{X: 3, Y: 3}, Path: []show.Keyframe{{At: 0, Pos: show.Vec3{X: 3, Y: 3}}}},
+		},
+	}
+}
+
+// The transit leg is straight: from the east arm to home in the north
+// arm it would cut the corner outside the fence, and the plan says so.
+// To its landing position, in the same arm, it stays inside.
+func TestFence(t *testing.T) {
+	s := lShow()
+	at := 45 * time.Second
+	tracks, _ := s.Tracks()
+	from, vel := tracks[0].Position(at)
+	_, err := rth.Plan(s, 0, from, vel, at, rth.Options{})
+	if !errors.Is(err, rth.ErrNoPath) || !strings.Contains(err.Error(), "geofence") {
+		t.Fatalf("got %v, want ErrNoPath naming the geofence", err)
+	}
+	t.Log(err)
+	p, err := rth.Plan(s, 0, from, vel, at, rth.Options{Land: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end := p.Keyframes[len(p.Keyframes)-1].Pos; end != s.Drones[0].Land {
+		t.Fatalf("path ends at %v, want the landing position %v", end, s.Drones[0].Land)
+	}
+	// A drone that breached the fence flies back in.
+	out := show.Vec3{X: 45, Y: 5, Z: 10}
+	p, err = rth.Plan(s, 0, out, show.Vec3{}, at, rth.Options{Land: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for at := p.Start(); at <= p.End(); at += 100 * time.Millisecond {
+		pos, _ := p.Position(at)
+		if pos.X > 45+1e-9 {
+			t.Fatalf("show time %v: %v, farther out than where it breached", at, pos)
+		}
+	}
+	if end := p.Keyframes[len(p.Keyframes)-1].Pos; !inside(s.Fence.Polygon, end.X, end.Y) {
+		t.Fatalf("path ends at %v, outside the fence", end)
+	}
+}
+
+// The same request gives the same path, from one planner or another.
+func TestDeterministic(t *testing.T) {
+	s, err := demo.New(50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracks, _ := s.Tracks()
+	a, _ := rth.New(s)
+	b, _ := rth.New(s)
+	for _, m := range moments(s) {
+		from, vel := tracks[25].Position(m.at)
+		opt := rth.Options{MaxFollow: 2 * time.Minute}
+		p1, err1 := a.Plan(25, from, vel, m.at, opt)
+		a.Plan(3, from, vel, m.at, opt) // another request in between
+		p2, err2 := a.Plan(25, from, vel, m.at, opt)
+		p3, err3 := b.Plan(25, from, vel, m.at, opt)
+		if err1 != nil || err2 != nil || err3 != nil {
+			t.Fatal(err1, err2, err3)
+		}
+		if !reflect.DeepEqual(p1, p2) || !reflect.DeepEqual(p1, p3) {
+			t.Fatalf("%s: the same request planned three times differs", m.name)
+		}
 	}
 }
