@@ -320,6 +320,17 @@ func BenchmarkPlan(b *testing.B) {
 				})
 			}
 		}
+		// No path: the middle of the wall, not allowed to follow its
+		// show, cannot leave; every layer is tried with every wait.
+		wall := moments(s)[3].at
+		from, vel := tracks[n/2].Position(wall)
+		b.Run(fmt.Sprintf("drones=%d/no-path", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := planner.Plan(n/2, from, vel, wall, rth.Options{}); err == nil {
+					b.Fatal("planned a path out of the middle of the wall")
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("drones=%d/New", n), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := rth.New(s); err != nil {
