@@ -27,7 +27,9 @@
 //     each leg starts and ends at rest, accelerating, cruising and
 //     braking within Options.Use of the show's limits;
 //  4. before any of the legs, a hover in place where the leg would meet
-//     another drone, as long as the hover itself is clear (Wait).
+//     another drone, as long as the hover itself is clear (Wait); not
+//     before the first leg of a drone that leaves from rest while it may
+//     still follow its show, which is at least as safe as hovering.
 //
 // The transit layers tried are: above every other drone's highest point
 // (the top of the convex hulls of their control points) by MinDistance +
@@ -49,10 +51,15 @@
 // least R = MinDistance + Margin apart, with the next instant no later
 // than the two could close to MinDistance + Margin/2 at their top speeds
 // (the largest control point of each segment's hodograph bounds its
-// speed). So along a returned path the drone is at least
+// speed). So along a returned path, off its show, the drone is at least
 // MinDistance + Margin/2 from every other drone at every instant, not
-// only at samples. Pieces of trajectories whose bounding boxes are R
-// apart are skipped without sampling.
+// only at samples. Where it follows its show it is as far as the show
+// keeps it: the planner checks MinDistance at the samples and 99% of it
+// between them, and refuses to follow a show that comes closer (the
+// show's safety is swarm/show/validate's question). Pieces of
+// trajectories whose bounding boxes are R apart are skipped without
+// sampling; a spatial index of the show (time bins, cells of the plane)
+// finds the trajectories worth looking at.
 //
 // The path stays inside the geofence, FenceMargin from its edges, and
 // its transit layer under the show's altitude limit. A drone that starts

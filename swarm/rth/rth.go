@@ -17,6 +17,9 @@ var ErrNoPath = errors.New("rth: no clear path home")
 // not in the show, a position or velocity that is not finite.
 var ErrInput = errors.New("rth: bad request")
 
+// minMargin is the smallest Margin.
+const minMargin = 0.05
+
 // DefaultLimits stand in for a show limit of zero (no limit): a drone
 // still flies home at a finite speed.
 var DefaultLimits = show.Limits{MaxSpeedXY: 5, MaxSpeedUp: 2.5, MaxSpeedDown: 1.5, MaxAccel: 3}
@@ -24,7 +27,8 @@ var DefaultLimits = show.Limits{MaxSpeedXY: 5, MaxSpeedUp: 2.5, MaxSpeedDown: 1.
 // Options tune a plan. The zero value is the default for every field.
 type Options struct {
 	// Margin is kept beyond the show's MinDistance at sampled instants,
-	// half of it at every instant (default 0.5 m). A drone leaves its
+	// half of it at every instant (default 0.5 m, at least 5 cm: the
+	// sweep steps by the margin's worth of closing). A drone leaves its
 	// show from where the show put it: a margin larger than the show's
 	// own spacing beyond MinDistance leaves it no clear first leg.
 	Margin float64
@@ -54,6 +58,7 @@ func (o Options) withDefaults() Options {
 	if !(o.Margin > 0) {
 		o.Margin = 0.5
 	}
+	o.Margin = max(o.Margin, minMargin)
 	if !(o.FenceMargin >= 0) {
 		o.FenceMargin = 0
 	} else if o.FenceMargin == 0 {
@@ -80,8 +85,10 @@ func (o Options) withDefaults() Options {
 // Path is a planned return: keyframes in show time from the instant the
 // drone leaves to the instant it is on the ground at its target, at rest.
 type Path struct {
-	// Keyframes: the first at the leaving time where the drone is, the
-	// last on the ground at the target; segments as in a show.
+	// Keyframes: the first at the leaving time where the drone is (at
+	// its show position, if the path follows the show: within
+	// Options.Tolerance), the last on the ground at the target; segments
+	// as in a show.
 	Keyframes []show.Keyframe
 	// Target is where the path lands (the home or the landing position).
 	Target show.Vec3
@@ -91,8 +98,9 @@ type Path struct {
 	// Wait how long it hovers in all.
 	Follow, Wait time.Duration
 	// Clearance is the least distance to another drone at the instants
-	// the planner sampled (drones whose bounding boxes stayed farther
-	// than MinDistance + Margin are not sampled).
+	// the planner sampled; drones whose bounding boxes stayed farther
+	// than MinDistance + Margin are not sampled, and when none came that
+	// close it is +Inf.
 	Clearance float64
 }
 
@@ -126,13 +134,17 @@ type Conflict struct {
 	At       time.Duration
 	Distance float64
 	Limit    float64
-	Layer    float64
-	What     string // the leg: "brake", "climb", "transit", "descent", "hover", "landed"
+	Layer    float64 // NaN while following the show
+	What     string  // the leg: "brake", "climb", "transit", "descent", "hover", "landed", "following the show"
 }
 
 func (c *Conflict) Error() string {
-	return fmt.Sprintf("%s at layer %.1f m meets drone %d at show time %v: %.2f m apart, want %.2f m",
-		c.What, c.Layer, c.Drone, c.At.Round(time.Millisecond), c.Distance, c.Limit)
+	leg := c.What
+	if !math.IsNaN(c.Layer) {
+		leg = fmt.Sprintf("%s at layer %.1f m", c.What, c.Layer)
+	}
+	return fmt.Sprintf("%s meets drone %d at show time %v: %.2f m apart, want %.2f m",
+		leg, c.Drone, c.At.Round(time.Millisecond), c.Distance, c.Limit)
 }
 
 // seg is a piece of a trajectory with what the sweep needs: its times
@@ -517,10 +529,11 @@ func (q *plan) straight(a, b show.Vec3, t float64) []seg {
 }
 
 // checkShow checks a piece of the drone's own show trajectory: it only
-// needs to keep MinDistance, as the show does.
+// needs to keep MinDistance at the samples, as the show does, and
+// MinDistance less 1% (the sweep's step) between them.
 func (q *plan) checkShow(mine []seg) *Conflict {
 	r, guard := q.r, q.guard
-	q.r, q.guard = q.minDist, q.minDist
+	q.r, q.guard = q.minDist, 0.99*q.minDist
 	defer func() { q.r, q.guard = r, guard }()
 	return q.check(mine, "following the show", math.NaN())
 }
@@ -588,8 +601,7 @@ func (q *plan) window(m, o *seg, lo, hi float64) *Conflict {
 		if t >= hi || vrel == 0 {
 			return nil
 		}
-		// 1 µs at least: on the show's own trajectory (checkShow) two
-		// drones may be exactly MinDistance apart.
+		// 1 µs at least, should MinDistance be 0 (checkShow).
 		t = min(t+max((d-q.guard)/vrel, 1e-6), hi)
 	}
 }
