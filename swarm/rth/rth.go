@@ -17,6 +17,10 @@ var ErrNoPath = errors.New("rth: no clear path home")
 // not in the show, a position or velocity that is not finite.
 var ErrInput = errors.New("rth: bad request")
 
+// DefaultMaxFollow is how long a drone may follow its show before it
+// leaves, unless Options say otherwise.
+const DefaultMaxFollow = 2 * time.Minute
+
 // minMargin is the smallest Margin.
 const minMargin = 0.05
 
@@ -43,8 +47,9 @@ type Options struct {
 	// 500 ms).
 	Step time.Duration
 	// MaxFollow is how long the drone may keep flying its show before it
-	// leaves it (default 0: it leaves at once). Following needs the
-	// drone within Tolerance of its show position and velocity.
+	// leaves it (default 2 min; negative: it leaves at once, for a
+	// drone that must not fly on). Following needs the drone within
+	// Tolerance of its show position and velocity.
 	MaxFollow time.Duration
 	// Tolerance is how close (m, and m/s) the drone must be to its show
 	// state to follow its show (default 1).
@@ -73,7 +78,10 @@ func (o Options) withDefaults() Options {
 	if o.Step <= 0 {
 		o.Step = 500 * time.Millisecond
 	}
-	if o.MaxFollow < 0 {
+	switch {
+	case o.MaxFollow == 0:
+		o.MaxFollow = DefaultMaxFollow
+	case o.MaxFollow < 0:
 		o.MaxFollow = 0
 	}
 	if !(o.Tolerance > 0) {

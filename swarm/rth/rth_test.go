@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/rth"
 	"github.com/skyquorum/skyquorum/swarm/show"
@@ -169,13 +171,16 @@ func TestDemoReturnsKeepApart(t *testing.T) {
 			t.Fatal(err)
 		}
 		drones := []int{0, n / 2, n - 1, n / 3}
+		if testing.Short() {
+			drones = drones[:2] // the race pass: a corner and the middle
+		}
 		worst, baseWorst := math.Inf(1), math.Inf(1)
 		cases, baseBad := 0, 0
 		var longest time.Duration
 		for _, m := range moments(s) {
 			for _, k := range drones {
 				from, vel := tracks[k].Position(m.at)
-				p, err := planner.Plan(k, from, vel, m.at, rth.Options{MaxFollow: 2 * time.Minute})
+				p, err := planner.Plan(k, from, vel, m.at, rth.Options{})
 				if err != nil {
 					t.Errorf("%d drones, drone %d leaving in the %s at %v: %v", n, k+1, m.name, m.at, err)
 					continue
@@ -246,7 +251,7 @@ func TestCellsInLockOrder(t *testing.T) {
 	for _, m := range moments(s) {
 		for _, k := range []int{0, 25, 49} {
 			from, vel := tracks[k].Position(m.at)
-			p, err := rth.Plan(s, k, from, vel, m.at, rth.Options{MaxFollow: 2 * time.Minute})
+			p, err := rth.Plan(s, k, from, vel, m.at, rth.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -313,7 +318,7 @@ func BenchmarkPlan(b *testing.B) {
 				from, vel := tracks[k].Position(m.at)
 				b.Run(fmt.Sprintf("drones=%d/%s/drone=%d", n, m.name, k+1), func(b *testing.B) {
 					for b.Loop() {
-						if _, err := planner.Plan(k, from, vel, m.at, rth.Options{MaxFollow: 2 * time.Minute}); err != nil {
+						if _, err := planner.Plan(k, from, vel, m.at, rth.Options{}); err != nil {
 							b.Fatal(err)
 						}
 					}
@@ -326,7 +331,7 @@ func BenchmarkPlan(b *testing.B) {
 		from, vel := tracks[n/2].Position(wall)
 		b.Run(fmt.Sprintf("drones=%d/no-path", n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := planner.Plan(n/2, from, vel, wall, rth.Options{}); err == nil {
+				if _, err := planner.Plan(n/2, from, vel, wall, rth.Options{MaxFollow: -1}); err == nil {
 					b.Fatal("planned a path out of the middle of the wall")
 				}
 			}
@@ -409,7 +414,7 @@ func TestDeterministic(t *testing.T) {
 	b, _ := rth.New(s)
 	for _, m := range moments(s) {
 		from, vel := tracks[25].Position(m.at)
-		opt := rth.Options{MaxFollow: 2 * time.Minute}
+		opt := rth.Options{}
 		p1, err1 := a.Plan(25, from, vel, m.at, opt)
 		a.Plan(3, from, vel, m.at, opt) // another request in between
 		p2, err2 := a.Plan(25, from, vel, m.at, opt)
@@ -421,4 +426,56 @@ func TestDeterministic(t *testing.T) {
 			t.Fatalf("%s: the same request planned three times differs", m.name)
 		}
 	}
+}
+
+// Any drone leaving at any instant of the demo show (20 or 50 drones)
+// gets a path, which keeps its distances; one told to leave at once
+// (MaxFollow < 0) gets one or a conflict, and a path it gets keeps its
+// distances too.
+func TestLeaveAnywhere(t *testing.T) {
+	type setup struct {
+		s      *show.Show
+		tracks []*show.Track
+		p      *rth.Planner
+	}
+	var setups []setup
+	for _, n := range []int{20, 50} {
+		s, err := demo.New(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tracks, _ := s.Tracks()
+		p, err := rth.New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		setups = append(setups, setup{s, tracks, p})
+	}
+	count := seeds.Count(t, 40)
+	atOnce := 0
+	for seed := uint64(1); seed <= uint64(count); seed++ {
+		rng := rand.New(rand.NewPCG(seed, 0))
+		su := setups[rng.IntN(len(setups))]
+		k := rng.IntN(len(su.s.Drones))
+		at := time.Duration(rng.Int64N(int64(su.s.Duration() + 2*time.Second)))
+		from, vel := su.tracks[k].Position(at)
+		p, err := su.p.Plan(k, from, vel, at, rth.Options{})
+		if err != nil {
+			t.Fatalf("seed %d: %d drones, drone %d leaving at %v: %v", seed, len(su.s.Drones), k+1, at, err)
+		}
+		verify(t, su.s, su.tracks, k, from, vel, at, p)
+		p, err = su.p.Plan(k, from, vel, at, rth.Options{MaxFollow: -1})
+		var c *rth.Conflict
+		switch {
+		case err == nil:
+			atOnce++
+			if p.Follow != 0 {
+				t.Fatalf("seed %d: told to leave at once, it follows its show for %v", seed, p.Follow)
+			}
+			verify(t, su.s, su.tracks, k, from, vel, at, p)
+		case !errors.Is(err, rth.ErrNoPath) || !errors.As(err, &c):
+			t.Fatalf("seed %d: leaving at once: %v, want a path or ErrNoPath with a Conflict", seed, err)
+		}
+	}
+	t.Logf("%d returns from random instants, all planned; leaving at once, %d planned", count, atOnce)
 }
