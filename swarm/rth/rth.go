@@ -267,6 +267,7 @@ type plan struct {
 	// noFirstWait: no hover before the first leg of a drone leaving
 	// from rest (it may follow its show instead).
 	noFirstWait bool
+	measure     bool     // check only measures: no distance is a conflict
 	seen        []uint32 // scratch of the index's queries
 	stamp       uint32
 	near        []int32
@@ -401,10 +402,12 @@ func (q *plan) from(prefix []seg, start, v show.Vec3, te time.Duration, target s
 		}
 	}
 	if best.Keyframes != nil {
-		// Measure the chosen path's clearance on its own.
-		q.clear = math.Inf(1)
+		// Measure the chosen path's clearance on its own, sampling on
+		// past distances closer than R (the show's own, while it
+		// follows it).
+		q.clear, q.measure = math.Inf(1), true
 		q.check(append(append(append([]seg{}, prefix...), brake...), bestLegs...), "path", best.Layer)
-		best.Clearance = q.clear
+		best.Clearance, q.measure = q.clear, false
 		return best, nil
 	}
 	if firstErr == nil {
@@ -603,14 +606,20 @@ func (q *plan) window(m, o *seg, lo, hi float64) *Conflict {
 	for {
 		d := m.at(t).Dist(o.at(t))
 		q.clear = min(q.clear, d)
-		if d < q.r {
+		if d < q.r && !q.measure {
 			return &Conflict{At: secs(t), Distance: d}
 		}
 		if t >= hi || vrel == 0 {
 			return nil
 		}
-		// 1 µs at least, should MinDistance be 0 (checkShow).
-		t = min(t+max((d-q.guard)/vrel, 1e-6), hi)
+		// A measure steps no farther than the two could close to R, or
+		// 0.1 m of relative motion closer in; 1 µs at least, should
+		// MinDistance be 0 (checkShow).
+		step := (d - q.guard) / vrel
+		if q.measure {
+			step = max(d-q.r, 0.1) / vrel
+		}
+		t = min(t+max(step, 1e-6), hi)
 	}
 }
 
