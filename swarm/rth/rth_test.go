@@ -403,7 +403,8 @@ func TestFence(t *testing.T) {
 	}
 }
 
-// The same request gives the same path, from one planner or another.
+// The same request gives the same path, from one planner or another,
+// alone or beside another request.
 func TestDeterministic(t *testing.T) {
 	s, err := demo.New(50)
 	if err != nil {
@@ -422,8 +423,21 @@ func TestDeterministic(t *testing.T) {
 		if err1 != nil || err2 != nil || err3 != nil {
 			t.Fatal(err1, err2, err3)
 		}
-		if !reflect.DeepEqual(p1, p2) || !reflect.DeepEqual(p1, p3) {
-			t.Fatalf("%s: the same request planned three times differs", m.name)
+		// One planner serves concurrent requests.
+		var p4 rth.Path
+		var err4 error
+		done := make(chan struct{})
+		go func() {
+			p4, err4 = a.Plan(25, from, vel, m.at, opt)
+			close(done)
+		}()
+		a.Plan(3, from, vel, m.at, opt)
+		<-done
+		if err4 != nil {
+			t.Fatal(err4)
+		}
+		if !reflect.DeepEqual(p1, p2) || !reflect.DeepEqual(p1, p3) || !reflect.DeepEqual(p1, p4) {
+			t.Fatalf("%s: the same request planned four times differs", m.name)
 		}
 	}
 }
