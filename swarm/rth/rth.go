@@ -372,6 +372,9 @@ func (q *plan) from(prefix []seg, start, v show.Vec3, te time.Duration, target s
 		if err := q.fenceLeg(start, p1); err != nil {
 			return Path{}, err
 		}
+		if p1.Z < min(q.ground, target.Z) {
+			return Path{}, fmt.Errorf("braking from %v at %v ends %.2f m below the ground", start, v, min(q.ground, target.Z)-p1.Z)
+		}
 		if c := q.check(brake, "brake", math.NaN()); c != nil {
 			q.last = c
 			return Path{}, c
