@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
@@ -40,6 +41,7 @@ import (
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
 	"github.com/skyquorum/skyquorum/swarm/show"
@@ -100,6 +102,10 @@ type Config struct {
 	// Vehicle is the flight controller (optional: without it the runner
 	// only takes part in the swarm's protocols).
 	Vehicle Vehicle
+	// Grid is the swarm's airspace grid, whose cells a drone leaving the
+	// show takes along its path home (LeaveShow; optional, default a grid
+	// of about 10 m cells over the show's fence).
+	Grid *airspace.Grid
 	// Show is the show this drone flies its part of (drone ID−1), once the
 	// swarm LOADs a show with its digest (optional).
 	Show *show.Show
@@ -155,7 +161,8 @@ type Runner struct {
 	ticks    int64
 	counters Counters
 	fly      flight
-	started  chan struct{} // closed once Run's ticker runs
+	leaveReq atomic.Pointer[string] // LeaveShow's reason, until the loop takes it
+	started  chan struct{}          // closed once Run's ticker runs
 	ran      bool
 }
 

@@ -3,8 +3,10 @@ package runner
 import (
 	"time"
 
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
+	"github.com/skyquorum/skyquorum/swarm/rth"
 	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
@@ -47,6 +49,11 @@ type flight struct {
 	hasShow bool
 	last    string // the last one-shot action given: "arm", "land", "return", "hold"
 	warned  bool
+	// planner plans a path home (LeaveShow) on grid, leave is a
+	// departure in progress (nil: none).
+	planner *rth.Planner
+	grid    airspace.Grid
+	leave   *leave
 	// alarm is the emergency command being carried out (0: none). It
 	// overrides the show: LAND and RETURN for the rest of the run, HOLD
 	// until the log applies a command that moves the show on (START,
@@ -117,6 +124,16 @@ func (f *flight) init(r *Runner) {
 		return
 	}
 	f.track, f.home, f.digest, f.hasShow = tr, s.Drones[k].Home, h.Digest(), true
+	if f.planner, err = rth.New(s); err != nil {
+		r.log.Error("runner: no path home can be planned for this show", "err", err)
+		return
+	}
+	if r.cfg.Grid != nil {
+		f.grid = *r.cfg.Grid
+	} else if f.grid, err = showGrid(s); err != nil {
+		r.log.Error("runner: no airspace grid for this show", "err", err)
+		f.planner = nil
+	}
 }
 
 // once gives a one-shot command, again only after another was given.
@@ -166,6 +183,13 @@ func (f *flight) step(r *Runner, local int64) {
 		if st.Airborne {
 			f.once(r, "hold", v.Hold)
 		}
+		return
+	}
+	if reason := r.leaveReq.Swap(nil); reason != nil && f.leave == nil {
+		f.leave = &leave{reason: *reason} // the loop holds r.mu
+		r.log.Warn("runner: leaving the show", "reason", *reason)
+	}
+	if f.leave != nil && f.departing(r, now, st) {
 		return
 	}
 	switch ph {
