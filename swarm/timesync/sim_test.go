@@ -166,8 +166,8 @@ func TestSwarmTimeBound(t *testing.T) {
 		// queueing, plus up to 100 ppm of relative drift between two
 		// answered polls before the drift is estimated (and after a
 		// change of leader): a period stretched by the loss (about 1.25
-		// at 10% loss) plus the repeats of lost polls, 3.3 ms at N = 50
-		// (26.1 s polls), 16 ms at N = 250 (130.2 s polls) when no more
+		// at 10% loss) plus the repeats of lost polls, 2.2 ms at N = 50
+		// (17.4 s polls), 11 ms at N = 250 (86.8 s polls) when no more
 		// than a few are lost in a row. A first sample taken while the
 		// channel is busy with everyone's first polls can be off by
 		// 12 ms (seed 2 at N = 50), and a new leader's followers at

@@ -109,8 +109,8 @@ func (Request) Kind() string { return "TIMESYNC_REQUEST" }
 // Size implements algorithms.Message: the longest payload of a request on
 // air, less the sender's and the destination's vehicle IDs
 // (airtime.AddressBytes). A request travels in the swarm dialect's
-// SWARM_MULTICAST, 34 bytes up to the last byte of t1.
-func (Request) Size() int { return 34 - airtime.AddressBytes }
+// SWARM_TIME_REQUEST, 13 bytes: t1, the vehicle IDs, network_id.
+func (Request) Size() int { return 13 - airtime.AddressBytes }
 
 // Unreliable implements algorithms.Unreliable.
 func (Request) Unreliable() {}
@@ -121,8 +121,10 @@ func (Reply) Kind() string { return "TIMESYNC_REPLY" }
 // Size implements algorithms.Message: the longest payload of a reply on
 // air, less the sender's and the destination's vehicle IDs
 // (airtime.AddressBytes). A reply travels in the swarm dialect's
-// SWARM_MULTICAST, 50 bytes up to the last byte of t3.
-func (Reply) Size() int { return 50 - airtime.AddressBytes }
+// SWARM_TIME_REPLY, 25 bytes: t1, t2, the vehicle IDs, network_id and
+// hold, t3 - t2 in 32 bits, which MAVLink 2 trims when 0 (the core answers
+// at once: 21 bytes).
+func (Reply) Size() int { return 25 - airtime.AddressBytes }
 
 // Unreliable implements algorithms.Unreliable.
 func (Reply) Unreliable() {}
