@@ -168,15 +168,13 @@ func TestSwarmTimeBound(t *testing.T) {
 		// change of leader): a period stretched by the loss (about 1.25
 		// at 10% loss) plus the repeats of lost polls, 2.2 ms at N = 50
 		// (17.4 s polls), 11 ms at N = 250 (86.8 s polls) when no more
-		// than a few are lost in a row. A first sample taken while the
-		// channel is busy with everyone's first polls can be off by
-		// 12 ms (seed 2 at N = 50), and a new leader's followers at
-		// N = 250 28 ms (seed 9). Every drone's own ErrorBound must hold
-		// as well.
+		// than a few are lost in a row. Under SKYQUORUM_SOAK=1 the worst
+		// were 7.19 ms at N = 50 (seed 76 of 200) and 19.93 ms at N = 250
+		// (seed 3 of 20). Every drone's own ErrorBound must hold as well.
 		bound sim.Time
 	}{
-		{50, 10 * sim.Millisecond, 20, 15 * sim.Millisecond},
-		{250, 50 * sim.Millisecond, 2, 35 * sim.Millisecond},
+		{50, 10 * sim.Millisecond, 20, 10 * sim.Millisecond},
+		{250, 50 * sim.Millisecond, 2, 25 * sim.Millisecond},
 	}
 	for _, tc := range cases {
 		count := max(1, seeds.Count(t, tc.seeds*10)/10)
