@@ -273,6 +273,14 @@ func TestBudgetedSizesAreTheLongestOnAir(t *testing.T) {
 		n, err := c.MessageBytes(0xFFFE, algorithms.Everyone, full)
 		require.NoError(t, err)
 		assert.Equal(t, n, want, "%s at full width: %d bytes on air, Size %d + %d", typ, n, full.Size(), addressBytes)
+		if reply, ok := full.(timesync.Reply); ok {
+			// The reply as the core sends it, t3 = t2: hold trimmed, 4
+			// bytes shorter, as timesync's airtime correction counts it.
+			reply.T3 = reply.T2
+			n, err := c.MessageBytes(0xFFFE, algorithms.Everyone, reply)
+			require.NoError(t, err)
+			assert.Equal(t, want-4, n, "a reply answered at once")
+		}
 		for seed := range uint64(seeds.Count(t, 200)) {
 			r := rand.New(rand.NewPCG(seed, 0xb4d9))
 			m := generators[typ](r, false)

@@ -21,7 +21,7 @@ func Example() {
 	_ = leader.Step(2, req)
 	rep := leader.Ready().Sends[0].Msg
 
-	follower.SetClock(1000*ms + 6_597_222 + 8_680_555) // and the reply's
+	follower.SetClock(1000*ms + 6_597_222 + 7_986_111) // and the reply's
 	_ = follower.Step(1, rep)
 	fmt.Println(follower.Ready().Events)
 	fmt.Println(follower.SwarmTime(2000*ms) / ms)

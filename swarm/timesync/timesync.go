@@ -126,6 +126,11 @@ func (Reply) Kind() string { return "TIMESYNC_REPLY" }
 // at once: 21 bytes).
 func (Reply) Size() int { return 25 - airtime.AddressBytes }
 
+// replyAtOnceBytes is the payload of a reply as the core sends it, less
+// the two vehicle IDs: answered at once (t3 = t2), so without hold's 4
+// bytes, which MAVLink 2 trims. The airtime correction uses it.
+const replyAtOnceBytes = 21 - airtime.AddressBytes
+
 // Unreliable implements algorithms.Unreliable.
 func (Reply) Unreliable() {}
 
@@ -254,7 +259,7 @@ func New(cfg Config) (*TimeSync, error) {
 		cfg:  cfg,
 		poll: poll,
 		rng:  rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID)<<32|0x7153)),
-		asym: (airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), !cfg.Unsigned), cfg.Baud) -
+		asym: (airtime.Nanos(airtime.FrameBytes(replyAtOnceBytes, !cfg.Unsigned), cfg.Baud) -
 			airtime.Nanos(airtime.FrameBytes(Request{}.Size(), !cfg.Unsigned), cfg.Baud)),
 		restore: cfg.Restored,
 	}

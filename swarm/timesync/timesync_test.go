@@ -14,7 +14,7 @@ const ms = int64(1_000_000)
 
 var (
 	airRequest = airtime.Nanos(airtime.FrameBytes(Request{}.Size(), true), airtime.DefaultBaud)
-	airReply   = airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), true), airtime.DefaultBaud)
+	airReply   = airtime.Nanos(airtime.FrameBytes(replyAtOnceBytes, true), airtime.DefaultBaud)
 )
 
 // exchange runs one poll by hand at true time at: the follower's clock
@@ -225,7 +225,8 @@ func TestSyncPollTicks(t *testing.T) {
 func TestSyncShare(t *testing.T) {
 	c, err := New(Config{ID: 1, Members: 2000, TickNanos: 10 * ms, SyncPollTicks: 2000, SyncShare: 0.25})
 	require.NoError(t, err)
-	exchange := 2 * airReply // the budget counts two frames of the larger size
+	// The budget counts two frames of the longest reply.
+	exchange := 2 * airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), true), airtime.DefaultBaud)
 	want := 2000 * exchange / (10 * ms) * 4
 	assert.InDelta(t, float64(want), float64(c.cfg.SyncPollTicks), float64(want)/50, "ticks for 2000 drones' first polls")
 	c, err = New(Config{ID: 1, Members: 50, TickNanos: 10 * ms, SyncPollTicks: 2000, SyncShare: 0.25})
