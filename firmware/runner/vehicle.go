@@ -36,6 +36,10 @@ type Vehicle interface {
 type VehicleState struct {
 	Armed, Airborne bool
 	Position        show.Vec3
+	// Battery is the charge left in percent, when HasBattery (the flight
+	// controller reported it).
+	Battery    float64
+	HasBattery bool
 }
 
 // flight flies the drone's part of the show from what the node's player
@@ -43,6 +47,7 @@ type VehicleState struct {
 type flight struct {
 	track   *show.Track
 	home    show.Vec3
+	landing time.Duration // the show time the drone's part ends, down
 	digest  uint64
 	hasShow bool
 	last    string // the last one-shot action given: "arm", "land", "return", "hold"
@@ -116,7 +121,7 @@ func (f *flight) init(r *Runner) {
 		r.log.Error("runner: the show cannot be hashed", "err", err)
 		return
 	}
-	f.track, f.home, f.digest, f.hasShow = tr, s.Drones[k].Home, h.Digest(), true
+	f.track, f.home, f.landing, f.digest, f.hasShow = tr, s.Drones[k].Home, s.Drones[k].Landing, h.Digest(), true
 }
 
 // once gives a one-shot command, again only after another was given.
@@ -141,6 +146,16 @@ func (f *flight) step(r *Runner, local int64) {
 		return
 	}
 	st := v.State()
+	if low := r.cfg.LowBattery; low > 0 && st.HasBattery && st.Battery < low && st.Airborne {
+		// The battery may not last the show: leave it and fly home, for
+		// the rest of the run, as on an emergency RETURN.
+		r.log.Warn("runner: battery low: leaving the show and returning home", "remaining", st.Battery, "threshold", low)
+		f.alarm, f.last = emergency.Return, "return"
+		if err := v.Return(); err != nil {
+			r.log.Error("runner: vehicle refused to return", "err", err)
+		}
+		return
+	}
 	p := r.node.Show()
 	now := r.node.SwarmTime(local)
 	ph := p.Phase(now)
@@ -176,12 +191,21 @@ func (f *flight) step(r *Runner, local int64) {
 	case show.Airborne:
 		f.follow(r, show.Vec3{X: f.home.X, Y: f.home.Y, Z: f.home.Z + p.Altitude()}, show.Vec3{})
 	case show.Running, show.Paused:
-		if !st.Armed {
-			f.once(r, "arm", v.Arm)
-		}
 		t, rate, ok := p.FlightTime(now)
 		if !ok {
 			return
+		}
+		if time.Duration(t) >= f.landing {
+			// The drone's part is over and it is down at its landing
+			// point: LAND stops the motors (the autopilot disarms on
+			// the ground), and it is not armed again.
+			if st.Armed || st.Airborne {
+				f.once(r, "land", v.Land)
+			}
+			return
+		}
+		if !st.Armed {
+			f.once(r, "arm", v.Arm)
 		}
 		pos, vel := f.track.Position(time.Duration(t))
 		f.follow(r, pos, vel.Scale(rate))
