@@ -342,7 +342,7 @@ type sample struct {
 
 // watch samples every drone every 50 ms while the leader's show time is
 // below until, and returns the samples by drone.
-func (rg *rig) watch(lead *drone, until time.Duration) [][]sample {
+func (rg *rig) watch(lead *drone, until time.Duration, each func(st time.Duration)) [][]sample {
 	out := make([][]sample, len(rg.drones))
 	deadline := time.Now().Add(until + 60*time.Second) // a hang guard
 	for time.Now().Before(deadline) {
@@ -351,6 +351,9 @@ func (rg *rig) watch(lead *drone, until time.Duration) [][]sample {
 			break
 		}
 		if ok {
+			if each != nil {
+				each(st)
+			}
 			for i, d := range rg.drones {
 				pos, armed, light := rg.truth(d)
 				want, _ := rg.tracks[i].Position(st)
@@ -400,6 +403,7 @@ func TestSwarmFliesShowOnFlightControllers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("flies a 60 s show in real time")
 	}
+	t.Parallel()
 	const seed = 1
 	sh, err := demo.NewWith(5, demo.Options{Duration: 60 * time.Second})
 	if err != nil {
@@ -411,7 +415,7 @@ func TestSwarmFliesShowOnFlightControllers(t *testing.T) {
 	for _, d := range sh.Drones {
 		end = max(end, d.Landing)
 	}
-	samples := rg.watch(lead, end)
+	samples := rg.watch(lead, end, nil)
 
 	limit := sh.Limits.MinDistance / 2
 	worst, worstAt, worstDrone := 0.0, time.Duration(0), 0
