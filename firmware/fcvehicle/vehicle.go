@@ -436,7 +436,10 @@ func (v *Vehicle) next() (string, int, func(context.Context) error) {
 		if t.Mode == m || v.recent(name, gen, now) {
 			return "", 0, nil
 		}
-		return name, gen, func(ctx context.Context) error { return v.c.SetMode(ctx, m) }
+		return name, gen, func(ctx context.Context) error {
+			v.log.Info("fcvehicle: changing mode", "from", autopilot.ModeName(t.Autopilot, t.CustomMode), "to", m)
+			return v.c.SetMode(ctx, m)
+		}
 	}
 	switch v.want {
 	case intentHold:

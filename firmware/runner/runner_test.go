@@ -451,3 +451,116 @@ func TestAirtime(t *testing.T) {
 		t.Fatalf("airtime(45, 57600) = %d ns, want 7812500", got)
 	}
 }
+
+// TestLowBatteryReturns: an airborne drone whose vehicle reports less
+// charge than Config.LowBattery leaves the show and returns home, for
+// good; the others fly on.
+func TestLowBatteryReturns(t *testing.T) {
+	const seed = 3
+	h := newHarness(t, 5, 0.05, seed)
+	sh, digest := demoShow(t, 5)
+	h.show, h.lowBattery = sh, 25
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	lead, _ := h.leader()
+	if _, err := lead.r.Propose(command.Start{At: swarmNow(lead, h.clk) + int64(time.Second)}); err != nil {
+		t.Fatalf("seed %d: START: %v", seed, err)
+	}
+	if !h.until(3000, func() bool { return h.applied() > idx }) {
+		t.Fatalf("seed %d: START not applied everywhere", seed)
+	}
+	h.advance(300)
+	for _, d := range h.running() {
+		d.veh.setBattery(60)
+	}
+	low := h.drones[2]
+	low.veh.setBattery(24)
+	h.advance(50)
+	before := map[algorithms.NodeID]int{}
+	for _, d := range h.running() {
+		before[d.id], _, _, _ = d.veh.counts()
+	}
+	h.advance(100)
+	for _, d := range h.running() {
+		sp, _, _, _ := d.veh.counts()
+		d.veh.mu.Lock()
+		returns := d.veh.returns
+		d.veh.mu.Unlock()
+		switch {
+		case d == low && (returns != 1 || sp != before[d.id]):
+			t.Errorf("seed %d: drone %d at 24%%: %d returns, %d setpoints in the second after; want 1 return, no setpoint", seed, d.id, returns, sp-before[d.id])
+		case d != low && (returns != 0 || sp-before[d.id] < 5):
+			t.Errorf("seed %d: drone %d at 60%%: %d returns, %d setpoints in the second after; want none, the show's", seed, d.id, returns, sp-before[d.id])
+		}
+	}
+}
+
+// hopShow is the demo show's homes and lights with a 4 s hop for a path:
+// up 2 m and down again, landing at 4 s.
+func hopShow(t *testing.T, n int) (*show.Show, uint64) {
+	t.Helper()
+	s, _ := demoShow(t, n)
+	for i := range s.Drones {
+		d := &s.Drones[i]
+		d.Path = []show.Keyframe{
+			{At: 0, Pos: d.Home},
+			{At: 2 * time.Second, Pos: d.Home.Add(show.Vec3{Z: 2})},
+			{At: 4 * time.Second, Pos: d.Home},
+		}
+		d.Land, d.Landing = d.Home, 4*time.Second
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, h.Digest()
+}
+
+// TestPartEndsWithLand: once a drone's part is over (its landing time
+// has passed), it is told to LAND once, which stops its motors, and it is
+// neither armed again nor given setpoints.
+func TestPartEndsWithLand(t *testing.T) {
+	const seed = 4
+	h := newHarness(t, 5, 0.05, seed)
+	sh, digest := hopShow(t, 5)
+	h.show = sh
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	lead, _ := h.leader()
+	if _, err := lead.r.Propose(command.Start{At: swarmNow(lead, h.clk) + int64(time.Second)}); err != nil {
+		t.Fatalf("seed %d: START: %v", seed, err)
+	}
+	if !h.until(3000, func() bool { return h.applied() > idx }) {
+		t.Fatalf("seed %d: START not applied everywhere", seed)
+	}
+	h.advance(600) // the hop, and a little more
+	for _, d := range h.running() {
+		_, _, lands, _ := d.veh.counts()
+		if lands != 1 {
+			t.Fatalf("seed %d: drone %d: %d landings after its part ended; want 1", seed, d.id, lands)
+		}
+		// The landing disarms it; it must stay so.
+		d.veh.mu.Lock()
+		d.veh.st = VehicleState{}
+		d.veh.mu.Unlock()
+	}
+	before := map[algorithms.NodeID]int{}
+	for _, d := range h.running() {
+		before[d.id], _, _, _ = d.veh.counts()
+	}
+	h.advance(200)
+	for _, d := range h.running() {
+		sp, _, lands, _ := d.veh.counts()
+		if st := d.veh.State(); st.Armed || sp != before[d.id] || lands != 1 {
+			t.Errorf("seed %d: drone %d: armed %v, %d setpoints, %d landings after its part ended and it disarmed; want disarmed, none, 1",
+				seed, d.id, st.Armed, sp-before[d.id], lands)
+		}
+	}
+}
