@@ -296,8 +296,8 @@ func (h *harness) start(id algorithms.NodeID) *drone {
 		ID: id, Members: h.members, Tick: testTick, Link: &lossy{Link: mem, h: h, id: id}, Key: h.key, Network: testNetwork,
 		StateDir: d.dir, Store: d.store, Clock: h.clk, Vehicle: d.veh, Show: h.show, OnStop: h.onStop, Listen: h.listen,
 		LowBattery: h.lowBattery, LinkLoss: h.linkLoss,
-		Logger:     slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		onSend:     func(r *Runner, m algorithms.Message) { d.checkVote(r, m) },
+		Logger: slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		onSend: func(r *Runner, m algorithms.Message) { d.checkVote(r, m) },
 	})
 	if err != nil {
 		h.t.Fatalf("seed %d: drone %d: %v", h.seed, id, err)
