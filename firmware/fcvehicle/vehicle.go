@@ -187,12 +187,19 @@ func (v *Vehicle) flyMode() autopilot.Mode {
 // EXTENDED_SYS_STATE while armed (or, without it, armed and above half a
 // metre), the position from GLOBAL_POSITION_INT in the show's frame, the
 // battery from SYS_STATUS.
+// SilentAfter is how long without a heartbeat from the flight controller
+// makes it silent (runner.VehicleState.Silent).
+const SilentAfter = 3 * time.Second
+
 func (v *Vehicle) State() runner.VehicleState {
 	return v.state(v.c.Telemetry())
 }
 
 func (v *Vehicle) state(t autopilot.Telemetry) runner.VehicleState {
 	st := runner.VehicleState{Armed: t.Armed}
+	// Heartbeats come every second: three missed, the flight controller
+	// is silent.
+	st.Silent = t.Heartbeat.IsZero() || v.cfg.Clock.Now().Sub(t.Heartbeat) > SilentAfter
 	switch ardupilotmega.MAV_LANDED_STATE(t.LandedState) {
 	case ardupilotmega.MAV_LANDED_STATE_IN_AIR, ardupilotmega.MAV_LANDED_STATE_TAKEOFF, ardupilotmega.MAV_LANDED_STATE_LANDING:
 		// Disarmed is down, whatever an older EXTENDED_SYS_STATE said.

@@ -249,3 +249,38 @@ func inside(poly [][2]float64, x, y float64) bool {
 	}
 	return in
 }
+
+// Status bits a drone's heartbeats carry (membership.SetStatus), so that
+// the leader and the ground station see each drone's state.
+const (
+	StatusArmed    = 1 << 0 // the vehicle is armed
+	StatusAirborne = 1 << 1 // the vehicle is off the ground
+	StatusFCSilent = 1 << 2 // the flight controller has not been heard lately: the drone is down
+	StatusLeaving  = 1 << 3 // leaving the show (LeaveShow, a low battery)
+	StatusFailsafe = 1 << 4 // a failsafe or an emergency command flies it
+)
+
+// status sets the status bits the drone's heartbeats carry.
+func (f *flight) status(r *Runner, st VehicleState) {
+	var bits uint8
+	if st.Armed {
+		bits |= StatusArmed
+	}
+	if st.Airborne {
+		bits |= StatusAirborne
+	}
+	if st.Silent {
+		bits |= StatusFCSilent
+	}
+	if f.leave != nil {
+		bits |= StatusLeaving
+	}
+	if f.alarm != 0 {
+		bits |= StatusFailsafe
+	}
+	if bits&StatusFCSilent != 0 && !f.silentLogged {
+		r.log.Error("runner: the flight controller is silent: reporting this drone down to the swarm")
+	}
+	f.silentLogged = bits&StatusFCSilent != 0
+	r.node.Membership().SetStatus(bits)
+}

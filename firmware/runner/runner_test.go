@@ -683,3 +683,31 @@ func TestLinkLossHoldsThenFliesOn(t *testing.T) {
 		h.stopAll()
 	}
 }
+
+// TestSilentFlightControllerReported: a drone whose flight controller
+// falls silent reports itself down in its heartbeats, and its peers see
+// it; the others' status says armed and airborne.
+func TestSilentFlightControllerReported(t *testing.T) {
+	const seed = 6
+	h := newHarness(t, 5, 0.05, seed)
+	startShow(t, h, seed, 5)
+	d := h.drones[2]
+	d.veh.mu.Lock()
+	d.veh.st.Silent = true
+	d.veh.mu.Unlock()
+	var got, other uint8
+	ok := h.until(6000, func() bool {
+		h.drones[1].r.Inspect(func(n *swarmNode) {
+			got, _, _ = n.Membership().Status(2)
+			other, _, _ = n.Membership().Status(3)
+		})
+		return got&StatusFCSilent != 0
+	})
+	t.Logf("drone 1 sees drone 2's status %#x, drone 3's %#x", got, other)
+	if !ok {
+		t.Errorf("seed %d: drone 1 never saw drone 2 report its flight controller silent (status %#x)", seed, got)
+	}
+	if other&(StatusArmed|StatusAirborne) != StatusArmed|StatusAirborne || other&StatusFCSilent != 0 {
+		t.Errorf("seed %d: drone 3's status %#x, want armed and airborne, not silent", seed, other)
+	}
+}

@@ -34,8 +34,11 @@ type Vehicle interface {
 	SetColour(c show.RGB) error
 }
 
-// VehicleState is the flight controller's last report.
+// VehicleState is the flight controller's last report. Silent is true
+// when the flight controller has not been heard lately: the drone then
+// reports itself down to the swarm (StatusFCSilent).
 type VehicleState struct {
+	Silent          bool
 	Armed, Airborne bool
 	Position        show.Vec3
 	// Battery is the charge left in percent, when HasBattery (the flight
@@ -62,6 +65,8 @@ type flight struct {
 	// outSince is the local clock reading since which the drone has been
 	// out of sync while flying the show (0: in sync).
 	outSince int64
+	// silentLogged: the flight controller's silence was logged.
+	silentLogged bool
 	// alarm is the emergency command being carried out (0: none). It
 	// overrides the show: LAND and RETURN for the rest of the run, HOLD
 	// until the log applies a command that moves the show on (START,
@@ -162,10 +167,14 @@ func (f *flight) once(r *Runner, what string, do func() error) {
 // stays on the ground or holds.
 func (f *flight) step(r *Runner, local int64) {
 	v := r.cfg.Vehicle
-	if v == nil || r.node == nil || f.alarm != 0 {
+	if v == nil || r.node == nil {
 		return
 	}
 	st := v.State()
+	f.status(r, st)
+	if f.alarm != 0 {
+		return
+	}
 	if low := r.cfg.LowBattery; low > 0 && st.HasBattery && st.Battery < low && st.Airborne && f.leave == nil {
 		// The battery may not last the show: leave it and fly home, on
 		// a path clear of the others with its airspace cells taken
