@@ -6,11 +6,11 @@ require (
 	github.com/bluenviron/gomavlib/v3 v3.3.5
 	github.com/stretchr/testify v1.12.1
 	go.bug.st/serial v1.7.1
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require (
 	github.com/alecthomas/kong v1.15.0 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.43.0 // indirect
 )
 

@@ -1,0 +1,419 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads and checks the config file at path. Relative paths in it are
+// relative to its directory (Config.Dir).
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(data, path)
+	if err != nil {
+		return nil, err
+	}
+	c.Dir = filepath.Dir(path)
+	return c, nil
+}
+
+// Parse reads and checks a config file's content; name names it in errors.
+// Every problem found is reported, each with its line, in an Errors.
+func Parse(data []byte, name string) (*Config, error) {
+	p := &parser{file: name, at: map[string]*yaml.Node{}, memberAt: map[uint16]string{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Errors{p.syntax(err)}
+	}
+	if len(doc.Content) == 0 {
+		return nil, Errors{{File: name, Msg: "the file is empty: it needs at least id, members, radio and flight_controller (docs/drone-config.md)"}}
+	}
+	c := &Config{}
+	p.top(doc.Content[0], c)
+	if len(p.errs) > 0 {
+		return nil, p.errs
+	}
+	if !p.networkSet {
+		if n, ok := NetworkOf(c.ID); ok {
+			c.Network = n
+		}
+	}
+	c.setDefaults()
+	p.errs = append(p.errs, validate(c, p)...)
+	if len(p.errs) > 0 {
+		return nil, p.errs
+	}
+	return c, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntax turns a YAML syntax error into an Error with its line.
+func (p *parser) syntax(err error) *Error {
+	msg := err.Error()
+	e := &Error{File: p.file, Msg: "not valid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		// The YAML library names the line where the construct at fault
+		// began, which may be a line before the fault itself.
+		e.Msg = "not valid YAML: " + m[2] + " (on this line or just after it)"
+	}
+	return e
+}
+
+// parser walks the YAML tree into a Config and remembers where each field
+// was, so that the checks after it can name the line.
+type parser struct {
+	file       string
+	errs       Errors
+	at         map[string]*yaml.Node // field path → its value, or its key for a mapping
+	memberAt   map[uint16]string     // member → the path of the item that lists it
+	networkSet bool
+}
+
+func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) {
+	e := &Error{File: p.file, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line, e.Column = n.Line, n.Column
+	}
+	p.errs = append(p.errs, e)
+}
+
+// field is one key of a mapping and what reads its value.
+type field struct {
+	name string
+	read func(path string, v *yaml.Node)
+}
+
+// mapping reads the mapping n at path with fields, reporting unknown and
+// repeated keys.
+func (p *parser) mapping(n *yaml.Node, path string, fields []field) {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, path, "want a mapping of %s, got %s", names(fields), describe(n))
+		return
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		sub := k.Value
+		if path != "" {
+			sub = path + "." + k.Value
+		}
+		j := slices.IndexFunc(fields, func(f field) bool { return f.name == k.Value })
+		switch {
+		case j < 0:
+			where := "the file's top level"
+			if path != "" {
+				where = path
+			}
+			p.errorf(k, sub, "unknown field; the fields of %s are %s", where, names(fields))
+		case seen[k.Value]:
+			p.errorf(k, sub, "given twice; keep one")
+		default:
+			seen[k.Value] = true
+			if resolve(v).Kind == yaml.MappingNode {
+				p.at[sub] = k
+			} else {
+				p.at[sub] = v
+			}
+			fields[j].read(sub, resolve(v))
+		}
+	}
+}
+
+type yamlNode = yaml.Node
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+func names(fields []field) string {
+	s := make([]string, len(fields))
+	for i, f := range fields {
+		s[i] = f.name
+	}
+	return strings.Join(s, ", ")
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "nothing"
+		}
+		return strconv.Quote(n.Value)
+	}
+	return "something else"
+}
+
+// integer reads a whole number in [lo, hi].
+func (p *parser) integer(path string, v *yaml.Node, lo, hi int, what string) (int, bool) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
+		p.errorf(v, path, "want %s, a whole number %d–%d, got %s", what, lo, hi, describe(v))
+		return 0, false
+	}
+	var x int
+	if err := v.Decode(&x); err != nil || x < lo || x > hi {
+		p.errorf(v, path, "%s is out of range: %s is %d–%d", v.Value, what, lo, hi)
+		return 0, false
+	}
+	return x, true
+}
+
+// str reads a non-empty scalar.
+func (p *parser) str(path string, v *yaml.Node, what string) (string, bool) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" || v.Value == "" {
+		p.errorf(v, path, "want %s, got %s", what, describe(v))
+		return "", false
+	}
+	return v.Value, true
+}
+
+// choice reads one of the words in choices.
+func (p *parser) choice(path string, v *yaml.Node, choices ...string) string {
+	s, ok := p.str(path, v, "one of "+strings.Join(choices, ", "))
+	if !ok {
+		return ""
+	}
+	if !slices.Contains(choices, s) {
+		p.errorf(v, path, "%q is not an option: write one of %s", s, strings.Join(choices, ", "))
+		return ""
+	}
+	return s
+}
+
+// duration reads a Go duration (5s, 1m30s) or a number of seconds.
+func (p *parser) duration(path string, v *yaml.Node) time.Duration {
+	if v.Kind == yaml.ScalarNode {
+		switch v.ShortTag() {
+		case "!!int", "!!float":
+			var s float64
+			if err := v.Decode(&s); err == nil && s >= -1e9 && s <= 1e9 {
+				return time.Duration(s * float64(time.Second))
+			}
+		case "!!str":
+			if d, err := time.ParseDuration(v.Value); err == nil {
+				return d
+			}
+		}
+	}
+	p.errorf(v, path, "want a duration such as 5s, 1m30s or 500ms (a bare number is seconds), got %s", describe(v))
+	return 0
+}
+
+// number reads a finite number.
+func (p *parser) number(path string, v *yaml.Node) (float64, bool) {
+	var x float64
+	if v.Kind != yaml.ScalarNode || (v.ShortTag() != "!!int" && v.ShortTag() != "!!float") || v.Decode(&x) != nil || x != x || x > 1e300 || x < -1e300 {
+		p.errorf(v, path, "want a number, got %s", describe(v))
+		return 0, false
+	}
+	return x, true
+}
+
+// triple reads [x, y, z], or one number for all three when one is true.
+func (p *parser) triple(path string, v *yaml.Node, one bool) (t [3]float64) {
+	if one && v.Kind == yaml.ScalarNode {
+		x, _ := p.number(path, v)
+		return [3]float64{x, x, x}
+	}
+	if v.Kind != yaml.SequenceNode || len(v.Content) != 3 {
+		p.errorf(v, path, "want three numbers [x, y, z], got %s", describe(v))
+		return t
+	}
+	for i, item := range v.Content {
+		t[i], _ = p.number(fmt.Sprintf("%s[%d]", path, i), resolve(item))
+	}
+	return t
+}
+
+func (p *parser) top(n *yaml.Node, c *Config) {
+	p.mapping(n, "", []field{
+		{"id", func(path string, v *yaml.Node) {
+			if x, ok := p.integer(path, v, 1, MaxID, "a vehicle ID"); ok {
+				c.ID = uint16(x)
+			}
+		}},
+		{"network", func(path string, v *yaml.Node) {
+			if x, ok := p.integer(path, v, 0, MaxNetwork, "a radio network"); ok {
+				c.Network = uint8(x)
+				p.networkSet = true
+			}
+		}},
+		{"members", func(path string, v *yaml.Node) { c.Members = p.members(path, v) }},
+		{"radio", func(path string, v *yaml.Node) { p.radio(path, v, &c.Radio) }},
+		{"flight_controller", func(path string, v *yaml.Node) { p.flightController(path, v, &c.FlightController) }},
+		{"key_file", func(path string, v *yaml.Node) { c.KeyFile, _ = p.str(path, v, "the swarm key's path") }},
+		{"state_dir", func(path string, v *yaml.Node) { c.StateDir, _ = p.str(path, v, "the state directory's path") }},
+		{"failsafe", func(path string, v *yaml.Node) { p.failsafe(path, v, &c.Failsafe) }},
+		{"airspace", func(path string, v *yaml.Node) {
+			c.Airspace = &Airspace{}
+			p.airspace(path, v, c.Airspace)
+		}},
+		{"log", func(path string, v *yaml.Node) {
+			p.mapping(v, path, []field{
+				{"format", func(path string, v *yaml.Node) { c.Log.Format = p.choice(path, v, LogAuto, LogText, LogJSON) }},
+				{"level", func(path string, v *yaml.Node) { c.Log.Level = p.choice(path, v, "debug", "info", "warn", "error") }},
+			})
+		}},
+	})
+}
+
+// members reads a list of IDs and ranges ("1-50"), or one range.
+func (p *parser) members(path string, v *yaml.Node) []uint16 {
+	items := []*yaml.Node{v}
+	paths := []string{path}
+	if v.Kind == yaml.SequenceNode {
+		items, paths = nil, nil
+		for i, item := range v.Content {
+			items = append(items, resolve(item))
+			paths = append(paths, fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+	var out []uint16
+	for i, item := range items {
+		lo, hi, ok := p.memberRange(paths[i], item)
+		if !ok {
+			continue
+		}
+		for id := lo; id <= hi; id++ {
+			if prev, dup := p.memberAt[uint16(id)]; dup {
+				p.errorf(item, paths[i], "member %d is listed twice (also in %s); list each drone once", id, prev)
+				break
+			}
+			p.memberAt[uint16(id)] = paths[i]
+			p.at[paths[i]] = item
+			out = append(out, uint16(id))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+var rangeRE = regexp.MustCompile(`^\s*(\d+)\s*(?:-|–|\.\.)\s*(\d+)\s*$`)
+
+func (p *parser) memberRange(path string, v *yaml.Node) (lo, hi int, ok bool) {
+	const want = "want vehicle IDs (1–65534): a list such as [1, 2, 3], ranges such as 1-50, or both: [1-10, 12]"
+	if v.Kind != yaml.ScalarNode {
+		p.errorf(v, path, "%s; got %s", want, describe(v))
+		return 0, 0, false
+	}
+	if v.ShortTag() == "!!int" {
+		x, ok := p.integer(path, v, 1, MaxID, "a vehicle ID")
+		return x, x, ok
+	}
+	m := rangeRE.FindStringSubmatch(v.Value)
+	if m == nil {
+		p.errorf(v, path, "%s; got %s", want, describe(v))
+		return 0, 0, false
+	}
+	lo, err1 := strconv.Atoi(m[1])
+	hi, err2 := strconv.Atoi(m[2])
+	switch {
+	case err1 != nil || err2 != nil || lo < 1 || hi > MaxID:
+		p.errorf(v, path, "range %s is out of range: vehicle IDs are 1–65534", v.Value)
+		return 0, 0, false
+	case lo > hi:
+		p.errorf(v, path, "range %s is empty: write the lower ID first (%d-%d)", v.Value, hi, lo)
+		return 0, 0, false
+	}
+	return lo, hi, true
+}
+
+func (p *parser) radio(path string, v *yaml.Node, r *Radio) {
+	p.mapping(v, path, []field{
+		{"serial", func(path string, v *yaml.Node) {
+			r.Serial, _ = p.str(path, v, "the radio's serial device, such as /dev/ttyUSB0")
+		}},
+		{"baud", func(path string, v *yaml.Node) { r.Baud, _ = p.integer(path, v, -1<<31, 1<<31-1, "a serial rate") }},
+		{"udp", func(path string, v *yaml.Node) {
+			r.UDP = &UDP{}
+			p.mapping(v, path, []field{
+				{"listen", func(path string, v *yaml.Node) { r.UDP.Listen, _ = p.str(path, v, "the local address, host:port") }},
+				{"peers", func(path string, v *yaml.Node) {
+					if v.Kind == yaml.ScalarNode {
+						if s, ok := p.str(path, v, "peer addresses, host:port"); ok {
+							r.UDP.Peers = []string{s}
+						}
+						return
+					}
+					if v.Kind != yaml.SequenceNode {
+						p.errorf(v, path, "want a list of peer addresses, host:port, got %s", describe(v))
+						return
+					}
+					for i, item := range v.Content {
+						sub := fmt.Sprintf("%s[%d]", path, i)
+						p.at[sub] = resolve(item)
+						if s, ok := p.str(sub, resolve(item), "a peer address, host:port"); ok {
+							r.UDP.Peers = append(r.UDP.Peers, s)
+						}
+					}
+				}},
+			})
+		}},
+	})
+}
+
+func (p *parser) flightController(path string, v *yaml.Node, f *FlightController) {
+	p.mapping(v, path, []field{
+		{"serial", func(path string, v *yaml.Node) {
+			f.Serial, _ = p.str(path, v, "the flight controller's serial device, such as /dev/serial0")
+		}},
+		{"baud", func(path string, v *yaml.Node) { f.Baud, _ = p.integer(path, v, -1<<31, 1<<31-1, "a serial rate") }},
+		{"udp", func(path string, v *yaml.Node) {
+			f.UDP, _ = p.str(path, v, "the flight controller's address, host:port")
+		}},
+	})
+}
+
+func (p *parser) failsafe(path string, v *yaml.Node, f *Failsafe) {
+	p.mapping(v, path, []field{
+		{"link_loss", func(path string, v *yaml.Node) {
+			p.mapping(v, path, []field{
+				{"action", func(path string, v *yaml.Node) {
+					f.LinkLoss.Action = p.choice(path, v, ActionContinue, ActionHold, ActionLand)
+				}},
+				{"after", func(path string, v *yaml.Node) { f.LinkLoss.After = p.duration(path, v) }},
+			})
+		}},
+		{"low_battery", func(path string, v *yaml.Node) { f.LowBattery = p.choice(path, v, ActionReturn, ActionLand) }},
+		{"geofence", func(path string, v *yaml.Node) { f.Geofence = p.choice(path, v, ActionLand, ActionReturn) }},
+		{"on_stop", func(path string, v *yaml.Node) { f.OnStop = p.choice(path, v, ActionLand, ActionHold) }},
+	})
+}
+
+func (p *parser) airspace(path string, v *yaml.Node, a *Airspace) {
+	p.mapping(v, path, []field{
+		{"origin", func(path string, v *yaml.Node) { a.Origin = p.triple(path, v, false) }},
+		{"cell_size", func(path string, v *yaml.Node) { a.CellSize = p.triple(path, v, true) }},
+		{"cells", func(path string, v *yaml.Node) {
+			if v.Kind != yaml.SequenceNode || len(v.Content) != 3 {
+				p.errorf(v, path, "want three whole numbers [x, y, z], got %s", describe(v))
+				return
+			}
+			for i, item := range v.Content {
+				a.Cells[i], _ = p.integer(fmt.Sprintf("%s[%d]", path, i), resolve(item), 1, 1<<16, "a number of cells")
+			}
+		}},
+		{"lease", func(path string, v *yaml.Node) { a.Lease = p.duration(path, v) }},
+	})
+}
