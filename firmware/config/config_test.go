@@ -106,7 +106,7 @@ var errorCases = []struct {
 }{
 	{"syntax", 6, 0, "\tbaud: 57600", 5, "", "not valid YAML: found a tab character that violates indentation (on this line or just after it)"},
 	{"unknown top-level field", 11, 0, "state_directory: /x", 11, "state_directory", "unknown field; the fields of the file's top level are id, network, members"},
-	{"unknown nested field", 6, 0, "  bauds: 57600", 6, "radio.bauds", "unknown field; the fields of radio are serial, baud, udp"},
+	{"unknown nested field", 6, 0, "  bauds: 57600", 6, "radio.bauds", "unknown field; did you mean baud? The fields of radio are serial, baud, udp"},
 	{"field twice", 2, 0, "id: 8", 2, "id", "given twice"},
 	{"id not a number", 1, 0, "id: seven", 1, "id", `want a vehicle ID, a whole number 1–65534, got "seven"`},
 	{"id zero", 1, 0, "id: 0", 1, "id", "0 is out of range: a vehicle ID is 1–65534"},
@@ -130,7 +130,7 @@ var errorCases = []struct {
 	{"radio UDP no peers", 5, 1, "  udp:\n    listen: ':14560'", 5, "radio.udp.peers", "missing: list where frames go"},
 	{"flight controller serial and UDP", 9, 0, "  udp: 127.0.0.1:14551", 9, "flight_controller.udp", "both a serial device and UDP are set"},
 	{"flight controller missing", 7, 2, "#", 0, "flight_controller", "missing: set flight_controller.serial"},
-	{"flight controller misspelt", 7, 0, "flight_control:", 7, "flight_control", "unknown field; the fields of the file's top level are id, network, members, radio, flight_controller"},
+	{"flight controller misspelt", 7, 0, "flight_control:", 7, "flight_control", "unknown field; did you mean flight_controller? The fields of the file's top level are id, network, members, radio, flight_controller"},
 	{"negative link-loss wait", 15, 0, "    after: -5s", 15, "failsafe.link_loss.after", "-5s is negative"},
 	{"bad duration", 15, 0, "    after: soon", 15, "failsafe.link_loss.after", `want a duration such as 5s, 1m30s or 500ms (a bare number is seconds), got "soon"`},
 	{"bad link-loss action", 14, 0, "    action: return", 14, "failsafe.link_loss.action", `"return" is not an option: write one of continue, hold, land`},
@@ -142,6 +142,11 @@ var errorCases = []struct {
 	{"bad log format", 25, 0, "  format: xml", 25, "log.format", `"xml" is not an option: write one of auto, text, json`},
 	{"mapping expected", 4, 2, "radio: /dev/ttyUSB0", 4, "radio", `want a mapping of serial, baud, udp, got "/dev/ttyUSB0"`},
 	{"empty key file", 10, 0, "key_file:", 10, "key_file", "want the swarm key's path, got nothing"},
+}
+
+// alsoReported are the further errors of a case, in order.
+var alsoReported = map[string][]string{
+	"flight controller misspelt": {"drone.yaml: flight_controller: missing"},
 }
 
 // variant is good with line (1-based) replaced.
@@ -159,7 +164,10 @@ func TestParseErrors(t *testing.T) {
 			require.Error(t, err, src)
 			var errs Errors
 			require.True(t, errors.As(err, &errs), "%T %v", err, err)
-			require.Len(t, errs, 1, "one error: %v", err)
+			require.Len(t, errs, 1+len(alsoReported[tc.name]), "one error: %v", err)
+			for i, msg := range alsoReported[tc.name] {
+				assert.Contains(t, errs[1+i].Error(), msg)
+			}
 			e := errs[0]
 			assert.True(t, errors.Is(err, ErrInvalid))
 			assert.Equal(t, "drone.yaml", e.File)
@@ -182,20 +190,19 @@ func TestParseReportsEveryError(t *testing.T) {
 	src := variant(6, 0, "  baud: 1")
 	src = strings.Replace(src, "    after: 5s", "    after: -1s", 1)
 	src = strings.Replace(src, "  format: json", "  formt: json", 1)
+	src = strings.Replace(src, "id: 7", "id: x", 1)
 	_, err := Parse([]byte(src), "d.yaml")
 	require.Error(t, err)
 	var errs Errors
 	require.True(t, errors.As(err, &errs))
-	// The unknown field stops the parse before the value checks.
-	require.Len(t, errs, 1, "%v", err)
-	assert.Equal(t, 25, errs[0].Line)
-
-	src = strings.Replace(src, "  formt: json", "  format: json", 1)
-	_, err = Parse([]byte(src), "d.yaml")
-	require.True(t, errors.As(err, &errs))
-	require.Len(t, errs, 2, "%v", err)
-	assert.Equal(t, []int{6, 15}, []int{errs[0].Line, errs[1].Line})
-	assert.Equal(t, 2, strings.Count(err.Error(), "\n")+1, "one line per error")
+	lines := make([]int, len(errs))
+	for i, e := range errs {
+		lines[i] = e.Line
+	}
+	// The unreadable id is not reported missing as well, nor are the
+	// members checked against it.
+	assert.Equal(t, []int{1, 6, 15, 25}, lines, "%v", err)
+	assert.Equal(t, len(errs), strings.Count(err.Error(), "\n")+1, "one line per error")
 }
 
 func TestParseEmpty(t *testing.T) {

@@ -41,20 +41,46 @@ func Parse(data []byte, name string) (*Config, error) {
 	}
 	c := &Config{}
 	p.top(doc.Content[0], c)
-	if len(p.errs) > 0 {
-		return nil, p.errs
-	}
 	if !p.networkSet {
 		if n, ok := NetworkOf(c.ID); ok {
 			c.Network = n
 		}
 	}
 	c.setDefaults()
-	p.errs = append(p.errs, validate(c, p)...)
+	// The value checks run even after errors in reading, so that one run
+	// reports every problem; a field that could not be read is left out
+	// of them (its zero value would only be reported again).
+	read := p.errs
+	for _, e := range validate(c, p) {
+		if !slices.ContainsFunc(read, func(r *Error) bool { return related(r.Field, e.Field) }) {
+			p.errs = append(p.errs, e)
+		}
+	}
 	if len(p.errs) > 0 {
+		slices.SortStableFunc(p.errs, byLine)
 		return nil, p.errs
 	}
 	return c, nil
+}
+
+// related reports whether one field is the other or contains it.
+func related(a, b string) bool {
+	within := func(in, f string) bool {
+		return in == f || in == "" || strings.HasPrefix(f, in+".") || strings.HasPrefix(f, in+"[")
+	}
+	return within(a, b) || within(b, a)
+}
+
+// byLine orders errors by line, those at no line (missing fields) last.
+func byLine(a, b *Error) int {
+	la, lb := a.Line, b.Line
+	if la == 0 {
+		la = 1 << 30
+	}
+	if lb == 0 {
+		lb = 1 << 30
+	}
+	return la - lb
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -118,7 +144,11 @@ func (p *parser) mapping(n *yaml.Node, path string, fields []field) {
 			if path != "" {
 				where = path
 			}
-			p.errorf(k, sub, "unknown field; the fields of %s are %s", where, names(fields))
+			hint := "the"
+			if near := nearest(k.Value, fields); near != "" {
+				hint = "did you mean " + near + "? The"
+			}
+			p.errorf(k, sub, "unknown field; %s fields of %s are %s", hint, where, names(fields))
 		case seen[k.Value]:
 			p.errorf(k, sub, "given twice; keep one")
 		default:
@@ -140,6 +170,42 @@ func resolve(n *yaml.Node) *yaml.Node {
 		n = n.Alias
 	}
 	return n
+}
+
+// nearest is the field name closest to name, if one is close: within two
+// edits, or a third of the name's length.
+func nearest(name string, fields []field) string {
+	best, bestD := "", max(3, len(name)/3+1)
+	for _, f := range fields {
+		if d := distance(name, f.name); d < bestD {
+			best, bestD = f.name, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 30
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func names(fields []field) string {

@@ -166,7 +166,7 @@ func validate(c *Config, p *parser) Errors {
 	if c.StateDir == "" {
 		add("state_dir", "missing: set the state directory's path")
 	}
-	slices.SortStableFunc(errs, func(a, b *Error) int { return a.Line - b.Line })
+	slices.SortStableFunc(errs, byLine)
 	return errs
 }
 
