@@ -4,6 +4,7 @@ go 1.26
 
 require (
 	github.com/bluenviron/gomavlib/v3 v3.3.5
+	github.com/pion/transport/v2 v2.2.10
 	github.com/stretchr/testify v1.12.1
 	go.bug.st/serial v1.7.1
 	go.yaml.in/yaml/v3 v3.0.6
@@ -11,6 +12,8 @@ require (
 
 require (
 	github.com/alecthomas/kong v1.15.0 // indirect
+	github.com/pion/logging v0.2.2 // indirect
+	golang.org/x/net v0.38.0 // indirect
 	golang.org/x/sys v0.43.0 // indirect
 )
 

@@ -138,6 +138,8 @@ var cases = []codecCase{
 	{name: "bully election", hdr: codec.Header{Network: testNetwork, From: 1, To: algorithms.Everyone}, msg: election.BullyElection{Term: 0xFFFF_FFFF}},
 	{name: "bully answer", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: 1}, msg: election.BullyAnswer{Term: 1}},
 	{name: "bully coordinator", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}, msg: election.BullyCoordinator{Term: 1 << 31, Leader: 0xFFFE}},
+	{name: "log coordinator", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}, msg: cmdlog.Coordinator{BullyCoordinator: election.BullyCoordinator{Term: 0xFFFF_FFFF, Leader: 0xFFFE}}},
+	{name: "log coordinator term one", hdr: codec.Header{Network: testNetwork, From: 1, To: algorithms.Everyone}, msg: cmdlog.Coordinator{BullyCoordinator: election.BullyCoordinator{Term: 1, Leader: 1}}},
 
 	// Frames embedding messages of the other families and algorithms.
 	{name: "ricart request in a frame to everyone", frame: &arq.Frame{

@@ -13,6 +13,7 @@ import (
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/clock"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
+	"github.com/skyquorum/skyquorum/algorithms/election"
 	"github.com/skyquorum/skyquorum/algorithms/multicast"
 	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/radio/arq"
@@ -92,6 +93,35 @@ func TestRoundTrip(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.frame, f)
 		})
+	}
+}
+
+// TestLogCoordinatorIsNotTheBullys checks that the command log's
+// unacknowledged COORDINATOR and the bully's own travel as different kinds
+// of SWARM_ELECTION and each decodes to its own type: the command log hands
+// the first to a bystander check that the second skips.
+func TestLogCoordinatorIsNotTheBullys(t *testing.T) {
+	c := newCodec(t)
+	hdr := codec.Header{Network: testNetwork, From: 9, To: algorithms.Everyone}
+	bully := election.BullyCoordinator{Term: 12, Leader: 9}
+	for _, tc := range []struct {
+		msg  algorithms.Message
+		kind swarm.SWARM_ELECTION_KIND
+	}{
+		{bully, swarm.SWARM_ELECTION_KIND_COORDINATOR},
+		{cmdlog.Coordinator{BullyCoordinator: bully}, swarm.SWARM_ELECTION_KIND_ANNOUNCE},
+	} {
+		msg, err := c.EncodeMessage(hdr, tc.msg)
+		require.NoError(t, err, "%T", tc.msg)
+		d := msg.(*swarm.MessageSwarmElection)
+		assert.Equal(t, swarm.SWARM_ELECTION_ALGORITHM_BULLY, d.Algorithm, "%T", tc.msg)
+		assert.Equal(t, tc.kind, d.Kind, "%T", tc.msg)
+		assert.Equal(t, uint32(12), d.Term, "%T", tc.msg)
+		assert.Equal(t, uint16(9), d.Candidate, "%T", tc.msg)
+		_, m, err := c.DecodeMessage(wire(t, msg))
+		require.NoError(t, err, "%T", tc.msg)
+		assert.IsType(t, tc.msg, m)
+		assert.Equal(t, tc.msg, m)
 	}
 }
 
@@ -203,6 +233,7 @@ func TestDecodeRejectsUnusedFields(t *testing.T) {
 		"bully election with acked":        &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_ELECTION, Term: 1, Acked: swarm.SWARM_ELECTION_KIND_ELECTION},
 		"bully answer with candidate":      &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_ANSWER, Term: 1, Candidate: 0xFFFF},
 		"bully coordinator with acked":     &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_COORDINATOR, Term: 1, Candidate: 2, Acked: swarm.SWARM_ELECTION_KIND_COORDINATOR},
+		"log coordinator with acked":       &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_ANNOUNCE, Term: 1, Candidate: 2, Acked: swarm.SWARM_ELECTION_KIND_COORDINATOR},
 		"ring election with kind overflow": &el{Algorithm: ring, Kind: 0x100},
 		"mc data with origin":              mcm(swarm.SWARM_MULTICAST_PROTOCOL_RELIABLE, swarm.SWARM_MULTICAST_KIND_DATA, func(d *mc) { d.Origin = 1; d.DataLen = 1 }),
 		"mc data plain with stamp":         mcm(swarm.SWARM_MULTICAST_PROTOCOL_RELIABLE, swarm.SWARM_MULTICAST_KIND_DATA, func(d *mc) { d.Stamp = 1; d.DataLen = 1 }),
@@ -268,6 +299,7 @@ func TestDecodeRejectsUnusedFields(t *testing.T) {
 		"central token":              &mx{Algorithm: central, Kind: swarm.SWARM_MUTEX_KIND_TOKEN},
 		"ring answer":                &el{Algorithm: ring, Kind: swarm.SWARM_ELECTION_KIND_ANSWER, Term: 1},
 		"bully ack":                  &el{Algorithm: bully, Kind: swarm.SWARM_ELECTION_KIND_ACK, Term: 1, Acked: swarm.SWARM_ELECTION_KIND_ELECTION},
+		"ring announce":              &el{Algorithm: ring, Kind: swarm.SWARM_ELECTION_KIND_ANNOUNCE, Term: 1, Candidate: 2},
 		"election without algorithm": &el{Kind: swarm.SWARM_ELECTION_KIND_COORDINATOR, Term: 1, Candidate: 2},
 		"emergency without kind":     &em{Issuer: 1, CommandId: 1, Command: swarm.SWARM_EMERGENCY_COMMAND_HOLD},
 		"lease grant":                &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_GRANT},

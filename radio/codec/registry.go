@@ -8,6 +8,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
 	"github.com/skyquorum/skyquorum/algorithms/election"
 	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
@@ -181,6 +182,14 @@ func Bindings() []Binding {
 				return election.BullyCoordinator{Term: term, Leader: id}
 			},
 			func(m election.BullyCoordinator) (uint32, algorithms.NodeID) { return m.Term, m.Leader }),
+		// The command log's bully sends a new leader's COORDINATOR as one
+		// unacknowledged broadcast, which its receivers handle apart from
+		// the bully's own (algorithms/cmdlog).
+		electionBinding(swarm.SWARM_ELECTION_ALGORITHM_BULLY, swarm.SWARM_ELECTION_KIND_ANNOUNCE,
+			func(term uint32, id algorithms.NodeID) cmdlog.Coordinator {
+				return cmdlog.Coordinator{BullyCoordinator: election.BullyCoordinator{Term: term, Leader: id}}
+			},
+			func(m cmdlog.Coordinator) (uint32, algorithms.NodeID) { return m.Term, m.Leader }),
 	}
 	// Multicast (algorithms/multicast) and the command log
 	// (algorithms/cmdlog), on SWARM_MULTICAST: see multicast.go.

@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
+	"github.com/skyquorum/skyquorum/algorithms/election"
 	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/radio/arq"
 	"github.com/skyquorum/skyquorum/radio/codec"
@@ -106,6 +108,11 @@ func TestNodeMavlinkDecodesOurFrames(t *testing.T) {
 	})
 	require.NoError(t, err)
 	msgs = append(msgs, frameMsgs...)
+	// A message sent raw: a new leader's COORDINATOR of the command log.
+	coord, err := c.EncodeMessage(codec.Header{From: 50, To: algorithms.Everyone},
+		cmdlog.Coordinator{BullyCoordinator: election.BullyCoordinator{Term: 7, Leader: 50}})
+	require.NoError(t, err)
+	msgs = append(msgs, coord)
 
 	enc := wire.NewEncoder(rw, 42, 191)
 	ts := wire.TimestampOf(time.Now())

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/skyquorum/skyquorum/radio/codec"
 	"github.com/skyquorum/skyquorum/sitl/sim"
 )
 
@@ -30,9 +31,15 @@ type Common struct {
 	Trace    io.Writer
 }
 
-// simConfig turns the common flags into a simulator configuration.
-func (c Common) simConfig() sim.Config {
+// simConfig turns the common flags into a simulator configuration whose
+// frames are sized by the radio's codec, as they go on air.
+func (c Common) simConfig() (sim.Config, error) {
+	wire, err := codec.New(codec.Config{Network: 1})
+	if err != nil {
+		return sim.Config{}, fmt.Errorf("scenario: %w", err)
+	}
 	return sim.Config{
+		Wire:     wire,
 		Drones:   c.Drones,
 		Seed:     c.Seed,
 		Baud:     c.Baud,
@@ -41,7 +48,7 @@ func (c Common) simConfig() sim.Config {
 		Dup:      c.Dup,
 		Reorder:  c.Reorder,
 		Trace:    c.Trace,
-	}
+	}, nil
 }
 
 // CommonResult are the fields every scenario reports.

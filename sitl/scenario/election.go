@@ -109,7 +109,10 @@ func RunElection(e Election) (ElectionResult, error) {
 	for i := range ids {
 		ids[i] = algorithms.NodeID(i + 1)
 	}
-	cfg := e.simConfig()
+	cfg, err := e.simConfig()
+	if err != nil {
+		return ElectionResult{}, err
+	}
 	if cfg.Tick == 0 {
 		cfg.Tick = 10 * sim.Millisecond
 	}

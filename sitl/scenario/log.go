@@ -219,7 +219,10 @@ func RunLog(l Log) (LogResult, error) {
 	for i := range ids {
 		ids[i] = algorithms.NodeID(i + 1)
 	}
-	cfg := l.simConfig()
+	cfg, err := l.simConfig()
+	if err != nil {
+		return LogResult{}, err
+	}
 	cfg.DetectAfter = l.DetectAfter
 	if cfg.Tick == 0 {
 		cfg.Tick = 10 * sim.Millisecond

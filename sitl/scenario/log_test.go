@@ -147,7 +147,8 @@ type logSim struct {
 func newLogSim(t *testing.T, n int, seed uint64, loss float64) *logSim {
 	t.Helper()
 	l := Log{Common: Common{Drones: n, Seed: seed, Loss: loss}, Committee: 5, DetectAfter: 500 * sim.Millisecond}
-	cfg := l.simConfig()
+	cfg, err := l.simConfig()
+	require.NoError(t, err)
 	cfg.DetectAfter, cfg.Tick, cfg.Baud = l.DetectAfter, 10*sim.Millisecond, 57600
 	timing := logTiming(l, cfg)
 	ids := make([]algorithms.NodeID, n)

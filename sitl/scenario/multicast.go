@@ -202,7 +202,10 @@ func RunMulticast(m Multicast) (MulticastResult, error) {
 	if err := m.Validate(); err != nil {
 		return MulticastResult{}, err
 	}
-	cfg := m.simConfig()
+	cfg, err := m.simConfig()
+	if err != nil {
+		return MulticastResult{}, err
+	}
 	cfg.Raw = true
 	cfg.DetectAfter = 300 * sim.Millisecond
 	s, err := sim.New(cfg, m.factory())

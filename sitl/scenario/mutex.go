@@ -131,7 +131,10 @@ func RunMutex(m Mutex) (MutexResult, error) {
 	if err := m.Validate(); err != nil {
 		return MutexResult{}, err
 	}
-	cfg := m.simConfig()
+	cfg, err := m.simConfig()
+	if err != nil {
+		return MutexResult{}, err
+	}
 	cfg.TrackCausality = true
 	var quorums mutex.Quorums
 	if m.Algorithm == "maekawa" {

@@ -192,7 +192,10 @@ func RunShow(sh Show) (ShowResult, error) {
 	if err := sh.Validate(); err != nil {
 		return ShowResult{}, err
 	}
-	cfg := sh.simConfig()
+	cfg, err := sh.simConfig()
+	if err != nil {
+		return ShowResult{}, err
+	}
 	cfg.Networks = sh.Networks
 	cfg.ClockOffset = sh.ClockOffset
 	cfg.ClockDriftPPM = sh.ClockDrift

@@ -11,7 +11,9 @@
 //
 // Each radio network is one shared half-duplex channel: a frame occupies it
 // for its MAVLink v2 length × 10 / baud (10 header bytes + payload + 2 CRC,
-// + 13 when signed), and transmissions wait for the channel in the order they
+// + 13 when signed; Config.Wire gives the payload lengths the radio's codec
+// writes, one frame for each dialect message a transmission takes), and
+// transmissions wait for the channel in the order they
 // were queued (an ideal MAC: no collisions, no idle gaps). When a frame ends,
 // each drone it concerns independently misses it (Loss), receives it twice
 // (Dup), and receives it after an extra delay drawn from [0, Reorder], which

@@ -56,10 +56,26 @@ type Config struct {
 	// TrackCausality keeps a vector clock per drone, merged on every core
 	// message, for happened-before checks (costs N words per message).
 	TrackCausality bool
+	// Wire sizes every frame as the radio encodes it (radio/codec's Codec
+	// does). Without it, a frame's payload is estimated from the messages'
+	// Size, arq's frame header and 2 bytes per address, which falls short
+	// of the wire by up to 39 bytes a message: set it for airtime figures.
+	Wire Wire
 	// Trace, when set, receives every event as a JSON line.
 	Trace io.Writer
 	// Logger receives violations (optional, default slog.Default()).
 	Logger *slog.Logger
+}
+
+// Wire sizes frames: the MAVLink 2 payload lengths, trailing zero bytes
+// truncated, of the dialect messages that carry them.
+type Wire interface {
+	// MessageBytes is the payload length of core message m sent on its own
+	// from from to to (algorithms.Everyone for several or all peers).
+	MessageBytes(from, to algorithms.NodeID, m algorithms.Message) (int, error)
+	// FrameBytes are the payload lengths of the messages that carry
+	// reliable delivery frame f, one MAVLink frame each.
+	FrameBytes(f *arq.Frame) ([]int, error)
 }
 
 // Factory builds the core of drone id; restored is the state its previous
@@ -621,7 +637,7 @@ func (s *Sim) flush(d *drone) {
 				msg = stamped{Message: msg, vc: d.vc.Clone()}
 			}
 			if s.cfg.Raw || algorithms.IsUnreliable(snd.Msg) {
-				s.transmit(d, rawFrame(d.id, snd.To, msg))
+				s.transmit(d, s.rawFrame(d.id, snd.To, msg))
 				continue
 			}
 			d.ep.Send(snd.To, msg)
@@ -631,7 +647,7 @@ func (s *Sim) flush(d *drone) {
 		}
 		frames, dels := d.ep.Ready()
 		for _, f := range frames {
-			s.transmit(d, arqFrame(f))
+			s.transmit(d, s.arqFrame(f))
 		}
 		for _, del := range dels {
 			s.deliver(d, del.From, del.Msg)
@@ -672,12 +688,12 @@ type frame struct {
 	msg   algorithms.Message // raw frames
 	to    []algorithms.NodeID
 	all   bool
-	size  int
+	bytes int // on air, MAVLink framing included
 	class algorithms.Class
 	kind  string
 }
 
-func arqFrame(f *arq.Frame) *frame {
+func (s *Sim) arqFrame(f *arq.Frame) *frame {
 	ids, all := f.Recipients()
 	c := algorithms.ClassData
 	switch {
@@ -686,24 +702,96 @@ func arqFrame(f *arq.Frame) *frame {
 	case f.Retransmission:
 		c = algorithms.ClassRetransmission
 	}
-	return &frame{arq: f, from: f.From, to: ids, all: all, size: f.Size(), class: c, kind: f.Kind()}
+	return &frame{arq: f, from: f.From, to: ids, all: all, bytes: s.arqBytes(f), class: c, kind: f.Kind()}
 }
 
-// Raw frames carry the sender's vehicle ID and the destinations' (one
-// for a unicast, 0xFFFF for everyone) beside the message.
-func rawFrame(from algorithms.NodeID, to []algorithms.NodeID, m algorithms.Message) *frame {
+func (s *Sim) rawFrame(from algorithms.NodeID, to []algorithms.NodeID, m algorithms.Message) *frame {
+	return &frame{from: from, msg: m, to: to, all: to == nil, bytes: s.rawBytes(from, to, m), class: algorithms.ClassOf(m), kind: m.Kind()}
+}
+
+// rawBytes is the length on air of a core message sent raw (see
+// Config.RawBytes); a message the wire cannot encode is a violation, and
+// counts as estimated.
+func (s *Sim) rawBytes(from algorithms.NodeID, to []algorithms.NodeID, m algorithms.Message) int {
+	if st, ok := m.(stamped); ok {
+		m = st.Message
+	}
+	n, err := s.cfg.RawBytes(from, to, m)
+	if err != nil {
+		s.Violation("unencodable", "drone %d: %s: %v", from, m.Kind(), err)
+		return Config{Unsigned: s.cfg.Unsigned}.estimateRaw(to, m)
+	}
+	return n
+}
+
+// arqBytes is the length on air of reliable delivery frame f (see
+// Config.ArqBytes); a frame the wire cannot encode is a violation, and
+// counts as estimated.
+func (s *Sim) arqBytes(f *arq.Frame) int {
+	if st, ok := f.Payload.(stamped); ok {
+		c := *f
+		c.Payload = st.Message
+		f = &c
+	}
+	n, err := s.cfg.ArqBytes(f)
+	if err != nil {
+		s.Violation("unencodable", "drone %d: %s frame: %v", f.From, f.Kind(), err)
+		return FrameBytes(f.Size(), !s.cfg.Unsigned)
+	}
+	return n
+}
+
+// RawBytes is the number of bytes that core message m, sent raw from
+// from to to (nil: every peer), puts on air: its family message's frame,
+// sized by c.Wire, or without Wire estimated from the message's Size, the
+// sender's vehicle ID and the destinations' (one for a unicast, 0xFFFF
+// for everyone). A raw message to several peers is one frame to everyone.
+func (c Config) RawBytes(from algorithms.NodeID, to []algorithms.NodeID, m algorithms.Message) (int, error) {
+	if c.Wire == nil {
+		return c.estimateRaw(to, m), nil
+	}
+	dst := algorithms.Everyone
+	if len(to) == 1 {
+		dst = to[0]
+	}
+	n, err := c.Wire.MessageBytes(from, dst, m)
+	if err != nil {
+		return 0, fmt.Errorf("sim: %s: %w", m.Kind(), err)
+	}
+	return FrameBytes(n, !c.Unsigned), nil
+}
+
+func (c Config) estimateRaw(to []algorithms.NodeID, m algorithms.Message) int {
 	size := 2 + m.Size()
 	if to == nil {
 		size += 2
 	} else {
 		size += 2 * len(to)
 	}
-	return &frame{from: from, msg: m, to: to, all: to == nil, size: size, class: algorithms.ClassOf(m), kind: m.Kind()}
+	return FrameBytes(size, !c.Unsigned)
+}
+
+// ArqBytes is the number of bytes that reliable delivery frame f puts on
+// air: the frames of the dialect messages that carry it, sized by c.Wire,
+// or without Wire one frame of arq's estimate (Frame.Size).
+func (c Config) ArqBytes(f *arq.Frame) (int, error) {
+	if c.Wire == nil {
+		return FrameBytes(f.Size(), !c.Unsigned), nil
+	}
+	ns, err := c.Wire.FrameBytes(f)
+	if err != nil {
+		return 0, fmt.Errorf("sim: %s frame: %w", f.Kind(), err)
+	}
+	bytes := 0
+	for _, n := range ns {
+		bytes += FrameBytes(n, !c.Unsigned)
+	}
+	return bytes, nil
 }
 
 // transmit puts a frame on the sender's channel.
 func (s *Sim) transmit(d *drone, f *frame) {
-	bytes := FrameBytes(f.size, !s.cfg.Unsigned)
+	bytes := f.bytes
 	air := Airtime(bytes, s.cfg.Baud)
 	ep := d.ep
 	start := max(s.now, s.busy[d.network])

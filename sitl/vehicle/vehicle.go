@@ -1,9 +1,10 @@
 // Package vehicle is the simulator's multicopter: a point that flies
 // towards its setpoint at bounded horizontal and vertical speeds, with the
 // modes a flight controller gives a companion computer (disarmed, armed on
-// the ground, flying to a setpoint, holding, landing, returning home). It is
-// enough kinematics to check airspace separation and show timing; the
-// MAVLink flight-controller model belongs beside it.
+// the ground, flying to a setpoint, tracking a moving one, holding,
+// landing, returning home). It is enough kinematics to check airspace
+// separation and show timing. FC (fc.go) puts a vehicle behind the MAVLink
+// a real ArduPilot or PX4 flight controller speaks.
 //
 // It is deterministic and reads no clock: Advance moves it by the time the
 // caller gives.

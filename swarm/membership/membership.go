@@ -97,13 +97,16 @@ type Heartbeat struct {
 	Digest uint16
 }
 
-// heartbeatBytes is the encoded size: kind, incarnation, status, digest.
-const heartbeatBytes = 1 + 4 + 1 + 2
+// heartbeatBytes is the longest payload of a heartbeat on air, less the
+// sender's and the destination's vehicle IDs (airtime.AddressBytes): a
+// heartbeat travels in the swarm dialect's SWARM_MEMBER, 47 bytes up to its
+// last field (digest), most of them fields a heartbeat leaves zero.
+const heartbeatBytes = 47 - airtime.AddressBytes
 
 // Kind implements algorithms.Message.
 func (Heartbeat) Kind() string { return "HEARTBEAT" }
 
-// Size implements algorithms.Message.
+// Size implements algorithms.Message: see heartbeatBytes.
 func (Heartbeat) Size() int { return heartbeatBytes }
 
 // Class implements algorithms.Classifier: heartbeats are membership traffic.

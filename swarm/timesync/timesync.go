@@ -99,15 +99,18 @@ type Reply struct {
 	// T1 echoes the request.
 	T1 int64
 	// T2 and T3 are the leader's swarm time at receipt and at sending, in
-	// nanoseconds. On air T3 travels as a 32-bit difference from T2.
+	// nanoseconds.
 	T2, T3 int64
 }
 
 // Kind implements algorithms.Message.
 func (Request) Kind() string { return "TIMESYNC_REQUEST" }
 
-// Size implements algorithms.Message: kind and t1.
-func (Request) Size() int { return 1 + 8 }
+// Size implements algorithms.Message: the longest payload of a request on
+// air, less the sender's and the destination's vehicle IDs
+// (airtime.AddressBytes). A request travels in the swarm dialect's
+// SWARM_MULTICAST, 34 bytes up to the last byte of t1.
+func (Request) Size() int { return 34 - airtime.AddressBytes }
 
 // Unreliable implements algorithms.Unreliable.
 func (Request) Unreliable() {}
@@ -115,8 +118,11 @@ func (Request) Unreliable() {}
 // Kind implements algorithms.Message.
 func (Reply) Kind() string { return "TIMESYNC_REPLY" }
 
-// Size implements algorithms.Message: kind, t1, t2 and t3 − t2.
-func (Reply) Size() int { return 1 + 8 + 8 + 4 }
+// Size implements algorithms.Message: the longest payload of a reply on
+// air, less the sender's and the destination's vehicle IDs
+// (airtime.AddressBytes). A reply travels in the swarm dialect's
+// SWARM_MULTICAST, 50 bytes up to the last byte of t3.
+func (Reply) Size() int { return 50 - airtime.AddressBytes }
 
 // Unreliable implements algorithms.Unreliable.
 func (Reply) Unreliable() {}

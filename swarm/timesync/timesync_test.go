@@ -164,8 +164,8 @@ func (other) Kind() string { return "OTHER" }
 func (other) Size() int    { return 1 }
 
 func TestMessages(t *testing.T) {
-	assert.Equal(t, 9, Request{}.Size())
-	assert.Equal(t, 21, Reply{}.Size())
+	assert.Equal(t, 30, Request{}.Size(), "SWARM_MULTICAST up to t1, less the two vehicle IDs")
+	assert.Equal(t, 46, Reply{}.Size(), "SWARM_MULTICAST up to t3, less the two vehicle IDs")
 	assert.True(t, algorithms.IsUnreliable(Request{}))
 	assert.True(t, algorithms.IsUnreliable(Reply{}))
 	assert.Equal(t, algorithms.ClassData, algorithms.ClassOf(Reply{}))
@@ -173,7 +173,7 @@ func TestMessages(t *testing.T) {
 
 // The poll period follows the budget: N × (request + reply airtime) / share.
 func TestPollFromBudget(t *testing.T) {
-	for _, c := range []struct{ n, want int }{{50, 1737}, {250, 8681}} {
+	for _, c := range []struct{ n, want int }{{50, 2605}, {250, 13021}} {
 		ts, err := New(Config{ID: 1, Members: c.n})
 		require.NoError(t, err)
 		assert.Equal(t, c.want, ts.PollTicks(), "N=%d", c.n)

@@ -6,7 +6,7 @@ package swarm
 type MessageSwarmElection struct {
 	// Election term; grows with every election.
 	Term uint32
-	// Vehicle ID of the candidate (ELECTION), of the leader (COORDINATOR), or the one the acknowledged message carries (ACK); 0 when unused.
+	// Vehicle ID of the candidate (ELECTION), of the leader (COORDINATOR, ANNOUNCE), or the one the acknowledged message carries (ACK); 0 when unused.
 	Candidate uint16
 	// Vehicle ID of the sender.
 	SrcVehicle uint16

@@ -20,7 +20,7 @@
 // the Y axis by 0°, 45° and 90° and stretched sideways by at least 1, so
 // no blend shrinks the grid by more than cos 22.5° ≈ 0.92: drones stay
 // 2.77 m apart, more than MinDistance. New checks the blends it flies and
-// fails rather than return a show whose bound is below MinDistance.
+// fails rather than return a show whose bound is below 1.1 × MinDistance.
 //
 // # Moves
 //
@@ -55,8 +55,10 @@ const (
 	// AltitudeMargin how far the altitude limit is above its top.
 	FenceMargin    = 10.0
 	AltitudeMargin = 10.0
-	// DefaultDuration is the show's length unless Options say otherwise.
+	// DefaultDuration is the show's length unless Options say otherwise;
+	// MinDuration is the shortest show, takeoff to landing, at any size.
 	DefaultDuration = 90 * time.Second
+	MinDuration     = 60 * time.Second
 	// MinHold is the shortest time the wall holds each of its three
 	// pictures (heart, ring, wave).
 	MinHold = 8 * time.Second
@@ -85,8 +87,9 @@ type Options struct {
 	// Duration is the show's length, from takeoff (at show time 0) to the
 	// last landing (optional, default DefaultDuration). The wall's
 	// pictures take the time the moves leave; the show is never shorter
-	// than its moves and the shortest pictures need, which for a big
-	// swarm is more than the default.
+	// than MinDuration, nor than its moves and the shortest pictures
+	// need, which for a big swarm is more than the default. A duration
+	// below MinDuration asks for the shortest show.
 	Duration time.Duration
 }
 
@@ -218,7 +221,7 @@ func NewWith(n int, opt Options) (*show.Show, error) {
 	}
 	// Share what the moves leave among the three pictures.
 	hold, wave := MinHold, MinHold
-	if spare := opt.Duration - moving; spare > 3*MinHold {
+	if spare := max(opt.Duration, MinDuration) - moving; spare > 3*MinHold {
 		hold = spare / 3 / quantum * quantum
 		wave = (spare - 2*hold) / quantum * quantum
 	}

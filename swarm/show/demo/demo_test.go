@@ -3,11 +3,13 @@ package demo
 import (
 	"bytes"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 	"github.com/skyquorum/skyquorum/swarm/show"
+	"github.com/skyquorum/skyquorum/swarm/show/validate"
 )
 
 // sizes are the swarm sizes the tests fly: small and odd ones always, the
@@ -29,7 +31,7 @@ const tolerance = 1e-3
 // TestSafe flies the demo show by sampling every drone every 50 ms and
 // checks it against its own limits: distance between every two drones,
 // altitude, speeds, acceleration, geofence, and lights that end by the
-// landing.
+// landing. Validation must find no violation either.
 func TestSafe(t *testing.T) {
 	for _, n := range sizes(t) {
 		s, err := New(n)
@@ -37,6 +39,15 @@ func TestSafe(t *testing.T) {
 			t.Fatalf("n=%d: %v", n, err)
 		}
 		checkSafe(t, n, s)
+		rep, err := validate.Show(s, validate.Options{})
+		if err != nil {
+			t.Fatalf("n=%d: validate: %v", n, err)
+		}
+		if !rep.OK() {
+			t.Errorf("n=%d: validation finds %d violations, the first: %v", n, rep.Total, rep.Violations[:min(5, len(rep.Violations))])
+		}
+		t.Logf("n=%d: validation: closest approach found %v (%.3f m), peaks %.2f m/s horizontal, %.2f up, %.2f down, %.2f m/s², %.1f m high",
+			n, rep.Closest.Found, rep.Closest.Distance, rep.MaxSpeedXY.Value, rep.MaxSpeedUp.Value, rep.MaxSpeedDown.Value, rep.MaxAccel.Value, rep.MaxAltitude.Value)
 	}
 }
 
@@ -72,10 +83,8 @@ func checkSafe(t *testing.T, n int, s *show.Show) {
 	near := worst{value: math.Inf(1)}
 	var xy, up, down, acc, alt, out worst
 	below := worst{value: math.Inf(1)}
-	cells := make(map[[3]int64]int32, n)
-	next := make([]int32, n)
+	var cells spatial
 	for at := time.Duration(0); at <= end+sample; at += sample {
-		clear(cells)
 		for k, tr := range tracks {
 			p, v := tr.Position(at)
 			pos[k] = p
@@ -91,32 +100,9 @@ func checkSafe(t *testing.T, n int, s *show.Show) {
 				below = worst{value: p.Z, at: at, drone: k + 1}
 			}
 			out.high(outside(s.Fence.Polygon, p.X, p.Y), at, k)
-			c := cell(p, l.MinDistance)
-			if head, ok := cells[c]; ok {
-				next[k] = head
-			} else {
-				next[k] = -1
-			}
-			cells[c] = int32(k)
 		}
-		// Every pair closer than MinDistance lies in neighbouring cells.
-		for k := range pos {
-			c := cell(pos[k], l.MinDistance)
-			for dx := int64(-1); dx <= 1; dx++ {
-				for dy := int64(-1); dy <= 1; dy++ {
-					for dz := int64(-1); dz <= 1; dz++ {
-						j, ok := cells[[3]int64{c[0] + dx, c[1] + dy, c[2] + dz}]
-						for ; ok && j >= 0; j = next[j] {
-							if int(j) <= k {
-								continue
-							}
-							if d := pos[k].Dist(pos[j]); d < near.value {
-								near = worst{value: d, at: at, drone: k + 1, other: int(j) + 1}
-							}
-						}
-					}
-				}
-			}
+		if d, a, b := cells.closest(pos, 1.5*l.MinDistance); d < near.value {
+			near = worst{value: d, at: at, drone: a + 1, other: b + 1}
 		}
 	}
 	if near.value < l.MinDistance-tolerance {
@@ -161,9 +147,71 @@ func checkSafe(t *testing.T, n int, s *show.Show) {
 	}
 }
 
-func cell(p show.Vec3, size float64) [3]int64 {
-	f := func(v float64) int64 { return int64(math.Floor(v / size)) }
-	return [3]int64{f(p.X), f(p.Y), f(p.Z)}
+// spatial finds the closest two drones of those closer than a radius:
+// drones hashed into cubes of the radius's side (or larger, to bound the
+// cubes' count), each compared with those of its own and the 26
+// neighbouring cubes.
+type spatial struct {
+	head []int32 // per cube: a drone in it, or -1
+	next []int32 // per drone: the next drone in its cube, or -1
+	cube []int   // per drone: its cube
+}
+
+// closest returns the smallest distance below r between two of the
+// positions, and which two (counting from 0); +Inf when none is closer.
+func (sp *spatial) closest(pos []show.Vec3, r float64) (float64, int, int) {
+	lo, hi := pos[0], pos[0]
+	for _, p := range pos {
+		lo = show.Vec3{X: min(lo.X, p.X), Y: min(lo.Y, p.Y), Z: min(lo.Z, p.Z)}
+		hi = show.Vec3{X: max(hi.X, p.X), Y: max(hi.Y, p.Y), Z: max(hi.Z, p.Z)}
+	}
+	size := r
+	var nx, ny, nz int
+	for {
+		nx, ny, nz = int((hi.X-lo.X)/size)+1, int((hi.Y-lo.Y)/size)+1, int((hi.Z-lo.Z)/size)+1
+		if nx*ny*nz <= 1<<24 {
+			break
+		}
+		size *= 2
+	}
+	if len(sp.head) < nx*ny*nz {
+		sp.head = make([]int32, nx*ny*nz)
+		for i := range sp.head {
+			sp.head[i] = -1
+		}
+	}
+	if len(sp.next) < len(pos) {
+		sp.next, sp.cube = make([]int32, len(pos)), make([]int, len(pos))
+	}
+	at := func(p show.Vec3) (int, int, int) {
+		return int((p.X - lo.X) / size), int((p.Y - lo.Y) / size), int((p.Z - lo.Z) / size)
+	}
+	for k, p := range pos {
+		x, y, z := at(p)
+		c := (x*ny+y)*nz + z
+		sp.cube[k], sp.next[k], sp.head[c] = c, sp.head[c], int32(k)
+	}
+	best, a, b := math.Inf(1), -1, -1
+	for k, p := range pos {
+		x, y, z := at(p)
+		for i := max(x-1, 0); i <= min(x+1, nx-1); i++ {
+			for j := max(y-1, 0); j <= min(y+1, ny-1); j++ {
+				for m := max(z-1, 0); m <= min(z+1, nz-1); m++ {
+					for o := sp.head[(i*ny+j)*nz+m]; o >= 0; o = sp.next[o] {
+						if int(o) > k {
+							if d := p.Dist(pos[o]); d < r && d < best {
+								best, a, b = d, k, int(o)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, c := range sp.cube[:len(pos)] {
+		sp.head[c] = -1
+	}
+	return best, a, b
 }
 
 // outside returns how far (x, y) is outside the polygon, 0 inside.
@@ -186,9 +234,9 @@ func outside(poly [][2]float64, x, y float64) float64 {
 	return best
 }
 
-// TestLength: a small swarm's show lasts 60 to 120 s by default, and as
-// long as asked when its moves leave time; a big one takes longer, as its
-// moves need.
+// TestLength: a small swarm's show lasts 90 s by default, and as long as
+// asked when its moves leave time, but never less than a minute; a big
+// one takes longer, as its moves need.
 func TestLength(t *testing.T) {
 	for _, n := range []int{1, 7, 50, 100, 250} {
 		s, err := New(n)
@@ -208,6 +256,18 @@ func TestLength(t *testing.T) {
 			t.Errorf("n=%d: asked for 60 s, the show lasts %v", n, d)
 		}
 		checkSafe(t, n, s)
+	}
+	for _, c := range []struct {
+		n    int
+		want time.Duration
+	}{{1, MinDuration}, {20, MinDuration}, {250, 102720 * time.Millisecond}} {
+		s, err := NewWith(c.n, Options{Duration: time.Nanosecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := s.Duration(); d != c.want {
+			t.Errorf("n=%d: the shortest show lasts %v, want %v", c.n, d, c.want)
+		}
 	}
 	if _, err := New(0); err == nil {
 		t.Error("New(0) did not fail")
@@ -249,6 +309,30 @@ func TestDeterministic(t *testing.T) {
 		}
 		if !a.HasOrigin || a.Origin != DefaultOrigin || a.Orientation != 0 {
 			t.Fatalf("n=%d: origin %v (set %v), orientation %v", n, a.Origin, a.HasOrigin, a.Orientation)
+		}
+	}
+}
+
+// TestSpatial: the closest pair the cubes find is the one comparing all
+// pairs finds.
+func TestSpatial(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var sp spatial
+	for trial := range 50 {
+		pos := make([]show.Vec3, 2+rng.IntN(300))
+		for k := range pos {
+			pos[k] = show.Vec3{X: rng.Float64() * 60, Y: rng.Float64() * 30, Z: rng.Float64() * 20}
+		}
+		want := math.Inf(1)
+		for i := range pos {
+			for j := i + 1; j < len(pos); j++ {
+				if d := pos[i].Dist(pos[j]); d < 3 {
+					want = min(want, d)
+				}
+			}
+		}
+		if got, a, b := sp.closest(pos, 3); got != want {
+			t.Fatalf("trial %d, %d points: closest pair %d, %d at %.4f m, all pairs give %.4f m", trial, len(pos), a, b, got, want)
 		}
 	}
 }

@@ -152,12 +152,15 @@ type pairState struct {
 // intervals in a row make one violation, from its first time to its
 // closest distance.
 func (v *validator) separation() {
-	D := v.s.Limits.MinDistance
+	// Drones exactly MinDistance apart keep the limit: a micrometre,
+	// far below the format's millimetre, absorbs the rounding of the
+	// curves' arithmetic.
+	D := v.s.Limits.MinDistance - 1e-6
 	end := v.rep.Duration.Seconds()
 	dt := v.period
 	samples := int(math.Ceil(end/dt)) + 1
 	v.rep.Samples = samples
-	if D <= 0 {
+	if v.s.Limits.MinDistance <= 0 {
 		return
 	}
 	n := len(v.tracks)
@@ -284,7 +287,7 @@ func (v *validator) separation() {
 					vi := &v.viol[ps.open]
 					vi.Value = min(vi.Value, dmin)
 				} else {
-					ps.open = v.add(MinDistance, first, D, dmin, "", i, j)
+					ps.open = v.add(MinDistance, first, v.s.Limits.MinDistance, dmin, "", i, j)
 				}
 				ps.last = m
 			}

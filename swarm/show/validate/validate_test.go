@@ -541,3 +541,19 @@ func TestLimitsMatchBruteForce(t *testing.T) {
 		}
 	}
 }
+
+// Drones exactly the minimum distance apart keep the limit: the curves'
+// rounding does not make them a violation.
+func TestExactlyAtMinDistance(t *testing.T) {
+	s := base()
+	s.Limits.MinDistance = 4 // the drones fly 4 m apart, side by side
+	rep := validateShow(t, s, Options{})
+	if len(rep.Violations) != 0 || math.Abs(rep.Closest.Distance-4) > 1e-9 {
+		t.Errorf("drones exactly 4 m apart against a 4 m limit: %v, closest %.9f m", rep.Violations, rep.Closest.Distance)
+	}
+	s.Limits.MinDistance = 4.001
+	rep = validateShow(t, s, Options{})
+	if v := only(t, rep, MinDistance, 2); len(v) != 2 {
+		t.Errorf("against 4.001 m: %v", v)
+	}
+}
