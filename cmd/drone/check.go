@@ -1,25 +1,27 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
+	"github.com/skyquorum/skyquorum/firmware/autopilot"
 	"github.com/skyquorum/skyquorum/firmware/config"
 	"github.com/skyquorum/skyquorum/radio/wire"
 )
 
-const checkUsage = `Usage: drone check --config FILE
+const checkUsage = `Usage: drone check --config FILE [--fc-wait 10s] [--no-preflight]
 
-Checks a drone without flying it or sending anything: the config file, the
-swarm key, the state directory (created when missing), the radio (opened
-and closed again) and the flight controller's port. Prints one line per
-check (ok, FAIL or skip) and exits 1 when one fails. Stop the drone's
-service first: a serial device in use cannot be opened twice.
-
-The flight controller's preflight report (GPS, battery, estimator, arming
-checks) is not part of this build: the port is checked, not the vehicle.
+Checks a drone without flying it and without sending anything on the swarm
+radio: the config file, the swarm key, the state directory (created when
+missing), the radio (opened and closed again), the flight controller's
+port, and the flight controller's preflight report (its link, GPS fix and
+satellites, battery, estimator, and its own pre-arm checks). Prints one
+line per check (ok, FAIL or skip) and exits 1 when one fails. Stop the
+drone's service first: a serial device in use cannot be opened twice.
 
 Flags:
 `
@@ -27,6 +29,8 @@ Flags:
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("check", checkUsage, stdout, stderr)
 	path := c.fs.String("config", "", "the drone's config `FILE` (required)")
+	wait := c.fs.Duration("fc-wait", 10*time.Second, "how long to wait for the flight controller's heartbeat and healthy telemetry")
+	noPreflight := c.fs.Bool("no-preflight", false, "check the flight controller's port only, not the vehicle")
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -38,11 +42,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	report := func(name string, detail string, err error) {
 		if err != nil {
 			failed = true
-			fmt.Fprintf(stdout, "FAIL  %-18s %s\n", name, strings.ReplaceAll(err.Error(), "\n", "\n"+strings.Repeat(" ", 25)))
+			fmt.Fprintf(stdout, "FAIL  %-24s %s\n", name, strings.ReplaceAll(err.Error(), "\n", "\n"+strings.Repeat(" ", 31)))
 			return
 		}
-		fmt.Fprintf(stdout, "ok    %-18s %s\n", name, detail)
+		fmt.Fprintf(stdout, "ok    %-24s %s\n", name, detail)
 	}
+	skip := func(name, why string) { fmt.Fprintf(stdout, "skip  %-24s %s\n", name, why) }
 	cfg, err := config.Load(*path)
 	if err != nil {
 		report("config", "", err)
@@ -67,7 +72,30 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 
 	detail, err := checkFlightControllerPort(cfg.FlightController)
 	report("flight_controller", detail, err)
-	fmt.Fprintf(stdout, "skip  %-18s %s\n", "preflight", "the flight controller's preflight report is not part of this build")
+	switch {
+	case err != nil:
+		skip("preflight", "the flight controller's port does not open")
+	case *noPreflight:
+		skip("preflight", "--no-preflight")
+	default:
+		r, ap, err := preflight(cfg, *wait)
+		if err != nil {
+			report("preflight", "", err)
+			break
+		}
+		report("preflight/autopilot", fmt.Sprintf("%v, mode %s, armed %v", ap, r.Mode, r.Armed), nil)
+		for _, ch := range r.Checks {
+			name := "preflight/" + ch.Name
+			switch {
+			case ch.Name == autopilot.CheckHome:
+				skip(name, "needs the show's home: checked once a show is loaded")
+			case ch.OK:
+				report(name, ch.Detail, nil)
+			default:
+				report(name, "", errors.New(ch.Detail))
+			}
+		}
+	}
 
 	if failed {
 		return exitFail

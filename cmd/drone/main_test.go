@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skyquorum/skyquorum/radio/wire"
+	"github.com/skyquorum/skyquorum/sitl/vehicle"
 )
 
 // runCmd runs one command line in process.
@@ -235,15 +236,33 @@ func TestBadUsage(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	s := newSetup(t)
-	code, out, errOut := runCmd("check", "--config", s.config)
+	fc, err := vehicle.ServeFC(vehicle.FCServerConfig{FC: vehicle.FCConfig{Autopilot: vehicle.ArduPilot, SystemID: 3, Lat: 47.3977, Lon: 8.5456, AMSL: 488}})
+	require.NoError(t, err)
+	defer fc.Close()
+	s.write(t, strings.Replace(s.yaml(), "udp: 127.0.0.1:14551", "udp: "+fc.Addr(), 1))
+	code, out, errOut := runCmd("check", "--config", s.config, "--fc-wait", "30s")
 	require.Equal(t, exitOK, code, out+errOut)
+	t.Logf("drone check:\n%s", out)
 	assert.Regexp(t, `(?m)^ok    config +.*drone.yaml: drone 3, network 0, system ID 3, 5 members$`, out)
 	assert.Regexp(t, `(?m)^ok    key_file `, out)
 	assert.Regexp(t, `(?m)^ok    state_dir +.*state: writable$`, out)
 	assert.Regexp(t, `(?m)^ok    radio +udp:127.0.0.1:\d+: opens$`, out)
-	assert.Regexp(t, `(?m)^ok    flight_controller +udp 127.0.0.1:14551 resolves$`, out)
-	assert.Regexp(t, `(?m)^skip  preflight `, out)
+	assert.Regexp(t, `(?m)^ok    flight_controller +udp 127.0.0.1:\d+ resolves$`, out)
+	assert.Regexp(t, `(?m)^ok    preflight/autopilot +ArduPilot, mode `, out)
+	for _, c := range []string{"link", "gps-fix", "satellites", "battery", "armable", "ekf"} {
+		assert.Regexp(t, `(?m)^ok    preflight/`+c+` `, out)
+	}
+	assert.Regexp(t, `(?m)^skip  preflight/home-distance +needs the show's home`, out)
 	s.air.assertSilent(t)
+
+	// No flight controller answers.
+	s.write(t, s.yaml())
+	code, out, _ = runCmd("check", "--config", s.config, "--fc-wait", "300ms")
+	assert.Equal(t, exitFail, code)
+	assert.Regexp(t, `(?m)^FAIL  preflight +no HEARTBEAT from an ArduPilot or PX4 flight controller within 300ms: is it powered`, out)
+	code, out, _ = runCmd("check", "--config", s.config, "--no-preflight")
+	assert.Equal(t, exitOK, code, out)
+	assert.Regexp(t, `(?m)^skip  preflight +--no-preflight$`, out)
 
 	// A failed check fails the command, and the other checks still run.
 	require.NoError(t, os.Remove(s.key))
@@ -253,6 +272,7 @@ func TestCheck(t *testing.T) {
 	assert.Regexp(t, `(?m)^FAIL  key_file +wire: swarm key: .*swarm.key: no such file or directory \(create one with .groundstation keygen.\)$`, out)
 	assert.Regexp(t, `(?m)^ok    radio `, out)
 	assert.Regexp(t, `(?m)^FAIL  flight_controller +flight_controller.serial: device /dev/ttyNOSUCHFC0 does not exist`, out)
+	assert.Regexp(t, `(?m)^skip  preflight +the flight controller's port does not open$`, out)
 	s.air.assertSilent(t)
 
 	s.write(t, "id: 3\nmembers: 1-5\nradio: {serial: /dev/x, baud: 12}\n")
