@@ -61,6 +61,14 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	dir, err := openStateDir(cfg.StatePath())
 	report("state_dir", dir+": writable", err)
 
+	if cfg.Show == "" {
+		skip("show", "no show file in the config")
+	} else if sh, err := loadShow(cfg.ShowPath(), cfg.ID); err != nil {
+		report("show", "", err)
+	} else {
+		report("show", fmt.Sprintf("%s: %d drones, this one's part is drone %d's", cfg.ShowPath(), len(sh.Drones), cfg.ID), nil)
+	}
+
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if l, err := openRadio(cfg.Radio, log); err != nil {
 		report("radio", "", err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/skyquorum/skyquorum/radio/wire"
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
+	"github.com/skyquorum/skyquorum/swarm/show/demo"
 )
 
 // runCmd runs one command line in process.
@@ -141,6 +142,14 @@ func TestRunFailsBeforeAnythingGoesOnAir(t *testing.T) {
 			i, j := strings.Index(y, "  udp:\n"), strings.Index(y, "flight_controller:")
 			s.write(t, y[:i]+"  serial: /dev/ttyNOSUCHRADIO0\n  baud: 57600\n"+y[j:])
 		}, []string{"radio.serial: device /dev/ttyNOSUCHRADIO0 does not exist: is the radio plugged in"}},
+		{"show file that is not a show", func(t *testing.T, s *setup) {
+			require.NoError(t, os.WriteFile(filepath.Join(s.dir, "show.sqshow"), []byte("not a show"), 0o644))
+			s.write(t, s.yaml()+"show: show.sqshow\n")
+		}, []string{"show ", "show.sqshow: show: bad encoding", "(write it with groundstation show import)"}},
+		{"show without a part for the drone", func(t *testing.T, s *setup) {
+			writeDemoShow(t, filepath.Join(s.dir, "show.sqshow"), 2)
+			s.write(t, s.yaml()+"show: show.sqshow\n")
+		}, []string{"show.sqshow has 2 drones: drone 3 has no part in it"}},
 		{"UDP address in use", func(t *testing.T, s *setup) {
 			s.write(t, strings.Replace(s.yaml(), "listen: 127.0.0.1:0", "listen: "+s.air.addr(), 1))
 		}, []string{"radio.udp: link: listen on 127.0.0.1:", "address already in use"}},
@@ -164,9 +173,21 @@ func TestRunFailsBeforeAnythingGoesOnAir(t *testing.T) {
 	}
 }
 
+// writeDemoShow writes the demo show for n drones to path.
+func writeDemoShow(t *testing.T, path string, n int) {
+	t.Helper()
+	sh, err := demo.New(n)
+	require.NoError(t, err)
+	b, err := sh.Encode()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+}
+
 func TestRunReachesTheRunner(t *testing.T) {
 	ran := stubRunner(t)
 	s := newSetup(t)
+	writeDemoShow(t, filepath.Join(s.dir, "show.sqshow"), 5)
+	s.write(t, s.yaml()+"show: show.sqshow\n")
 	code, out, errOut := runCmd("run", "--config", s.config)
 	require.Equal(t, exitOK, code, errOut)
 	assert.Empty(t, out)
@@ -177,6 +198,8 @@ func TestRunReachesTheRunner(t *testing.T) {
 	assert.Equal(t, want, d.key)
 	assert.Equal(t, s.state, d.stateDir)
 	assert.Equal(t, uint8(3), d.cfg.SystemID())
+	require.NotNil(t, d.show)
+	assert.Len(t, d.show.Drones, 5)
 	assert.True(t, strings.HasPrefix(d.link.Info().Name, "udp:127.0.0.1:"), d.link.Info().Name)
 	st, err := os.Stat(s.state)
 	require.NoError(t, err, "the state directory is created")
@@ -239,13 +262,15 @@ func TestCheck(t *testing.T) {
 	fc, err := vehicle.ServeFC(vehicle.FCServerConfig{FC: vehicle.FCConfig{Autopilot: vehicle.ArduPilot, SystemID: 3, Lat: 47.3977, Lon: 8.5456, AMSL: 488}})
 	require.NoError(t, err)
 	defer fc.Close()
-	s.write(t, strings.Replace(s.yaml(), "udp: 127.0.0.1:14551", "udp: "+fc.Addr(), 1))
+	writeDemoShow(t, filepath.Join(s.dir, "show.sqshow"), 5)
+	s.write(t, strings.Replace(s.yaml(), "udp: 127.0.0.1:14551", "udp: "+fc.Addr(), 1)+"show: show.sqshow\n")
 	code, out, errOut := runCmd("check", "--config", s.config, "--fc-wait", "30s")
 	require.Equal(t, exitOK, code, out+errOut)
 	t.Logf("drone check:\n%s", out)
 	assert.Regexp(t, `(?m)^ok    config +.*drone.yaml: drone 3, network 0, system ID 3, 5 members$`, out)
 	assert.Regexp(t, `(?m)^ok    key_file `, out)
 	assert.Regexp(t, `(?m)^ok    state_dir +.*state: writable$`, out)
+	assert.Regexp(t, `(?m)^ok    show +.*show.sqshow: 5 drones, this one's part is drone 3's$`, out)
 	assert.Regexp(t, `(?m)^ok    radio +udp:127.0.0.1:\d+: opens$`, out)
 	assert.Regexp(t, `(?m)^ok    flight_controller +udp 127.0.0.1:\d+ resolves$`, out)
 	assert.Regexp(t, `(?m)^ok    preflight/autopilot +ArduPilot, mode `, out)

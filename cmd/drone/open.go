@@ -12,6 +12,7 @@ import (
 	"github.com/skyquorum/skyquorum/firmware/config"
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
+	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
 // drone is what run and sitl open before the runner starts. Nothing has
@@ -28,10 +29,12 @@ type drone struct {
 	// simulatedFC: sitl without --fc flies a simulated vehicle in
 	// process.
 	simulatedFC bool
+	// show is the show file's show (nil without one).
+	show *show.Show
 }
 
-// prepare checks and opens, in order, the swarm key, the state directory
-// and the radio: every step that can fail on a misconfigured drone, before
+// prepare checks and opens, in order, the swarm key, the state directory,
+// the show file and the radio: every step that can fail on a misconfigured drone, before
 // the first frame.
 func prepare(cfg *config.Config, log *slog.Logger) (*drone, error) {
 	key, err := wire.LoadKeyFile(cfg.KeyPath())
@@ -42,11 +45,35 @@ func prepare(cfg *config.Config, log *slog.Logger) (*drone, error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := loadShow(cfg.ShowPath(), cfg.ID)
+	if err != nil {
+		return nil, err
+	}
 	l, err := openRadio(cfg.Radio, log)
 	if err != nil {
 		return nil, err
 	}
-	return &drone{cfg: cfg, key: key, link: l, stateDir: dir, log: log}, nil
+	return &drone{cfg: cfg, key: key, link: l, stateDir: dir, log: log, show: s}, nil
+}
+
+// loadShow reads and decodes the show file (nil, nil without one), which
+// must have a part for drone id (drone k of the show is flown by ID k+1).
+func loadShow(path string, id uint16) (*show.Show, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("show: %w", err)
+	}
+	s, err := show.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("show %s: %w (write it with groundstation show import)", path, err)
+	}
+	if int(id) > len(s.Drones) {
+		return nil, fmt.Errorf("show %s has %d drones: drone %d has no part in it; check id, or the show file", path, len(s.Drones), id)
+	}
+	return s, nil
 }
 
 // close releases what prepare opened.

@@ -20,7 +20,9 @@ stops with one error naming the problem if any fails:
   2. the swarm key (key_file): present, readable by its owner only, and a
      32-byte key (groundstation keygen writes one);
   3. the state directory (state_dir): created when missing, writable;
-  4. the radio: the serial device opens, or the UDP address is free.
+  4. the show file (show), if any: a valid .sqshow with a part for this
+     drone;
+  5. the radio: the serial device opens, or the UDP address is free.
 
 Then it runs the drone's part of the swarm until SIGINT or SIGTERM. Logs go
 to stderr: text on a terminal, JSON otherwise (log.format in the config).

@@ -91,6 +91,10 @@ type Config struct {
 	// StateDir is where the drone persists its state (optional, default
 	// DefaultStateDir); created when missing.
 	StateDir string
+	// Show is the show file (.sqshow) whose part for this drone it flies
+	// (optional: without it the drone takes part in the swarm's protocols
+	// and flies no show).
+	Show string
 	// Failsafe is what the drone does when something goes wrong.
 	Failsafe Failsafe
 	// Airspace is the airspace grid (optional; nil: the show's own).
@@ -220,6 +224,9 @@ func (c *Config) KeyPath() string { return c.Path(c.KeyFile) }
 
 // StatePath is the state directory's path, resolved.
 func (c *Config) StatePath() string { return c.Path(c.StateDir) }
+
+// ShowPath is the show file's path, resolved ("" without one).
+func (c *Config) ShowPath() string { return c.Path(c.Show) }
 
 // Grid is the airspace grid (ok false when the file sets none).
 func (c *Config) Grid() (g airspace.Grid, ok bool, err error) {

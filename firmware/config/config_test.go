@@ -26,6 +26,7 @@ flight_controller:
   baud: 921600
 key_file: swarm.key
 state_dir: /var/lib/skyquorum
+show: show.sqshow
 failsafe:
   link_loss:
     action: hold
@@ -59,6 +60,7 @@ func TestParseGood(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, 3200, g.Cells())
 	assert.Equal(t, Log{Format: LogJSON, Level: "debug"}, c.Log)
+	assert.Equal(t, "show.sqshow", c.Show)
 }
 
 func TestParseDefaults(t *testing.T) {
@@ -131,15 +133,15 @@ var errorCases = []struct {
 	{"flight controller serial and UDP", 9, 0, "  udp: 127.0.0.1:14551", 9, "flight_controller.udp", "both a serial device and UDP are set"},
 	{"flight controller missing", 7, 2, "#", 0, "flight_controller", "missing: set flight_controller.serial"},
 	{"flight controller misspelt", 7, 0, "flight_control:", 7, "flight_control", "unknown field; did you mean flight_controller? The fields of the file's top level are id, network, members, radio, flight_controller"},
-	{"negative link-loss wait", 15, 0, "    after: -5s", 15, "failsafe.link_loss.after", "-5s is negative"},
-	{"bad duration", 15, 0, "    after: soon", 15, "failsafe.link_loss.after", `want a duration such as 5s, 1m30s or 500ms (a bare number is seconds), got "soon"`},
-	{"bad link-loss action", 14, 0, "    action: return", 14, "failsafe.link_loss.action", `"return" is not an option: write one of continue, hold, land`},
-	{"bad on-stop action", 18, 0, "  on_stop: continue", 18, "failsafe.on_stop", `"continue" is not an option: write one of land, hold`},
-	{"negative lease", 23, 0, "  lease: -1s", 23, "airspace.lease", "-1s is negative"},
-	{"cell size zero", 21, 0, "  cell_size: [5, 0, 5]", 21, "airspace.cell_size", "[5 0 5]: a cell's size must be positive along every axis, in metres"},
-	{"too many cells", 22, 0, "  cells: [1000, 1000, 1]", 22, "airspace.cells", "1000×1000×1 cells, at most 65536: make the cells larger"},
-	{"cells not three", 22, 0, "  cells: [20, 20]", 22, "airspace.cells", "want three whole numbers"},
-	{"bad log format", 25, 0, "  format: xml", 25, "log.format", `"xml" is not an option: write one of auto, text, json`},
+	{"negative link-loss wait", 16, 0, "    after: -5s", 16, "failsafe.link_loss.after", "-5s is negative"},
+	{"bad duration", 16, 0, "    after: soon", 16, "failsafe.link_loss.after", `want a duration such as 5s, 1m30s or 500ms (a bare number is seconds), got "soon"`},
+	{"bad link-loss action", 15, 0, "    action: return", 15, "failsafe.link_loss.action", `"return" is not an option: write one of continue, hold, land`},
+	{"bad on-stop action", 19, 0, "  on_stop: continue", 19, "failsafe.on_stop", `"continue" is not an option: write one of land, hold`},
+	{"negative lease", 24, 0, "  lease: -1s", 24, "airspace.lease", "-1s is negative"},
+	{"cell size zero", 22, 0, "  cell_size: [5, 0, 5]", 22, "airspace.cell_size", "[5 0 5]: a cell's size must be positive along every axis, in metres"},
+	{"too many cells", 23, 0, "  cells: [1000, 1000, 1]", 23, "airspace.cells", "1000×1000×1 cells, at most 65536: make the cells larger"},
+	{"cells not three", 23, 0, "  cells: [20, 20]", 23, "airspace.cells", "want three whole numbers"},
+	{"bad log format", 26, 0, "  format: xml", 26, "log.format", `"xml" is not an option: write one of auto, text, json`},
 	{"mapping expected", 4, 2, "radio: /dev/ttyUSB0", 4, "radio", `want a mapping of serial, baud, udp, got "/dev/ttyUSB0"`},
 	{"empty key file", 10, 0, "key_file:", 10, "key_file", "want the swarm key's path, got nothing"},
 }
@@ -201,7 +203,7 @@ func TestParseReportsEveryError(t *testing.T) {
 	}
 	// The unreadable id is not reported missing as well, nor are the
 	// members checked against it.
-	assert.Equal(t, []int{1, 6, 15, 25}, lines, "%v", err)
+	assert.Equal(t, []int{1, 6, 16, 26}, lines, "%v", err)
 	assert.Equal(t, len(errs), strings.Count(err.Error(), "\n")+1, "one line per error")
 }
 

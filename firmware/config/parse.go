@@ -330,6 +330,7 @@ func (p *parser) top(n *yaml.Node, c *Config) {
 		{"flight_controller", func(path string, v *yaml.Node) { p.flightController(path, v, &c.FlightController) }},
 		{"key_file", func(path string, v *yaml.Node) { c.KeyFile, _ = p.str(path, v, "the swarm key's path") }},
 		{"state_dir", func(path string, v *yaml.Node) { c.StateDir, _ = p.str(path, v, "the state directory's path") }},
+		{"show", func(path string, v *yaml.Node) { c.Show, _ = p.str(path, v, "the show file's path (.sqshow)") }},
 		{"failsafe", func(path string, v *yaml.Node) { p.failsafe(path, v, &c.Failsafe) }},
 		{"airspace", func(path string, v *yaml.Node) {
 			c.Airspace = &Airspace{}

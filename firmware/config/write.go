@@ -22,6 +22,7 @@ type file struct {
 	FlightController fileFC        `yaml:"flight_controller"`
 	KeyFile          string        `yaml:"key_file"`
 	StateDir         string        `yaml:"state_dir"`
+	Show             string        `yaml:"show,omitempty"`
 	Failsafe         fileFailsafe  `yaml:"failsafe"`
 	Airspace         *fileAirspace `yaml:"airspace,omitempty"`
 	Log              fileLog       `yaml:"log"`
@@ -83,6 +84,7 @@ func Marshal(c *Config) ([]byte, error) {
 		FlightController: fileFC{Serial: cc.FlightController.Serial, Baud: cc.FlightController.Baud, UDP: cc.FlightController.UDP},
 		KeyFile:          cc.KeyFile,
 		StateDir:         cc.StateDir,
+		Show:             cc.Show,
 		Log:              fileLog{Format: cc.Log.Format, Level: cc.Log.Level},
 	}
 	if u := cc.Radio.UDP; u != nil {
