@@ -19,7 +19,8 @@ Checks a drone without flying it and without sending anything on the swarm
 radio: the config file, the swarm key, the state directory (created when
 missing), the radio (opened and closed again), the flight controller's
 port, and the flight controller's preflight report (its link, GPS fix and
-satellites, battery, estimator, and its own pre-arm checks). Prints one
+satellites, battery, estimator, its own pre-arm checks, and, when the
+config names a show, the distance to the drone's show home). Prints one
 line per check (ok, FAIL or skip) and exits 1 when one fails. Stop the
 drone's service first: a serial device in use cannot be opened twice.
 
@@ -61,12 +62,14 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	dir, err := openStateDir(cfg.StatePath())
 	report("state_dir", dir+": writable", err)
 
+	var home *[2]float64 // the drone's show home, if the show is known
 	if cfg.Show == "" {
 		skip("show", "no show file in the config")
 	} else if sh, err := loadShow(cfg.ShowPath(), cfg.ID); err != nil {
 		report("show", "", err)
 	} else {
 		report("show", fmt.Sprintf("%s: %d drones, this one's part is drone %d's", cfg.ShowPath(), len(sh.Drones), cfg.ID), nil)
+		home = showHome(sh, cfg.ID)
 	}
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -86,7 +89,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	case *noPreflight:
 		skip("preflight", "--no-preflight")
 	default:
-		r, ap, err := preflight(cfg, *wait)
+		r, ap, err := preflight(cfg, home, *wait)
 		if err != nil {
 			report("preflight", "", err)
 			break
@@ -95,8 +98,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		for _, ch := range r.Checks {
 			name := "preflight/" + ch.Name
 			switch {
-			case ch.Name == autopilot.CheckHome:
-				skip(name, "needs the show's home: checked once a show is loaded")
+			case ch.Name == autopilot.CheckHome && home == nil:
+				skip(name, "needs the show's home: no show file in the config")
 			case ch.OK:
 				report(name, ch.Detail, nil)
 			default:

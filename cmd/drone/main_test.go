@@ -259,11 +259,16 @@ func TestBadUsage(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	s := newSetup(t)
-	fc, err := vehicle.ServeFC(vehicle.FCServerConfig{FC: vehicle.FCConfig{Autopilot: vehicle.ArduPilot, SystemID: 3, Lat: 47.3977, Lon: 8.5456, AMSL: 488}})
+	// A simulated flight controller standing at drone 3's show home.
+	writeDemoShow(t, filepath.Join(s.dir, "show.sqshow"), 5)
+	sh, err := loadShow(filepath.Join(s.dir, "show.sqshow"), 3)
+	require.NoError(t, err)
+	home := showHome(sh, 3)
+	fc, err := vehicle.ServeFC(vehicle.FCServerConfig{FC: vehicle.FCConfig{Autopilot: vehicle.ArduPilot, SystemID: 3, Lat: home[0], Lon: home[1], AMSL: 488}})
 	require.NoError(t, err)
 	defer fc.Close()
-	writeDemoShow(t, filepath.Join(s.dir, "show.sqshow"), 5)
-	s.write(t, strings.Replace(s.yaml(), "udp: 127.0.0.1:14551", "udp: "+fc.Addr(), 1)+"show: show.sqshow\n")
+	withFC := strings.Replace(s.yaml(), "udp: 127.0.0.1:14551", "udp: "+fc.Addr(), 1)
+	s.write(t, withFC+"show: show.sqshow\n")
 	code, out, errOut := runCmd("check", "--config", s.config, "--fc-wait", "30s")
 	require.Equal(t, exitOK, code, out+errOut)
 	t.Logf("drone check:\n%s", out)
@@ -277,8 +282,15 @@ func TestCheck(t *testing.T) {
 	for _, c := range []string{"link", "gps-fix", "satellites", "battery", "armable", "ekf"} {
 		assert.Regexp(t, `(?m)^ok    preflight/`+c+` `, out)
 	}
-	assert.Regexp(t, `(?m)^skip  preflight/home-distance +needs the show's home`, out)
+	assert.Regexp(t, `(?m)^ok    preflight/home-distance +0.\d\d m from its show home, want 3.0 m at most$`, out)
 	s.air.assertSilent(t)
+
+	// Without a show, the distance to the show home is not checked.
+	s.write(t, withFC)
+	code, out, errOut = runCmd("check", "--config", s.config, "--fc-wait", "30s")
+	require.Equal(t, exitOK, code, out+errOut)
+	assert.Regexp(t, `(?m)^skip  show +no show file in the config$`, out)
+	assert.Regexp(t, `(?m)^skip  preflight/home-distance +needs the show's home: no show file in the config$`, out)
 
 	// No flight controller answers.
 	s.write(t, s.yaml())

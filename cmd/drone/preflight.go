@@ -11,7 +11,15 @@ import (
 
 	"github.com/skyquorum/skyquorum/firmware/autopilot"
 	"github.com/skyquorum/skyquorum/firmware/config"
+	"github.com/skyquorum/skyquorum/swarm/show"
 )
+
+// showHome is drone id's show home, latitude and longitude (drone k of the
+// show is flown by ID k+1; loadShow checked there is one).
+func showHome(s *show.Show, id uint16) *[2]float64 {
+	lat, lon := autopilot.FrameOf(s).LatLon(s.Drones[id-1].Home)
+	return &[2]float64{lat, lon}
+}
 
 // fcEndpoint is the gomavlib endpoint of the flight-controller link.
 func fcEndpoint(f config.FlightController) gomavlib.EndpointConf {
@@ -23,9 +31,11 @@ func fcEndpoint(f config.FlightController) gomavlib.EndpointConf {
 
 // preflight connects to the flight controller as the drone's system ID,
 // waits up to wait for its HEARTBEAT, asks for its telemetry and returns
-// its preflight report once every check passes or wait has passed. It
-// talks to the flight controller only, never on the swarm radio.
-func preflight(cfg *config.Config, wait time.Duration) (autopilot.Report, autopilot.Autopilot, error) {
+// its preflight report once every check passes or wait has passed. home
+// is the drone's show home, latitude and longitude (nil without a show:
+// the distance to it is not checked). It talks to the flight controller
+// only, never on the swarm radio.
+func preflight(cfg *config.Config, home *[2]float64, wait time.Duration) (autopilot.Report, autopilot.Autopilot, error) {
 	c, err := autopilot.New(autopilot.Config{
 		Endpoint: fcEndpoint(cfg.FlightController),
 		SystemID: cfg.SystemID(),
@@ -46,9 +56,13 @@ func preflight(cfg *config.Config, wait time.Duration) (autopilot.Report, autopi
 	}
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	var lat, lon float64
+	if home != nil {
+		lat, lon = home[0], home[1]
+	}
 	for {
-		r := c.Preflight(0, 0, autopilot.PreflightLimits{})
-		if vehicleOK(r) {
+		r := c.Preflight(lat, lon, autopilot.PreflightLimits{})
+		if vehicleOK(r, home != nil) {
 			return r, ap, nil
 		}
 		select {
@@ -59,11 +73,11 @@ func preflight(cfg *config.Config, wait time.Duration) (autopilot.Report, autopi
 	}
 }
 
-// vehicleOK reports whether every check but the distance to the show home
-// passes: check knows no show.
-func vehicleOK(r autopilot.Report) bool {
+// vehicleOK reports whether every check passes, the distance to the show
+// home only if withHome.
+func vehicleOK(r autopilot.Report, withHome bool) bool {
 	for _, c := range r.Checks {
-		if !c.OK && c.Name != autopilot.CheckHome {
+		if !c.OK && (withHome || c.Name != autopilot.CheckHome) {
 			return false
 		}
 	}
