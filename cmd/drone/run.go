@@ -33,6 +33,12 @@ Flags:
 // errNoRunner is returned by startRunner in a build without the runner.
 var errNoRunner = errors.New("the swarm runner is not available in this build: the config, the swarm key, the state directory and the radio were checked, and nothing was sent")
 
+// runContext is the context a drone runs in: it ends at SIGINT or SIGTERM
+// (a variable so that tests can end it).
+var runContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
 // startRunner runs the drone's swarm node on what prepare opened until ctx
 // ends. It is a variable so that tests can see what it was given.
 var startRunner = func(ctx context.Context, d *drone) error {
@@ -61,7 +67,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	defer d.close()
 	log.Info("drone ready", "id", cfg.ID, "network", cfg.Network, "system_id", cfg.SystemID(),
 		"members", len(cfg.Members), "radio", d.link.Info().Name, "state_dir", d.stateDir)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := runContext()
 	defer stop()
 	if err := startRunner(ctx, d); err != nil {
 		return c.fail(err)

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/skyquorum/skyquorum/firmware/config"
@@ -102,7 +99,7 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	d.simulatedFC = *fc == ""
 	log.Info("simulated drone ready", "id", cfg.ID, "system_id", cfg.SystemID(), "members", len(ids),
 		"radio", d.link.Info().Name, "hub", *hub, "clock_offset_ms", *offset, "clock_drift_ppm", *drift)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := runContext()
 	defer stop()
 	if err := startRunner(ctx, d); err != nil {
 		return c.fail(err)
