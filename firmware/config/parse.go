@@ -245,6 +245,16 @@ func (p *parser) integer(path string, v *yaml.Node, lo, hi int, what string) (in
 	return x, true
 }
 
+// baud reads a whole number, checked against Bauds afterwards.
+func (p *parser) baud(path string, v *yaml.Node) (int, bool) {
+	var x int
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" || v.Decode(&x) != nil {
+		p.errorf(v, path, "want a serial rate such as 57600, got %s", describe(v))
+		return 0, false
+	}
+	return x, true
+}
+
 // str reads a non-empty scalar.
 func (p *parser) str(path string, v *yaml.Node, what string) (string, bool) {
 	if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" || v.Value == "" {
@@ -411,7 +421,7 @@ func (p *parser) radio(path string, v *yaml.Node, r *Radio) {
 		{"serial", func(path string, v *yaml.Node) {
 			r.Serial, _ = p.str(path, v, "the radio's serial device, such as /dev/ttyUSB0")
 		}},
-		{"baud", func(path string, v *yaml.Node) { r.Baud, _ = p.integer(path, v, -1<<31, 1<<31-1, "a serial rate") }},
+		{"baud", func(path string, v *yaml.Node) { r.Baud, _ = p.baud(path, v) }},
 		{"udp", func(path string, v *yaml.Node) {
 			r.UDP = &UDP{}
 			p.mapping(v, path, []field{
@@ -445,7 +455,7 @@ func (p *parser) flightController(path string, v *yaml.Node, f *FlightController
 		{"serial", func(path string, v *yaml.Node) {
 			f.Serial, _ = p.str(path, v, "the flight controller's serial device, such as /dev/serial0")
 		}},
-		{"baud", func(path string, v *yaml.Node) { f.Baud, _ = p.integer(path, v, -1<<31, 1<<31-1, "a serial rate") }},
+		{"baud", func(path string, v *yaml.Node) { f.Baud, _ = p.baud(path, v) }},
 		{"udp", func(path string, v *yaml.Node) {
 			f.UDP, _ = p.str(path, v, "the flight controller's address, host:port")
 		}},
