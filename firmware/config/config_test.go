@@ -125,6 +125,7 @@ var errorCases = []struct {
 	{"members missing", 3, 0, "", 0, "members", "missing: list the swarm's vehicle IDs"},
 	{"bad radio baud", 6, 0, "  baud: 57000", 6, "radio.baud", "57000 is not a standard serial rate: write one of 9600, 19200"},
 	{"baud not a number", 6, 0, "  baud: fast", 6, "radio.baud", `want a serial rate such as 57600, got "fast"`},
+	{"zero baud", 6, 0, "  baud: 0", 6, "radio.baud", "0 is not a standard serial rate"},
 	{"negative baud", 9, 0, "  baud: -115200", 9, "flight_controller.baud", "-115200 is not a standard serial rate"},
 	{"radio serial and UDP", 6, 0, "  baud: 57600\n  udp: {listen: ':1', peers: ['h:2']}", 7, "radio.udp", "both a serial device and UDP are set: keep one"},
 	{"radio neither", 5, 0, "  # no device", 4, "radio", "missing: set radio.serial (and radio.baud) for a serial radio, or radio.udp"},

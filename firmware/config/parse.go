@@ -252,6 +252,12 @@ func (p *parser) baud(path string, v *yaml.Node) (int, bool) {
 		p.errorf(v, path, "want a serial rate such as 57600, got %s", describe(v))
 		return 0, false
 	}
+	if x <= 0 {
+		// Zero would read as "not given"; the checks after reading
+		// report the rate.
+		checkBaud(func(field, format string, args ...any) { p.errorf(v, field, format, args...) }, path, x)
+		return 0, false
+	}
 	return x, true
 }
 
