@@ -136,6 +136,7 @@ var errorCases = []struct {
 	{"flight controller missing", 7, 2, "#", 0, "flight_controller", "missing: set flight_controller.serial"},
 	{"flight controller misspelt", 7, 0, "flight_control:", 7, "flight_control", "unknown field; did you mean flight_controller? The fields of the file's top level are id, network, members, radio, flight_controller"},
 	{"negative link-loss wait", 16, 0, "    after: -5s", 16, "failsafe.link_loss.after", "-5s is negative"},
+	{"zero link-loss wait", 16, 0, "    after: 0", 16, "failsafe.link_loss.after", "0s: write how long the swarm may be silent"},
 	{"bad duration", 16, 0, "    after: soon", 16, "failsafe.link_loss.after", `want a duration such as 5s, 1m30s or 500ms (a bare number is seconds), got "soon"`},
 	{"bad link-loss action", 15, 0, "    action: return", 15, "failsafe.link_loss.action", `"return" is not an option: write one of continue, hold, land`},
 	{"bad on-stop action", 19, 0, "  on_stop: continue", 19, "failsafe.on_stop", `"continue" is not an option: write one of land, hold`},

@@ -253,8 +253,8 @@ func (p *parser) baud(path string, v *yaml.Node) (int, bool) {
 		return 0, false
 	}
 	if x <= 0 {
-		// Zero would read as "not given"; the checks after reading
-		// report the rate.
+		// Refused here: zero would read as not given, and take the
+		// default.
 		checkBaud(func(field, format string, args ...any) { p.errorf(v, field, format, args...) }, path, x)
 		return 0, false
 	}
@@ -284,22 +284,22 @@ func (p *parser) choice(path string, v *yaml.Node, choices ...string) string {
 }
 
 // duration reads a Go duration (5s, 1m30s) or a number of seconds.
-func (p *parser) duration(path string, v *yaml.Node) time.Duration {
+func (p *parser) duration(path string, v *yaml.Node) (time.Duration, bool) {
 	if v.Kind == yaml.ScalarNode {
 		switch v.ShortTag() {
 		case "!!int", "!!float":
 			var s float64
 			if err := v.Decode(&s); err == nil && s >= -1e9 && s <= 1e9 {
-				return time.Duration(s * float64(time.Second))
+				return time.Duration(s * float64(time.Second)), true
 			}
 		case "!!str":
 			if d, err := time.ParseDuration(v.Value); err == nil {
-				return d
+				return d, true
 			}
 		}
 	}
 	p.errorf(v, path, "want a duration such as 5s, 1m30s or 500ms (a bare number is seconds), got %s", describe(v))
-	return 0
+	return 0, false
 }
 
 // number reads a finite number.
@@ -475,7 +475,14 @@ func (p *parser) failsafe(path string, v *yaml.Node, f *Failsafe) {
 				{"action", func(path string, v *yaml.Node) {
 					f.LinkLoss.Action = p.choice(path, v, ActionContinue, ActionHold, ActionLand)
 				}},
-				{"after", func(path string, v *yaml.Node) { f.LinkLoss.After = p.duration(path, v) }},
+				{"after", func(path string, v *yaml.Node) {
+					d, ok := p.duration(path, v)
+					if ok && d == 0 {
+						// Zero would read as not given, and take the default.
+						p.errorf(v, path, "0s: write how long the swarm may be silent before the action, such as 10s")
+					}
+					f.LinkLoss.After = d
+				}},
 			})
 		}},
 		{"low_battery", func(path string, v *yaml.Node) { f.LowBattery = p.choice(path, v, ActionReturn, ActionLand) }},
@@ -497,6 +504,6 @@ func (p *parser) airspace(path string, v *yaml.Node, a *Airspace) {
 				a.Cells[i], _ = p.integer(fmt.Sprintf("%s[%d]", path, i), resolve(item), 1, 1<<16, "a number of cells")
 			}
 		}},
-		{"lease", func(path string, v *yaml.Node) { a.Lease = p.duration(path, v) }},
+		{"lease", func(path string, v *yaml.Node) { a.Lease, _ = p.duration(path, v) }},
 	})
 }
