@@ -97,8 +97,13 @@ type PeerObserver interface {
 }
 
 // Persister is implemented by cores that keep state across a restart
-// (terms, votes, logs). The driver stores the bytes durably after every
-// Ready that changed them and hands them back when the drone restarts.
+// (terms, votes, logs). The one rule for a driver: store the bytes of
+// Persist, durably, before transmitting the Sends of the same Ready. A
+// vote or an acknowledgement must not leave the drone before the state it
+// vouches for would survive a restart. The driver calls Persist after
+// every Ready that carries sends or events (it may skip the store when
+// the bytes did not change) and hands the bytes back when the drone
+// restarts.
 type Persister interface {
 	Persist() []byte
 }

@@ -226,6 +226,19 @@ func (r *Radio) Counters() Counters {
 	return c
 }
 
+// SigningTime returns the radio's estimate of the signing time (the
+// latest of its clock, its stored high-water mark and the swarm's time it
+// adopted). It never goes back, also across restarts that keep the
+// TimestampFile: a start reads at least the mark the previous one stored,
+// a Reserve (a minute) ahead of the first timestamp it used. So it orders
+// the starts of a drone, as reliable delivery needs (arq.Config's
+// Incarnation).
+func (r *Radio) SigningTime() wire.Timestamp {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.signer.Now(r.clock.Now())
+}
+
 // Close stops the radio and closes its link. Queued frames are not sent.
 func (r *Radio) Close() error {
 	r.mu.Lock()

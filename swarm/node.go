@@ -498,6 +498,17 @@ func (n *Node) PeerDown(id algorithms.NodeID) { n.route(membership.Down{ID: id})
 // PeerUp reports a drone up again.
 func (n *Node) PeerUp(id algorithms.NodeID) { n.route(membership.Up{ID: id}) }
 
+// SetLearner makes the drone stand aside in the leader election while on
+// (election.Bully.Abstain; the ring election has no such mode): it never
+// campaigns nor takes over, so it never leads. A runner sets it for a
+// drone that restarted without its state until it has caught up with the
+// log, and withholds the drone's votes meanwhile (docs/drone.md).
+func (n *Node) SetLearner(on bool) {
+	if b := n.log.Bully(); b != nil {
+		b.Abstain(on)
+	}
+}
+
 // Incarnation returns the incarnation the drone runs as (Config).
 func (n *Node) Incarnation() uint32 { return n.locks.Incarnation() }
 

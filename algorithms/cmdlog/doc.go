@@ -25,11 +25,13 @@
 //     it (Raft §5.4.2). Only then does it sequence commands (Leading).
 //   - Committee members persist term, vote, log and commit point
 //     (Persist), so that a restarted member rejoins with them (Restore);
-//     they refuse entries from older terms and answer with STALE. A runner
-//     stores the bytes of Persist before it transmits the sends of the
-//     same Ready: a PROMISE or an ACK must not leave before the vote or
-//     the entries it vouches for are durable. Learners may restart from
-//     nothing; committee members must not.
+//     they refuse entries from older terms and answer with STALE. The
+//     rule of algorithms.Persister holds: a runner stores the bytes of
+//     Persist before it transmits the Sends of the same Ready, so a
+//     PROMISE or an ACK never leaves before the vote or the entries it
+//     vouches for are durable. Learners may restart from nothing; a
+//     committee member that lost its state must not vote as if it
+//     remembered (the drone runner starts it as a learner, docs/drone.md).
 //   - Every other drone is a learner: it takes the leader's broadcast
 //     APPENDs and commit points, and asks for the entries it misses with a
 //     NAK, which the leader answers with a broadcast REPAIR.

@@ -95,6 +95,8 @@ type Bully struct {
 	// election: the COORDINATOR goes to them too, or a drone that came
 	// back in the middle of an election would never hear its result.
 	back map[algorithms.NodeID]bool
+	// abstain: the drone stands aside (Abstain).
+	abstain bool
 }
 
 type bullyPhase uint8
@@ -132,7 +134,7 @@ func NewBully(cfg BullyConfig, opts ...Option) (*Bully, error) {
 // Campaign implements Election: the drone starts an election in a new
 // term.
 func (c *Bully) Campaign() {
-	if c.phase != idle {
+	if c.phase != idle || c.abstain {
 		return
 	}
 	t, ok := c.nextTerm()
@@ -142,6 +144,16 @@ func (c *Bully) Campaign() {
 	c.adopt(t)
 	c.startElection()
 }
+
+// Abstain makes the drone stand aside while on: it never campaigns, nor
+// takes over from a lower leader, nor answers an ELECTION, so the others
+// elect among themselves as if it were down; it follows the leader they
+// declare. A drone that restarted without its state stands aside until it
+// has caught up with the swarm (its runner decides when).
+func (c *Bully) Abstain(on bool) { c.abstain = on }
+
+// Abstaining reports whether the drone stands aside.
+func (c *Bully) Abstaining() bool { return c.abstain }
 
 // Leader implements Election.
 func (c *Bully) Leader() (algorithms.NodeID, uint32, bool) { return c.leaderInfo() }
@@ -179,6 +191,9 @@ func (c *Bully) Step(from algorithms.NodeID, m algorithms.Message) error {
 	}
 	switch m := m.(type) {
 	case BullyElection:
+		if c.abstain {
+			return nil
+		}
 		if c.decided {
 			c.tell(from)
 			return nil
@@ -262,7 +277,7 @@ func (c *Bully) stale(from algorithms.NodeID, m algorithms.Message) {
 		c.tell(from)
 		return
 	}
-	if _, ok := m.(BullyElection); !ok {
+	if _, ok := m.(BullyElection); !ok || c.abstain {
 		return
 	}
 	c.Send(algorithms.To(from), BullyAnswer{Term: c.term})

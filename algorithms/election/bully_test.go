@@ -149,3 +149,30 @@ func TestBullyRecoveringHigherTakesOver(t *testing.T) {
 	s.requireAllFollow(5, 3)
 	requireOneLeaderPerTerm(t, s.net.Events, "takeover")
 }
+
+// TestBullyAbstain: the highest drone, standing aside, neither campaigns
+// nor takes over from a lower leader nor answers an ELECTION; it follows
+// the lower leader. Once it stops abstaining it takes over again.
+func TestBullyAbstain(t *testing.T) {
+	members := ids(3)
+	b, err := election.NewBully(election.BullyConfig{ID: 3, Members: members, Timeout: timeout, CoordinatorTimeout: coordTimeout, AutoCampaign: true})
+	require.NoError(t, err)
+	b.Abstain(true)
+	b.Campaign()
+	for range 3 * coordTimeout {
+		b.Tick()
+	}
+	require.NoError(t, b.Step(1, election.BullyElection{Term: 1}))
+	require.NoError(t, b.Step(2, election.BullyCoordinator{Term: 2, Leader: 2}))
+	r := b.Ready()
+	assert.Empty(t, r.Sends, "an abstaining drone sends nothing")
+	l, term, ok := b.Leader()
+	assert.Equal(t, []any{algorithms.NodeID(2), uint32(2), true}, []any{l, term, ok}, "it follows the lower leader")
+	assert.False(t, b.Participating())
+
+	b.Abstain(false)
+	require.NoError(t, b.Step(2, election.BullyCoordinator{Term: 2, Leader: 2}))
+	b.Campaign()
+	r = b.Ready()
+	require.NotEmpty(t, r.Sends, "no longer abstaining, the highest drone takes over")
+}

@@ -1,0 +1,453 @@
+package runner
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/radio/arq"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
+	"github.com/skyquorum/skyquorum/swarm/command"
+	"github.com/skyquorum/skyquorum/swarm/emergency"
+	"github.com/skyquorum/skyquorum/swarm/show"
+	"github.com/skyquorum/skyquorum/swarm/show/demo"
+)
+
+// electAndCommit runs h until a leader leads with every drone's agreement
+// and proposes cmds there; it returns the log index of the last one once
+// every running drone applied it.
+func electAndCommit(t *testing.T, h *harness, cmds ...command.Command) uint32 {
+	t.Helper()
+	var lead *drone
+	if !h.until(3000, func() bool {
+		var ok bool
+		lead, ok = h.leader()
+		return ok
+	}) {
+		t.Fatalf("seed %d: no leader every drone agrees on after 30 s", h.seed)
+	}
+	var last uint32
+	for _, c := range cmds {
+		p, err := lead.r.Propose(c)
+		if err != nil {
+			t.Fatalf("seed %d: propose %v at leader %d: %v", h.seed, c, lead.id, err)
+		}
+		last = p.Index
+	}
+	if !h.until(3000, func() bool { return h.applied() >= last }) {
+		t.Fatalf("seed %d: index %d not applied everywhere after 30 s (lowest applied %d)", h.seed, last, h.applied())
+	}
+	return last
+}
+
+func demoShow(t *testing.T, n int) (*show.Show, uint64) {
+	t.Helper()
+	s, err := demo.New(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := s.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, hash.Digest()
+}
+
+func swarmNow(d *drone, clk *FakeClock) (now int64) {
+	d.r.Inspect(func(n *swarmNode) { now = n.SwarmTime(clk.Now().UnixNano()) })
+	return now
+}
+
+// TestSwarmFliesShow: five runners on a lossy in-memory network elect a
+// leader, commit LOAD, ARM and START at every drone, and fly their parts
+// of the show; every vote leaves only after the state it vouches for is
+// stored.
+func TestSwarmFliesShow(t *testing.T) {
+	const seed = 1
+	h := newHarness(t, 5, 0.05, seed)
+	sh, digest := demoShow(t, 5)
+	h.show = sh
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	lead, _ := h.leader()
+	start := swarmNow(lead, h.clk) + int64(3*time.Second)
+	if _, err := lead.r.Propose(command.Start{At: start}); err != nil {
+		t.Fatalf("seed %d: START: %v", seed, err)
+	}
+	if !h.until(3000, func() bool { return h.applied() > idx }) {
+		t.Fatalf("seed %d: START not applied everywhere", seed)
+	}
+	// Fly 5 s of the show.
+	h.advance(800)
+	for _, d := range h.running() {
+		var phase show.Phase
+		var st int64
+		var inSync bool
+		d.r.Inspect(func(n *swarmNode) {
+			now := n.SwarmTime(h.clk.Now().UnixNano())
+			phase, inSync = n.Show().Phase(now), n.InSync()
+			st, _, _ = n.Show().FlightTime(now)
+		})
+		sp, _, _, last := d.veh.counts()
+		tr, err := sh.Track(int(d.id) - 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := tr.Position(time.Duration(st))
+		off := last.Dist(want)
+		t.Logf("drone %d: phase %s, in sync %v, %d setpoints, last %v, planned now %v (%.3f m apart)", d.id, phase, inSync, sp, last, want, off)
+		if phase != show.Running || !inSync {
+			t.Errorf("seed %d: drone %d: phase %s, in sync %v; want RUNNING, in sync", seed, d.id, phase, inSync)
+		}
+		// Setpoints go out every 100 ms; the show moves at a few m/s.
+		if sp < 30 || off > 1 {
+			t.Errorf("seed %d: drone %d: %d setpoints, the last %.3f m from the plan; want at least 30, within 1 m", seed, d.id, sp, off)
+		}
+	}
+	// An emergency LAND, issued by drone 1 as a ground station would,
+	// lands every drone at once and ends its show flight.
+	h.drones[1].r.Inspect(func(n *swarmNode) { n.Emergency().Issue(emergency.Land) })
+	h.advance(100)
+	before := map[algorithms.NodeID]int{}
+	for _, d := range h.running() {
+		before[d.id], _, _, _ = d.veh.counts()
+	}
+	h.advance(100)
+	for _, d := range h.running() {
+		sp, _, lands, _ := d.veh.counts()
+		if lands != 1 || sp != before[d.id] {
+			t.Errorf("seed %d: drone %d: %d landings, %d setpoints in the second after the emergency LAND; want 1 landing, no setpoint", seed, d.id, lands, sp-before[d.id])
+		}
+	}
+	votes, unsaved := 0, 0
+	for _, d := range h.drones {
+		d.mu.Lock()
+		votes, unsaved = votes+d.votes, unsaved+d.unsaved
+		d.mu.Unlock()
+	}
+	t.Logf("%d PROMISE and ACK sent, %d before the log they vouch for was stored", votes, unsaved)
+	if votes < 10 || unsaved != 0 {
+		t.Errorf("seed %d: %d votes sent, %d of them before their state was stored; want at least 10, none", seed, votes, unsaved)
+	}
+	for _, d := range h.running() {
+		if c := d.r.Radio().Counters(); c.Reader.TotalRejected() != 0 {
+			t.Errorf("seed %d: drone %d rejected %d frames: %+v", seed, d.id, c.Reader.TotalRejected(), c.Reader)
+		}
+	}
+}
+
+// TestRestartFromState: a drone stopped on the ground and started again
+// from its state directory runs a higher incarnation with its log, and
+// its peers accept every frame it sends (no signing timestamp reused).
+func TestRestartFromState(t *testing.T) {
+	const seed = 2
+	h := newHarness(t, 5, 0.05, seed)
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Lights{R: 1, G: 2, B: 3})
+	// Restart a drone that is not the leader.
+	lead, _ := h.leader()
+	id := algorithms.NodeID(1)
+	if lead.id == id {
+		id = 2
+	}
+	d := h.drones[id]
+	oldInc, oldArq := d.r.Incarnation(), d.r.arqInc
+	if err := h.stop(id); err != nil {
+		t.Fatalf("seed %d: stop on the ground: %v", seed, err)
+	}
+	framesFrom := func() (n int) {
+		for _, p := range h.running() {
+			n += p.r.Radio().Counters().Reader.Frames
+		}
+		return n
+	}
+	before := framesFrom()
+	h.advance(50)
+	h.start(id)
+	if got := d.r.Incarnation(); got != oldInc+1 {
+		t.Errorf("seed %d: incarnation %d after a restart from %d; want %d", seed, got, oldInc, oldInc+1)
+	}
+	if d.r.arqInc <= oldArq {
+		t.Errorf("seed %d: reliable delivery incarnation %d, not above the previous %d", seed, d.r.arqInc, oldArq)
+	}
+	var commit uint32
+	d.r.Inspect(func(n *swarmNode) { commit = n.Log().Log().CommitIndex() })
+	if commit < idx {
+		t.Errorf("seed %d: restored commit index %d; want at least %d", seed, commit, idx)
+	}
+	// A new command commits at the restarted drone too.
+	idx2 := electAndCommit(t, h, command.Lights{R: 4, G: 5, B: 6})
+	if idx2 <= idx {
+		t.Fatalf("seed %d: second command at %d, first at %d", seed, idx2, idx)
+	}
+	if !h.until(1000, func() bool {
+		var ok bool
+		d.r.Inspect(func(n *swarmNode) { ok = n.InSync() })
+		return ok
+	}) {
+		t.Errorf("seed %d: restarted drone not in sync after 10 s", seed)
+	}
+	for _, p := range h.running() {
+		if c := p.r.Radio().Counters(); c.Reader.TotalRejected() != 0 {
+			t.Errorf("seed %d: drone %d rejected %d frames: %+v", seed, p.id, c.Reader.TotalRejected(), c.Reader)
+		}
+	}
+	if framesFrom() <= before {
+		t.Errorf("seed %d: no frames accepted after the restart", seed)
+	}
+	if d.r.Learner() {
+		t.Errorf("seed %d: a drone restarted from its state is a learner", seed)
+	}
+}
+
+// TestEmptyStateRejoinsAsLearner: a committee member whose state directory
+// is gone starts with a fresh incarnation and as a learner: it sends no
+// PROMISE or ACK until it has caught up with the log, then votes again.
+func TestEmptyStateRejoinsAsLearner(t *testing.T) {
+	const seed = 3
+	h := newHarness(t, 5, 0.05, seed)
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Lights{R: 9})
+	lead, _ := h.leader()
+	id := algorithms.NodeID(4)
+	if lead.id == id {
+		id = 3
+	}
+	d := h.drones[id]
+	oldInc, oldArq := d.r.Incarnation(), d.r.arqInc
+	if err := h.stop(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(d.dir); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(200) // two seconds later
+	h.start(id)
+	inc := d.r.Incarnation()
+	if inc == oldInc || inc < 1<<31 {
+		t.Errorf("seed %d: incarnation %#x after losing the state (was %#x); want a new boot nonce with the high bit set", seed, inc, oldInc)
+	}
+	// Without the signing high-water mark, the signing time is the clock's,
+	// two seconds on.
+	if d.r.arqInc <= oldArq {
+		t.Errorf("seed %d: reliable delivery incarnation %d, not above the previous %d", seed, d.r.arqInc, oldArq)
+	}
+	if !h.until(400, func() bool { return d.r.Inspect(func(*swarmNode) {}) }) {
+		t.Fatalf("seed %d: node not started after listening", seed)
+	}
+	d.mu.Lock()
+	votesBefore := d.votes
+	d.mu.Unlock()
+	learnerSeen := d.r.Learner()
+	if !h.until(3000, func() bool { return !d.r.Learner() }) {
+		t.Fatalf("seed %d: still a learner after 30 s", seed)
+	}
+	var applied uint32
+	d.r.Inspect(func(n *swarmNode) { applied = n.Log().Log().AppliedIndex() })
+	if applied < idx {
+		t.Errorf("seed %d: caught up with %d applied; want at least %d", seed, applied, idx)
+	}
+	electAndCommit(t, h, command.Lights{G: 9})
+	h.advance(100)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t.Logf("learner at start %v; withheld %d; votes %d before caught up, %d after, %d as learner", learnerSeen, d.r.Counters().Withheld, votesBefore, d.votes, d.learnerVotes)
+	if !learnerSeen || d.learnerVotes != 0 {
+		t.Errorf("seed %d: learner %v at start, %d votes sent as a learner; want a learner that sends none", seed, learnerSeen, d.learnerVotes)
+	}
+	if d.votes <= votesBefore {
+		t.Errorf("seed %d: no vote after catching up (%d before, %d after)", seed, votesBefore, d.votes)
+	}
+}
+
+// TestColdStartVotes: a swarm whose drones all start without state
+// (nobody hears a confirmed leader while listening) elects and commits:
+// they are not learners.
+func TestColdStartNotLearners(t *testing.T) {
+	h := newHarness(t, 3, 0, 4)
+	for _, id := range h.members {
+		h.start(id)
+	}
+	electAndCommit(t, h, command.Lights{B: 1})
+	for _, d := range h.running() {
+		if d.r.Learner() {
+			t.Errorf("drone %d is a learner after a cold start", d.id)
+		}
+	}
+}
+
+// TestStopInAir: told to stop while airborne, a runner lands first and
+// returns only once the vehicle is down, having released its airspace
+// cells; with OnStopHold it holds and returns at once, keeping its cells.
+func TestStopInAir(t *testing.T) {
+	for _, tc := range []struct {
+		onStop  StopAction
+		release bool
+	}{{OnStopLand, true}, {OnStopHold, false}} {
+		t.Run(string(tc.onStop), func(t *testing.T) {
+			h := newHarness(t, 3, 0, 5)
+			h.onStop = tc.onStop
+			for _, id := range h.members {
+				h.start(id)
+			}
+			d := h.drones[1]
+			electAndCommit(t, h, command.Lights{R: 1})
+			if !h.until(1000, func() bool {
+				var fenced bool
+				d.r.Inspect(func(n *swarmNode) { fenced = n.Locks().Fenced() })
+				return !fenced
+			}) {
+				t.Fatal("the drone's airspace votes stay fenced")
+			}
+			d.r.Inspect(func(n *swarmNode) {
+				if err := n.Locks().Acquire([]airspaceCell{1, 2}); err != nil {
+					t.Fatal(err)
+				}
+			})
+			// A new voter is quiet for a lease and its guard first.
+			if !h.until(3000, func() bool {
+				var holding bool
+				d.r.Inspect(func(n *swarmNode) { holding = n.Locks().Holding() })
+				return holding
+			}) {
+				t.Fatal("cells not granted")
+			}
+			d.veh.mu.Lock()
+			d.veh.st = VehicleState{Armed: true, Airborne: true}
+			d.veh.mu.Unlock()
+			saves := d.store.saveCount()
+			d.stopping = true
+			d.cancel()
+			returned := func() bool {
+				select {
+				case err := <-d.done:
+					if err != nil {
+						t.Fatalf("Run: %v", err)
+					}
+					d.cancel = nil
+					return true
+				default:
+					return false
+				}
+			}
+			if tc.onStop == OnStopHold {
+				if !h.until(100, returned) {
+					t.Fatal("hold: Run did not return")
+				}
+				_, holds, lands, _ := d.veh.counts()
+				if holds != 1 || lands != 0 {
+					t.Errorf("hold: %d holds, %d landings; want 1, 0", holds, lands)
+				}
+				if cells := len(d.r.node.Locks().Cells()); cells != 2 {
+					t.Errorf("hold: %d cells kept; want 2 (still in them)", cells)
+				}
+				return
+			}
+			if h.until(500, returned) {
+				t.Fatal("land: Run returned while the vehicle was airborne")
+			}
+			var cells int
+			d.r.Inspect(func(n *swarmNode) { cells = len(n.Locks().Cells()) })
+			if _, _, lands, _ := d.veh.counts(); lands != 1 || cells != 2 {
+				t.Errorf("land: %d landings, %d cells held while airborne; want 1, 2", lands, cells)
+			}
+			d.veh.touchDown()
+			if !h.until(200, returned) {
+				t.Fatal("land: Run did not return after touchdown")
+			}
+			if n := len(d.r.node.Locks().Cells()); n != 0 {
+				t.Errorf("land: %d cells still held after landing; want 0", n)
+			}
+			if d.store.saveCount() <= saves {
+				t.Errorf("land: state not stored at the stop (%d saves before, %d after)", saves, d.store.saveCount())
+			}
+		})
+	}
+}
+
+// TestReliableIncarnationOrdered shows why the reliable delivery layer does
+// not take the node's incarnation, a random nonce after a start without
+// state: arq orders incarnations, and takes the frames of a restarted
+// drone with a lower one for stale ones, forever.
+func TestReliableIncarnationOrdered(t *testing.T) {
+	peers := []algorithms.NodeID{1, 2}
+	recv := arq.New(arq.Config{ID: 2, Incarnation: 1, Peers: peers})
+	deliver := func(inc uint32) int {
+		send := arq.New(arq.Config{ID: 1, Incarnation: inc, Peers: peers})
+		send.Send(algorithms.To(2), airspace.Release{Cell: 1})
+		send.Tick()
+		frames, _ := send.Ready()
+		for _, f := range frames {
+			if err := recv.Step(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, dels := recv.Ready()
+		return len(dels)
+	}
+	first := deliver(0x9000_0000)  // a boot nonce
+	second := deliver(0x8000_0001) // the next start's nonce, lower
+	if first != 1 || second != 0 || recv.Counters().Stale == 0 {
+		t.Fatalf("delivered %d then %d, stale %d: want 1, 0 and the second start stale", first, second, recv.Counters().Stale)
+	}
+}
+
+// TestLeaderLosesState: the leader restarts without its state. It listens
+// long enough for the others to elect a new leader, rejoins as a learner,
+// catches up and votes again, and the swarm commits on.
+func TestLeaderLosesState(t *testing.T) {
+	const seed = 6
+	h := newHarness(t, 5, 0.05, seed)
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Lights{R: 7})
+	h.listen = 0 // the default: longer than the others take to replace the leader
+	old, _ := h.leader()
+	if err := h.stop(old.id); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(old.dir); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(100)
+	h.start(old.id)
+	d := old
+	if !h.until(3000, func() bool { return d.r.Inspect(func(*swarmNode) {}) }) {
+		t.Fatalf("seed %d: node not started after listening", seed)
+	}
+	if !d.r.Learner() {
+		t.Fatalf("seed %d: the old leader, without state, did not start as a learner", seed)
+	}
+	if !h.until(3000, func() bool { return !d.r.Learner() }) {
+		var term, applied uint32
+		var leader algorithms.NodeID
+		d.r.Inspect(func(n *swarmNode) {
+			term, leader, applied = n.Log().Log().Term(), n.Log().Log().Leader(), n.Log().Log().AppliedIndex()
+		})
+		t.Fatalf("seed %d: still a learner after 30 s: term %d, leader %d, applied %d", seed, term, leader, applied)
+	}
+	idx2 := electAndCommit(t, h, command.Lights{G: 7})
+	var applied uint32
+	d.r.Inspect(func(n *swarmNode) { applied = n.Log().Log().AppliedIndex() })
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t.Logf("old leader %d: applied %d (first command at %d, second at %d), %d votes, %d as a learner", d.id, applied, idx, idx2, d.votes, d.learnerVotes)
+	if applied < idx2 || d.learnerVotes != 0 {
+		t.Errorf("seed %d: applied %d, want %d; %d votes as a learner, want 0", seed, applied, idx2, d.learnerVotes)
+	}
+}
+
+func TestAirtime(t *testing.T) {
+	// A 45-byte signed frame at 57600 baud: 7.8 ms (docs: the radio).
+	if got := airtime(45, 57600); got != 7_812_500 {
+		t.Fatalf("airtime(45, 57600) = %d ns, want 7812500", got)
+	}
+}

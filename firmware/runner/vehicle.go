@@ -1,0 +1,261 @@
+package runner
+
+import (
+	"time"
+
+	"github.com/skyquorum/skyquorum/swarm/command"
+	"github.com/skyquorum/skyquorum/swarm/emergency"
+	"github.com/skyquorum/skyquorum/swarm/show"
+)
+
+// Vehicle is the flight controller as the runner needs it (the autopilot
+// client implements it). Positions and velocities are in the show's
+// frame: metres from the show's origin, X north, Y west, Z up; the client
+// converts them for the flight controller. Calls come from Run's
+// goroutine only.
+type Vehicle interface {
+	// State reports what the flight controller last told.
+	State() VehicleState
+	// Arm arms the motors on the ground.
+	Arm() error
+	// Follow flies to pos with velocity vel as a position setpoint with
+	// velocity feed-forward; an armed vehicle on the ground takes off
+	// towards it.
+	Follow(pos, vel show.Vec3) error
+	// Hold stops and holds the current position.
+	Hold() error
+	// Land lands where the vehicle is.
+	Land() error
+	// Return flies back to the launch point and lands there.
+	Return() error
+	// SetColour sets the show light.
+	SetColour(c show.RGB) error
+}
+
+// VehicleState is the flight controller's last report.
+type VehicleState struct {
+	Armed, Airborne bool
+	Position        show.Vec3
+}
+
+// flight flies the drone's part of the show from what the node's player
+// says, as the simulator's scenario does (sitl/scenario/show.go, follow).
+type flight struct {
+	track   *show.Track
+	home    show.Vec3
+	digest  uint64
+	hasShow bool
+	last    string // the last one-shot action given: "arm", "land", "return", "hold"
+	warned  bool
+	// alarm is the emergency command being carried out (0: none). It
+	// overrides the show: LAND and RETURN for the rest of the run, HOLD
+	// until the log applies a command that moves the show on (START,
+	// RESUME, TAKEOFF, LAND, RETURN).
+	alarm emergency.Op
+}
+
+// obey carries out an emergency command at once (no majority needed).
+func (f *flight) obey(r *Runner, op emergency.Op) {
+	if f.alarm == emergency.Land || f.alarm == emergency.Return {
+		if op == emergency.Hold {
+			return // a landing or return is not stopped by a HOLD
+		}
+	}
+	f.alarm = op
+	r.log.Warn("runner: emergency command", "op", op)
+	v := r.cfg.Vehicle
+	if v == nil {
+		return
+	}
+	var err error
+	switch op {
+	case emergency.Hold:
+		err = v.Hold()
+		f.last = "hold"
+	case emergency.Land:
+		err = v.Land()
+		f.last = "land"
+	case emergency.Return:
+		err = v.Return()
+		f.last = "return"
+	}
+	if err != nil {
+		r.log.Error("runner: vehicle refused the emergency command", "op", op, "err", err)
+	}
+}
+
+// applied ends an emergency HOLD when the log moves the show on.
+func (f *flight) applied(r *Runner, c command.Command) {
+	if f.alarm != emergency.Hold {
+		return
+	}
+	switch c.Kind() {
+	case command.KindStart, command.KindResume, command.KindTakeoff, command.KindLand, command.KindReturn:
+		f.alarm = 0
+		r.log.Info("runner: emergency HOLD ended by the log", "command", c.Kind())
+	}
+}
+
+func (f *flight) init(r *Runner) {
+	s := r.cfg.Show
+	if s == nil {
+		return
+	}
+	k := int(r.cfg.ID) - 1
+	if k < 0 || k >= len(s.Drones) {
+		r.log.Warn("runner: the show has no part for this drone", "drones", len(s.Drones))
+		return
+	}
+	tr, err := s.Track(k)
+	if err != nil {
+		r.log.Error("runner: the show's part for this drone is malformed", "err", err)
+		return
+	}
+	h, err := s.Hash()
+	if err != nil {
+		r.log.Error("runner: the show cannot be hashed", "err", err)
+		return
+	}
+	f.track, f.home, f.digest, f.hasShow = tr, s.Drones[k].Home, h.Digest(), true
+}
+
+// once gives a one-shot command, again only after another was given.
+func (f *flight) once(r *Runner, what string, do func() error) {
+	if f.last == what {
+		return
+	}
+	if err := do(); err != nil {
+		r.log.Warn("runner: vehicle refused", "action", what, "err", err)
+		return
+	}
+	f.last = what
+}
+
+// step gives the vehicle what the show asks of it at the local clock
+// reading: a drone out of sync with the swarm holds; one whose loaded
+// show is not Config.Show stays on the ground or holds.
+func (f *flight) step(r *Runner, local int64) {
+	v := r.cfg.Vehicle
+	if v == nil || r.node == nil || f.alarm != 0 {
+		return
+	}
+	st := v.State()
+	p := r.node.Show()
+	now := r.node.SwarmTime(local)
+	ph := p.Phase(now)
+	if !r.node.InSync() {
+		if st.Airborne {
+			f.once(r, "hold", v.Hold)
+		}
+		return
+	}
+	if ph == show.Idle {
+		return
+	}
+	if _, digest, ok := p.Show(); !ok || !f.hasShow || digest != f.digest {
+		if !f.warned {
+			r.log.Error("runner: the swarm loaded a show this drone does not hold; it does not fly it")
+			f.warned = true
+		}
+		if st.Airborne {
+			f.once(r, "hold", v.Hold)
+		}
+		return
+	}
+	switch ph {
+	case show.Armed:
+		if !st.Armed {
+			f.once(r, "arm", v.Arm)
+		}
+	case show.Airborne:
+		f.follow(r, show.Vec3{X: f.home.X, Y: f.home.Y, Z: f.home.Z + p.Altitude()}, show.Vec3{})
+	case show.Running, show.Paused:
+		if !st.Armed {
+			f.once(r, "arm", v.Arm)
+		}
+		t, rate, ok := p.FlightTime(now)
+		if !ok {
+			return
+		}
+		pos, vel := f.track.Position(time.Duration(t))
+		f.follow(r, pos, vel.Scale(rate))
+		if err := v.SetColour(f.track.Colour(time.Duration(t))); err != nil {
+			r.log.Debug("runner: colour not set", "err", err)
+		}
+	case show.Landing:
+		if st.Airborne {
+			f.once(r, "land", v.Land)
+		}
+	case show.Returning:
+		if st.Airborne {
+			f.once(r, "return", v.Return)
+		}
+	}
+}
+
+func (f *flight) follow(r *Runner, pos, vel show.Vec3) {
+	if err := r.cfg.Vehicle.Follow(pos, vel); err != nil {
+		r.log.Warn("runner: setpoint refused", "err", err)
+		return
+	}
+	f.last = ""
+}
+
+// stopping is a stop in progress.
+type stopping struct {
+	landing   bool  // waiting for the vehicle to be down
+	released  bool  // the airspace cells were released
+	drainTill int64 // tick until which the release may take to go out
+}
+
+// beginStop starts a stop: an airborne drone holds or lands
+// (Config.OnStop); one on the ground stops at once.
+func (r *Runner) beginStop() *stopping {
+	s := &stopping{}
+	v := r.cfg.Vehicle
+	if v == nil || !v.State().Airborne {
+		r.log.Info("runner: stopping on the ground")
+		return s
+	}
+	switch r.cfg.OnStop {
+	case OnStopHold:
+		r.log.Warn("runner: stopping in the air: holding; the airspace cells stay taken until their leases end")
+		if err := v.Hold(); err != nil {
+			r.log.Error("runner: hold refused", "err", err)
+		}
+	default:
+		r.log.Warn("runner: stopping in the air: landing first")
+		if err := v.Land(); err != nil {
+			r.log.Error("runner: land refused", "err", err)
+		}
+		s.landing = true
+	}
+	return s
+}
+
+// finished reports whether the stop is complete: a landing drone is down
+// and its released cells had time to go out.
+func (s *stopping) finished(r *Runner) bool {
+	if s == nil {
+		return false
+	}
+	if !s.landing {
+		return true
+	}
+	if r.cfg.Vehicle.State().Airborne {
+		return false
+	}
+	if !s.released {
+		s.released = true
+		if r.node != nil && r.node.Locks().Cells() != nil {
+			// Down, so out of its cells: give them back.
+			if err := r.node.Locks().Release(); err != nil {
+				r.log.Warn("runner: release refused", "err", err)
+			}
+			r.flush()
+			s.drainTill = r.ticks + int64(time.Second/r.cfg.Tick)
+		}
+		r.log.Info("runner: landed; airspace released")
+	}
+	return r.ticks >= s.drainTill || r.ep.Pending() == 0
+}
