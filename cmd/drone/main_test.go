@@ -18,6 +18,7 @@ import (
 
 	"github.com/skyquorum/skyquorum/radio/wire"
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
+	"github.com/skyquorum/skyquorum/swarm/show"
 	"github.com/skyquorum/skyquorum/swarm/show/demo"
 )
 
@@ -173,6 +174,19 @@ func TestRunFailsBeforeAnythingGoesOnAir(t *testing.T) {
 	}
 }
 
+// demoShow is the demo show for n drones, as a show file gives it.
+func demoShow(n int) (*show.Show, error) {
+	sh, err := demo.New(n)
+	if err != nil {
+		return nil, err
+	}
+	b, err := sh.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return show.Decode(b)
+}
+
 // writeDemoShow writes the demo show for n drones to path.
 func writeDemoShow(t *testing.T, path string, n int) {
 	t.Helper()
@@ -206,14 +220,6 @@ func TestRunReachesTheRunner(t *testing.T) {
 	assert.True(t, st.IsDir())
 	assert.Contains(t, errOut, `"msg":"drone ready"`, "JSON logs")
 	assert.Contains(t, errOut, `"system_id":3`)
-	s.air.assertSilent(t)
-}
-
-func TestRunWithoutRunner(t *testing.T) {
-	s := newSetup(t)
-	code, _, errOut := runCmd("run", "--config", s.config)
-	assert.Equal(t, exitFail, code)
-	assert.Contains(t, errOut, "drone run: the swarm runner is not available in this build")
 	s.air.assertSilent(t)
 }
 

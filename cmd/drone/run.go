@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -24,14 +23,14 @@ stops with one error naming the problem if any fails:
      drone;
   5. the radio: the serial device opens, or the UDP address is free.
 
-Then it runs the drone's part of the swarm until SIGINT or SIGTERM. Logs go
-to stderr: text on a terminal, JSON otherwise (log.format in the config).
+Then it connects to the flight controller (it waits up to a minute for its
+HEARTBEAT) and runs the drone's part of the swarm (docs/drone.md) until
+SIGINT or SIGTERM; an airborne drone then lands or holds, as
+failsafe.on_stop says. Logs go to stderr: text on a terminal, JSON
+otherwise (log.format in the config).
 
 Flags:
 `
-
-// errNoRunner is returned by startRunner in a build without the runner.
-var errNoRunner = errors.New("the swarm runner is not available in this build: the config, the swarm key, the state directory and the radio were checked, and nothing was sent")
 
 // runContext is the context a drone runs in: it ends at SIGINT or SIGTERM
 // (a variable so that tests can end it).
@@ -40,10 +39,8 @@ var runContext = func() (context.Context, context.CancelFunc) {
 }
 
 // startRunner runs the drone's swarm node on what prepare opened until ctx
-// ends. It is a variable so that tests can see what it was given.
-var startRunner = func(ctx context.Context, d *drone) error {
-	return errNoRunner
-}
+// ends (runDrone; a variable so that tests can see what it was given).
+var startRunner = runDrone
 
 func runRun(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("run", runUsage, stdout, stderr)

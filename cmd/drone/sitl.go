@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/skyquorum/skyquorum/firmware/config"
+	"github.com/skyquorum/skyquorum/firmware/runner"
+	"github.com/skyquorum/skyquorum/sitl/vehicle"
 )
 
 const sitlUsage = `Usage: drone sitl --id N --hub ADDR --key FILE [flags]
@@ -32,7 +34,8 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	key := c.fs.String("key", "", "the swarm key `FILE` (required; groundstation keygen)")
 	members := c.fs.String("members", "1-10", "the swarm's vehicle IDs: `LIST` of IDs and ranges, such as 1-10,12")
 	listen := c.fs.String("listen", "127.0.0.1:0", "the drone's own UDP `ADDR`ess")
-	fc := c.fs.String("fc", "", "a simulated flight controller's UDP `ADDR`ess (default: a simulated vehicle in this process)")
+	fc := c.fs.String("fc", "", "a simulated flight controller's UDP `ADDR`ess (default: a simulated ArduPilot in this process, standing at the drone's show home)")
+	showFile := c.fs.String("show", "", "the show `FILE` (.sqshow) whose part this drone flies")
 	state := c.fs.String("state", "", "the state `DIR`ectory (default: skyquorum-sitl-ID in the temporary directory)")
 	offset := c.fs.Float64("clock-offset", 0, "the drone clock's offset from the real time, in `MS`")
 	drift := c.fs.Float64("clock-drift", 0, "how fast the drone's clock runs, in `PPM` (negative: slow)")
@@ -75,19 +78,27 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 		FlightController: config.FlightController{UDP: *fc},
 		KeyFile:          *key,
 		StateDir:         *state,
+		Show:             *showFile,
 		Log:              config.Log{Format: *logFormat},
 	}
 	if n, ok := config.NetworkOf(cfg.ID); ok {
 		cfg.Network = n
 	}
-	// Without --fc the vehicle is simulated in process; the config's
-	// checks want a flight controller, so check with a stand-in address.
-	check := *cfg
-	if check.FlightController.UDP == "" {
-		check.FlightController.UDP = "127.0.0.1:1"
+	if *fc == "" {
+		// A simulated flight controller in this process, standing at the
+		// drone's show home; the config's checks want its address.
+		cfg.FlightController.UDP = "127.0.0.1:1"
 	}
-	if err := check.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return c.fail(err)
+	}
+	if *fc == "" {
+		srv, err := serveSimulatedFC(cfg)
+		if err != nil {
+			return c.fail(err)
+		}
+		defer srv.Close()
+		cfg.FlightController.UDP = srv.Addr()
 	}
 	log := newLogger(stderr, *logFormat, "info").With("drone", *id)
 	d, err := prepare(cfg, log)
@@ -105,6 +116,28 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 		return c.fail(err)
 	}
 	return exitOK
+}
+
+// serveSimulatedFC starts a simulated ArduPilot on the loopback for the
+// drone, standing at its show home (at latitude and longitude 0 without a
+// show).
+func serveSimulatedFC(cfg *config.Config) (*vehicle.FCServer, error) {
+	var lat, lon float64
+	sh, err := loadShow(cfg.ShowPath(), cfg.ID)
+	if err != nil {
+		return nil, err
+	}
+	if sh != nil {
+		home := showHome(sh, cfg.ID)
+		lat, lon = home[0], home[1]
+	}
+	srv, err := vehicle.ServeFC(vehicle.FCServerConfig{FC: vehicle.FCConfig{
+		Autopilot: vehicle.ArduPilot, SystemID: cfg.SystemID(), Lat: lat, Lon: lon, Seed: uint64(cfg.ID),
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("simulated flight controller: %w", err)
+	}
+	return srv, nil
 }
 
 // parseMembers reads "1-10,12".
@@ -155,3 +188,13 @@ func (c *skewedClock) After(d time.Duration) <-chan time.Time {
 	time.AfterFunc(time.Duration(float64(d)/c.rate), func() { ch <- c.Now() })
 	return ch
 }
+
+// NewTicker ticks every d of the drone's clock.
+func (c *skewedClock) NewTicker(d time.Duration) runner.Ticker {
+	return skewedTicker{time.NewTicker(time.Duration(float64(d) / c.rate))}
+}
+
+type skewedTicker struct{ t *time.Ticker }
+
+func (t skewedTicker) C() <-chan time.Time { return t.t.C }
+func (t skewedTicker) Stop()               { t.t.Stop() }

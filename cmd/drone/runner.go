@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/firmware/autopilot"
+	"github.com/skyquorum/skyquorum/firmware/runner"
+)
+
+// heartbeatWait is how long the drone waits for its flight controller at
+// the start (a variable for tests).
+var heartbeatWait = 60 * time.Second
+
+// listen is how long a drone without state listens for a running swarm
+// before its node starts (zero: the runner's default); tests shorten it.
+var listen time.Duration
+
+// runDrone connects the flight controller and runs the swarm runner on
+// what prepare opened until ctx ends.
+func runDrone(ctx context.Context, d *drone) error {
+	cfg := d.cfg
+	fcCtx, stopFC := context.WithCancel(context.Background())
+	defer stopFC()
+	c, err := autopilot.New(autopilot.Config{Endpoint: fcEndpoint(cfg.FlightController), SystemID: cfg.SystemID(), Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("flight controller: %w", err)
+	}
+	defer c.Close()
+	wctx, cancel := context.WithTimeout(ctx, heartbeatWait)
+	ap, err := c.WaitHeartbeat(wctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("no HEARTBEAT from an ArduPilot or PX4 flight controller within %v: is it powered, and are the port and baud rate right? (%w)", heartbeatWait, err)
+	}
+	if err := c.RequestTelemetry(ctx); err != nil {
+		return fmt.Errorf("flight controller: %w", err)
+	}
+	d.log.Info("flight controller connected", "autopilot", ap.String())
+	veh := newFCVehicle(fcCtx, c, ap, d.show, int(cfg.ID)-1, d.log)
+	defer veh.wait()
+
+	members := make([]algorithms.NodeID, len(cfg.Members))
+	for i, m := range cfg.Members {
+		members[i] = algorithms.NodeID(m)
+	}
+	rc := runner.Config{
+		ID:       algorithms.NodeID(cfg.ID),
+		Members:  members,
+		Link:     d.link,
+		Key:      d.key,
+		Network:  cfg.Network,
+		SystemID: cfg.SystemID(),
+		Baud:     cfg.Radio.Baud,
+		StateDir: d.stateDir,
+		Logger:   d.log,
+		Vehicle:  veh,
+		Show:     d.show,
+		OnStop:   runner.StopAction(cfg.Failsafe.OnStop),
+		Listen:   listen,
+	}
+	if d.clock != nil {
+		rc.Clock = d.clock
+	}
+	r, err := runner.New(rc)
+	if err != nil {
+		return err
+	}
+	if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
