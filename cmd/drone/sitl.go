@@ -100,7 +100,7 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 		defer srv.Close()
 		cfg.FlightController.UDP = srv.Addr()
 	}
-	log := newLogger(stderr, *logFormat, "info").With("drone", *id)
+	log := newLogger(stderr, *logFormat, "info")
 	d, err := prepare(cfg, log)
 	if err != nil {
 		return c.fail(err)
