@@ -335,7 +335,8 @@ func TestSITL(t *testing.T) {
 	require.Len(t, *ran, 1)
 	d := (*ran)[0]
 	assert.Equal(t, []uint16{1, 2, 3, 4, 7, 8}, d.cfg.Members)
-	assert.True(t, d.simulatedFC)
+	assert.Regexp(t, `^127\.0\.0\.1:\d+$`, d.cfg.FlightController.UDP, "a simulated flight controller in process")
+	assert.NotEqual(t, "127.0.0.1:1", d.cfg.FlightController.UDP, "its real address, not the stand-in the checks saw")
 	require.NotNil(t, d.clock)
 	assert.InDelta(t, 250*time.Millisecond, d.clock.offset, 0)
 	assert.InDelta(t, 1-100e-6, d.clock.rate, 1e-12)

@@ -26,9 +26,6 @@ type drone struct {
 	log      *slog.Logger
 	// clock is the drone's clock (nil: the system clock); sitl skews it.
 	clock *skewedClock
-	// simulatedFC: sitl without --fc flies a simulated vehicle in
-	// process.
-	simulatedFC bool
 	// show is the show file's show (nil without one).
 	show *show.Show
 }

@@ -23,8 +23,6 @@ var listen time.Duration
 // what prepare opened until ctx ends.
 func runDrone(ctx context.Context, d *drone) error {
 	cfg := d.cfg
-	fcCtx, stopFC := context.WithCancel(context.Background())
-	defer stopFC()
 	c, err := autopilot.New(autopilot.Config{Endpoint: fcEndpoint(cfg.FlightController), SystemID: cfg.SystemID(), Logger: d.log})
 	if err != nil {
 		return fmt.Errorf("flight controller: %w", err)
@@ -43,8 +41,12 @@ func runDrone(ctx context.Context, d *drone) error {
 		return fmt.Errorf("flight controller: %w", err)
 	}
 	d.log.Info("flight controller connected", "autopilot", ap.String())
+	// When the runner is done: end the commands still in flight, wait for
+	// them, then close the client (defers run last first).
+	fcCtx, stopFC := context.WithCancel(context.Background())
 	veh := newFCVehicle(fcCtx, c, ap, d.show, int(cfg.ID)-1, d.log)
 	defer veh.wait()
+	defer stopFC()
 
 	members := make([]algorithms.NodeID, len(cfg.Members))
 	for i, m := range cfg.Members {

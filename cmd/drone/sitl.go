@@ -107,7 +107,6 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	}
 	defer d.close()
 	d.clock = newSkewedClock(time.Now(), time.Duration(*offset*float64(time.Millisecond)), *drift)
-	d.simulatedFC = *fc == ""
 	log.Info("simulated drone ready", "id", cfg.ID, "system_id", cfg.SystemID(), "members", len(ids),
 		"radio", d.link.Info().Name, "hub", *hub, "clock_offset_ms", *offset, "clock_drift_ppm", *drift)
 	ctx, stop := runContext()
