@@ -27,13 +27,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
-	"github.com/skyquorum/skyquorum/algorithms/election"
 	"github.com/skyquorum/skyquorum/firmware/state"
 	"github.com/skyquorum/skyquorum/radio"
 	"github.com/skyquorum/skyquorum/radio/arq"
@@ -41,6 +41,7 @@ import (
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
 	"github.com/skyquorum/skyquorum/swarm/show"
@@ -101,6 +102,10 @@ type Config struct {
 	// Vehicle is the flight controller (optional: without it the runner
 	// only takes part in the swarm's protocols).
 	Vehicle Vehicle
+	// Grid is the swarm's airspace grid, whose cells a drone leaving the
+	// show takes along its path home (LeaveShow; optional, default a grid
+	// of about 10 m cells over the show's fence).
+	Grid *airspace.Grid
 	// Show is the show this drone flies its part of (drone ID−1), once the
 	// swarm LOADs a show with its digest (optional).
 	Show *show.Show
@@ -156,7 +161,8 @@ type Runner struct {
 	ticks    int64
 	counters Counters
 	fly      flight
-	started  chan struct{} // closed once Run's ticker runs
+	leaveReq atomic.Pointer[string] // LeaveShow's reason, until the loop takes it
+	started  chan struct{}          // closed once Run's ticker runs
 	ran      bool
 }
 
@@ -523,11 +529,6 @@ func (r *Runner) receive(f wire.Frame) {
 		r.counters.DecodeDrops++
 		return
 	}
-	if c, ok := m.(election.BullyCoordinator); ok {
-		// A plain COORDINATOR is the command log's broadcast of one
-		// (cmdlog.Coordinator); the bully's own go reliably.
-		m = cmdlog.Coordinator{BullyCoordinator: c}
-	}
 	if r.node == nil {
 		r.listen(h.From, m)
 		return
@@ -649,10 +650,6 @@ func (r *Runner) sendRaw(s algorithms.Send) {
 		to = []algorithms.NodeID{algorithms.Everyone}
 	}
 	msg := s.Msg
-	if c, ok := msg.(cmdlog.Coordinator); ok {
-		// The bully's COORDINATOR as a plain frame (receive undoes it).
-		msg = c.BullyCoordinator
-	}
 	for _, id := range to {
 		m, err := r.codec.EncodeMessage(codec.Header{From: r.cfg.ID, To: id}, msg)
 		if err != nil {

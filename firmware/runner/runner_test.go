@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -449,5 +450,91 @@ func TestAirtime(t *testing.T) {
 	// A 45-byte signed frame at 57600 baud: 7.8 ms (docs: the radio).
 	if got := airtime(45, 57600); got != 7_812_500 {
 		t.Fatalf("airtime(45, 57600) = %d ns, want 7812500", got)
+	}
+}
+
+// TestLeaveShowTakesCellsAndKeepsClear: a drone told to leave the show
+// mid-flight (a low battery) takes the airspace cells of its path home
+// before it leaves its show trajectory, flies home keeping at least the
+// show's minimum distance from every other drone's setpoints, lands, and
+// gives the cells back; the others fly on.
+func TestLeaveShowTakesCellsAndKeepsClear(t *testing.T) {
+	const seed = 2
+	h := newHarness(t, 5, 0.05, seed)
+	sh, digest := demoShow(t, 5)
+	h.show = sh
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	lead, _ := h.leader()
+	if _, err := lead.r.Propose(command.Start{At: swarmNow(lead, h.clk) + int64(3*time.Second)}); err != nil {
+		t.Fatalf("seed %d: START: %v", seed, err)
+	}
+	if !h.until(3000, func() bool { return h.applied() > idx }) {
+		t.Fatalf("seed %d: START not applied everywhere", seed)
+	}
+	h.advance(1500) // 15 s: the swarm climbs and hovers as a carpet
+	const leaver = algorithms.NodeID(3)
+	d := h.drones[leaver]
+	d.r.LeaveShow("battery low")
+	var (
+		heldWhenFlying = true
+		flewPath       bool
+		closest        = math.Inf(1)
+		minDist        = sh.Limits.MinDistance
+	)
+	for step := 0; step < 2000; step++ { // up to 200 s, 100 ms a step
+		h.advance(10)
+		leaving, flying := d.r.Leaving()
+		if !leaving {
+			t.Fatalf("seed %d: drone %d is not leaving after LeaveShow", seed, leaver)
+		}
+		if flying && !flewPath {
+			flewPath = true
+			d.r.Inspect(func(n *swarmNode) { heldWhenFlying = n.Locks().Holding() })
+		}
+		_, _, lands, mine := d.veh.counts()
+		if flying && lands == 0 {
+			for _, o := range h.running() {
+				if o.id == leaver {
+					continue
+				}
+				_, _, _, theirs := o.veh.counts()
+				closest = min(closest, mine.Dist(theirs))
+			}
+		}
+		if lands > 0 {
+			d.veh.touchDown()
+			h.advance(50)
+			break
+		}
+	}
+	_, _, lands, last := d.veh.counts()
+	var holding bool
+	d.r.Inspect(func(n *swarmNode) { holding = n.Locks().Cells() != nil })
+	home := sh.Drones[leaver-1].Home
+	t.Logf("seed %d: drone %d flew its path: %v; cells held when it started: %v; closest to another drone %.2f m; landed %d, at %v (home %v); cells still held: %v",
+		seed, leaver, flewPath, heldWhenFlying, closest, lands, last, home, holding)
+	switch {
+	case !flewPath:
+		t.Fatalf("seed %d: drone %d never flew a path home", seed, leaver)
+	case !heldWhenFlying:
+		t.Errorf("seed %d: drone %d left its show before it held the cells of its path", seed, leaver)
+	case closest < minDist:
+		t.Errorf("seed %d: drone %d came %.2f m from another drone, under the show's %.1f m", seed, leaver, closest, minDist)
+	case lands == 0 || last.Dist(home) > 0.5:
+		t.Errorf("seed %d: drone %d: %d landings, last setpoint %v, %.2f m from its home %v", seed, leaver, lands, last, last.Dist(home), home)
+	case holding:
+		t.Errorf("seed %d: drone %d still holds its cells after landing", seed, leaver)
+	}
+	// The others still fly their show.
+	for _, o := range h.running() {
+		if o.id == leaver {
+			continue
+		}
+		if _, _, lands, _ := o.veh.counts(); lands != 0 {
+			t.Errorf("seed %d: drone %d landed; only drone %d left the show", seed, o.id, leaver)
+		}
 	}
 }

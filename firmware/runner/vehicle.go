@@ -3,8 +3,10 @@ package runner
 import (
 	"time"
 
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
+	"github.com/skyquorum/skyquorum/swarm/rth"
 	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
@@ -47,6 +49,11 @@ type flight struct {
 	hasShow bool
 	last    string // the last one-shot action given: "arm", "land", "return", "hold"
 	warned  bool
+	// planner plans a path home (LeaveShow) on grid, leave is a
+	// departure in progress (nil: none).
+	planner *rth.Planner
+	grid    airspace.Grid
+	leave   *leave
 	// alarm is the emergency command being carried out (0: none). It
 	// overrides the show: LAND and RETURN for the rest of the run, HOLD
 	// until the log applies a command that moves the show on (START,
@@ -117,6 +124,16 @@ func (f *flight) init(r *Runner) {
 		return
 	}
 	f.track, f.home, f.digest, f.hasShow = tr, s.Drones[k].Home, h.Digest(), true
+	if f.planner, err = rth.New(s); err != nil {
+		r.log.Error("runner: no path home can be planned for this show", "err", err)
+		return
+	}
+	if r.cfg.Grid != nil {
+		f.grid = *r.cfg.Grid
+	} else if f.grid, err = showGrid(s); err != nil {
+		r.log.Error("runner: no airspace grid for this show", "err", err)
+		f.planner = nil
+	}
 }
 
 // once gives a one-shot command, again only after another was given.
@@ -132,8 +149,9 @@ func (f *flight) once(r *Runner, what string, do func() error) {
 }
 
 // step gives the vehicle what the show asks of it at the local clock
-// reading: a drone out of sync with the swarm holds; one whose loaded
-// show is not Config.Show stays on the ground or holds.
+// reading: a drone out of sync with the swarm flies on, one that does
+// not know swarm time holds; one whose loaded show is not Config.Show
+// stays on the ground or holds.
 func (f *flight) step(r *Runner, local int64) {
 	v := r.cfg.Vehicle
 	if v == nil || r.node == nil || f.alarm != 0 {
@@ -143,7 +161,12 @@ func (f *flight) step(r *Runner, local int64) {
 	p := r.node.Show()
 	now := r.node.SwarmTime(local)
 	ph := p.Phase(now)
-	if !r.node.InSync() {
+	// A drone out of sync (it heard no leader lately, and may have
+	// missed a PAUSE) flies on by its own show time: holding still in a
+	// show whose paths cross that place would put it in the others' way
+	// (docs/swarm.md). Only a drone that does not know swarm time at all
+	// holds.
+	if !r.node.TimeSync().Synced() {
 		if st.Airborne {
 			f.once(r, "hold", v.Hold)
 		}
@@ -160,6 +183,13 @@ func (f *flight) step(r *Runner, local int64) {
 		if st.Airborne {
 			f.once(r, "hold", v.Hold)
 		}
+		return
+	}
+	if reason := r.leaveReq.Swap(nil); reason != nil && f.leave == nil {
+		f.leave = &leave{reason: *reason} // the loop holds r.mu
+		r.log.Warn("runner: leaving the show", "reason", *reason)
+	}
+	if f.leave != nil && f.departing(r, now, st) {
 		return
 	}
 	switch ph {

@@ -242,8 +242,9 @@ var cases = []codecCase{
 	{name: "timesync request", hdr: codec.Header{Network: testNetwork, From: 2, To: 1}, msg: timesync.Request{T1: math.MaxInt64}},
 	{name: "timesync request negative", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: 1}, msg: timesync.Request{T1: math.MinInt64}},
 	{name: "timesync request zero", hdr: codec.Header{Network: testNetwork, From: 2, To: 1}, msg: timesync.Request{}},
-	{name: "timesync reply", hdr: codec.Header{Network: testNetwork, From: 1, To: 2}, msg: timesync.Reply{T1: math.MaxInt64, T2: math.MinInt64, T3: math.MaxInt64}},
+	{name: "timesync reply", hdr: codec.Header{Network: testNetwork, From: 1, To: 2}, msg: timesync.Reply{T1: math.MaxInt64, T2: math.MinInt64, T3: math.MinInt64 + math.MaxUint32}},
 	{name: "timesync reply small", hdr: codec.Header{Network: testNetwork, From: 1, To: 0xFFFE}, msg: timesync.Reply{T1: -1, T2: 1, T3: 2}},
+	{name: "timesync reply at once", hdr: codec.Header{Network: testNetwork, From: 1, To: 2}, msg: timesync.Reply{T1: 5, T2: math.MaxInt64, T3: math.MaxInt64}},
 	{name: "lease request", hdr: codec.Header{Network: testNetwork, From: 4, To: algorithms.Everyone}, msg: airspace.Request{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Inc: 0xFFFF_FFFF}},
 	{name: "lease request zero", hdr: codec.Header{Network: testNetwork, From: 4, To: 5}, msg: airspace.Request{}},
 	{name: "lease yes", hdr: codec.Header{Network: testNetwork, From: 5, To: 4}, msg: airspace.Yes{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Lease: 0xFFFF_FFFF, Inc: 0xFFFF_FFFF}},
@@ -270,6 +271,16 @@ var cases = []codecCase{
 	}},
 	{name: "emergency ack", hdr: codec.Header{Network: testNetwork, From: 2, To: 0xFFFE}, msg: emergency.Ack{Issuer: 0xFFFE, ID: 0xFFFF_FFFF}},
 	{name: "emergency ack zero", hdr: codec.Header{Network: testNetwork, From: 2, To: 1}, msg: emergency.Ack{}},
+	{name: "timesync request in a frame", frame: &arq.Frame{
+		From: 3, Inc: 2,
+		Entries: []arq.Entry{{To: 1, Seq: 4, Low: 1}},
+		Payload: timesync.Request{T1: math.MaxInt64},
+	}},
+	{name: "timesync reply in a frame", frame: &arq.Frame{
+		From: 1, Inc: 1,
+		Entries: []arq.Entry{{To: 3, Seq: 9, Low: 2}},
+		Payload: timesync.Reply{T1: math.MaxInt64, T2: 1 << 40, T3: 1<<40 + 7},
+	}},
 	{name: "heartbeat in a frame", frame: &arq.Frame{
 		From: 2, Inc: 0xFFFF_FFFF,
 		Entries: []arq.Entry{{To: algorithms.Everyone, Seq: 1, Low: 1}},

@@ -21,6 +21,7 @@ import (
 	"github.com/skyquorum/skyquorum/radio/dialect"
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
+	"github.com/skyquorum/skyquorum/swarm/timesync"
 )
 
 func newCodec(t testing.TB) *codec.Codec {
@@ -149,6 +150,13 @@ func TestEncodeErrors(t *testing.T) {
 	_, err = c.EncodeMessage(codec.Header{}, emergency.Emergency{Acked: make([]byte, 226)})
 	require.ErrorIs(t, err, codec.ErrTooLarge)
 
+	for _, m := range []timesync.Reply{{T2: 1, T3: 0}, {T2: 0, T3: math.MaxUint32 + 1}, {T2: math.MinInt64, T3: math.MaxInt64}} {
+		_, err = c.EncodeMessage(codec.Header{}, m)
+		require.ErrorIs(t, err, codec.ErrTooLarge, "%+v", m)
+	}
+	_, err = c.EncodeMessage(codec.Header{}, timesync.Reply{T2: -1, T3: math.MaxUint32 - 1})
+	require.NoError(t, err)
+
 	_, err = c.EncodeMessage(codec.Header{}, probe{})
 	require.ErrorIs(t, err, codec.ErrUnknown)
 	_, err = c.EncodeFrame(&arq.Frame{From: 1, Entries: []arq.Entry{{To: 2}}, Payload: probe{}})
@@ -272,10 +280,7 @@ func TestDecodeRejectsUnusedFields(t *testing.T) {
 		"lease release with sent":          &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_RELEASE, Sent: 1},
 		"lease inquire with lease":         &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_INQUIRE, Lease: 1},
 		"lease renew with node":            &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_RENEW, Node: 1},
-		"heartbeat with battery":           &swarm.MessageSwarmMember{Battery: 1},
-		"heartbeat with negative zero x":   &swarm.MessageSwarmMember{X: float32(math.Copysign(0, -1))},
-		"timesync request short":           mcm(swarm.SWARM_MULTICAST_PROTOCOL_TIMESYNC, swarm.SWARM_MULTICAST_KIND_TIME_REQUEST, func(d *mc) { d.DataLen = 7 }),
-		"timesync reply with seq":          mcm(swarm.SWARM_MULTICAST_PROTOCOL_TIMESYNC, swarm.SWARM_MULTICAST_KIND_TIME_REPLY, func(d *mc) { d.Seq = 1; d.DataLen = 24 }),
+		"timesync reply t3 overflows":      &swarm.MessageSwarmTimeReply{T2: math.MaxInt64, Hold: 1},
 		"emergency with issued":            &em{Kind: swarm.SWARM_EMERGENCY_KIND_COMMAND, Issued: 1},
 		"emergency command with bitmap":    &em{Kind: swarm.SWARM_EMERGENCY_KIND_COMMAND, AckedLen: 1},
 		"emergency repeat after acked_len": &em{Kind: swarm.SWARM_EMERGENCY_KIND_REPEAT, AckedLen: 1, Acked: [225]byte{1, 1}},
@@ -303,6 +308,8 @@ func TestDecodeRejectsUnusedFields(t *testing.T) {
 		"election without algorithm": &el{Kind: swarm.SWARM_ELECTION_KIND_COORDINATOR, Term: 1, Candidate: 2},
 		"emergency without kind":     &em{Issuer: 1, CommandId: 1, Command: swarm.SWARM_EMERGENCY_COMMAND_HOLD},
 		"lease grant":                &mx{Algorithm: lease, Kind: swarm.SWARM_MUTEX_KIND_GRANT},
+		"member status":              &swarm.MessageSwarmMember{Battery: 1},
+		"mc timesync protocol":       mcm(8, 23, func(d *mc) { d.DataLen = 8 }),
 	}
 	for name, msg := range unknown {
 		t.Run(name, func(t *testing.T) {

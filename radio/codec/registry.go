@@ -66,6 +66,7 @@ func Bind[M algorithms.Message, D message.Message](encode func(M) D, decode func
 // are dialect messages with the kind fields set, one for each kind decode
 // accepts (every one of them of the same family); encode returns one of
 // them, or an error wrapping ErrTooLarge when the core message does not fit.
+// A family of one kind (no kind fields) is given as one message.
 func BindKinds[M algorithms.Message, D message.Message](kinds []D, encode func(M) (D, error), decode func(D) (M, error)) Binding {
 	b := Binding{
 		name: reflect.TypeFor[M]().String(),
@@ -92,7 +93,7 @@ func BindKinds[M algorithms.Message, D message.Message](kinds []D, encode func(M
 	b.family = kinds[0].GetID()
 	for _, d := range kinds {
 		key, err := kindKey(d)
-		if err == nil && (key == 0 || d.GetID() != b.family) {
+		if err == nil && ((key == 0 && len(kinds) > 1) || d.GetID() != b.family) {
 			err = fmt.Errorf("kind %#x of message %d is not a kind of family %d", key, d.GetID(), b.family)
 		}
 		if err != nil {
@@ -389,7 +390,8 @@ func kindKey(msg message.Message) (uint16, error) {
 		return pair(0, uint64(m.Kind))
 	case *swarm.MessageSwarmEmergency:
 		return pair(0, uint64(m.Kind))
-	case *swarm.MessageSwarmMember, *swarm.MessageSwarmShowChunk:
+	case *swarm.MessageSwarmMember, *swarm.MessageSwarmShowChunk, *swarm.MessageSwarmHeartbeat,
+		*swarm.MessageSwarmTimeRequest, *swarm.MessageSwarmTimeReply:
 		return 0, nil
 	case nil:
 		return 0, fmt.Errorf("codec: nil dialect message: %w", ErrUnknown)
@@ -426,6 +428,12 @@ func addressing(msg message.Message) (network *uint8, src, dst *uint16, ok bool)
 	case *swarm.MessageSwarmShowChunk:
 		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
 	case *swarm.MessageSwarmData:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmHeartbeat:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmTimeRequest:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmTimeReply:
 		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
 	}
 	return nil, nil, nil, false

@@ -81,7 +81,7 @@ var generators = map[reflect.Type]gen{
 	reflect.TypeFor[cmdlog.Entries]():            fill[cmdlog.Entries](),
 	reflect.TypeFor[membership.Heartbeat]():      fill[membership.Heartbeat](),
 	reflect.TypeFor[timesync.Request]():          fill[timesync.Request](),
-	reflect.TypeFor[timesync.Reply]():            fill[timesync.Reply](),
+	reflect.TypeFor[timesync.Reply]():            timeReply,
 	reflect.TypeFor[airspace.Request]():          fill[airspace.Request](),
 	reflect.TypeFor[airspace.Yes]():              fill[airspace.Yes](),
 	reflect.TypeFor[airspace.Inquire]():          fill[airspace.Inquire](),
@@ -90,6 +90,17 @@ var generators = map[reflect.Type]gen{
 	reflect.TypeFor[airspace.Renew]():            fill[airspace.Renew](),
 	reflect.TypeFor[emergency.Emergency]():       fill[emergency.Emergency](),
 	reflect.TypeFor[emergency.Ack]():             fill[emergency.Ack](),
+}
+
+// timeReply draws a time-sync reply whose t3 is at most 32 bits of
+// nanoseconds after t2, as the codec carries it and the core accepts it.
+func timeReply(r *rand.Rand, zero bool) algorithms.Message {
+	m := fill[timesync.Reply]()(r, zero).(timesync.Reply)
+	if m.T2 > 0 {
+		m.T2 -= math.MaxUint32 // room for the hold
+	}
+	m.T3 = m.T2 + int64(scalar(r, zero, 32))
+	return m
 }
 
 // bodies are the multicast bodies a Data, Relayed or Repair carries.
@@ -247,7 +258,7 @@ const addressBytes = 4
 var budgeted = []algorithms.Message{
 	membership.Heartbeat{Incarnation: math.MaxUint32, Status: math.MaxUint8, Digest: math.MaxUint16},
 	timesync.Request{T1: -1},
-	timesync.Reply{T1: -1, T2: -1, T3: -1},
+	timesync.Reply{T1: -1, T2: -1, T3: math.MaxUint32 - 1},
 }
 
 // TestBudgetedSizesAreTheLongestOnAir checks that the messages the swarm
@@ -262,6 +273,14 @@ func TestBudgetedSizesAreTheLongestOnAir(t *testing.T) {
 		n, err := c.MessageBytes(0xFFFE, algorithms.Everyone, full)
 		require.NoError(t, err)
 		assert.Equal(t, n, want, "%s at full width: %d bytes on air, Size %d + %d", typ, n, full.Size(), addressBytes)
+		if reply, ok := full.(timesync.Reply); ok {
+			// The reply as the core sends it, t3 = t2: hold trimmed, 4
+			// bytes shorter, as timesync's airtime correction counts it.
+			reply.T3 = reply.T2
+			n, err := c.MessageBytes(0xFFFE, algorithms.Everyone, reply)
+			require.NoError(t, err)
+			assert.Equal(t, want-4, n, "a reply answered at once")
+		}
 		for seed := range uint64(seeds.Count(t, 200)) {
 			r := rand.New(rand.NewPCG(seed, 0xb4d9))
 			m := generators[typ](r, false)

@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 
@@ -15,10 +14,9 @@ import (
 
 // The messages of the swarm node's own cores (swarm/...):
 //
-//	membership Heartbeat  SWARM_MEMBER; incarnation, status, digest
-//	timesync   Request    SWARM_MULTICAST TIMESYNC TIME_REQUEST; data: t1 i64
-//	           Reply      SWARM_MULTICAST TIMESYNC TIME_REPLY; data: t1, t2,
-//	                      t3 i64 (t3 whole, not as a difference from t2)
+//	membership Heartbeat  SWARM_HEARTBEAT; incarnation, status, digest
+//	timesync   Request    SWARM_TIME_REQUEST; t1
+//	           Reply      SWARM_TIME_REPLY; t1, t2, hold = t3 - t2
 //	airspace   Request    SWARM_MUTEX LEASE REQUEST; resource, timestamp, sent, incarnation
 //	           Yes        LEASE YES; resource, timestamp, grant, sent, lease, incarnation
 //	           Inquire    LEASE INQUIRE; resource, timestamp, grant, incarnation
@@ -31,7 +29,8 @@ import (
 //	           Ack        SWARM_EMERGENCY ACK; issuer, command_id
 //
 // Decoding rejects any other field that is not zero. An Emergency whose
-// bitmap exceeds the 225 bytes of acked (1800 members) encodes to
+// bitmap exceeds the 225 bytes of acked (1800 members), and a Reply whose
+// t3 is before t2 or more than hold's 32 bits (4.29 s) after it, encode to
 // ErrTooLarge.
 
 func swarmBindings() []Binding {
@@ -39,23 +38,8 @@ func swarmBindings() []Binding {
 		heartbeatBinding(),
 
 		// Clock synchronisation (swarm/timesync).
-		mcBinding(mcKinds(timeProto, swarm.SWARM_MULTICAST_KIND_TIME_REQUEST), 0,
-			func(m timesync.Request) (*mcMsg, []byte, error) {
-				return &mcMsg{Protocol: timeProto, Kind: swarm.SWARM_MULTICAST_KIND_TIME_REQUEST}, appendI64(nil, m.T1), nil
-			},
-			func(_ *mcMsg, r *reader) (timesync.Request, error) {
-				return timesync.Request{T1: r.fixed64()}, nil
-			}),
-		mcBinding(mcKinds(timeProto, swarm.SWARM_MULTICAST_KIND_TIME_REPLY), 0,
-			func(m timesync.Reply) (*mcMsg, []byte, error) {
-				d := &mcMsg{Protocol: timeProto, Kind: swarm.SWARM_MULTICAST_KIND_TIME_REPLY}
-				return d, appendI64(appendI64(appendI64(nil, m.T1), m.T2), m.T3), nil
-			},
-			func(_ *mcMsg, r *reader) (timesync.Reply, error) {
-				t1 := r.fixed64()
-				t2 := r.fixed64()
-				return timesync.Reply{T1: t1, T2: t2, T3: r.fixed64()}, nil
-			}),
+		timeRequestBinding(),
+		timeReplyBinding(),
 
 		// Lease-aware Maekawa over airspace cells (swarm/airspace).
 		leaseBinding(swarm.SWARM_MUTEX_KIND_REQUEST, useSent,
@@ -103,34 +87,47 @@ func swarmBindings() []Binding {
 	}
 }
 
-const timeProto = swarm.SWARM_MULTICAST_PROTOCOL_TIMESYNC
-
-func appendI64(b []byte, v int64) []byte { return binary.LittleEndian.AppendUint64(b, uint64(v)) }
-
-// fixed64 reads an int64, little endian.
-func (r *reader) fixed64() int64 {
-	if r.err != nil || len(r.buf) < 8 {
-		r.fail("a 64-bit field")
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(r.buf)
-	r.buf = r.buf[8:]
-	return int64(v)
-}
-
-// heartbeatBinding binds the membership heartbeat to SWARM_MEMBER.
+// heartbeatBinding binds the membership heartbeat to SWARM_HEARTBEAT,
+// which has no field the heartbeat leaves unused.
 func heartbeatBinding() Binding {
 	return Bind(
-		func(m membership.Heartbeat) *swarm.MessageSwarmMember {
-			return &swarm.MessageSwarmMember{Incarnation: m.Incarnation, Status: m.Status, Digest: m.Digest}
+		func(m membership.Heartbeat) *swarm.MessageSwarmHeartbeat {
+			return &swarm.MessageSwarmHeartbeat{Incarnation: m.Incarnation, Status: m.Status, Digest: m.Digest}
 		},
-		func(d *swarm.MessageSwarmMember) (membership.Heartbeat, error) {
-			if d.SwarmTime != 0 || d.LeaderTerm != 0 || d.ShowId != 0 ||
-				math.Float32bits(d.X) != 0 || math.Float32bits(d.Y) != 0 || math.Float32bits(d.Z) != 0 ||
-				d.Leader != 0 || d.Voltage != 0 || d.State != 0 || d.Flags != 0 || d.Battery != 0 {
-				return membership.Heartbeat{}, fmt.Errorf("codec: SWARM_MEMBER heartbeat carries fields it does not use: %w", ErrMalformed)
-			}
+		func(d *swarm.MessageSwarmHeartbeat) (membership.Heartbeat, error) {
 			return membership.Heartbeat{Incarnation: d.Incarnation, Status: d.Status, Digest: d.Digest}, nil
+		})
+}
+
+// timeRequestBinding binds a time-sync request to SWARM_TIME_REQUEST.
+func timeRequestBinding() Binding {
+	return Bind(
+		func(m timesync.Request) *swarm.MessageSwarmTimeRequest {
+			return &swarm.MessageSwarmTimeRequest{T1: m.T1}
+		},
+		func(d *swarm.MessageSwarmTimeRequest) (timesync.Request, error) {
+			return timesync.Request{T1: d.T1}, nil
+		})
+}
+
+// timeReplyBinding binds a time-sync reply to SWARM_TIME_REPLY: t3 travels
+// as hold, its distance from t2, which is 0 when the leader answers at
+// once and then costs no byte on air.
+func timeReplyBinding() Binding {
+	return BindKinds([]*swarm.MessageSwarmTimeReply{{}},
+		func(m timesync.Reply) (*swarm.MessageSwarmTimeReply, error) {
+			hold := uint64(m.T3) - uint64(m.T2)
+			if m.T3 < m.T2 || hold > math.MaxUint32 {
+				return nil, fmt.Errorf("codec: time-sync reply with t3 %d not within 32 bits of ns after t2 %d: %w", m.T3, m.T2, ErrTooLarge)
+			}
+			return &swarm.MessageSwarmTimeReply{T1: m.T1, T2: m.T2, Hold: uint32(hold)}, nil
+		},
+		func(d *swarm.MessageSwarmTimeReply) (timesync.Reply, error) {
+			t3 := d.T2 + int64(d.Hold)
+			if t3 < d.T2 {
+				return timesync.Reply{}, fmt.Errorf("codec: time-sync reply with t2 %d and hold %d overflows: %w", d.T2, d.Hold, ErrMalformed)
+			}
+			return timesync.Reply{T1: d.T1, T2: d.T2, T3: t3}, nil
 		})
 }
 

@@ -74,6 +74,12 @@ func Network(msg message.Message) (network uint8, ok bool) {
 		return m.NetworkId, true
 	case *swarm.MessageSwarmData:
 		return m.NetworkId, true
+	case *swarm.MessageSwarmHeartbeat:
+		return m.NetworkId, true
+	case *swarm.MessageSwarmTimeRequest:
+		return m.NetworkId, true
+	case *swarm.MessageSwarmTimeReply:
+		return m.NetworkId, true
 	}
 	return 0, false
 }

@@ -30,6 +30,8 @@ import (
 	"github.com/skyquorum/skyquorum/radio/internal/mavtest"
 	"github.com/skyquorum/skyquorum/radio/internal/ptypair"
 	"github.com/skyquorum/skyquorum/radio/wire"
+	"github.com/skyquorum/skyquorum/swarm/membership"
+	"github.com/skyquorum/skyquorum/swarm/timesync"
 )
 
 const network = 5
@@ -113,6 +115,19 @@ func TestNodeMavlinkDecodesOurFrames(t *testing.T) {
 		cmdlog.Coordinator{BullyCoordinator: election.BullyCoordinator{Term: 7, Leader: 50}})
 	require.NoError(t, err)
 	msgs = append(msgs, coord)
+	// The compact messages as the swarm's cores send them, raw, some of
+	// them with trailing zero bytes that MAVLink 2 trims.
+	for _, m := range []algorithms.Message{
+		membership.Heartbeat{Incarnation: 0xFFFF_FFFF, Status: 0x81, Digest: 0xBEEF},
+		membership.Heartbeat{Incarnation: 3, Digest: 1},
+		timesync.Request{T1: -5_000_000_000},
+		timesync.Reply{T1: -5_000_000_000, T2: 1 << 50, T3: 1<<50 + 0xFFFF_FFFF},
+		timesync.Reply{T1: 7, T2: 1 << 40, T3: 1 << 40},
+	} {
+		raw, err := c.EncodeMessage(codec.Header{From: 9, To: algorithms.Everyone}, m)
+		require.NoError(t, err)
+		msgs = append(msgs, raw)
+	}
 
 	enc := wire.NewEncoder(rw, 42, 191)
 	ts := wire.TimestampOf(time.Now())

@@ -49,28 +49,7 @@ func swarmMessages() []message.Message {
 }
 
 // setNetwork sets network_id of a swarm message by its field name.
-func setNetwork(m message.Message, n uint8) {
-	switch m := m.(type) {
-	case *swarm.MessageSwarmMutex:
-		m.NetworkId = n
-	case *swarm.MessageSwarmElection:
-		m.NetworkId = n
-	case *swarm.MessageSwarmMulticast:
-		m.NetworkId = n
-	case *swarm.MessageSwarmAck:
-		m.NetworkId = n
-	case *swarm.MessageSwarmMember:
-		m.NetworkId = n
-	case *swarm.MessageSwarmEmergency:
-		m.NetworkId = n
-	case *swarm.MessageSwarmShowControl:
-		m.NetworkId = n
-	case *swarm.MessageSwarmShowChunk:
-		m.NetworkId = n
-	case *swarm.MessageSwarmData:
-		m.NetworkId = n
-	}
-}
+func setNetwork(m message.Message, n uint8) { mavtest.SetNetwork(m, n) }
 
 func sign(t testing.TB, enc *wire.Encoder, m message.Message, key wire.Key, ts wire.Timestamp) []byte {
 	t.Helper()

@@ -62,10 +62,11 @@ func TestShowFaultFree(t *testing.T) {
 // The fault-free figures at 250 drones on one 57600-baud network:
 // all swarm traffic, heartbeats included, within a fifth of the channel,
 // and swarm time within 100 ms of the leader's at every drone. Counted as
-// the radio encodes the frames, the traffic takes 0.211 (seed 1), above
-// the fifth: the swarm dialect's family messages carry every field of
-// their family (a heartbeat is 47 bytes of SWARM_MEMBER for 7 bytes of its
-// own), so the test holds the measured share, not the fifth.
+// the radio encodes the frames, the traffic takes 0.2007 (seed 1), just
+// above the fifth: heartbeats and time sync travel in compact messages of
+// their own (0.211 when they went in SWARM_MEMBER and SWARM_MULTICAST), but
+// their budgets are shares of the channel, so shorter frames make them
+// more frequent rather than cheaper. The test holds the measured share.
 func TestShow250FaultFree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("250 drones for 120 s of simulated time")
@@ -75,7 +76,7 @@ func TestShow250FaultFree(t *testing.T) {
 	assert.False(t, r.Failed(), "seed=1: %+v", r)
 	assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin, "seed=1")
 	assert.LessOrEqual(t, r.HeartbeatAirtimeShare, 0.05, "seed=1")
-	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.22, "seed=1")
+	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.21, "seed=1")
 	assert.Less(t, r.ClockErrorMsMax, 100.0, "seed=1")
 }
 
@@ -146,8 +147,9 @@ func testShowUnderFaults(t *testing.T, election string) {
 // back, these runs took 0.83 to 0.91 of the channel, and the busiest 10 s
 // were full; before held-back acquisitions started at staggered shares,
 // 0.51 to 0.57. Counted as the radio encodes the frames (longer than the
-// cores' own sizes said), seeds 1 to 3 take up to 0.56 of the channel and
-// 0.93 of the busiest 10 s.
+// cores' own sizes said), seeds 1 to 3 take up to 0.46 of the channel and
+// 0.73 of the busiest 10 s; seeds 1 to 30 (SKYQUORUM_SOAK=1) up to 0.54
+// and 0.85.
 func TestShowHeavyLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50 drones for 120 s of simulated time under heavy loss")

@@ -13,8 +13,8 @@
 //	period = N × A / s
 //
 // rounded up to whole ticks. At N = 250, signed, the heartbeat frame is
-// 72 bytes at most (SWARM_MEMBER: 47 payload bytes), takes 12.5 ms, and the
-// period is 62.5 s. Intervals are drawn from
+// 37 bytes at most (SWARM_HEARTBEAT: 12 payload bytes), takes 6.4 ms, and
+// the period is 32.1 s. Intervals are drawn from
 // [period, period × (1 + Jitter)] by a generator seeded from Config.Seed,
 // so that drones do not beat in step and the long-run share stays below
 // the budget; the first heartbeat goes out at a random point of the first

@@ -19,5 +19,5 @@ func Example() {
 	}
 	fmt.Printf("period %.2f s, suspect after %.1f s of silence\n",
 		float64(m.PeriodTicks())/100, float64(m.TimeoutTicks())/100)
-	// Output: period 62.50 s, suspect after 550.0 s of silence
+	// Output: period 32.12 s, suspect after 282.7 s of silence
 }

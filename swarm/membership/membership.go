@@ -99,9 +99,10 @@ type Heartbeat struct {
 
 // heartbeatBytes is the longest payload of a heartbeat on air, less the
 // sender's and the destination's vehicle IDs (airtime.AddressBytes): a
-// heartbeat travels in the swarm dialect's SWARM_MEMBER, 47 bytes up to its
-// last field (digest), most of them fields a heartbeat leaves zero.
-const heartbeatBytes = 47 - airtime.AddressBytes
+// heartbeat travels in the swarm dialect's SWARM_HEARTBEAT, 12 bytes with
+// every field set (incarnation, digest, the vehicle IDs, network_id,
+// status), 11 when status is 0.
+const heartbeatBytes = 12 - airtime.AddressBytes
 
 // Kind implements algorithms.Message.
 func (Heartbeat) Kind() string { return "HEARTBEAT" }

@@ -26,14 +26,14 @@ func TestPeriodFromBudget(t *testing.T) {
 		tick     int64
 		want     int
 	}{
-		// 72-byte signed frame (SWARM_MEMBER, 47-byte payload): 12.5 ms;
-		// ×250 / 0.05 = 62.5 s.
-		{250, false, 0.05, 10_000_000, 6250},
-		{250, false, 0.10, 10_000_000, 3125},
-		// 59-byte unsigned frame: 10.243 ms; ×250 / 0.05 = 51.215 s.
-		{250, true, 0.05, 10_000_000, 5122},
-		{50, false, 0.05, 100_000_000, 125},
-		{1, false, 0.05, 10_000_000, 25},
+		// 37-byte signed frame (SWARM_HEARTBEAT, 12-byte payload):
+		// 6.424 ms; ×250 / 0.05 = 32.118 s.
+		{250, false, 0.05, 10_000_000, 3212},
+		{250, false, 0.10, 10_000_000, 1606},
+		// 24-byte unsigned frame: 4.167 ms; ×250 / 0.05 = 20.833 s.
+		{250, true, 0.05, 10_000_000, 2084},
+		{50, false, 0.05, 100_000_000, 65},
+		{1, false, 0.05, 10_000_000, 13},
 	}
 	for _, c := range cases {
 		m, err := New(Config{ID: 1, Members: ids(c.n), Unsigned: c.unsigned, Share: c.share, TickNanos: c.tick})
@@ -66,7 +66,7 @@ func TestBadConfig(t *testing.T) {
 
 func TestHeartbeatMessage(t *testing.T) {
 	hb := Heartbeat{Incarnation: 3, Status: 5, Digest: 7}
-	assert.Equal(t, 43, hb.Size(), "SWARM_MEMBER up to digest, less the two vehicle IDs")
+	assert.Equal(t, 8, hb.Size(), "SWARM_HEARTBEAT with status, less the two vehicle IDs")
 	assert.Equal(t, algorithms.ClassHeartbeat, algorithms.ClassOf(hb))
 	assert.True(t, algorithms.IsUnreliable(hb))
 }
@@ -179,9 +179,9 @@ func TestStatusAndDigest(t *testing.T) {
 func TestSetMembers(t *testing.T) {
 	m, err := New(Config{ID: 1, Members: ids(250)})
 	require.NoError(t, err)
-	require.Equal(t, 6250, m.PeriodTicks())
+	require.Equal(t, 3212, m.PeriodTicks())
 	require.NoError(t, m.SetMembers(ids(125)))
-	assert.Equal(t, 3125, m.PeriodTicks())
+	assert.Equal(t, 1606, m.PeriodTicks())
 	assert.Len(t, m.Alive(), 125)
 	assert.ErrorIs(t, m.SetMembers([]algorithms.NodeID{2, 3}), ErrConfig)
 }

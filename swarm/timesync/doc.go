@@ -77,8 +77,8 @@
 // after every further miss (the leader may be down, and a new one not yet
 // elected), up to the poll period. A drone that lost several polls in a
 // row would otherwise go two or more periods on its drift alone (at 250
-// drones, signed, a request is a 59-byte frame and a reply a 75-byte one, and
-// a period is 130 s: 13 ms at 100 ppm each). The repeats keep to the
+// drones, signed, a request is a 38-byte frame and a reply a 50-byte one at
+// most, and a period is 86.8 s: 8.7 ms at 100 ppm each). The repeats keep to the
 // budget: the period after a reply is stretched by the share of requests
 // lately unanswered (a moving average over 8 requests, counted up to half),
 // so that a drone sends at most one request per period on average.

@@ -17,11 +17,11 @@ func Example() {
 	follower.Tick()
 	req := follower.Ready().Sends[0].Msg
 
-	leader.SetClock(1500*ms + 10_243_055) // the request's time on air later
+	leader.SetClock(1500*ms + 6_597_222) // the request's time on air later
 	_ = leader.Step(2, req)
 	rep := leader.Ready().Sends[0].Msg
 
-	follower.SetClock(1000*ms + 10_243_055 + 13_020_833) // and the reply's
+	follower.SetClock(1000*ms + 6_597_222 + 7_986_111) // and the reply's
 	_ = follower.Step(1, rep)
 	fmt.Println(follower.Ready().Events)
 	fmt.Println(follower.SwarmTime(2000*ms) / ms)

@@ -109,8 +109,8 @@ func (Request) Kind() string { return "TIMESYNC_REQUEST" }
 // Size implements algorithms.Message: the longest payload of a request on
 // air, less the sender's and the destination's vehicle IDs
 // (airtime.AddressBytes). A request travels in the swarm dialect's
-// SWARM_MULTICAST, 34 bytes up to the last byte of t1.
-func (Request) Size() int { return 34 - airtime.AddressBytes }
+// SWARM_TIME_REQUEST, 13 bytes: t1, the vehicle IDs, network_id.
+func (Request) Size() int { return 13 - airtime.AddressBytes }
 
 // Unreliable implements algorithms.Unreliable.
 func (Request) Unreliable() {}
@@ -121,8 +121,15 @@ func (Reply) Kind() string { return "TIMESYNC_REPLY" }
 // Size implements algorithms.Message: the longest payload of a reply on
 // air, less the sender's and the destination's vehicle IDs
 // (airtime.AddressBytes). A reply travels in the swarm dialect's
-// SWARM_MULTICAST, 50 bytes up to the last byte of t3.
-func (Reply) Size() int { return 50 - airtime.AddressBytes }
+// SWARM_TIME_REPLY, 25 bytes: t1, t2, the vehicle IDs, network_id and
+// hold, t3 - t2 in 32 bits, which MAVLink 2 trims when 0 (the core answers
+// at once: 21 bytes).
+func (Reply) Size() int { return 25 - airtime.AddressBytes }
+
+// replyAtOnceBytes is the payload of a reply as the core sends it, less
+// the two vehicle IDs: answered at once (t3 = t2), so without hold's 4
+// bytes, which MAVLink 2 trims. The airtime correction uses it.
+const replyAtOnceBytes = 21 - airtime.AddressBytes
 
 // Unreliable implements algorithms.Unreliable.
 func (Reply) Unreliable() {}
@@ -252,7 +259,7 @@ func New(cfg Config) (*TimeSync, error) {
 		cfg:  cfg,
 		poll: poll,
 		rng:  rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID)<<32|0x7153)),
-		asym: (airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), !cfg.Unsigned), cfg.Baud) -
+		asym: (airtime.Nanos(airtime.FrameBytes(replyAtOnceBytes, !cfg.Unsigned), cfg.Baud) -
 			airtime.Nanos(airtime.FrameBytes(Request{}.Size(), !cfg.Unsigned), cfg.Baud)),
 		restore: cfg.Restored,
 	}

@@ -14,7 +14,7 @@ const ms = int64(1_000_000)
 
 var (
 	airRequest = airtime.Nanos(airtime.FrameBytes(Request{}.Size(), true), airtime.DefaultBaud)
-	airReply   = airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), true), airtime.DefaultBaud)
+	airReply   = airtime.Nanos(airtime.FrameBytes(replyAtOnceBytes, true), airtime.DefaultBaud)
 )
 
 // exchange runs one poll by hand at true time at: the follower's clock
@@ -164,8 +164,8 @@ func (other) Kind() string { return "OTHER" }
 func (other) Size() int    { return 1 }
 
 func TestMessages(t *testing.T) {
-	assert.Equal(t, 30, Request{}.Size(), "SWARM_MULTICAST up to t1, less the two vehicle IDs")
-	assert.Equal(t, 46, Reply{}.Size(), "SWARM_MULTICAST up to t3, less the two vehicle IDs")
+	assert.Equal(t, 9, Request{}.Size(), "SWARM_TIME_REQUEST, less the two vehicle IDs")
+	assert.Equal(t, 21, Reply{}.Size(), "SWARM_TIME_REPLY with hold, less the two vehicle IDs")
 	assert.True(t, algorithms.IsUnreliable(Request{}))
 	assert.True(t, algorithms.IsUnreliable(Reply{}))
 	assert.Equal(t, algorithms.ClassData, algorithms.ClassOf(Reply{}))
@@ -173,7 +173,7 @@ func TestMessages(t *testing.T) {
 
 // The poll period follows the budget: N × (request + reply airtime) / share.
 func TestPollFromBudget(t *testing.T) {
-	for _, c := range []struct{ n, want int }{{50, 2605}, {250, 13021}} {
+	for _, c := range []struct{ n, want int }{{50, 1737}, {250, 8681}} {
 		ts, err := New(Config{ID: 1, Members: c.n})
 		require.NoError(t, err)
 		assert.Equal(t, c.want, ts.PollTicks(), "N=%d", c.n)
@@ -225,7 +225,8 @@ func TestSyncPollTicks(t *testing.T) {
 func TestSyncShare(t *testing.T) {
 	c, err := New(Config{ID: 1, Members: 2000, TickNanos: 10 * ms, SyncPollTicks: 2000, SyncShare: 0.25})
 	require.NoError(t, err)
-	exchange := 2 * airReply // the budget counts two frames of the larger size
+	// The budget counts two frames of the longest reply.
+	exchange := 2 * airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), true), airtime.DefaultBaud)
 	want := 2000 * exchange / (10 * ms) * 4
 	assert.InDelta(t, float64(want), float64(c.cfg.SyncPollTicks), float64(want)/50, "ticks for 2000 drones' first polls")
 	c, err = New(Config{ID: 1, Members: 50, TickNanos: 10 * ms, SyncPollTicks: 2000, SyncShare: 0.25})

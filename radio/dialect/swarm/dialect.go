@@ -25,5 +25,8 @@ var dial = &dialect.Dialect{
 		&MessageSwarmShowControl{},
 		&MessageSwarmShowChunk{},
 		&MessageSwarmData{},
+		&MessageSwarmHeartbeat{},
+		&MessageSwarmTimeRequest{},
+		&MessageSwarmTimeReply{},
 	},
 }

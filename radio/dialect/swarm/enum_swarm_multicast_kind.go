@@ -55,10 +55,6 @@ const (
 	SWARM_MULTICAST_KIND_FETCH SWARM_MULTICAST_KIND = 21
 	// The log entries after entry seq of term stamp, in answer to FETCH: data packs the index of the last entry (uint32), an entry count (uint8) and the entries (term uint32, kind uint8, length uint8, bytes).
 	SWARM_MULTICAST_KIND_ENTRIES SWARM_MULTICAST_KIND = 22
-	// A follower's clock synchronisation request: data packs t1, its local clock at sending in ns (int64).
-	SWARM_MULTICAST_KIND_TIME_REQUEST SWARM_MULTICAST_KIND = 23
-	// The leader's answer to TIME_REQUEST: data packs t1 (echoed), t2 and t3, the leader's swarm time at receipt and at sending, in ns (int64 each).
-	SWARM_MULTICAST_KIND_TIME_REPLY SWARM_MULTICAST_KIND = 24
 )
 
 var value_to_label_SWARM_MULTICAST_KIND = map[SWARM_MULTICAST_KIND]string{
@@ -84,8 +80,6 @@ var value_to_label_SWARM_MULTICAST_KIND = map[SWARM_MULTICAST_KIND]string{
 	SWARM_MULTICAST_KIND_PROMISE:        "SWARM_MULTICAST_KIND_PROMISE",
 	SWARM_MULTICAST_KIND_FETCH:          "SWARM_MULTICAST_KIND_FETCH",
 	SWARM_MULTICAST_KIND_ENTRIES:        "SWARM_MULTICAST_KIND_ENTRIES",
-	SWARM_MULTICAST_KIND_TIME_REQUEST:   "SWARM_MULTICAST_KIND_TIME_REQUEST",
-	SWARM_MULTICAST_KIND_TIME_REPLY:     "SWARM_MULTICAST_KIND_TIME_REPLY",
 }
 
 var label_to_value_SWARM_MULTICAST_KIND = map[string]SWARM_MULTICAST_KIND{
@@ -111,8 +105,6 @@ var label_to_value_SWARM_MULTICAST_KIND = map[string]SWARM_MULTICAST_KIND{
 	"SWARM_MULTICAST_KIND_PROMISE":        SWARM_MULTICAST_KIND_PROMISE,
 	"SWARM_MULTICAST_KIND_FETCH":          SWARM_MULTICAST_KIND_FETCH,
 	"SWARM_MULTICAST_KIND_ENTRIES":        SWARM_MULTICAST_KIND_ENTRIES,
-	"SWARM_MULTICAST_KIND_TIME_REQUEST":   SWARM_MULTICAST_KIND_TIME_REQUEST,
-	"SWARM_MULTICAST_KIND_TIME_REPLY":     SWARM_MULTICAST_KIND_TIME_REPLY,
 }
 
 // MarshalText implements the encoding.TextMarshaler interface.

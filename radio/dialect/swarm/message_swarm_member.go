@@ -2,7 +2,7 @@
 //nolint:revive,misspell,govet,lll
 package swarm
 
-// Member status and heartbeat of a vehicle; drives membership and failure detection.
+// Member status of a vehicle: position, battery, flight state. Liveness travels in the shorter SWARM_HEARTBEAT.
 type MessageSwarmMember struct {
 	// Sender's swarm clock (synchronised with the leader) when the message was sent.
 	SwarmTime uint64
@@ -34,10 +34,6 @@ type MessageSwarmMember struct {
 	Flags SWARM_MEMBER_FLAGS `mavenum:"uint8"`
 	// Remaining battery capacity.
 	Battery uint8
-	// Heartbeat status bits (flight state and flags) as the membership core carries them; 0 when unused.
-	Status uint8 `mavext:"true"`
-	// Heartbeat digest of the members the sender believes alive; 0 when unused.
-	Digest uint16 `mavext:"true"`
 }
 
 // GetID implements the message.Message interface.
