@@ -15,6 +15,9 @@ import (
 // the start (a variable for tests).
 var heartbeatWait = 60 * time.Second
 
+// tick is the swarm node's tick period (the runner's default).
+const tick = 10 * time.Millisecond
+
 // listen is how long a drone without state listens for a running swarm
 // before its node starts (zero: the runner's default); tests shorten it.
 var listen time.Duration
@@ -48,6 +51,24 @@ func runDrone(ctx context.Context, d *drone) error {
 	defer veh.wait()
 	defer stopFC()
 
+	rc, err := runnerConfig(d, veh)
+	if err != nil {
+		return err
+	}
+	r, err := runner.New(rc)
+	if err != nil {
+		return err
+	}
+	if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// runnerConfig is the runner's configuration for the drone, its flight
+// controller driven through veh.
+func runnerConfig(d *drone, veh runner.Vehicle) (runner.Config, error) {
+	cfg := d.cfg
 	members := make([]algorithms.NodeID, len(cfg.Members))
 	for i, m := range cfg.Members {
 		members[i] = algorithms.NodeID(m)
@@ -66,16 +87,18 @@ func runDrone(ctx context.Context, d *drone) error {
 		Show:     d.show,
 		OnStop:   runner.StopAction(cfg.Failsafe.OnStop),
 		Listen:   listen,
+		Tick:     tick,
+	}
+	if g, ok, err := cfg.Grid(); err != nil {
+		return runner.Config{}, err
+	} else if ok {
+		rc.Grid = &g
+	}
+	if a := cfg.Airspace; a != nil && a.Lease > 0 {
+		rc.Swarm.LeaseTicks = int((a.Lease + tick - 1) / tick)
 	}
 	if d.clock != nil {
 		rc.Clock = d.clock
 	}
-	r, err := runner.New(rc)
-	if err != nil {
-		return err
-	}
-	if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return nil
+	return rc, nil
 }

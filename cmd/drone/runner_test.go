@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/firmware/autopilot"
 	"github.com/skyquorum/skyquorum/firmware/config"
 	"github.com/skyquorum/skyquorum/firmware/runner"
@@ -37,6 +38,42 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func TestStopActionsMatchTheRunner(t *testing.T) {
 	assert.Equal(t, string(runner.OnStopLand), config.ActionLand)
 	assert.Equal(t, string(runner.OnStopHold), config.ActionHold)
+}
+
+// The config reaches the runner: who the drone is, its radio, key, state,
+// show, stop action, airspace grid and lease.
+func TestRunnerConfig(t *testing.T) {
+	c, err := config.Parse([]byte(`id: 260
+members: 251-255, 260
+radio: {serial: /dev/ttyUSB0, baud: 115200}
+flight_controller: {serial: /dev/serial0}
+failsafe: {on_stop: hold}
+airspace: {origin: [-50, -50, 0], cell_size: 5, cells: [20, 20, 8], lease: 12.345s}
+`), "d.yaml")
+	require.NoError(t, err)
+	d := &drone{cfg: c, key: [32]byte{7}, stateDir: "/state", log: slog.New(slog.DiscardHandler)}
+	rc, err := runnerConfig(d, nil)
+	require.NoError(t, err)
+	assert.Equal(t, algorithms.NodeID(260), rc.ID)
+	assert.Equal(t, []algorithms.NodeID{251, 252, 253, 254, 255, 260}, rc.Members)
+	assert.Equal(t, uint8(1), rc.Network)
+	assert.Equal(t, uint8(10), rc.SystemID, "260 = 10 + 250 × 1")
+	assert.Equal(t, 115200, rc.Baud)
+	assert.Equal(t, d.key, rc.Key)
+	assert.Equal(t, "/state", rc.StateDir)
+	assert.Equal(t, runner.OnStopHold, rc.OnStop)
+	require.NotNil(t, rc.Grid)
+	assert.Equal(t, [3]int{20, 20, 8}, rc.Grid.Dims)
+	assert.Equal(t, 5.0, rc.Grid.Size.Z)
+	assert.Equal(t, -50.0, rc.Grid.Origin.X)
+	assert.Equal(t, 1235, rc.Swarm.LeaseTicks, "12.345 s in 10 ms ticks, rounded up")
+	assert.Nil(t, rc.Clock, "the system clock")
+
+	c.Airspace = nil
+	rc, err = runnerConfig(d, nil)
+	require.NoError(t, err)
+	assert.Nil(t, rc.Grid, "the runner's grid over the show's fence")
+	assert.Zero(t, rc.Swarm.LeaseTicks)
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.

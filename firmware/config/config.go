@@ -97,7 +97,8 @@ type Config struct {
 	Show string
 	// Failsafe is what the drone does when something goes wrong.
 	Failsafe Failsafe
-	// Airspace is the airspace grid (optional; nil: the show's own).
+	// Airspace is the airspace grid (optional; nil: the runner lays one
+	// over the show's fence).
 	Airspace *Airspace
 	// Log configures logging.
 	Log Log

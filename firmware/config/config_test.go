@@ -63,6 +63,12 @@ func TestParseGood(t *testing.T) {
 	assert.Equal(t, "show.sqshow", c.Show)
 }
 
+func TestParseMembersWithoutBrackets(t *testing.T) {
+	c, err := Parse([]byte(strings.Replace(good, "members: [1-10, 12]", "members: 12, 1-10", 1)), "d.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, []uint16{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12}, c.Members)
+}
+
 func TestParseDefaults(t *testing.T) {
 	c, err := Parse([]byte("id: 300\nmembers: 251-300\nradio: {udp: {listen: ':14560', peers: [127.0.0.1:14550]}}\nflight_controller: {serial: /dev/serial0}\n"), "d.yaml")
 	require.NoError(t, err)
@@ -121,6 +127,8 @@ var errorCases = []struct {
 	{"member in another network", 3, 0, "members:\n  - 1-10\n  - 251", 5, "members[1]", "member 251 is not in network 0 (IDs 1–250)"},
 	{"member twice", 3, 0, "members: [1-10, 5]", 3, "members[1]", "member 5 is listed twice (also in members[0])"},
 	{"member range backwards", 3, 0, "members: [10-1]", 3, "members[0]", "range 10-1 is empty: write the lower ID first (1-10)"},
+	{"members without brackets, one twice", 3, 0, "members: 1-10, 12, 5", 3, "members", "member 5 is listed twice (also in members)"},
+	{"members without brackets, not an ID", 3, 0, "members: 1-10, twelve", 3, "members", `want vehicle IDs (1–65534): a list such as [1, 2, 3], ranges such as 1-50, or both: [1-10, 12]; got "twelve"`},
 	{"member not an ID", 3, 0, "members: [1-10, x]", 3, "members[1]", `want vehicle IDs`},
 	{"members missing", 3, 0, "", 0, "members", "missing: list the swarm's vehicle IDs"},
 	{"bad radio baud", 6, 0, "  baud: 57000", 6, "radio.baud", "57000 is not a standard serial rate: write one of 9600, 19200"},

@@ -361,7 +361,8 @@ func (p *parser) top(n *yaml.Node, c *Config) {
 	})
 }
 
-// members reads a list of IDs and ranges ("1-50"), or one range.
+// members reads a list of IDs and ranges ("1-50"), or one range, or IDs
+// and ranges separated by commas ("1-10, 12").
 func (p *parser) members(path string, v *yaml.Node) []uint16 {
 	items := []*yaml.Node{v}
 	paths := []string{path}
@@ -373,50 +374,78 @@ func (p *parser) members(path string, v *yaml.Node) []uint16 {
 		}
 	}
 	var out []uint16
+	type span struct{ lo, hi int }
 	for i, item := range items {
-		lo, hi, ok := p.memberRange(paths[i], item)
-		if !ok {
-			continue
-		}
-		for id := lo; id <= hi; id++ {
-			if prev, dup := p.memberAt[uint16(id)]; dup {
-				p.errorf(item, paths[i], "member %d is listed twice (also in %s); list each drone once", id, prev)
-				break
+		var spans []span
+		if item.Kind == yaml.ScalarNode && item.ShortTag() == "!!str" && strings.Contains(item.Value, ",") {
+			// "1-10, 12", a list written without brackets.
+			for _, part := range strings.Split(item.Value, ",") {
+				if lo, hi, ok := p.memberText(paths[i], item, strings.TrimSpace(part)); ok {
+					spans = append(spans, span{lo, hi})
+				}
 			}
-			p.memberAt[uint16(id)] = paths[i]
-			p.at[paths[i]] = item
-			out = append(out, uint16(id))
+		} else if lo, hi, ok := p.memberRange(paths[i], item); ok {
+			spans = append(spans, span{lo, hi})
+		}
+		for _, sp := range spans {
+			p.addMembers(&out, paths[i], item, sp.lo, sp.hi)
 		}
 	}
 	slices.Sort(out)
 	return out
 }
 
+// addMembers adds the IDs lo…hi, listed by item at path, to out.
+func (p *parser) addMembers(out *[]uint16, path string, item *yaml.Node, lo, hi int) {
+	for id := lo; id <= hi; id++ {
+		if prev, dup := p.memberAt[uint16(id)]; dup {
+			p.errorf(item, path, "member %d is listed twice (also in %s); list each drone once", id, prev)
+			return
+		}
+		p.memberAt[uint16(id)] = path
+		p.at[path] = item
+		*out = append(*out, uint16(id))
+	}
+}
+
 var rangeRE = regexp.MustCompile(`^\s*(\d+)\s*(?:-|–|\.\.)\s*(\d+)\s*$`)
 
+const wantMembers = "want vehicle IDs (1–65534): a list such as [1, 2, 3], ranges such as 1-50, or both: [1-10, 12]"
+
 func (p *parser) memberRange(path string, v *yaml.Node) (lo, hi int, ok bool) {
-	const want = "want vehicle IDs (1–65534): a list such as [1, 2, 3], ranges such as 1-50, or both: [1-10, 12]"
 	if v.Kind != yaml.ScalarNode {
-		p.errorf(v, path, "%s; got %s", want, describe(v))
+		p.errorf(v, path, "%s; got %s", wantMembers, describe(v))
 		return 0, 0, false
 	}
 	if v.ShortTag() == "!!int" {
 		x, ok := p.integer(path, v, 1, MaxID, "a vehicle ID")
 		return x, x, ok
 	}
-	m := rangeRE.FindStringSubmatch(v.Value)
+	return p.memberText(path, v, v.Value)
+}
+
+// memberText reads one ID or one range of IDs, part of item v.
+func (p *parser) memberText(path string, v *yaml.Node, text string) (lo, hi int, ok bool) {
+	if id, err := strconv.Atoi(text); err == nil {
+		if id < 1 || id > MaxID {
+			p.errorf(v, path, "%d is out of range: a vehicle ID is 1–%d", id, MaxID)
+			return 0, 0, false
+		}
+		return id, id, true
+	}
+	m := rangeRE.FindStringSubmatch(text)
 	if m == nil {
-		p.errorf(v, path, "%s; got %s", want, describe(v))
+		p.errorf(v, path, "%s; got %q", wantMembers, text)
 		return 0, 0, false
 	}
 	lo, err1 := strconv.Atoi(m[1])
 	hi, err2 := strconv.Atoi(m[2])
 	switch {
 	case err1 != nil || err2 != nil || lo < 1 || hi > MaxID:
-		p.errorf(v, path, "range %s is out of range: vehicle IDs are 1–65534", v.Value)
+		p.errorf(v, path, "range %s is out of range: vehicle IDs are 1–%d", text, MaxID)
 		return 0, 0, false
 	case lo > hi:
-		p.errorf(v, path, "range %s is empty: write the lower ID first (%d-%d)", v.Value, hi, lo)
+		p.errorf(v, path, "range %s is empty: write the lower ID first (%d-%d)", text, hi, lo)
 		return 0, 0, false
 	}
 	return lo, hi, true
