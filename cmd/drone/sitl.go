@@ -17,12 +17,14 @@ import (
 
 const sitlUsage = `Usage: drone sitl --id N --hub ADDR --key FILE [flags]
 
-Runs a simulated drone: the same program as "drone run", its radio a UDP
-socket that sends every frame to a radio hub (ADDR, host:port) that relays
-it to the other drones, and its flight controller a simulated one at --fc,
-or a simulated vehicle inside the process. --clock-offset and
---clock-drift give the drone a clock that is off and runs fast or slow, as
-real drones' clocks do, to exercise time sync.
+Runs a simulated drone: the same program as "drone run", without a config
+file. Its radio is a UDP socket that sends every frame to ADDR (host:port):
+a radio hub that relays it to the other drones, or, for two drones, the
+other's --listen address. Its flight controller is a simulated one at --fc,
+or a simulated ArduPilot inside the process, standing at the drone's show
+home. --clock-offset and --clock-drift give the drone a clock that is off
+and runs fast or slow, as real drones' clocks do, to exercise time sync.
+It runs until SIGINT or SIGTERM.
 
 Flags:
 `
