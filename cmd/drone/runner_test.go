@@ -145,8 +145,9 @@ func TestRunWithoutFlightController(t *testing.T) {
 	s.air.assertSilent(t)
 }
 
-// The vehicle the runner drives: arm, take off towards a setpoint, fly
-// it, land, on a simulated ArduPilot.
+// The vehicle the runner drives: arm (again after a refusal), take off
+// towards a setpoint, fly it, set the light, hold and resume, land, on a
+// simulated ArduPilot.
 func TestFCVehicleFlies(t *testing.T) {
 	sh, err := demoShow(5)
 	require.NoError(t, err)
@@ -166,7 +167,13 @@ func TestFCVehicleFlies(t *testing.T) {
 	v := newFCVehicle(ctx, c, ap, sh, 1, log)
 	defer v.wait()
 
-	eventually(t, "armed", func() bool { _ = v.Arm(); return v.State().Armed })
+	// A refused arm is given again until the autopilot accepts it.
+	fc.Do(func(f *vehicle.FC) { f.RefuseArm("PreArm: Need 3D Fix") })
+	require.NoError(t, v.Arm())
+	eventually(t, "the arm refused", func() bool { return strings.Contains(v.c.Telemetry().PreArm, "Need 3D Fix") })
+	assert.False(t, v.State().Armed)
+	fc.Do(func(f *vehicle.FC) { f.RefuseArm("") })
+	eventually(t, "armed on a later attempt", func() bool { return v.State().Armed })
 	target := sh.Drones[1].Home
 	target.Z += 5
 	eventually(t, "airborne at the setpoint", func() bool {
@@ -175,7 +182,25 @@ func TestFCVehicleFlies(t *testing.T) {
 		return st.Airborne && st.Position.Sub(target).Norm() < 1
 	})
 	require.NoError(t, v.SetColour(show.RGB{R: 255}))
+	eventually(t, "the light set", func() bool {
+		var rgb [3]uint8
+		fc.Do(func(f *vehicle.FC) { rgb, _ = f.Light() })
+		return rgb == [3]uint8{255, 0, 0}
+	})
+
+	// A hold, then the show resumes: back to GUIDED, on to the next
+	// setpoint.
+	require.NoError(t, v.Hold())
+	eventually(t, "holding", func() bool { return v.c.Telemetry().Mode == autopilot.ModeHold })
+	next := target
+	next.X += 3
+	eventually(t, "at the next setpoint", func() bool {
+		require.NoError(t, v.Follow(next, show.Vec3{}))
+		st := v.State()
+		return v.c.Telemetry().Mode == autopilot.ModeGuided && st.Position.Sub(next).Norm() < 1
+	})
 	eventually(t, "landed", func() bool { _ = v.Land(); return !v.State().Airborne })
-	assert.InDelta(t, sh.Drones[1].Home.X, v.State().Position.X, 1.5)
-	assert.InDelta(t, sh.Drones[1].Home.Y, v.State().Position.Y, 1.5)
+	assert.InDelta(t, next.X, v.State().Position.X, 1.5, "landed where it was")
+	assert.InDelta(t, next.Y, v.State().Position.Y, 1.5)
+	assert.InDelta(t, sh.Drones[1].Home.Z, v.State().Position.Z, 0.5)
 }

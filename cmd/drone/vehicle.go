@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -16,23 +15,20 @@ import (
 	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
-// commandTimeout bounds one flight-controller command in the background,
-// its retries included.
-const commandTimeout = 15 * time.Second
-
-// Errors of a command not acknowledged yet; the runner gives it again.
-var (
-	errPending = errors.New("waiting for the flight controller's acknowledgement")
-	errBusy    = errors.New("the flight controller is busy with an earlier command")
+// commandTimeout bounds one attempt at a flight-controller command, its
+// retries of COMMAND_LONG included; retryDelay separates two attempts.
+const (
+	commandTimeout = 15 * time.Second
+	retryDelay     = time.Second
 )
 
 // fcVehicle is the flight controller as the runner drives it
 // (runner.Vehicle), over the autopilot client. The runner calls it from its
-// loop, which must not stall for an acknowledgement: a command runs in
-// the background, one at a time, and the call returns an error until the
-// flight controller has acknowledged it, so that the runner gives it
-// again, after a failure too (do). Setpoints stream from the latest Follow
-// at the client's rate.
+// loop, which must not wait for an acknowledgement: a command runs in the
+// background and is given again until the flight controller acknowledges
+// it, unless another command replaces it first (the latest command wins);
+// the call returns at once. Setpoints stream from the latest Follow at the
+// client's rate.
 type fcVehicle struct {
 	c     *autopilot.Client
 	ap    autopilot.Autopilot
@@ -45,9 +41,10 @@ type fcVehicle struct {
 	pos, vel  show.Vec3
 	hasTarget bool
 	streaming bool
-	busy      string // the command in flight
-	done      string // the last command acknowledged, until another is given
-	takeoff   bool   // a take-off was commanded since the last arming
+	cmd       string             // the command in flight ("" none)
+	cancelCmd context.CancelFunc // ends it
+	done      string             // the last command acknowledged, until another is given
+	takeoff   bool               // a take-off was acknowledged since the last arming
 	colour    show.RGB
 	colourSet bool
 	wg        sync.WaitGroup
@@ -88,39 +85,58 @@ func (v *fcVehicle) State() runner.VehicleState {
 	return st
 }
 
-// do gives a command, in the background. It returns nil once the command
-// has been acknowledged (until another is given), and an error before: the
-// runner gives a one-shot command again until it returns nil, so a command
-// that failed is given again, and one in flight is not given twice.
-func (v *fcVehicle) do(name string, fn func(ctx context.Context) error) error {
+// do gives a command in the background, unless it is in flight or was
+// the last one acknowledged; a command in flight that is another is
+// abandoned. A refused command is logged and given again every retryDelay
+// until it is acknowledged or replaced, or the drone stops.
+func (v *fcVehicle) do(name string, fn func(ctx context.Context) error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	switch {
-	case v.busy == name:
-		return fmt.Errorf("%s: %w", name, errPending)
-	case v.busy != "":
-		return fmt.Errorf("%s: %w (%s)", name, errBusy, v.busy)
-	case v.done == name:
-		return nil
+	if v.cmd == name || (v.cmd == "" && v.done == name) {
+		return
 	}
-	v.busy, v.done = name, ""
+	if v.cancelCmd != nil {
+		v.cancelCmd()
+	}
+	ctx, cancel := context.WithCancel(v.ctx)
+	v.cmd, v.cancelCmd, v.done = name, cancel, ""
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
-		ctx, cancel := context.WithTimeout(v.ctx, commandTimeout)
-		err := fn(ctx)
-		cancel()
-		v.mu.Lock()
-		v.busy = ""
-		if err == nil {
-			v.done = name
-		}
-		v.mu.Unlock()
-		if err != nil && v.ctx.Err() == nil {
-			v.log.Warn("flight controller refused", "command", name, "err", err)
+		defer cancel()
+		for attempt := 1; ; attempt++ {
+			actx, acancel := context.WithTimeout(ctx, commandTimeout)
+			err := fn(actx)
+			acancel()
+			v.mu.Lock()
+			if ctx.Err() != nil { // replaced, or the drone stops
+				v.mu.Unlock()
+				return
+			}
+			if err == nil {
+				v.cmd, v.cancelCmd, v.done = "", nil, name
+				v.mu.Unlock()
+				return
+			}
+			v.mu.Unlock()
+			v.log.Warn("flight controller refused; trying again", "command", name, "attempt", attempt, "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(retryDelay):
+			}
 		}
 	}()
-	return fmt.Errorf("%s: %w", name, errPending)
+}
+
+// last is the command in flight, or else the last one acknowledged.
+func (v *fcVehicle) last() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.cmd != "" {
+		return v.cmd
+	}
+	return v.done
 }
 
 // flyMode is the mode in which the autopilot flies setpoints.
@@ -166,7 +182,7 @@ func (v *fcVehicle) Arm() error {
 	if v.ap == autopilot.PX4 {
 		v.stream() // PX4 enters OFFBOARD only while setpoints stream
 	}
-	return v.do("arm", func(ctx context.Context) error {
+	v.do("arm", func(ctx context.Context) error {
 		if err := v.c.SetMode(ctx, v.flyMode()); err != nil {
 			return err
 		}
@@ -178,12 +194,14 @@ func (v *fcVehicle) Arm() error {
 		v.mu.Unlock()
 		return nil
 	})
+	return nil
 }
 
 // Follow implements runner.Vehicle: the setpoint streams at the client's
-// rate; an armed ArduPilot on the ground is told to take off towards it
-// (it does not take off on setpoints alone), and an autopilot that left
-// the setpoint mode is put back in it.
+// rate. An armed ArduPilot on the ground is told to take off towards it
+// (it does not leave the ground on setpoints alone), and a drone this
+// program told to hold goes back to the setpoint mode. A mode someone else
+// chose (a pilot taking over with the remote control) is left alone.
 func (v *fcVehicle) Follow(pos, vel show.Vec3) error {
 	if math.IsNaN(pos.X+pos.Y+pos.Z) || math.IsInf(pos.X+pos.Y+pos.Z, 0) {
 		return fmt.Errorf("setpoint %v is not a position", pos)
@@ -193,14 +211,12 @@ func (v *fcVehicle) Follow(pos, vel show.Vec3) error {
 	takeoff := v.takeoff
 	v.mu.Unlock()
 	v.stream()
-	t := v.c.Telemetry()
 	st := v.State()
 	switch {
-	case !t.Armed:
-		return nil
+	case !st.Armed:
 	case v.ap == autopilot.ArduPilot && !st.Airborne && !takeoff:
 		alt := math.Max(pos.Z-v.home.Z, 1)
-		_ = v.do("takeoff", func(ctx context.Context) error {
+		v.do("takeoff", func(ctx context.Context) error {
 			if err := v.c.SetMode(ctx, autopilot.ModeGuided); err != nil {
 				return err
 			}
@@ -212,30 +228,31 @@ func (v *fcVehicle) Follow(pos, vel show.Vec3) error {
 			v.mu.Unlock()
 			return nil
 		})
-	case t.Mode != v.flyMode():
-		_ = v.do("fly", func(ctx context.Context) error { return v.c.SetMode(ctx, v.flyMode()) })
+	case v.last() == "hold":
+		v.do("fly", func(ctx context.Context) error { return v.c.SetMode(ctx, v.flyMode()) })
 	}
-	// Follow is called again at every setpoint: a mode or take-off
-	// command not acknowledged yet, or failed, is given again then.
 	return nil
 }
 
 // Hold implements runner.Vehicle.
 func (v *fcVehicle) Hold() error {
 	v.unstream()
-	return v.do("hold", func(ctx context.Context) error { return v.c.SetMode(ctx, autopilot.ModeHold) })
+	v.do("hold", func(ctx context.Context) error { return v.c.SetMode(ctx, autopilot.ModeHold) })
+	return nil
 }
 
 // Land implements runner.Vehicle.
 func (v *fcVehicle) Land() error {
 	v.unstream()
-	return v.do("land", v.c.Land)
+	v.do("land", v.c.Land)
+	return nil
 }
 
 // Return implements runner.Vehicle.
 func (v *fcVehicle) Return() error {
 	v.unstream()
-	return v.do("return", v.c.Return)
+	v.do("return", v.c.Return)
+	return nil
 }
 
 // SetColour implements runner.Vehicle; the light is sent when it changes.
