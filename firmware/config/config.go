@@ -140,7 +140,9 @@ type FlightController struct {
 	UDP string
 }
 
-// Failsafe is the failsafe policy.
+// Failsafe is the failsafe policy. The drone program carries out OnStop;
+// LinkLoss, LowBattery and Geofence are checked and recorded, and nothing
+// acts on them yet (docs/drone-config.md).
 type Failsafe struct {
 	// LinkLoss is what to do when the swarm has not been heard for a
 	// while.
