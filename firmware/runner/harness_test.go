@@ -45,6 +45,8 @@ type harness struct {
 	show    *show.Show
 	onStop  StopAction
 	root    string
+	// lowBattery is Config.LowBattery.
+	lowBattery float64
 	// listen is Config.Listen: 3 s unless a test wants the default (0).
 	listen time.Duration
 
@@ -229,6 +231,13 @@ func (v *fakeVehicle) SetColour(show.RGB) error {
 	return nil
 }
 
+// setBattery makes the vehicle report pct percent of charge left.
+func (v *fakeVehicle) setBattery(pct float64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.st.Battery, v.st.HasBattery = pct, true
+}
+
 func (v *fakeVehicle) touchDown() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -265,8 +274,9 @@ func (h *harness) start(id algorithms.NodeID) *drone {
 	r, err := New(Config{
 		ID: id, Members: h.members, Tick: testTick, Link: &lossy{Link: mem, h: h}, Key: h.key, Network: testNetwork,
 		StateDir: d.dir, Store: d.store, Clock: h.clk, Vehicle: d.veh, Show: h.show, OnStop: h.onStop, Listen: h.listen,
-		Logger: slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		onSend: func(r *Runner, m algorithms.Message) { d.checkVote(r, m) },
+		LowBattery: h.lowBattery,
+		Logger:     slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		onSend:     func(r *Runner, m algorithms.Message) { d.checkVote(r, m) },
 	})
 	if err != nil {
 		h.t.Fatalf("seed %d: drone %d: %v", h.seed, id, err)

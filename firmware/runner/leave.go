@@ -25,7 +25,8 @@ import (
 //  4. flies the path by show time, as it flies the show (a PAUSE stops it
 //     where the show stops), lands at home, and gives the cells back.
 //
-// A drone whose show is not running, or on the ground, just lands. It may
+// A drone whose show is not running returns home with its flight
+// controller's own return; one on the ground stays there. It may
 // be called from any goroutine; the reason is logged.
 func (r *Runner) LeaveShow(reason string) {
 	r.leaveReq.Store(&reason)
@@ -97,9 +98,10 @@ func (f *flight) departing(r *Runner, now int64, st VehicleState) bool {
 	ph := p.Phase(now)
 	v := r.cfg.Vehicle
 	if l.path == nil && (ph != show.Running && ph != show.Paused || !st.Airborne || f.planner == nil) {
-		// Not in a show's flight: nothing to plan around.
+		// Not in a show's flight: nothing to plan around; the flight
+		// controller's own return flies it home.
 		if st.Airborne {
-			f.once(r, "land", v.Land)
+			f.once(r, "return", v.Return)
 		}
 		return true
 	}

@@ -109,6 +109,11 @@ type Config struct {
 	// Show is the show this drone flies its part of (drone ID−1), once the
 	// swarm LOADs a show with its digest (optional).
 	Show *show.Show
+	// LowBattery is the charge in percent below which an airborne drone
+	// leaves the show and returns home, for the rest of the run, as on an
+	// emergency RETURN (optional, default 0: never; the flight
+	// controller's own battery failsafe acts regardless).
+	LowBattery float64
 	// OnStop is what an airborne drone does when Run's context ends
 	// (optional, default OnStopLand).
 	OnStop StopAction

@@ -453,6 +453,61 @@ func TestAirtime(t *testing.T) {
 	}
 }
 
+// TestLowBatteryReturns: an airborne drone whose vehicle reports less
+// charge than Config.LowBattery leaves the show (LeaveShow: its path home
+// planned and its cells taken) for good; the others fly on.
+func TestLowBatteryReturns(t *testing.T) {
+	const seed = 3
+	h := newHarness(t, 5, 0.05, seed)
+	sh, digest := demoShow(t, 5)
+	h.show, h.lowBattery = sh, 25
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	lead, _ := h.leader()
+	if _, err := lead.r.Propose(command.Start{At: swarmNow(lead, h.clk) + int64(time.Second)}); err != nil {
+		t.Fatalf("seed %d: START: %v", seed, err)
+	}
+	if !h.until(3000, func() bool { return h.applied() > idx }) {
+		t.Fatalf("seed %d: START not applied everywhere", seed)
+	}
+	h.advance(300)
+	for _, d := range h.running() {
+		d.veh.setBattery(60)
+	}
+	low := h.drones[2]
+	low.veh.setBattery(24)
+	h.advance(50)
+	if leaving, _ := low.r.Leaving(); !leaving {
+		t.Fatalf("seed %d: drone %d at 24%% is not leaving the show", seed, low.id)
+	}
+	flying := false
+	for range 300 { // up to 30 s for its cells
+		h.advance(10)
+		if _, flying = low.r.Leaving(); flying {
+			break
+		}
+	}
+	if !flying {
+		t.Errorf("seed %d: drone %d at 24%% never flew its path home", seed, low.id)
+	}
+	for _, d := range h.running() {
+		if d == low {
+			continue
+		}
+		if leaving, _ := d.r.Leaving(); leaving {
+			t.Errorf("seed %d: drone %d at 60%% is leaving the show", seed, d.id)
+		}
+		d.veh.mu.Lock()
+		returns, lands := d.veh.returns, d.veh.lands
+		d.veh.mu.Unlock()
+		if returns != 0 || lands != 0 {
+			t.Errorf("seed %d: drone %d at 60%%: %d returns, %d landings; want the show", seed, d.id, returns, lands)
+		}
+	}
+}
+
 // TestLeaveShowTakesCellsAndKeepsClear: a drone told to leave the show
 // mid-flight (a low battery) takes the airspace cells of its path home
 // before it leaves its show trajectory, flies home keeping at least the

@@ -38,6 +38,10 @@ type Vehicle interface {
 type VehicleState struct {
 	Armed, Airborne bool
 	Position        show.Vec3
+	// Battery is the charge left in percent, when HasBattery (the flight
+	// controller reported it).
+	Battery    float64
+	HasBattery bool
 }
 
 // flight flies the drone's part of the show from what the node's player
@@ -45,6 +49,7 @@ type VehicleState struct {
 type flight struct {
 	track   *show.Track
 	home    show.Vec3
+	landing time.Duration // the show time the drone's part ends, down
 	digest  uint64
 	hasShow bool
 	last    string // the last one-shot action given: "arm", "land", "return", "hold"
@@ -123,7 +128,7 @@ func (f *flight) init(r *Runner) {
 		r.log.Error("runner: the show cannot be hashed", "err", err)
 		return
 	}
-	f.track, f.home, f.digest, f.hasShow = tr, s.Drones[k].Home, h.Digest(), true
+	f.track, f.home, f.landing, f.digest, f.hasShow = tr, s.Drones[k].Home, s.Drones[k].Landing, h.Digest(), true
 	if f.planner, err = rth.New(s); err != nil {
 		r.log.Error("runner: no path home can be planned for this show", "err", err)
 		return
@@ -158,6 +163,21 @@ func (f *flight) step(r *Runner, local int64) {
 		return
 	}
 	st := v.State()
+	if low := r.cfg.LowBattery; low > 0 && st.HasBattery && st.Battery < low && st.Airborne && f.leave == nil {
+		// The battery may not last the show: leave it and fly home, on
+		// a path clear of the others with its airspace cells taken
+		// (LeaveShow), or with the flight controller's own return when
+		// no path can be planned for this show.
+		r.log.Warn("runner: battery low: leaving the show", "remaining", st.Battery, "threshold", low)
+		if f.planner == nil {
+			f.alarm, f.last = emergency.Return, "return"
+			if err := v.Return(); err != nil {
+				r.log.Error("runner: vehicle refused to return", "err", err)
+			}
+			return
+		}
+		f.leave = &leave{reason: "battery low"}
+	}
 	p := r.node.Show()
 	now := r.node.SwarmTime(local)
 	ph := p.Phase(now)
@@ -200,12 +220,21 @@ func (f *flight) step(r *Runner, local int64) {
 	case show.Airborne:
 		f.follow(r, show.Vec3{X: f.home.X, Y: f.home.Y, Z: f.home.Z + p.Altitude()}, show.Vec3{})
 	case show.Running, show.Paused:
-		if !st.Armed {
-			f.once(r, "arm", v.Arm)
-		}
 		t, rate, ok := p.FlightTime(now)
 		if !ok {
 			return
+		}
+		if time.Duration(t) >= f.landing {
+			// The drone's part is over and it is down at its landing
+			// point: LAND stops the motors (the autopilot disarms on
+			// the ground), and it is not armed again.
+			if st.Armed || st.Airborne {
+				f.once(r, "land", v.Land)
+			}
+			return
+		}
+		if !st.Armed {
+			f.once(r, "arm", v.Arm)
 		}
 		pos, vel := f.track.Position(time.Duration(t))
 		f.follow(r, pos, vel.Scale(rate))
