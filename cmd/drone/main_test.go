@@ -18,7 +18,6 @@ import (
 
 	"github.com/skyquorum/skyquorum/radio/wire"
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
-	"github.com/skyquorum/skyquorum/swarm/show"
 	"github.com/skyquorum/skyquorum/swarm/show/demo"
 )
 
@@ -172,19 +171,6 @@ func TestRunFailsBeforeAnythingGoesOnAir(t *testing.T) {
 			s.air.assertSilent(t)
 		})
 	}
-}
-
-// demoShow is the demo show for n drones, as a show file gives it.
-func demoShow(n int) (*show.Show, error) {
-	sh, err := demo.New(n)
-	if err != nil {
-		return nil, err
-	}
-	b, err := sh.Encode()
-	if err != nil {
-		return nil, err
-	}
-	return show.Decode(b)
 }
 
 // writeDemoShow writes the demo show for n drones to path.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/firmware/autopilot"
+	"github.com/skyquorum/skyquorum/firmware/fcvehicle"
 	"github.com/skyquorum/skyquorum/firmware/runner"
 )
 
@@ -44,12 +45,15 @@ func runDrone(ctx context.Context, d *drone) error {
 		return fmt.Errorf("flight controller: %w", err)
 	}
 	d.log.Info("flight controller connected", "autopilot", ap.String())
-	// When the runner is done: end the commands still in flight, wait for
-	// them, then close the client (defers run last first).
-	fcCtx, stopFC := context.WithCancel(context.Background())
-	veh := newFCVehicle(fcCtx, c, ap, d.show, int(cfg.ID)-1, d.log)
-	defer veh.wait()
-	defer stopFC()
+	vc := fcvehicle.Config{Client: c, Autopilot: ap, Logger: d.log}
+	if d.show != nil {
+		vc.Frame, vc.Home = autopilot.FrameOf(d.show), d.show.Drones[cfg.ID-1].Home
+	}
+	veh, err := fcvehicle.New(vc)
+	if err != nil {
+		return err
+	}
+	defer veh.Close() // before the client closes (defers run last first)
 
 	rc, err := runnerConfig(d, veh)
 	if err != nil {

@@ -15,11 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skyquorum/skyquorum/algorithms"
-	"github.com/skyquorum/skyquorum/firmware/autopilot"
 	"github.com/skyquorum/skyquorum/firmware/config"
 	"github.com/skyquorum/skyquorum/firmware/runner"
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
-	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
 // eventually polls cond until it holds, or fails after a generous
@@ -143,64 +141,4 @@ func TestRunWithoutFlightController(t *testing.T) {
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "drone run: no HEARTBEAT from an ArduPilot or PX4 flight controller within 300ms: is it powered, and are the port and baud rate right?")
 	s.air.assertSilent(t)
-}
-
-// The vehicle the runner drives: arm (again after a refusal), take off
-// towards a setpoint, fly it, set the light, hold and resume, land, on a
-// simulated ArduPilot.
-func TestFCVehicleFlies(t *testing.T) {
-	sh, err := demoShow(5)
-	require.NoError(t, err)
-	home := showHome(sh, 2)
-	fc, err := vehicle.ServeFC(vehicle.FCServerConfig{FC: vehicle.FCConfig{Autopilot: vehicle.ArduPilot, SystemID: 2, Lat: home[0], Lon: home[1]}})
-	require.NoError(t, err)
-	defer fc.Close()
-	log := slog.New(slog.DiscardHandler)
-	c, err := autopilot.New(autopilot.Config{Endpoint: fcEndpoint(config.FlightController{UDP: fc.Addr()}), SystemID: 2, Logger: log})
-	require.NoError(t, err)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	ap, err := c.WaitHeartbeat(ctx)
-	require.NoError(t, err)
-	require.NoError(t, c.RequestTelemetry(ctx))
-	v := newFCVehicle(ctx, c, ap, sh, 1, log)
-	defer v.wait()
-
-	// A refused arm is given again until the autopilot accepts it.
-	fc.Do(func(f *vehicle.FC) { f.RefuseArm("PreArm: Need 3D Fix") })
-	require.NoError(t, v.Arm())
-	eventually(t, "the arm refused", func() bool { return strings.Contains(v.c.Telemetry().PreArm, "Need 3D Fix") })
-	assert.False(t, v.State().Armed)
-	fc.Do(func(f *vehicle.FC) { f.RefuseArm("") })
-	eventually(t, "armed on a later attempt", func() bool { return v.State().Armed })
-	target := sh.Drones[1].Home
-	target.Z += 5
-	eventually(t, "airborne at the setpoint", func() bool {
-		require.NoError(t, v.Follow(target, show.Vec3{}))
-		st := v.State()
-		return st.Airborne && st.Position.Sub(target).Norm() < 1
-	})
-	require.NoError(t, v.SetColour(show.RGB{R: 255}))
-	eventually(t, "the light set", func() bool {
-		var rgb [3]uint8
-		fc.Do(func(f *vehicle.FC) { rgb, _ = f.Light() })
-		return rgb == [3]uint8{255, 0, 0}
-	})
-
-	// A hold, then the show resumes: back to GUIDED, on to the next
-	// setpoint.
-	require.NoError(t, v.Hold())
-	eventually(t, "holding", func() bool { return v.c.Telemetry().Mode == autopilot.ModeHold })
-	next := target
-	next.X += 3
-	eventually(t, "at the next setpoint", func() bool {
-		require.NoError(t, v.Follow(next, show.Vec3{}))
-		st := v.State()
-		return v.c.Telemetry().Mode == autopilot.ModeGuided && st.Position.Sub(next).Norm() < 1
-	})
-	eventually(t, "landed", func() bool { _ = v.Land(); return !v.State().Airborne })
-	assert.InDelta(t, next.X, v.State().Position.X, 1.5, "landed where it was")
-	assert.InDelta(t, next.Y, v.State().Position.Y, 1.5)
-	assert.InDelta(t, sh.Drones[1].Home.Z, v.State().Position.Z, 0.5)
 }
