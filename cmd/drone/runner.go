@@ -90,8 +90,10 @@ func runnerConfig(d *drone, veh runner.Vehicle) (runner.Config, error) {
 		Vehicle:  veh,
 		Show:     d.show,
 		OnStop:   runner.StopAction(cfg.Failsafe.OnStop),
-		Listen:   listen,
-		Tick:     tick,
+		// Validate allows a threshold with the return action only.
+		LowBattery: cfg.Failsafe.LowBatteryBelow,
+		Listen:     listen,
+		Tick:       tick,
 	}
 	if g, ok, err := cfg.Grid(); err != nil {
 		return runner.Config{}, err

@@ -45,7 +45,7 @@ func TestRunnerConfig(t *testing.T) {
 members: 251-255, 260
 radio: {serial: /dev/ttyUSB0, baud: 115200}
 flight_controller: {serial: /dev/serial0}
-failsafe: {on_stop: hold}
+failsafe: {on_stop: hold, low_battery_below: 22}
 airspace: {origin: [-50, -50, 0], cell_size: 5, cells: [20, 20, 8], lease: 12.345s}
 `), "d.yaml")
 	require.NoError(t, err)
@@ -60,6 +60,7 @@ airspace: {origin: [-50, -50, 0], cell_size: 5, cells: [20, 20, 8], lease: 12.34
 	assert.Equal(t, d.key, rc.Key)
 	assert.Equal(t, "/state", rc.StateDir)
 	assert.Equal(t, runner.OnStopHold, rc.OnStop)
+	assert.Equal(t, 22.0, rc.LowBattery)
 	require.NotNil(t, rc.Grid)
 	assert.Equal(t, [3]int{20, 20, 8}, rc.Grid.Dims)
 	assert.Equal(t, 5.0, rc.Grid.Size.Z)

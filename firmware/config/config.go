@@ -140,16 +140,23 @@ type FlightController struct {
 	UDP string
 }
 
-// Failsafe is the failsafe policy. The drone program carries out OnStop;
-// LinkLoss, LowBattery and Geofence are checked and recorded, and nothing
-// acts on them yet (docs/drone-config.md).
+// Failsafe is the failsafe policy. The drone program carries out OnStop
+// and, with LowBatteryBelow set, LowBattery; LinkLoss and Geofence are
+// checked and recorded, and nothing acts on them yet
+// (docs/drone-config.md).
 type Failsafe struct {
 	// LinkLoss is what to do when the swarm has not been heard for a
 	// while.
 	LinkLoss LinkLoss
-	// LowBattery is the action on the flight controller's low-battery
-	// warning: ActionReturn (the default) or ActionLand.
+	// LowBattery is the action on a low battery: ActionReturn (the
+	// default) or ActionLand.
 	LowBattery string
+	// LowBatteryBelow is the charge in percent below which an airborne
+	// drone takes LowBattery's action (optional, default 0: never; the
+	// flight controller's own battery failsafe acts regardless). The drone
+	// program carries out ActionReturn only: the drone leaves the show on
+	// a path home clear of the others.
+	LowBatteryBelow float64
 	// Geofence is the action when the drone leaves the show's fence:
 	// ActionLand (the default) or ActionReturn.
 	Geofence string

@@ -63,6 +63,18 @@ func TestParseGood(t *testing.T) {
 	assert.Equal(t, "show.sqshow", c.Show)
 }
 
+func TestParseLowBattery(t *testing.T) {
+	c, err := Parse([]byte(strings.Replace(good, "  low_battery: return", "  low_battery: return\n  low_battery_below: 27.5", 1)), "d.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, 27.5, c.Failsafe.LowBatteryBelow)
+	b, err := Marshal(c)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "  low_battery_below: 27.5\n")
+	c, err = Parse([]byte(good), "d.yaml")
+	require.NoError(t, err)
+	assert.Zero(t, c.Failsafe.LowBatteryBelow, "off by default")
+}
+
 func TestParseMembersWithoutBrackets(t *testing.T) {
 	c, err := Parse([]byte(strings.Replace(good, "members: [1-10, 12]", "members: 12, 1-10", 1)), "d.yaml")
 	require.NoError(t, err)
@@ -147,6 +159,8 @@ var errorCases = []struct {
 	{"zero link-loss wait", 16, 0, "    after: 0", 16, "failsafe.link_loss.after", "0s: write how long the swarm may be silent"},
 	{"bad duration", 16, 0, "    after: soon", 16, "failsafe.link_loss.after", `want a duration such as 5s, 1m30s or 500ms (a bare number is seconds), got "soon"`},
 	{"bad link-loss action", 15, 0, "    action: return", 15, "failsafe.link_loss.action", `"return" is not an option: write one of continue, hold, land`},
+	{"low-battery charge out of range", 17, 0, "  low_battery: return\n  low_battery_below: 120", 18, "failsafe.low_battery_below", "120 is not a charge: write a percentage from 0 (never) up to 100, such as 25"},
+	{"low-battery landing", 17, 0, "  low_battery: land\n  low_battery_below: 25", 17, "failsafe.low_battery", "land is not carried out on a low battery"},
 	{"bad on-stop action", 19, 0, "  on_stop: continue", 19, "failsafe.on_stop", `"continue" is not an option: write one of land, hold`},
 	{"negative lease", 24, 0, "  lease: -1s", 24, "airspace.lease", "-1s is negative"},
 	{"cell size zero", 22, 0, "  cell_size: [5, 0, 5]", 22, "airspace.cell_size", "[5 0 5]: a cell's size must be positive along every axis, in metres"},

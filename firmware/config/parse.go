@@ -515,6 +515,15 @@ func (p *parser) failsafe(path string, v *yaml.Node, f *Failsafe) {
 			})
 		}},
 		{"low_battery", func(path string, v *yaml.Node) { f.LowBattery = p.choice(path, v, ActionReturn, ActionLand) }},
+		{"low_battery_below", func(path string, v *yaml.Node) {
+			if x, ok := p.number(path, v); ok {
+				if x < 0 || x >= 100 {
+					p.errorf(v, path, "%v is not a charge: write a percentage from 0 (never) up to 100, such as 25", x)
+					return
+				}
+				f.LowBatteryBelow = x
+			}
+		}},
 		{"geofence", func(path string, v *yaml.Node) { f.Geofence = p.choice(path, v, ActionLand, ActionReturn) }},
 		{"on_stop", func(path string, v *yaml.Node) { f.OnStop = p.choice(path, v, ActionLand, ActionHold) }},
 	})

@@ -139,6 +139,12 @@ func validate(c *Config, p *parser) Errors {
 		add("failsafe.link_loss.after", "%v is negative: write how long the swarm may be silent, such as 10s", fs.LinkLoss.After)
 	}
 	checkChoice(add, "failsafe.low_battery", fs.LowBattery, ActionReturn, ActionLand)
+	switch {
+	case fs.LowBatteryBelow < 0 || fs.LowBatteryBelow >= 100:
+		add("failsafe.low_battery_below", "%v is not a charge: write a percentage from 0 (never) up to 100, such as 25", fs.LowBatteryBelow)
+	case fs.LowBatteryBelow > 0 && fs.LowBattery == ActionLand:
+		add("failsafe.low_battery", "land is not carried out on a low battery: the drone returns on a path home clear of the others; write low_battery: return, or leave low_battery_below out")
+	}
 	checkChoice(add, "failsafe.geofence", fs.Geofence, ActionLand, ActionReturn)
 	checkChoice(add, "failsafe.on_stop", fs.OnStop, ActionLand, ActionHold)
 

@@ -50,9 +50,10 @@ type fileFailsafe struct {
 		Action string `yaml:"action"`
 		After  string `yaml:"after"`
 	} `yaml:"link_loss"`
-	LowBattery string `yaml:"low_battery"`
-	Geofence   string `yaml:"geofence"`
-	OnStop     string `yaml:"on_stop"`
+	LowBattery      string  `yaml:"low_battery"`
+	LowBatteryBelow float64 `yaml:"low_battery_below,omitempty"`
+	Geofence        string  `yaml:"geofence"`
+	OnStop          string  `yaml:"on_stop"`
 }
 
 type fileAirspace struct {
@@ -93,6 +94,7 @@ func Marshal(c *Config) ([]byte, error) {
 	f.Failsafe.LinkLoss.Action = cc.Failsafe.LinkLoss.Action
 	f.Failsafe.LinkLoss.After = durationString(cc.Failsafe.LinkLoss.After)
 	f.Failsafe.LowBattery = cc.Failsafe.LowBattery
+	f.Failsafe.LowBatteryBelow = cc.Failsafe.LowBatteryBelow
 	f.Failsafe.Geofence = cc.Failsafe.Geofence
 	f.Failsafe.OnStop = cc.Failsafe.OnStop
 	if a := cc.Airspace; a != nil {
