@@ -45,13 +45,15 @@ type harness struct {
 	show    *show.Show
 	onStop  StopAction
 	root    string
-	// lowBattery is Config.LowBattery.
+	// lowBattery is Config.LowBattery; linkLoss Config.LinkLoss.
 	lowBattery float64
+	linkLoss   LinkAction
 	// listen is Config.Listen: 3 s unless a test wants the default (0).
 	listen time.Duration
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
+	deaf  map[algorithms.NodeID]bool // drones that hear nothing (under rngMu)
 
 	drones map[algorithms.NodeID]*drone
 }
@@ -93,22 +95,34 @@ func newHarness(t *testing.T, n int, loss float64, seed uint64) *harness {
 	return h
 }
 
-func (h *harness) drop() bool {
+func (h *harness) drop(id algorithms.NodeID) bool {
 	h.rngMu.Lock()
 	defer h.rngMu.Unlock()
-	return h.rng.Float64() < h.loss
+	return h.deaf[id] || h.rng.Float64() < h.loss
 }
 
-// lossy loses each received packet with the harness's probability.
+// setDeaf makes drone id hear nothing, or hear again.
+func (h *harness) setDeaf(id algorithms.NodeID, deaf bool) {
+	h.rngMu.Lock()
+	defer h.rngMu.Unlock()
+	if h.deaf == nil {
+		h.deaf = map[algorithms.NodeID]bool{}
+	}
+	h.deaf[id] = deaf
+}
+
+// lossy loses each packet drone id receives with the harness's
+// probability, and every one while it is deaf.
 type lossy struct {
 	link.Link
-	h *harness
+	h  *harness
+	id algorithms.NodeID
 }
 
 func (l *lossy) Receive() (link.Packet, error) {
 	for {
 		p, err := l.Link.Receive()
-		if err != nil || !l.h.drop() {
+		if err != nil || !l.h.drop(l.id) {
 			return p, err
 		}
 	}
@@ -177,6 +191,8 @@ type fakeVehicle struct {
 	holds     int
 	lands     int
 	returns   int
+	// stray, when set, is where the vehicle is whatever it is told.
+	stray *show.Vec3
 }
 
 func (v *fakeVehicle) State() VehicleState {
@@ -198,7 +214,12 @@ func (v *fakeVehicle) Follow(pos, vel show.Vec3) error {
 	if !v.st.Armed {
 		return fmt.Errorf("not armed")
 	}
-	v.st.Airborne, v.st.Position = true, pos
+	v.st.Airborne = true
+	if v.stray == nil {
+		v.st.Position = pos
+	} else {
+		v.st.Position = *v.stray
+	}
 	v.setpoints = append(v.setpoints, pos)
 	return nil
 }
@@ -272,11 +293,11 @@ func (h *harness) start(id algorithms.NodeID) *drone {
 	d.store = &spyStore{dir: dir}
 	d.expect, d.stopping = 0, false
 	r, err := New(Config{
-		ID: id, Members: h.members, Tick: testTick, Link: &lossy{Link: mem, h: h}, Key: h.key, Network: testNetwork,
+		ID: id, Members: h.members, Tick: testTick, Link: &lossy{Link: mem, h: h, id: id}, Key: h.key, Network: testNetwork,
 		StateDir: d.dir, Store: d.store, Clock: h.clk, Vehicle: d.veh, Show: h.show, OnStop: h.onStop, Listen: h.listen,
-		LowBattery: h.lowBattery,
-		Logger:     slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		onSend:     func(r *Runner, m algorithms.Message) { d.checkVote(r, m) },
+		LowBattery: h.lowBattery, LinkLoss: h.linkLoss,
+		Logger: slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		onSend: func(r *Runner, m algorithms.Message) { d.checkVote(r, m) },
 	})
 	if err != nil {
 		h.t.Fatalf("seed %d: drone %d: %v", h.seed, id, err)

@@ -102,6 +102,18 @@ type Config struct {
 	// Vehicle is the flight controller (optional: without it the runner
 	// only takes part in the swarm's protocols).
 	Vehicle Vehicle
+	// LinkLoss is what an airborne drone flying the show does once it has
+	// been out of sync with its swarm (no leader heard lately, or a
+	// command it knows of not applied) for LinkLossAfter: fly on by its
+	// own show time (LinkContinue, the default), hold until it is in sync
+	// again (LinkHold), or land for the rest of the run (LinkLand).
+	// LinkLossAfter is optional, default 10 s.
+	LinkLoss      LinkAction
+	LinkLossAfter time.Duration
+	// NoGeofence turns off the geofence failsafe: by default an airborne
+	// drone outside the show's fence, or above its altitude limit, lands
+	// for the rest of the run.
+	NoGeofence bool
 	// Grid is the swarm's airspace grid, whose cells a drone leaving the
 	// show takes along its path home (LeaveShow; optional, default a grid
 	// of about 10 m cells over the show's fence).

@@ -593,3 +593,93 @@ func TestLeaveShowTakesCellsAndKeepsClear(t *testing.T) {
 		}
 	}
 }
+
+// startShow runs h's drones until the demo show for them has started
+// and flown for secs seconds.
+func startShow(t *testing.T, h *harness, seed uint64, secs int) {
+	t.Helper()
+	sh, digest := demoShow(t, len(h.members))
+	h.show = sh
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	lead, _ := h.leader()
+	if _, err := lead.r.Propose(command.Start{At: swarmNow(lead, h.clk) + int64(time.Second)}); err != nil {
+		t.Fatalf("seed %d: START: %v", seed, err)
+	}
+	if !h.until(3000, func() bool { return h.applied() > idx }) {
+		t.Fatalf("seed %d: START not applied everywhere", seed)
+	}
+	h.advance(secs * 100)
+}
+
+// TestGeofenceLands: a drone whose vehicle strays outside the show's
+// fence lands, and flies no more setpoints; the others fly on.
+func TestGeofenceLands(t *testing.T) {
+	const seed = 4
+	h := newHarness(t, 5, 0.05, seed)
+	startShow(t, h, seed, 10)
+	d := h.drones[2]
+	poly := h.show.Fence.Polygon
+	out := show.Vec3{X: poly[0][0] - 20, Y: poly[0][1] - 20, Z: 10}
+	d.veh.mu.Lock()
+	d.veh.stray = &out
+	d.veh.mu.Unlock()
+	h.advance(30)
+	sp0, _, lands, _ := d.veh.counts()
+	h.advance(100)
+	sp1, _, _, _ := d.veh.counts()
+	if lands != 1 || sp1 != sp0 {
+		t.Errorf("seed %d: drone 2 outside the fence at %v: %d landings, %d setpoints after; want 1 landing, none", seed, out, lands, sp1-sp0)
+	}
+	for _, o := range h.running() {
+		if o.id == 2 {
+			continue
+		}
+		if _, _, lands, _ := o.veh.counts(); lands != 0 {
+			t.Errorf("seed %d: drone %d inside the fence landed", seed, o.id)
+		}
+	}
+}
+
+// TestLinkLossHoldsThenFliesOn: with LinkLoss LinkHold, a drone that
+// hears nothing for LinkLossAfter (10 s) holds; heard again and back in
+// sync, it flies its show again. With the default LinkContinue it flies
+// on throughout.
+func TestLinkLossHoldsThenFliesOn(t *testing.T) {
+	for _, c := range []struct {
+		action    LinkAction
+		wantHolds bool
+	}{{LinkHold, true}, {LinkContinue, false}} {
+		const seed = 5
+		h := newHarness(t, 5, 0.05, seed)
+		h.linkLoss = c.action
+		startShow(t, h, seed, 5)
+		d := h.drones[4]
+		h.setDeaf(4, true)
+		h.advance(500) // 5 s: not yet
+		_, holds5, _, _ := d.veh.counts()
+		h.advance(1000) // 15 s deaf
+		_, holds15, _, _ := d.veh.counts()
+		h.setDeaf(4, false)
+		var inSync bool
+		h.until(3000, func() bool {
+			d.r.Inspect(func(n *swarmNode) { inSync = n.InSync() })
+			return inSync
+		})
+		sp0, _, _, _ := d.veh.counts()
+		h.advance(100)
+		sp1, holdsEnd, lands, _ := d.veh.counts()
+		t.Logf("action %d: holds after 5 s deaf %d, after 15 s %d; in sync again %v; %d setpoints in the second after", c.action, holds5, holds15, inSync, sp1-sp0)
+		switch {
+		case holds5 != 0:
+			t.Errorf("seed %d: action %d: held after 5 s without the swarm, before LinkLossAfter", seed, c.action)
+		case c.wantHolds && holds15 != 1, !c.wantHolds && holds15 != 0:
+			t.Errorf("seed %d: action %d: %d holds after 15 s without the swarm", seed, c.action, holds15)
+		case !inSync || sp1-sp0 < 5 || lands != 0 || holdsEnd != holds15:
+			t.Errorf("seed %d: action %d: in sync again %v, %d setpoints in the second after, %d landings; want the show flown again", seed, c.action, inSync, sp1-sp0, lands)
+		}
+		h.stopAll()
+	}
+}

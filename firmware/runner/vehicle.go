@@ -59,6 +59,9 @@ type flight struct {
 	planner *rth.Planner
 	grid    airspace.Grid
 	leave   *leave
+	// outSince is the local clock reading since which the drone has been
+	// out of sync while flying the show (0: in sync).
+	outSince int64
 	// alarm is the emergency command being carried out (0: none). It
 	// overrides the show: LAND and RETURN for the rest of the run, HOLD
 	// until the log applies a command that moves the show on (START,
@@ -208,6 +211,9 @@ func (f *flight) step(r *Runner, local int64) {
 	if reason := r.leaveReq.Swap(nil); reason != nil && f.leave == nil {
 		f.leave = &leave{reason: *reason} // the loop holds r.mu
 		r.log.Warn("runner: leaving the show", "reason", *reason)
+	}
+	if f.failsafe(r, local, st, ph == show.Running || ph == show.Paused) {
+		return
 	}
 	if f.leave != nil && f.departing(r, now, st) {
 		return
