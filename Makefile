@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test fmt vet unit race soak build bench notice
+.PHONY: test fmt vet unit race soak build bench notice drone-arm
 
 test: fmt vet unit race
 
@@ -33,6 +33,19 @@ soak:
 
 build:
 	$(GO) build -o bin/ ./cmd/...
+
+# The drone program for companion computers, static, with its version,
+# commit and build date stamped (drone version): linux/arm64 (64-bit
+# Raspberry Pi OS) in bin/linux-arm64, linux/arm v7 (32-bit) in
+# bin/linux-armv7.
+DRONE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+DRONE_LDFLAGS = -s -w -X main.version=$(DRONE_VERSION) \
+	-X main.commit=$(shell git rev-parse HEAD 2>/dev/null) \
+	-X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+
+drone-arm:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(DRONE_LDFLAGS)" -o bin/linux-arm64/drone ./cmd/drone
+	GOOS=linux GOARCH=arm GOARM=7 CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(DRONE_LDFLAGS)" -o bin/linux-armv7/drone ./cmd/drone
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20x $(PKGS)

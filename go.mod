@@ -7,12 +7,12 @@ require (
 	github.com/pion/transport/v2 v2.2.10
 	github.com/stretchr/testify v1.12.1
 	go.bug.st/serial v1.7.1
+	go.yaml.in/yaml/v3 v3.0.6
 )
 
 require (
 	github.com/alecthomas/kong v1.15.0 // indirect
 	github.com/pion/logging v0.2.2 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/net v0.38.0 // indirect
 	golang.org/x/sys v0.43.0 // indirect
 )

@@ -161,7 +161,7 @@ func parseSeconds(s string) (int64, error) {
 	if whole != "" {
 		var err error
 		if w, err = strconv.ParseUint(whole, 10, 64); err != nil || w > maxSeconds {
-			return 0, fmt.Errorf("more than %d seconds", maxSeconds)
+			return 0, fmt.Errorf("more than %d seconds", uint64(maxSeconds))
 		}
 	}
 	n := uint64(0)
