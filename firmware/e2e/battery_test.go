@@ -21,7 +21,6 @@ func TestLowBatteryReturnsHome(t *testing.T) {
 	if testing.Short() {
 		t.Skip("flies a 60 s show in real time")
 	}
-	t.Parallel()
 	const (
 		seed  = 2
 		low   = 3 // the drone whose battery fails

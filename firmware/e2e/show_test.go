@@ -85,14 +85,16 @@ type drone struct {
 
 // rig is a swarm of drones flying a show in real time.
 type rig struct {
-	t      *testing.T
-	seed   uint64
-	show   *show.Show
-	digest uint64
-	frame  autopilot.Frame
-	tracks []*show.Track
-	drones []*drone
-	born   time.Time
+	// dropped counts the samples that took longer than sampleSpan.
+	dropped int
+	t       *testing.T
+	seed    uint64
+	show    *show.Show
+	digest  uint64
+	frame   autopilot.Frame
+	tracks  []*show.Track
+	drones  []*drone
+	born    time.Time
 }
 
 func logger() *slog.Logger {
@@ -354,17 +356,32 @@ func (rg *rig) watch(lead *drone, until time.Duration, each func(st time.Duratio
 			if each != nil {
 				each(st)
 			}
+			// Read every vehicle, then the show time again: a sample
+			// whose reading took longer than sampleSpan (the test
+			// process starved on a loaded machine) says nothing about
+			// the vehicles, and is dropped and counted.
+			got := make([]sample, len(rg.drones))
 			for i, d := range rg.drones {
 				pos, armed, light := rg.truth(d)
 				want, _ := rg.tracks[i].Position(st)
-				out[i] = append(out[i], sample{at: st, dev: pos.Dist(want), light: light,
-					want: rg.tracks[i].Colour(st), armed: armed, height: pos.Z - rg.show.Drones[i].Home.Z})
+				got[i] = sample{at: st, dev: pos.Dist(want), light: light,
+					want: rg.tracks[i].Colour(st), armed: armed, height: pos.Z - rg.show.Drones[i].Home.Z}
+			}
+			if st2, ok2 := lead.showTime(); ok2 && st2-st <= sampleSpan {
+				for i := range got {
+					out[i] = append(out[i], got[i])
+				}
+			} else {
+				rg.dropped++
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return out
 }
+
+// sampleSpan is the longest a sample of every vehicle may take to read.
+const sampleSpan = 20 * time.Millisecond
 
 // The light is set with every setpoint, ten times a second: it may lag
 // the show by that much and a little more, which in the demo's fastest
@@ -403,7 +420,6 @@ func TestSwarmFliesShowOnFlightControllers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("flies a 60 s show in real time")
 	}
-	t.Parallel()
 	const seed = 1
 	sh, err := demo.NewWith(5, demo.Options{Duration: 60 * time.Second})
 	if err != nil {
@@ -464,7 +480,7 @@ func TestSwarmFliesShowOnFlightControllers(t *testing.T) {
 			t.Errorf("seed %d: drone %d: highest %.1f m above home, want above %.1f m: it did not fly the show", seed, d.id, top, demo.Base-1)
 		}
 	}
-	t.Logf("worst deviation %.3f m (drone %d at show time %v); limit %.2f m", worst, worstDrone, worstAt.Round(time.Millisecond), limit)
+	t.Logf("worst deviation %.3f m (drone %d at show time %v); limit %.2f m; %d samples dropped for taking over %v to read", worst, worstDrone, worstAt.Round(time.Millisecond), limit, rg.dropped, sampleSpan)
 	if worst >= limit {
 		t.Errorf("seed %d: worst deviation %.3f m (drone %d at %v), want below half the minimum distance, %.2f m", seed, worst, worstDrone, worstAt, limit)
 	}
