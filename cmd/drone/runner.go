@@ -8,6 +8,7 @@ import (
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/firmware/autopilot"
+	"github.com/skyquorum/skyquorum/firmware/config"
 	"github.com/skyquorum/skyquorum/firmware/fcvehicle"
 	"github.com/skyquorum/skyquorum/firmware/runner"
 )
@@ -94,6 +95,15 @@ func runnerConfig(d *drone, veh runner.Vehicle) (runner.Config, error) {
 		LowBattery: cfg.Failsafe.LowBatteryBelow,
 		Listen:     listen,
 		Tick:       tick,
+		// The geofence failsafe lands (the only action the config
+		// takes); link loss continues, holds or lands.
+		LinkLossAfter: cfg.Failsafe.LinkLoss.After,
+	}
+	switch cfg.Failsafe.LinkLoss.Action {
+	case config.ActionHold:
+		rc.LinkLoss = runner.LinkHold
+	case config.ActionLand:
+		rc.LinkLoss = runner.LinkLand
 	}
 	if g, ok, err := cfg.Grid(); err != nil {
 		return runner.Config{}, err

@@ -140,9 +140,7 @@ type FlightController struct {
 	UDP string
 }
 
-// Failsafe is the failsafe policy. The drone program carries out OnStop
-// and, with LowBatteryBelow set, LowBattery; LinkLoss and Geofence are
-// checked and recorded, and nothing acts on them yet
+// Failsafe is the failsafe policy, which the drone program carries out
 // (docs/drone-config.md).
 type Failsafe struct {
 	// LinkLoss is what to do when the swarm has not been heard for a
@@ -157,8 +155,9 @@ type Failsafe struct {
 	// program carries out ActionReturn only: the drone leaves the show on
 	// a path home clear of the others.
 	LowBatteryBelow float64
-	// Geofence is the action when the drone leaves the show's fence:
-	// ActionLand (the default) or ActionReturn.
+	// Geofence is the action when the drone leaves the show's fence or
+	// climbs above its altitude limit: ActionLand (the default and the
+	// only one).
 	Geofence string
 	// OnStop is the action when the drone program is stopped while the
 	// drone flies: ActionLand (the default) or ActionHold.

@@ -524,7 +524,7 @@ func (p *parser) failsafe(path string, v *yaml.Node, f *Failsafe) {
 				f.LowBatteryBelow = x
 			}
 		}},
-		{"geofence", func(path string, v *yaml.Node) { f.Geofence = p.choice(path, v, ActionLand, ActionReturn) }},
+		{"geofence", func(path string, v *yaml.Node) { f.Geofence = p.choice(path, v, ActionLand) }},
 		{"on_stop", func(path string, v *yaml.Node) { f.OnStop = p.choice(path, v, ActionLand, ActionHold) }},
 	})
 }

@@ -145,7 +145,7 @@ func validate(c *Config, p *parser) Errors {
 	case fs.LowBatteryBelow > 0 && fs.LowBattery == ActionLand:
 		add("failsafe.low_battery", "land is not carried out on a low battery: the drone returns on a path home clear of the others; write low_battery: return, or leave low_battery_below out")
 	}
-	checkChoice(add, "failsafe.geofence", fs.Geofence, ActionLand, ActionReturn)
+	checkChoice(add, "failsafe.geofence", fs.Geofence, ActionLand)
 	checkChoice(add, "failsafe.on_stop", fs.OnStop, ActionLand, ActionHold)
 
 	if a := c.Airspace; a != nil {
