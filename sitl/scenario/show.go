@@ -526,7 +526,7 @@ func RunShow(sh Show) (ShowResult, error) {
 			controlled[id] = false
 			if s.Up(id) && (!v.Failsafe() || !v.Airborne() && node(id).Show().Phase(node(id).SwarmTime(int64(s.LocalTime(id)))) <= show.Armed) {
 				nd := node(id)
-				planned, flying := follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), tracks[id], vehicles[id].Home())
+				planned, flying := follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), tracks[id], vehicles[id].Home(), nd.TimeSync().Synced())
 				off := v.Position().Dist(planned)
 				switch {
 				case !nd.InSync():
@@ -876,10 +876,18 @@ func nextCommand(p *show.Player, now int64, seq int, last bool, digest uint64, s
 // the show say at swarm time now: armed on the ground before the start,
 // the planned position and velocity at the show time it flies while the
 // show runs (show.Player.FlightTime: braking to a stop on a PAUSE),
-// landing or returning when told. It returns the planned
-// position and whether the drone flies the show.
-func follow(v *vehicle.Vehicle, p *show.Player, now int64, tr *show.Track, home vehicle.Point) (planned vehicle.Point, flying bool) {
+// landing or returning when told; a drone that does not know swarm time
+// (synced false) holds. It returns the planned position and whether the
+// drone flies the show.
+func follow(v *vehicle.Vehicle, p *show.Player, now int64, tr *show.Track, home vehicle.Point, synced bool) (planned vehicle.Point, flying bool) {
 	ph := p.Phase(now)
+	if !synced && ph >= show.Airborne && ph <= show.Paused {
+		// Without swarm time the drone cannot tell where the show is.
+		if v.Airborne() {
+			v.Hold()
+		}
+		return vehicle.Point{}, false
+	}
 	switch ph {
 	case show.Armed:
 		if v.Mode() == vehicle.Disarmed {
