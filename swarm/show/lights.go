@@ -227,6 +227,21 @@ func (s Stats) Outlasts() bool { return s.Truncated && !s.Endless }
 // reports what it found. It fails like Check, and on a loop without a
 // duration or more than maxSteps steps (0: no bound).
 func (p Program) RunStats(horizon time.Duration, maxSteps int) (Stats, error) {
+	return p.run(horizon, maxSteps, nil)
+}
+
+// Steps runs the program to show time horizon and returns its colour
+// steps in order, for tools that need the program's timeline (an export
+// that samples it). It fails like RunStats.
+func (p Program) Steps(horizon time.Duration, maxSteps int) ([]LightStep, error) {
+	var out []LightStep
+	_, err := p.run(horizon, maxSteps, func(s LightStep) { out = append(out, s) })
+	return out, err
+}
+
+// run runs the program to horizon, giving each step to each (when not
+// nil): what RunStats and Steps share.
+func (p Program) run(horizon time.Duration, maxSteps int, each func(LightStep)) (Stats, error) {
 	if err := p.Check(); err != nil {
 		return Stats{}, err
 	}
@@ -238,7 +253,7 @@ func (p Program) RunStats(horizon time.Duration, maxSteps int) (Stats, error) {
 			st.End = horizon
 			return st, nil
 		}
-		_, ok, err := vm.next()
+		s, ok, err := vm.next()
 		if err != nil {
 			return st, err
 		}
@@ -248,6 +263,9 @@ func (p Program) RunStats(horizon time.Duration, maxSteps int) (Stats, error) {
 		}
 		if st.Steps++; maxSteps > 0 && st.Steps > maxSteps {
 			return st, fmt.Errorf("%w: more than %d colour steps before %v", ErrProgram, maxSteps, horizon)
+		}
+		if each != nil {
+			each(s)
 		}
 	}
 }
