@@ -67,22 +67,8 @@ func swarmNow(d *drone, clk *FakeClock) (now int64) {
 func TestSwarmFliesShow(t *testing.T) {
 	const seed = 1
 	h := newHarness(t, 5, 0.05, seed)
-	sh, digest := demoShow(t, 5)
-	h.show = sh
-	for _, id := range h.members {
-		h.start(id)
-	}
-	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
-	lead, _ := h.leader()
-	start := swarmNow(lead, h.clk) + int64(3*time.Second)
-	if _, err := lead.r.Propose(command.Start{At: start}); err != nil {
-		t.Fatalf("seed %d: START: %v", seed, err)
-	}
-	if !h.until(3000, func() bool { return h.applied() > idx }) {
-		t.Fatalf("seed %d: START not applied everywhere", seed)
-	}
-	// Fly 5 s of the show.
-	h.advance(800)
+	// START 3 s ahead, then fly 5 s of the show.
+	sh := startShow(t, h, seed, 3*time.Second, 800)
 	for _, d := range h.running() {
 		var phase show.Phase
 		var st int64
@@ -459,20 +445,8 @@ func TestAirtime(t *testing.T) {
 func TestLowBatteryReturns(t *testing.T) {
 	const seed = 3
 	h := newHarness(t, 5, 0.05, seed)
-	sh, digest := demoShow(t, 5)
-	h.show, h.lowBattery = sh, 25
-	for _, id := range h.members {
-		h.start(id)
-	}
-	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
-	lead, _ := h.leader()
-	if _, err := lead.r.Propose(command.Start{At: swarmNow(lead, h.clk) + int64(time.Second)}); err != nil {
-		t.Fatalf("seed %d: START: %v", seed, err)
-	}
-	if !h.until(3000, func() bool { return h.applied() > idx }) {
-		t.Fatalf("seed %d: START not applied everywhere", seed)
-	}
-	h.advance(300)
+	h.lowBattery = 25
+	startShow(t, h, seed, time.Second, 300)
 	for _, d := range h.running() {
 		d.veh.setBattery(60)
 	}
@@ -516,20 +490,7 @@ func TestLowBatteryReturns(t *testing.T) {
 func TestLeaveShowTakesCellsAndKeepsClear(t *testing.T) {
 	const seed = 2
 	h := newHarness(t, 5, 0.05, seed)
-	sh, digest := demoShow(t, 5)
-	h.show = sh
-	for _, id := range h.members {
-		h.start(id)
-	}
-	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
-	lead, _ := h.leader()
-	if _, err := lead.r.Propose(command.Start{At: swarmNow(lead, h.clk) + int64(3*time.Second)}); err != nil {
-		t.Fatalf("seed %d: START: %v", seed, err)
-	}
-	if !h.until(3000, func() bool { return h.applied() > idx }) {
-		t.Fatalf("seed %d: START not applied everywhere", seed)
-	}
-	h.advance(1500) // 15 s: the swarm climbs and hovers as a carpet
+	sh := startShow(t, h, seed, 3*time.Second, 1500) // 15 s: the swarm climbs and hovers as a carpet
 	const leaver = algorithms.NodeID(3)
 	d := h.drones[leaver]
 	d.r.LeaveShow("battery low")
@@ -594,9 +555,10 @@ func TestLeaveShowTakesCellsAndKeepsClear(t *testing.T) {
 	}
 }
 
-// startShow runs h's drones until the demo show for them has started
-// and flown for secs seconds.
-func startShow(t *testing.T, h *harness, seed uint64, secs int) {
+// startShow runs h's drones until the demo show for them, STARTed lead
+// ahead, has been applied everywhere and flown for ticks ticks; it
+// returns the show.
+func startShow(t *testing.T, h *harness, seed uint64, lead time.Duration, ticks int) *show.Show {
 	t.Helper()
 	sh, digest := demoShow(t, len(h.members))
 	h.show = sh
@@ -604,14 +566,15 @@ func startShow(t *testing.T, h *harness, seed uint64, secs int) {
 		h.start(id)
 	}
 	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
-	lead, _ := h.leader()
-	if _, err := lead.r.Propose(command.Start{At: swarmNow(lead, h.clk) + int64(time.Second)}); err != nil {
+	l, _ := h.leader()
+	if _, err := l.r.Propose(command.Start{At: swarmNow(l, h.clk) + int64(lead)}); err != nil {
 		t.Fatalf("seed %d: START: %v", seed, err)
 	}
 	if !h.until(3000, func() bool { return h.applied() > idx }) {
 		t.Fatalf("seed %d: START not applied everywhere", seed)
 	}
-	h.advance(secs * 100)
+	h.advance(ticks)
+	return sh
 }
 
 // TestGeofenceLands: a drone whose vehicle strays outside the show's
@@ -619,7 +582,7 @@ func startShow(t *testing.T, h *harness, seed uint64, secs int) {
 func TestGeofenceLands(t *testing.T) {
 	const seed = 4
 	h := newHarness(t, 5, 0.05, seed)
-	startShow(t, h, seed, 10)
+	startShow(t, h, seed, time.Second, 1000)
 	d := h.drones[2]
 	poly := h.show.Fence.Polygon
 	out := show.Vec3{X: poly[0][0] - 20, Y: poly[0][1] - 20, Z: 10}
@@ -655,7 +618,7 @@ func TestLinkLossHoldsThenFliesOn(t *testing.T) {
 		const seed = 5
 		h := newHarness(t, 5, 0.05, seed)
 		h.linkLoss = c.action
-		startShow(t, h, seed, 5)
+		startShow(t, h, seed, time.Second, 500)
 		d := h.drones[4]
 		h.setDeaf(4, true)
 		h.advance(500) // 5 s: not yet
@@ -690,7 +653,7 @@ func TestLinkLossHoldsThenFliesOn(t *testing.T) {
 func TestSilentFlightControllerReported(t *testing.T) {
 	const seed = 6
 	h := newHarness(t, 5, 0.05, seed)
-	startShow(t, h, seed, 5)
+	startShow(t, h, seed, time.Second, 500)
 	d := h.drones[2]
 	d.veh.mu.Lock()
 	d.veh.st.Silent = true
