@@ -271,9 +271,16 @@ func TestPX4ShowFlight(t *testing.T) {
 	// Setpoints stop: PX4 leaves OFFBOARD for Hold, where it is.
 	r.c.StopSetpoints()
 	eventually(t, "Hold after setpoints stop", func() bool { return r.c.Telemetry().Mode == autopilot.ModeHold })
-	v, _, armed := r.vehicle()
+	// Hold keeps the vehicle where it was. Where that is depends on when
+	// the last setpoint went out: under the race detector on a loaded
+	// machine a stream can stall past PX4's 0.5 s and Hold comes early,
+	// a centimetre or two short of the line's end.
+	held, _, armed := r.vehicle()
+	time.Sleep(time.Second)
+	v, _, _ := r.vehicle()
 	assert.True(t, armed)
-	assert.Less(t, v.Dist(r.fcPoint(end)), 0.01)
+	assert.Less(t, v.Dist(held), 0.01, "Hold moved the vehicle")
+	assert.Less(t, v.Dist(r.fcPoint(end)), 0.05)
 	var lights int
 	r.fc.Do(func(f *vehicle.FC) { _, lights = f.Light() })
 	assert.Zero(t, lights)
