@@ -80,6 +80,10 @@ func Network(msg message.Message) (network uint8, ok bool) {
 		return m.NetworkId, true
 	case *swarm.MessageSwarmTimeReply:
 		return m.NetworkId, true
+	case *swarm.MessageSwarmOperatorCommand:
+		return m.NetworkId, true
+	case *swarm.MessageSwarmStatus:
+		return m.NetworkId, true
 	}
 	return 0, false
 }

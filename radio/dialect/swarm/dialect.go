@@ -28,5 +28,7 @@ var dial = &dialect.Dialect{
 		&MessageSwarmHeartbeat{},
 		&MessageSwarmTimeRequest{},
 		&MessageSwarmTimeReply{},
+		&MessageSwarmOperatorCommand{},
+		&MessageSwarmStatus{},
 	},
 }
