@@ -1,4 +1,4 @@
-package main
+package dronecli
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"runtime/debug"
 )
 
-// Stamped at build time:
+// Stamped at build time through SetBuild, from cmd/drone's variables:
 //
 //	go build -ldflags "-X main.version=v1.2.0 -X main.commit=$(git rev-parse HEAD) -X main.date=$(date -u +%FT%TZ)" ./cmd/drone
 //
@@ -19,6 +19,10 @@ var (
 	commit  string
 	date    string
 )
+
+// SetBuild stamps the version, commit and build date that `drone version`
+// prints; empty values are left to Go's build information.
+func SetBuild(v, c, d string) { version, commit, date = v, c, d }
 
 // buildInfo is what `drone version` prints.
 type buildInfo struct {
