@@ -30,6 +30,9 @@ Commands:
   show COMMAND FILE   import, validate, describe and export shows
                       (.sqshow, .skyc, Blender CSV; docs/show-cli.md)
   keygen              write a new swarm signing key (mode 0600)
+  drone COMMAND       run the drone program (the same as the drone binary:
+                      run, check, sitl, version); groundstation sitl starts
+                      its simulated drones this way
   help                show this help
 
 Run "groundstation COMMAND --help" for a command's flags.
@@ -52,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runShow(args[1:], stdout, stderr)
 	case "keygen":
 		return runKeygen(args[1:], stdout, stderr)
+	case "drone":
+		return runDrone(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
