@@ -154,6 +154,7 @@ func Start(cfg Config) (*Swarm, error) {
 				return nil, err
 			}
 			p.Log = filepath.Join(s.dir, "drone-"+strconv.Itoa(int(id))+".log")
+			p.Journal = filepath.Join(s.dir, "drone-"+strconv.Itoa(int(id))+".journal")
 			p.args = procArgs(p, cfg.HubAddr(j), s.key, cfg.Show, members)
 			s.procs = append(s.procs, p)
 			s.byID[id] = p

@@ -54,6 +54,9 @@ func TestProcessLifecycle(t *testing.T) {
 	// Wait until drone 2 has started its node (its log says so), then
 	// kill it.
 	waitLog(t, s.Proc(2).Log, "node started", 1)
+	require.Eventually(t, func() bool { return s.Proc(2).ControlAddr() != "" }, 30*time.Second, 50*time.Millisecond)
+	assert.ErrorContains(t, s.Proc(2).Control("take 3"), `unknown command "take"`)
+	assert.ErrorContains(t, s.Proc(2).Control("acquire x"), "not a cell number")
 	require.NoError(t, s.Kill(2))
 	assert.False(t, s.Proc(2).Running())
 	assert.Error(t, s.Proc(2).Exit(), "killed, not exited")
@@ -65,6 +68,16 @@ func TestProcessLifecycle(t *testing.T) {
 		assert.False(t, p.Running(), "drone %d", p.ID)
 		assert.NoError(t, p.Exit(), "drone %d stops with status 0 on SIGTERM on the ground", p.ID)
 		assert.Positive(t, p.CPU(), "drone %d", p.ID)
+	}
+	j, err := live.ReadJournal(s.Proc(1).Journal)
+	require.NoError(t, err)
+	assert.Equal(t, uint16(1), j.ID)
+	assert.Equal(t, s.Proc(1).Offset.Round(time.Microsecond), j.Offset.Round(time.Microsecond))
+	require.NotEmpty(t, j.Clock)
+	for _, c := range j.Clock {
+		// The journal's real time, converted from the drone's skewed
+		// clock, is the machine's clock: within a millisecond of it.
+		assert.Less(t, c.Real.Sub(c.Machine).Abs(), time.Millisecond)
 	}
 	_, err = os.Stat(filepath.Join(dir, "drone-2"))
 	assert.NoError(t, err, "the given directory is kept")

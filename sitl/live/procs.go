@@ -24,8 +24,10 @@ type Proc struct {
 	// million fast.
 	Offset time.Duration
 	Drift  float64
-	// State is its state directory; Log its log file (JSON lines).
-	State, Log string
+	// State is its state directory; Log its log file (JSON lines);
+	// Journal its journal (JSON lines: clock readings, swarm time,
+	// leader, applied commands, held cells; ReadJournal).
+	State, Log, Journal string
 
 	args []string
 
@@ -175,6 +177,8 @@ func procArgs(p *Proc, hubAddr, key, showFile, members string) []string {
 		"--clock-offset", strconv.FormatFloat(float64(p.Offset)/float64(time.Millisecond), 'f', 3, 64),
 		"--clock-drift", strconv.FormatFloat(p.Drift, 'f', 3, 64),
 		"--log-format", "json",
+		"--journal", p.Journal,
+		"--control", "127.0.0.1:0",
 	}
 }
 

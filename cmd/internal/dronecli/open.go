@@ -28,6 +28,9 @@ type drone struct {
 	clock *skewedClock
 	// show is the show file's show (nil without one).
 	show *show.Show
+	// journal and control are a simulated drone's journal file and
+	// control address (journal.go; empty when not asked for).
+	journal, control string
 }
 
 // prepare checks and opens, in order, the swarm key, the state directory,

@@ -64,6 +64,18 @@ func runDrone(ctx context.Context, d *drone) error {
 	if err != nil {
 		return err
 	}
+	if d.journal != "" {
+		if err := runJournal(ctx, d.journal, cfg.ID, d.clock, r); err != nil {
+			return err
+		}
+	}
+	if d.control != "" {
+		a, err := serveControl(ctx, d.control, r)
+		if err != nil {
+			return err
+		}
+		d.log.Info("control socket", "addr", a.String())
+	}
 	if err := r.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

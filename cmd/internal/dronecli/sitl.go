@@ -42,6 +42,8 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	offset := c.fs.Float64("clock-offset", 0, "the drone clock's offset from the real time, in `MS`")
 	drift := c.fs.Float64("clock-drift", 0, "how fast the drone's clock runs, in `PPM` (negative: slow)")
 	logFormat := c.fs.String("log-format", config.LogAuto, "log `FORMAT`: auto, text or json")
+	journal := c.fs.String("journal", "", "write the drone's clock, swarm time, leader, applied commands and held cells as JSON lines to `FILE`, for tests")
+	control := c.fs.String("control", "", "take airspace commands (acquire CELL[,CELL…], release) on a loopback TCP `ADDR`, for tests")
 	if code, ok := c.parse(args); !ok {
 		return code
 	}
@@ -109,6 +111,7 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	}
 	defer d.close()
 	d.clock = newSkewedClock(time.Now(), time.Duration(*offset*float64(time.Millisecond)), *drift)
+	d.journal, d.control = *journal, *control
 	log.Info("simulated drone ready", "id", cfg.ID, "system_id", cfg.SystemID(), "members", len(ids),
 		"radio", d.link.Info().Name, "hub", *hub, "clock_offset_ms", *offset, "clock_drift_ppm", *drift)
 	ctx, stop := runContext()
