@@ -95,6 +95,10 @@ type Config struct {
 	// (optional: without it the drone takes part in the swarm's protocols
 	// and flies no show).
 	Show string
+	// ShowDrone is the show's drone (from 1) whose part this drone flies
+	// (optional, default ID). A show over several radio networks numbers
+	// its drones 1 to N, while network n's vehicle IDs start at 250n+1.
+	ShowDrone uint16
 	// Failsafe is what the drone does when something goes wrong.
 	Failsafe Failsafe
 	// Airspace is the airspace grid (optional; nil: the runner lays one
@@ -233,6 +237,15 @@ func (c *Config) KeyPath() string { return c.Path(c.KeyFile) }
 
 // StatePath is the state directory's path, resolved.
 func (c *Config) StatePath() string { return c.Path(c.StateDir) }
+
+// Part is the show's drone (from 1) whose part this drone flies:
+// ShowDrone, or its ID.
+func (c *Config) Part() uint16 {
+	if c.ShowDrone != 0 {
+		return c.ShowDrone
+	}
+	return c.ID
+}
 
 // ShowPath is the show file's path, resolved ("" without one).
 func (c *Config) ShowPath() string { return c.Path(c.Show) }

@@ -44,6 +44,16 @@ log:
   level: debug
 `
 
+// A drone flies the show's drone show_drone, or the one of its ID.
+func TestShowDrone(t *testing.T) {
+	c, err := Parse([]byte(good), "drone.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, uint16(7), c.Part())
+	c, err = Parse([]byte(strings.Replace(good, "network: 0", "network: 0\nshow_drone: 300", 1)), "drone.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, uint16(300), c.Part())
+}
+
 func TestParseGood(t *testing.T) {
 	c, err := Parse([]byte(good), "drone.yaml")
 	require.NoError(t, err)
@@ -135,6 +145,7 @@ var errorCases = []struct {
 	{"id beyond the last network", 2, 0, "network: 255\n", 2, "network", "id 7 is not in network 255"},
 	{"id not in its network", 2, 0, "network: 1", 2, "network", "id 7 is not in network 1, which holds IDs 251–500: set network: 0"},
 	{"network out of range", 2, 0, "network: 256", 2, "network", "256 is out of range: a radio network is 0–255"},
+	{"show drone zero", 2, 0, "network: 0\nshow_drone: 0", 3, "show_drone", "0 is out of range: the show's drone (from 1) this drone flies is 1–65534"},
 	{"members without the id", 3, 0, "members: [1-6, 8]", 3, "members", "does not include this drone's id 7: add it"},
 	{"member in another network", 3, 0, "members:\n  - 1-10\n  - 251", 5, "members[1]", "member 251 is not in network 0 (IDs 1–250)"},
 	{"member twice", 3, 0, "members: [1-10, 5]", 3, "members[1]", "member 5 is listed twice (also in members[0])"},

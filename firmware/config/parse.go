@@ -347,6 +347,11 @@ func (p *parser) top(n *yaml.Node, c *Config) {
 		{"key_file", func(path string, v *yaml.Node) { c.KeyFile, _ = p.str(path, v, "the swarm key's path") }},
 		{"state_dir", func(path string, v *yaml.Node) { c.StateDir, _ = p.str(path, v, "the state directory's path") }},
 		{"show", func(path string, v *yaml.Node) { c.Show, _ = p.str(path, v, "the show file's path (.sqshow)") }},
+		{"show_drone", func(path string, v *yaml.Node) {
+			if x, ok := p.integer(path, v, 1, MaxID, "the show's drone (from 1) this drone flies"); ok {
+				c.ShowDrone = uint16(x)
+			}
+		}},
 		{"failsafe", func(path string, v *yaml.Node) { p.failsafe(path, v, &c.Failsafe) }},
 		{"airspace", func(path string, v *yaml.Node) {
 			c.Airspace = &Airspace{}

@@ -23,6 +23,7 @@ type file struct {
 	KeyFile          string        `yaml:"key_file"`
 	StateDir         string        `yaml:"state_dir"`
 	Show             string        `yaml:"show,omitempty"`
+	ShowDrone        uint16        `yaml:"show_drone,omitempty"`
 	Failsafe         fileFailsafe  `yaml:"failsafe"`
 	Airspace         *fileAirspace `yaml:"airspace,omitempty"`
 	Log              fileLog       `yaml:"log"`
@@ -86,6 +87,7 @@ func Marshal(c *Config) ([]byte, error) {
 		KeyFile:          cc.KeyFile,
 		StateDir:         cc.StateDir,
 		Show:             cc.Show,
+		ShowDrone:        cc.ShowDrone,
 		Log:              fileLog{Format: cc.Log.Format, Level: cc.Log.Level},
 	}
 	if u := cc.Radio.UDP; u != nil {

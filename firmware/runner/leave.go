@@ -142,7 +142,7 @@ func (f *flight) departing(r *Runner, now int64, st VehicleState) bool {
 		return false
 	}
 	_, vel := f.track.Position(at)
-	path, err := f.planner.Plan(int(r.cfg.ID)-1, st.Position, vel.Scale(rate), at, rth.Options{})
+	path, err := f.planner.Plan(r.showIndex(), st.Position, vel.Scale(rate), at, rth.Options{})
 	if err == nil {
 		var cells []airspace.Cell
 		if cells, err = rth.Cells(f.grid, path); err == nil {

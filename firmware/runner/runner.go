@@ -118,9 +118,15 @@ type Config struct {
 	// show takes along its path home (LeaveShow; optional, default a grid
 	// of about 10 m cells over the show's fence).
 	Grid *airspace.Grid
-	// Show is the show this drone flies its part of (drone ID−1), once the
-	// swarm LOADs a show with its digest (optional).
+	// Show is the show this drone flies its part of, once the swarm LOADs
+	// a show with its digest (optional).
 	Show *show.Show
+	// ShowDrone is the show's drone whose part this drone flies, from 1
+	// (optional, default ID: the show's k-th drone, from 0, is flown by
+	// vehicle ID k+1). A show over several radio networks numbers its
+	// drones 1 to N while each network's vehicle IDs start at 250×network
+	// + 1, so a drone may fly a part other than its ID's.
+	ShowDrone uint16
 	// LowBattery is the charge in percent below which an airborne drone
 	// leaves the show and returns home, for the rest of the run, as on an
 	// emergency RETURN (optional, default 0: never; the flight
@@ -720,4 +726,12 @@ func (r *Runner) finish() error {
 	r.counters.Saves++
 	r.saved = b
 	return nil
+}
+
+// showIndex is the index (from 0) of the show's drone this drone flies.
+func (r *Runner) showIndex() int {
+	if r.cfg.ShowDrone != 0 {
+		return int(r.cfg.ShowDrone) - 1
+	}
+	return int(r.cfg.ID) - 1
 }

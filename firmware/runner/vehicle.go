@@ -121,7 +121,7 @@ func (f *flight) init(r *Runner) {
 	if s == nil {
 		return
 	}
-	k := int(r.cfg.ID) - 1
+	k := r.showIndex()
 	if k < 0 || k >= len(s.Drones) {
 		r.log.Warn("runner: the show has no part for this drone", "drones", len(s.Drones))
 		return

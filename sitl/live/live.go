@@ -146,7 +146,7 @@ func Start(cfg Config) (*Swarm, error) {
 		s.members[uint8(j)] = ids
 		members := memberList(ids)
 		for _, id := range ids {
-			p := &Proc{ID: id, Network: uint8(j),
+			p := &Proc{ID: id, Network: uint8(j), ShowDrone: len(s.procs) + 1,
 				Offset: time.Duration((2*rng.Float64() - 1) * float64(cfg.MaxOffset)),
 				Drift:  (2*rng.Float64() - 1) * cfg.MaxDrift,
 			}

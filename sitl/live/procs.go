@@ -24,6 +24,9 @@ type Proc struct {
 	// million fast.
 	Offset time.Duration
 	Drift  float64
+	// ShowDrone is the show's drone (from 1) whose part it flies: the
+	// drones are numbered across the networks in ID order.
+	ShowDrone int
 	// State is its state directory; Log its log file (JSON lines);
 	// Journal its journal (JSON lines: clock readings, swarm time,
 	// leader, applied commands, held cells; ReadJournal).
@@ -173,6 +176,7 @@ func procArgs(p *Proc, hubAddr, key, showFile, members string) []string {
 		"--key", key,
 		"--members", members,
 		"--show", showFile,
+		"--show-drone", strconv.Itoa(p.ShowDrone),
 		"--state", p.State,
 		"--clock-offset", strconv.FormatFloat(float64(p.Offset)/float64(time.Millisecond), 'f', 3, 64),
 		"--clock-drift", strconv.FormatFloat(p.Drift, 'f', 3, 64),

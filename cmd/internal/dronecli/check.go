@@ -65,11 +65,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	var home *[2]float64 // the drone's show home, if the show is known
 	if cfg.Show == "" {
 		skip("show", "no show file in the config")
-	} else if sh, err := loadShow(cfg.ShowPath(), cfg.ID); err != nil {
+	} else if sh, err := loadShow(cfg.ShowPath(), cfg.Part()); err != nil {
 		report("show", "", err)
 	} else {
 		report("show", fmt.Sprintf("%s: %d drones, this one's part is drone %d's", cfg.ShowPath(), len(sh.Drones), cfg.ID), nil)
-		home = showHome(sh, cfg.ID)
+		home = showHome(sh, cfg.Part())
 	}
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

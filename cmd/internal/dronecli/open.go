@@ -45,7 +45,7 @@ func prepare(cfg *config.Config, log *slog.Logger) (*drone, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := loadShow(cfg.ShowPath(), cfg.ID)
+	s, err := loadShow(cfg.ShowPath(), cfg.Part())
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +57,8 @@ func prepare(cfg *config.Config, log *slog.Logger) (*drone, error) {
 }
 
 // loadShow reads and decodes the show file (nil, nil without one), which
-// must have a part for drone id (drone k of the show is flown by ID k+1).
-func loadShow(path string, id uint16) (*show.Show, error) {
+// must have a part for the show's drone part (from 1; Config.Part).
+func loadShow(path string, part uint16) (*show.Show, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -70,8 +70,8 @@ func loadShow(path string, id uint16) (*show.Show, error) {
 	if err != nil {
 		return nil, fmt.Errorf("show %s: %w (write it with groundstation show import)", path, err)
 	}
-	if int(id) > len(s.Drones) {
-		return nil, fmt.Errorf("show %s has %d drones: drone %d has no part in it; check id, or the show file", path, len(s.Drones), id)
+	if int(part) > len(s.Drones) {
+		return nil, fmt.Errorf("show %s has %d drones: drone %d has no part in it; check id and show_drone, or the show file", path, len(s.Drones), part)
 	}
 	return s, nil
 }

@@ -14,10 +14,10 @@ import (
 	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
-// showHome is drone id's show home, latitude and longitude (drone k of the
-// show is flown by ID k+1; loadShow checked there is one).
-func showHome(s *show.Show, id uint16) *[2]float64 {
-	lat, lon := autopilot.FrameOf(s).LatLon(s.Drones[id-1].Home)
+// showHome is the show home of the show's drone part (from 1), latitude
+// and longitude (loadShow checked there is one).
+func showHome(s *show.Show, part uint16) *[2]float64 {
+	lat, lon := autopilot.FrameOf(s).LatLon(s.Drones[part-1].Home)
 	return &[2]float64{lat, lon}
 }
 

@@ -48,7 +48,7 @@ func runDrone(ctx context.Context, d *drone) error {
 	d.log.Info("flight controller connected", "autopilot", ap.String())
 	vc := fcvehicle.Config{Client: c, Autopilot: ap, Logger: d.log}
 	if d.show != nil {
-		vc.Frame, vc.Home = autopilot.FrameOf(d.show), d.show.Drones[cfg.ID-1].Home
+		vc.Frame, vc.Home = autopilot.FrameOf(d.show), d.show.Drones[cfg.Part()-1].Home
 	}
 	veh, err := fcvehicle.New(vc)
 	if err != nil {
@@ -91,18 +91,19 @@ func runnerConfig(d *drone, veh runner.Vehicle) (runner.Config, error) {
 		members[i] = algorithms.NodeID(m)
 	}
 	rc := runner.Config{
-		ID:       algorithms.NodeID(cfg.ID),
-		Members:  members,
-		Link:     d.link,
-		Key:      d.key,
-		Network:  cfg.Network,
-		SystemID: cfg.SystemID(),
-		Baud:     cfg.Radio.Baud,
-		StateDir: d.stateDir,
-		Logger:   d.log,
-		Vehicle:  veh,
-		Show:     d.show,
-		OnStop:   runner.StopAction(cfg.Failsafe.OnStop),
+		ID:        algorithms.NodeID(cfg.ID),
+		Members:   members,
+		Link:      d.link,
+		Key:       d.key,
+		Network:   cfg.Network,
+		SystemID:  cfg.SystemID(),
+		Baud:      cfg.Radio.Baud,
+		StateDir:  d.stateDir,
+		Logger:    d.log,
+		Vehicle:   veh,
+		Show:      d.show,
+		ShowDrone: cfg.Part(),
+		OnStop:    runner.StopAction(cfg.Failsafe.OnStop),
 		// Validate allows a threshold with the return action only.
 		LowBattery: cfg.Failsafe.LowBatteryBelow,
 		Listen:     listen,

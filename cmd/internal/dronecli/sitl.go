@@ -38,6 +38,7 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	listen := c.fs.String("listen", "127.0.0.1:0", "the drone's own UDP `ADDR`ess")
 	fc := c.fs.String("fc", "", "a simulated flight controller's UDP `ADDR`ess (default: a simulated ArduPilot in this process, standing at the drone's show home)")
 	showFile := c.fs.String("show", "", "the show `FILE` (.sqshow) whose part this drone flies")
+	showDrone := c.fs.Int("show-drone", 0, "the show's drone `K` (from 1) whose part this drone flies (default: its ID)")
 	state := c.fs.String("state", "", "the state `DIR`ectory (default: skyquorum-sitl-ID in the temporary directory)")
 	offset := c.fs.Float64("clock-offset", 0, "the drone clock's offset from the real time, in `MS`")
 	drift := c.fs.Float64("clock-drift", 0, "how fast the drone's clock runs, in `PPM` (negative: slow)")
@@ -56,6 +57,9 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 		return code
 	case *key == "":
 		code, _ := c.usageError("--key FILE is required")
+		return code
+	case *showDrone < 0 || *showDrone > config.MaxID:
+		code, _ := c.usageError(fmt.Sprintf("--show-drone %d: give the show's drone, 1–%d", *showDrone, config.MaxID))
 		return code
 	case *id < 1 || *id > config.MaxID:
 		code, _ := c.usageError(fmt.Sprintf("--id %d: a vehicle ID is 1–%d", *id, config.MaxID))
@@ -83,6 +87,7 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 		KeyFile:          *key,
 		StateDir:         *state,
 		Show:             *showFile,
+		ShowDrone:        uint16(*showDrone),
 		Log:              config.Log{Format: *logFormat},
 	}
 	if n, ok := config.NetworkOf(cfg.ID); ok {
@@ -127,12 +132,12 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 // show).
 func serveSimulatedFC(cfg *config.Config) (*vehicle.FCServer, error) {
 	var lat, lon float64
-	sh, err := loadShow(cfg.ShowPath(), cfg.ID)
+	sh, err := loadShow(cfg.ShowPath(), cfg.Part())
 	if err != nil {
 		return nil, err
 	}
 	if sh != nil {
-		home := showHome(sh, cfg.ID)
+		home := showHome(sh, cfg.Part())
 		lat, lon = home[0], home[1]
 	}
 	srv, err := vehicle.ServeFC(vehicle.FCServerConfig{FC: vehicle.FCConfig{
