@@ -285,3 +285,30 @@ func TestChannelQueueOverflowCounted(t *testing.T) {
 	assert.Equal(t, 3, nc.Frames)
 	assert.Equal(t, uint8(100), c.free(a))
 }
+
+// FuzzSplitter checks that any bytes, cut anywhere, come out as frames
+// whose headers give their lengths, garbage, and a kept tail that adds up
+// to what went in.
+func FuzzSplitter(f *testing.F) {
+	f.Add(append(append([]byte("xx"), testFrame(45, 1, 0)...), testFrame(32, 2, 0xFD)...), 3)
+	f.Add([]byte{magicV1, 2, 0, 9, 1, 0, 1, 2, 3, 4, magicV2, 0, 1}, 1)
+	f.Fuzz(func(t *testing.T, b []byte, cut int) {
+		var s splitter
+		out := 0
+		emit := func(frame []byte, sysid uint8) {
+			n, id := frameLen(frame)
+			if n != len(frame) || id != sysid {
+				t.Fatalf("frame of %d bytes whose header says %d, system %d/%d", len(frame), n, id, sysid)
+			}
+			out += n
+		}
+		if cut < 0 || cut > len(b) {
+			cut = len(b) / 2
+		}
+		s.feed(b[:cut], emit)
+		s.feed(b[cut:], emit)
+		if out+s.garbage+len(s.buf) != len(b) {
+			t.Fatalf("%d bytes in, %d in frames, %d garbage, %d kept", len(b), out, s.garbage, len(s.buf))
+		}
+	})
+}

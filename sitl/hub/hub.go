@@ -482,8 +482,8 @@ func (h *Hub) Serial(network int) (dev string, err error) {
 	ep := n.ch.join("pty:" + p.dev)
 	n.ptys[ep] = p
 	n.split[ep] = &splitter{}
+	h.wg.Add(2) // before Close can wait: it sets stopped under n.mu first
 	n.mu.Unlock()
-	h.wg.Add(2)
 	go n.readPty(ep, p)
 	go func() { defer h.wg.Done(); p.writeLoop(h.done) }()
 	h.log.Info("radio hub serial endpoint ready", "network", network, "device", p.dev)
