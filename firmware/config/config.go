@@ -130,6 +130,10 @@ type UDP struct {
 	// Peers are the addresses every frame is sent to (the other drones,
 	// or a SITL radio hub).
 	Peers []string
+	// Hub says that the peer is a SITL radio hub, which stands for the
+	// drone's own radio: its RADIO_STATUS frames pace the drone. drone
+	// sitl sets it; a config file has no such key.
+	Hub bool
 }
 
 // FlightController is the link to the flight controller: a serial device,

@@ -43,8 +43,9 @@ type Info struct {
 	// Datagrams is true when every Packet is whole (UDP, memory): a frame
 	// cut at its end is truncated, not continued by the next one.
 	Datagrams bool
-	// LocalRadio is true for a serial radio, whose own unsigned
-	// RADIO_STATUS frames are accepted for pacing.
+	// LocalRadio is true for a serial radio, or a UDP link to a SITL
+	// radio hub, whose own unsigned RADIO_STATUS frames are accepted for
+	// pacing.
 	LocalRadio bool
 }
 
@@ -57,6 +58,7 @@ type Counters struct {
 	BytesReceived int
 	Disconnects   int // serial device lost
 	Reconnects    int // serial device reopened
+	Strays        int // datagrams ignored: not from the radio hub (UDPConfig.Hub)
 }
 
 // Link is one transport of raw frames.

@@ -142,6 +142,32 @@ func TestUDPBothWaysAndUnicastRoute(t *testing.T) {
 	require.ErrorIs(t, err, link.ErrClosed)
 }
 
+// TestUDPHubIgnoresStrays checks that a link to a radio hub takes
+// datagrams only from the hub, and tells the radio that the hub stands for
+// its local radio.
+func TestUDPHubIgnoresStrays(t *testing.T) {
+	hub, err := link.ListenUDP(link.UDPConfig{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer hub.Close()
+	stray, err := link.ListenUDP(link.UDPConfig{Listen: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer stray.Close()
+	d, err := link.ListenUDP(link.UDPConfig{Listen: "127.0.0.1:0", Peers: []string{hub.Addr().String()}, Hub: true})
+	require.NoError(t, err)
+	defer d.Close()
+	assert.True(t, d.Info().LocalRadio)
+	stray.Learn(9, d.Addr().String())
+	require.NoError(t, stray.Send([]byte("stray"), 9))
+	hub.Learn(9, d.Addr().String())
+	require.NoError(t, hub.Send([]byte("hub"), 9))
+	p, err := d.Receive()
+	require.NoError(t, err)
+	assert.Equal(t, "hub", string(p.Data))
+	c := d.Counters()
+	assert.Equal(t, 1, c.Packets)
+	assert.Equal(t, 1, c.Strays)
+}
+
 // TestSerialOverPtyPair runs real signed frames both ways over a socat pty
 // pair, pulls the "radio" out (socat stops, both devices vanish), checks
 // that sends fail instead of vanishing, puts it back, and checks that

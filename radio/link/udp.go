@@ -14,12 +14,19 @@ type UDPConfig struct {
 	// Peers are the addresses a broadcast goes to (the other drones, or a
 	// SITL radio hub).
 	Peers []string
+	// Hub says that the peers are a SITL radio hub (package sitl/hub),
+	// which stands for this drone's own radio: Info reports LocalRadio, so
+	// that the hub's unsigned RADIO_STATUS frames pace the drone as a
+	// serial radio's do, and datagrams from any other address are ignored
+	// (counted as Strays) lest anyone on the host pace the drone.
+	Hub bool
 }
 
 // UDP is a link over UDP datagrams, one frame per datagram, for SITL.
 type UDP struct {
 	conn  *net.UDPConn
 	peers []*net.UDPAddr
+	hub   bool
 
 	mu       sync.Mutex
 	routes   map[uint8]*net.UDPAddr
@@ -37,7 +44,7 @@ func ListenUDP(cfg UDPConfig) (*UDP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("link: UDP listen address %q: %w", cfg.Listen, err)
 	}
-	u := &UDP{routes: map[uint8]*net.UDPAddr{}}
+	u := &UDP{routes: map[uint8]*net.UDPAddr{}, hub: cfg.Hub}
 	for _, p := range cfg.Peers {
 		a, err := net.ResolveUDPAddr("udp", p)
 		if err != nil {
@@ -95,12 +102,27 @@ func (u *UDP) Receive() (Packet, error) {
 			// ICMP port unreachable and the like: the socket stays usable.
 			continue
 		}
+		if u.hub && !u.isPeer(from) {
+			u.mu.Lock()
+			u.counters.Strays++
+			u.mu.Unlock()
+			continue
+		}
 		u.mu.Lock()
 		u.counters.Packets++
 		u.counters.BytesReceived += n
 		u.mu.Unlock()
 		return Packet{Data: append([]byte(nil), buf[:n]...), From: from.String()}, nil
 	}
+}
+
+func (u *UDP) isPeer(a *net.UDPAddr) bool {
+	for _, p := range u.peers {
+		if p.Port == a.Port && p.IP.Equal(a.IP) {
+			return true
+		}
+	}
+	return false
 }
 
 // Learn implements Learner.
@@ -131,5 +153,5 @@ func (u *UDP) Counters() Counters {
 
 // Info implements Link.
 func (u *UDP) Info() Info {
-	return Info{Name: "udp:" + u.conn.LocalAddr().String(), Datagrams: true}
+	return Info{Name: "udp:" + u.conn.LocalAddr().String(), Datagrams: true, LocalRadio: u.hub}
 }

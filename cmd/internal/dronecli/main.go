@@ -36,8 +36,9 @@ Commands:
                         state directory, then run the drone
   check --config FILE   check the config and open the ports, without
                         sending anything; exit 1 when a check fails
-  sitl --id N --hub ADDR --key FILE
-                        run a simulated drone on a UDP radio hub
+  sitl --id N (--hub ADDR | --serial DEV) --key FILE
+                        run a simulated drone on a radio hub (UDP, or its
+                        pseudo-terminal)
   version               print the version, commit and build date
   help                  show this help
 

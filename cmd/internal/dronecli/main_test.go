@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,7 +17,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skyquorum/skyquorum/firmware/config"
 	"github.com/skyquorum/skyquorum/radio/wire"
+	"github.com/skyquorum/skyquorum/sitl/hub"
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
 	"github.com/skyquorum/skyquorum/swarm/show/demo"
 )
@@ -220,6 +223,8 @@ func TestHelp(t *testing.T) {
 	assert.Contains(t, out, "-config FILE")
 	_, out, _ = runCmd("sitl", "--help")
 	assert.Contains(t, out, "-clock-drift PPM")
+	assert.Contains(t, out, "-serial DEV")
+	assert.Contains(t, out, "-baud B")
 }
 
 func TestBadUsage(t *testing.T) {
@@ -236,7 +241,11 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"run", "--config", "a.yaml", "extra"}, `drone run: unexpected argument "extra"`},
 		{[]string{"version", "now"}, `drone version: unexpected argument "now"`},
 		{[]string{"sitl", "--hub", "127.0.0.1:1", "--key", "k"}, "drone sitl: --id N is required"},
-		{[]string{"sitl", "--id", "2", "--key", "k"}, "drone sitl: --hub ADDR is required"},
+		{[]string{"sitl", "--id", "2", "--key", "k"}, "drone sitl: --hub ADDR or --serial DEV is required"},
+		{[]string{"sitl", "--id", "2", "--key", "k", "--hub", "h:1", "--serial", "/dev/ttyUSB0"}, "drone sitl: --hub ADDR and --serial DEV: give one of them"},
+		{[]string{"sitl", "--id", "2", "--key", "k", "--hub", "h:1", "--baud", "9600"}, "drone sitl: --baud applies to a serial radio: give --serial DEV too, or leave --baud out"},
+		{[]string{"sitl", "--id", "2", "--key", "k", "--serial", "/dev/ttyUSB0", "--listen", "127.0.0.1:0"}, "drone sitl: --listen applies to a UDP radio"},
+		{[]string{"sitl", "--id", "2", "--key", "k", "--serial", "/dev/ttyUSB0", "--baud", "fast"}, `invalid value "fast" for flag -baud`},
 		{[]string{"sitl", "--id", "2", "--hub", "127.0.0.1:1"}, "drone sitl: --key FILE is required"},
 		{[]string{"sitl", "--id", "70000", "--hub", "h:1", "--key", "k"}, "--id 70000: a vehicle ID is 1–65534"},
 		{[]string{"sitl", "--id", "2", "--hub", "h:1", "--key", "k", "--members", "1-x"}, `--members: "1-x" is not an ID or a range`},
@@ -332,6 +341,42 @@ func TestSITL(t *testing.T) {
 	code, _, errOut = runCmd("sitl", "--id", "12", "--hub", s.air.addr(), "--key", s.key, "--state", s.state)
 	assert.Equal(t, exitFail, code)
 	assert.Contains(t, errOut, "drone sitl: members: does not include this drone's id 12: add it")
+}
+
+// TestSITLSerial runs drone sitl on a radio hub's pseudo-terminal, and
+// checks what a wrong device or rate says.
+func TestSITLSerial(t *testing.T) {
+	ran := stubRunner(t)
+	s := newSetup(t)
+	h, err := hub.Start(hub.Config{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer h.Close()
+	dev, err := h.Serial(1)
+	require.NoError(t, err)
+	code, _, errOut := runCmd("sitl", "--id", "4", "--serial", dev, "--baud", "115200", "--key", s.key, "--state", s.state)
+	require.Equal(t, exitOK, code, errOut)
+	require.Len(t, *ran, 1)
+	d := (*ran)[0]
+	assert.Equal(t, config.Radio{Serial: dev, Baud: 115200}, d.cfg.Radio)
+	assert.Equal(t, "serial:"+dev, d.link.Info().Name)
+	assert.True(t, d.link.Info().LocalRadio)
+
+	code, _, errOut = runCmd("sitl", "--id", "4", "--serial", dev, "--key", s.key, "--state", s.state)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, config.DefaultRadioBaud, (*ran)[1].cfg.Radio.Baud)
+
+	code, _, errOut = runCmd("sitl", "--id", "4", "--hub", h.Addr(1), "--key", s.key, "--state", s.state)
+	require.Equal(t, exitOK, code, errOut)
+	assert.True(t, (*ran)[2].cfg.Radio.UDP.Hub)
+	assert.True(t, (*ran)[2].link.Info().LocalRadio, "the hub's RADIO_STATUS paces the drone")
+
+	code, _, errOut = runCmd("sitl", "--id", "4", "--serial", dev, "--baud", "1234", "--key", s.key, "--state", s.state)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "radio.baud: 1234 is not a standard serial rate")
+
+	code, _, errOut = runCmd("sitl", "--id", "4", "--serial", "/dev/ttyNOSUCHRADIO", "--key", s.key, "--state", s.state)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errOut, "radio.serial: device /dev/ttyNOSUCHRADIO does not exist")
 }
 
 func TestSkewedClock(t *testing.T) {

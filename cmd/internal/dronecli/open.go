@@ -108,7 +108,7 @@ func openStateDir(dir string) (string, error) {
 // openRadio opens the swarm radio's link.
 func openRadio(r config.Radio, log *slog.Logger) (link.Link, error) {
 	if r.UDP != nil {
-		l, err := link.ListenUDP(link.UDPConfig{Listen: r.UDP.Listen, Peers: r.UDP.Peers})
+		l, err := link.ListenUDP(link.UDPConfig{Listen: r.UDP.Listen, Peers: r.UDP.Peers, Hub: r.UDP.Hub})
 		if err != nil {
 			return nil, fmt.Errorf("radio.udp: %w", err)
 		}

@@ -1,6 +1,7 @@
 package dronecli
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -15,16 +16,20 @@ import (
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
 )
 
-const sitlUsage = `Usage: drone sitl --id N --hub ADDR --key FILE [flags]
+const sitlUsage = `Usage: drone sitl --id N (--hub ADDR | --serial DEV [--baud B]) --key FILE [flags]
 
 Runs a simulated drone: the same program as "drone run", without a config
-file. Its radio is a UDP socket that sends every frame to ADDR (host:port):
-a radio hub that relays it to the other drones, or, for two drones, the
-other's --listen address. Its flight controller is a simulated one at --fc,
-or a simulated ArduPilot inside the process, standing at the drone's show
-home. --clock-offset and --clock-drift give the drone a clock that is off
-and runs fast or slow, as real drones' clocks do, to exercise time sync.
-It runs until SIGINT or SIGTERM.
+file. Its radio is either a UDP socket that sends every frame to --hub ADDR
+(host:port): a radio hub (groundstation sitl) that relays it to the other
+drones and paces the drone with RADIO_STATUS as a radio would, or, for two
+drones, the other's --listen address; or a serial device, --serial DEV at
+--baud B, opened as "drone run" opens a real radio: a radio hub's
+pseudo-terminal, or a real radio. Give one of --hub and --serial. Its
+flight controller is a simulated one at --fc, or a simulated ArduPilot
+inside the process, standing at the drone's show home. --clock-offset and
+--clock-drift give the drone a clock that is off and runs fast or slow, as
+real drones' clocks do, to exercise time sync. It runs until SIGINT or
+SIGTERM.
 
 Flags:
 `
@@ -32,10 +37,12 @@ Flags:
 func runSITL(args []string, stdout, stderr io.Writer) int {
 	c := newCommand("sitl", sitlUsage, stdout, stderr)
 	id := c.fs.Int("id", 0, "the drone's vehicle `ID` (required)")
-	hub := c.fs.String("hub", "", "the radio hub's UDP `ADDR`ess, host:port (required)")
+	hub := c.fs.String("hub", "", "the radio hub's UDP `ADDR`ess, host:port (this or --serial)")
+	serialDev := c.fs.String("serial", "", "the radio's serial `DEV`ice, such as a radio hub's pseudo-terminal (this or --hub)")
+	baud := c.fs.Int("baud", config.DefaultRadioBaud, "the serial radio's rate in bits per second, `B` (with --serial)")
 	key := c.fs.String("key", "", "the swarm key `FILE` (required; groundstation keygen)")
 	members := c.fs.String("members", "1-10", "the swarm's vehicle IDs: `LIST` of IDs and ranges, such as 1-10,12")
-	listen := c.fs.String("listen", "127.0.0.1:0", "the drone's own UDP `ADDR`ess")
+	listen := c.fs.String("listen", "127.0.0.1:0", "the drone's own UDP `ADDR`ess (with --hub)")
 	fc := c.fs.String("fc", "", "a simulated flight controller's UDP `ADDR`ess (default: a simulated ArduPilot in this process, standing at the drone's show home)")
 	showFile := c.fs.String("show", "", "the show `FILE` (.sqshow) whose part this drone flies")
 	showDrone := c.fs.Int("show-drone", 0, "the show's drone `K` (from 1) whose part this drone flies (default: its ID)")
@@ -52,8 +59,17 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	case *id == 0:
 		code, _ := c.usageError("--id N is required")
 		return code
-	case *hub == "":
-		code, _ := c.usageError("--hub ADDR is required")
+	case *hub == "" && *serialDev == "":
+		code, _ := c.usageError("--hub ADDR or --serial DEV is required")
+		return code
+	case *hub != "" && *serialDev != "":
+		code, _ := c.usageError("--hub ADDR and --serial DEV: give one of them, the radio hub's UDP address or a serial device")
+		return code
+	case *serialDev == "" && flagSet(c.fs, "baud"):
+		code, _ := c.usageError("--baud applies to a serial radio: give --serial DEV too, or leave --baud out")
+		return code
+	case *serialDev != "" && flagSet(c.fs, "listen"):
+		code, _ := c.usageError("--listen applies to a UDP radio: give --hub ADDR instead of --serial, or leave --listen out")
 		return code
 	case *key == "":
 		code, _ := c.usageError("--key FILE is required")
@@ -82,13 +98,17 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	cfg := &config.Config{
 		ID:               uint16(*id),
 		Members:          ids,
-		Radio:            config.Radio{UDP: &config.UDP{Listen: *listen, Peers: []string{*hub}}},
 		FlightController: config.FlightController{UDP: *fc},
 		KeyFile:          *key,
 		StateDir:         *state,
 		Show:             *showFile,
 		ShowDrone:        uint16(*showDrone),
 		Log:              config.Log{Format: *logFormat},
+	}
+	if *serialDev != "" {
+		cfg.Radio = config.Radio{Serial: *serialDev, Baud: *baud}
+	} else {
+		cfg.Radio = config.Radio{UDP: &config.UDP{Listen: *listen, Peers: []string{*hub}, Hub: true}}
 	}
 	if n, ok := config.NetworkOf(cfg.ID); ok {
 		cfg.Network = n
@@ -118,13 +138,20 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	d.clock = newSkewedClock(time.Now(), time.Duration(*offset*float64(time.Millisecond)), *drift)
 	d.journal, d.control = *journal, *control
 	log.Info("simulated drone ready", "id", cfg.ID, "system_id", cfg.SystemID(), "members", len(ids),
-		"radio", d.link.Info().Name, "hub", *hub, "clock_offset_ms", *offset, "clock_drift_ppm", *drift)
+		"radio", d.link.Info().Name, "clock_offset_ms", *offset, "clock_drift_ppm", *drift)
 	ctx, stop := runContext()
 	defer stop()
 	if err := startRunner(ctx, d); err != nil {
 		return c.fail(err)
 	}
 	return exitOK
+}
+
+// flagSet reports whether the command line set flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // serveSimulatedFC starts a simulated ArduPilot on the loopback for the
