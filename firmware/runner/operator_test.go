@@ -286,3 +286,70 @@ func TestGroundStationCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusAfterLeaderChange: with a status period of 286 s (a share of
+// 0.0002 of the channel), every drone still reports a new leader within
+// 2 s of learning it: a change of leader or flight state sends one extra
+// status.
+func TestStatusAfterLeaderChange(t *testing.T) {
+	const seed = 12
+	h := newHarness(t, 5, 0, seed)
+	h.statusShare = 0.0002
+	for _, id := range h.members {
+		h.start(id)
+	}
+	gs := newGroundStation(t, h)
+	var lead *drone
+	if !h.until(3000, func() bool {
+		var ok bool
+		lead, ok = h.leader()
+		return ok
+	}) {
+		t.Fatalf("seed %d: no leader every drone agrees on after 30 s", seed)
+	}
+	old := lead.id
+	if err := h.stop(old); err != nil {
+		t.Fatal(err)
+	}
+	from := gs.count()
+	learned := map[algorithms.NodeID]time.Time{}
+	if !h.until(6000, func() bool {
+		for _, d := range h.running() {
+			var l algorithms.NodeID
+			d.r.Inspect(func(n *swarmNode) {
+				if lg := n.Log().Log(); lg.Leader() != old && lg.Leader() != 0 {
+					l = lg.Leader()
+				}
+			})
+			if _, ok := learned[d.id]; !ok && l != 0 {
+				learned[d.id] = h.clk.Now()
+			}
+		}
+		return len(learned) == len(h.running())
+	}) {
+		t.Fatalf("seed %d: the drones did not all follow a new leader within 60 s", seed)
+	}
+	h.advance(300)
+	g := gs.frames(0)
+	for _, d := range h.running() {
+		var reported time.Time
+		for i := from; i < len(g); i++ {
+			if m, ok := g[i].Message.(*swarm.MessageSwarmStatus); ok && algorithms.NodeID(m.SrcVehicle) == d.id &&
+				m.Leader != 0 && algorithms.NodeID(m.Leader) != old {
+				gs.mu.Lock()
+				reported = gs.at[i]
+				gs.mu.Unlock()
+				break
+			}
+		}
+		if reported.IsZero() {
+			t.Errorf("seed %d: drone %d never reported its new leader (period %v)", seed, d.id, StatusPeriod(5, 0, 0.0002))
+			continue
+		}
+		if lag := reported.Sub(learned[d.id]); lag > 2*time.Second {
+			t.Errorf("seed %d: drone %d reported its new leader %v after learning it", seed, d.id, lag)
+		} else {
+			t.Logf("drone %d reported its new leader %v after learning it", d.id, lag)
+		}
+	}
+}

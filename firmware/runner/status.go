@@ -67,10 +67,10 @@ type reporter struct {
 	next   int64 // tick of the next periodic status
 	last   int64 // tick of the last status sent
 	extra  int64 // tick of an extra status due, 0: none
-	// state and leader as last sent.
+	// state and leader as last sent (state 0 before the first status,
+	// so that a drone reports soon after it starts).
 	state  swarm.SWARM_MEMBER_STATE
 	leader uint16
-	sent   bool
 	// retrans is the reliable layer's retransmissions at the last status.
 	retrans int
 	// Frames heard and missed since the last status, from the MAVLink
@@ -114,7 +114,7 @@ func (s *reporter) heardFrame(id, seq uint8) {
 func (s *reporter) tick(r *Runner) {
 	now := r.ticks
 	due := now >= s.next
-	if !due && s.sent && s.extra == 0 && now%int64(r.cfg.FlyEvery) == 0 {
+	if !due && s.extra == 0 && now%int64(r.cfg.FlyEvery) == 0 {
 		if m := r.status(); m.State != s.state || m.Leader != s.leader {
 			s.extra = now + 1 + s.rng.Int64N(s.spread+1)
 		}
@@ -136,7 +136,7 @@ func (s *reporter) tick(r *Runner) {
 	retrans := r.ep.Counters().Retransmissions
 	m.Retransmits = uint8(min(retrans-s.retrans, 255))
 	s.retrans, s.heard, s.missed = retrans, 0, 0
-	s.extra, s.last, s.state, s.leader, s.sent = 0, now, m.State, m.Leader, true
+	s.extra, s.last, s.state, s.leader = 0, now, m.State, m.Leader
 	s.sends++
 	r.transmit(m, link.Broadcast)
 }
