@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -63,15 +64,20 @@ func (r *Runner) operator(m *swarm.MessageSwarmOperatorCommand, system uint8) {
 	}
 	id := swarmnode.OperatorID{Issuer: m.Issuer, Seq: m.Seq}
 	if reason := r.refuse(m); reason != "" {
-		r.log.Warn("runner: operator command refused", "issuer", m.Issuer, "seq", m.Seq, "reason", reason)
-		ans := swarm.MessageSwarmOperatorCommand{Kind: swarm.SWARM_OPERATOR_KIND_REFUSED}
-		ans.DataLen = uint8(copy(ans.Data[:], truncate(reason, len(ans.Data))))
-		r.answer(m, system, ans)
+		r.refused(m, system, reason)
 		return
 	}
+	data := m.Data[:m.DataLen]
 	p, committed, ok := r.node.FindOperator(id)
+	if ok && !r.sameCommand(p.Index, data) {
+		// A ground station that restarted and counts its seq from the
+		// start again: the name is taken by another command, which
+		// answering ACCEPTED would pass off as this one.
+		r.refused(m, system, fmt.Sprintf("seq %d names another command at index %d; use a new seq", m.Seq, p.Index))
+		return
+	}
 	if !ok {
-		c, _ := command.Decode(m.Data[:m.DataLen]) // refuse checked it
+		c, _ := command.Decode(data) // refuse checked it
 		var err error
 		r.node.SetClock(r.clock.Now().UnixNano())
 		if p, err = r.node.ProposeOperator(id, c); err != nil {
@@ -114,6 +120,25 @@ func (r *Runner) refuse(m *swarm.MessageSwarmOperatorCommand) string {
 		return fmt.Sprintf("%s is issued by the leader itself", c.Kind())
 	}
 	return ""
+}
+
+// refused answers REFUSED with reason.
+func (r *Runner) refused(m *swarm.MessageSwarmOperatorCommand, system uint8, reason string) {
+	r.log.Warn("runner: operator command refused", "issuer", m.Issuer, "seq", m.Seq, "reason", reason)
+	ans := swarm.MessageSwarmOperatorCommand{Kind: swarm.SWARM_OPERATOR_KIND_REFUSED}
+	ans.DataLen = uint8(copy(ans.Data[:], truncate(reason, len(ans.Data))))
+	r.answer(m, system, ans)
+}
+
+// sameCommand reports whether the log entry at index holds the command
+// encoded as data.
+func (r *Runner) sameCommand(index uint32, data []byte) bool {
+	e, ok := r.node.Log().Log().Entry(index)
+	if !ok {
+		return false
+	}
+	de, err := swarmnode.DecodeEntry(e.Data)
+	return err == nil && bytes.Equal(command.Encode(de.Command), data)
 }
 
 // checkAwaited answers the awaited requests whose commands have

@@ -120,8 +120,9 @@ func (g *groundStation) ask(t *testing.T, to algorithms.NodeID, seq uint32, c []
 // 65000) on a 5-drone network at 5% loss asks a drone that does not lead
 // (NOT_LEADER naming the leader), the leader (ACCEPTED with the index
 // once committed), the leader again with the same seq and every vehicle
-// with it (the same index; one entry in the log, carried out once), sends
-// invalid and system commands (REFUSED with a reason), hears every
+// with it (the same index; one entry in the log, carried out once), reuses
+// the seq for another command and sends invalid and system commands
+// (REFUSED with a reason), hears every
 // drone's SWARM_STATUS with applied at or past the index, at the period
 // the channel budget gives, and gets its SWARM_TIME_REPLY from the
 // leader.
@@ -176,6 +177,15 @@ func TestGroundStationCommands(t *testing.T) {
 				t.Fatalf("seed %d: retry to %d answered %+v; want ACCEPTED at %d from %d", seed, to, a, index, lead.id)
 			}
 		}
+	}
+
+	// The same seq for another command (a ground station that restarted
+	// and counts from 1 again) is refused, not passed off as accepted.
+	for _, a := range gs.ask(t, lead.id, 1, command.Encode(command.Land{}), swarm.SWARM_OPERATOR_KIND_REFUSED) {
+		if a.Kind != swarm.SWARM_OPERATOR_KIND_REFUSED {
+			t.Fatalf("seed %d: seq 1 reused for LAND answered %+v; want REFUSED", seed, a)
+		}
+		t.Logf("seq 1 reused: %s", a.Data[:a.DataLen])
 	}
 
 	// Invalid data and a system command are refused, with a reason.
