@@ -7,7 +7,8 @@
 //     and a failure detector, whose verdicts go to every other protocol;
 //   - the leader, by bully, and the command log it sequences
 //     (package algorithms/cmdlog): show and operator commands, applied in
-//     one order at every drone;
+//     one order at every drone, a ground station's named by its issuer
+//     and seq and carried out once however often committed (operator.go);
 //   - time sync to the leader's clock (package timesync);
 //   - lease-based airspace locks (package airspace), whose quorums are
 //     rebuilt through the command log when a voter dies (view.go);
