@@ -34,7 +34,8 @@ type Config struct {
 	Key wire.Key
 	// Network is the swarm radio network.
 	Network uint8
-	// SystemID is this drone's MAVLink system ID in the network (1–250).
+	// SystemID is this drone's MAVLink system ID in the network (1–250),
+	// or 255 for a ground station.
 	SystemID uint8
 	// ComponentID is the sender's component (optional, default 191, the
 	// onboard computer).
@@ -123,8 +124,8 @@ func Open(cfg Config) (*Radio, error) {
 	if cfg.Link == nil {
 		return nil, errors.New("radio: no link configured")
 	}
-	if cfg.SystemID == 0 || cfg.SystemID > 250 {
-		return nil, fmt.Errorf("radio: system ID %d: use 1–250", cfg.SystemID)
+	if cfg.SystemID == 0 || (cfg.SystemID > 250 && cfg.SystemID != 255) {
+		return nil, fmt.Errorf("radio: system ID %d: use 1–250 for a drone, 255 for a ground station", cfg.SystemID)
 	}
 	if cfg.ComponentID == 0 {
 		cfg.ComponentID = 191

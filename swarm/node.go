@@ -7,7 +7,8 @@
 //     and a failure detector, whose verdicts go to every other protocol;
 //   - the leader, by bully, and the command log it sequences
 //     (package algorithms/cmdlog): show and operator commands, applied in
-//     one order at every drone;
+//     one order at every drone, a ground station's named by its issuer
+//     and seq and carried out once however often committed (operator.go);
 //   - time sync to the leader's clock (package timesync);
 //   - lease-based airspace locks (package airspace), whose quorums are
 //     rebuilt through the command log when a voter dies (view.go);
@@ -139,6 +140,9 @@ type Node struct {
 	now   int64 // ticks
 	down  map[algorithms.NodeID]bool
 	show  *show.Player
+	// ops: the operator commands applied, by name, at the index of the
+	// entry carried out (operator.go).
+	ops map[OperatorID]uint32
 
 	// The airspace view (view.go).
 	memberList    []algorithms.NodeID
@@ -195,6 +199,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	}
 	n := &Node{
 		id: cfg.ID, leaderTimeout: cfg.LeaderTimeout, down: map[algorithms.NodeID]bool{}, show: show.NewPlayer(),
+		ops:        map[OperatorID]uint32{},
 		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums,
 		retired: map[algorithms.NodeID]bool{}, fenceTicks: int64(cfg.FenceTicks), viewProposed: -viewRetryTicks,
 		showSync: int64(cfg.ShowSyncTicks),
@@ -349,21 +354,43 @@ var ErrSystemCommand = errors.New("swarm: VIEW and ACTIVATE are issued by the le
 // leader sequences (see cmdlog). A command that fails command.Validate is
 // refused here rather than by every drone.
 func (n *Node) Propose(c command.Command) (cmdlog.Position, error) {
-	if c == nil {
-		return cmdlog.Position{}, fmt.Errorf("swarm: propose nil: %w", command.ErrMalformed)
-	}
-	if command.IsSystem(c.Kind()) {
-		return cmdlog.Position{}, fmt.Errorf("swarm: propose %v: %w", c, ErrSystemCommand)
-	}
-	if err := command.Validate(c); err != nil {
-		return cmdlog.Position{}, fmt.Errorf("swarm: propose %v: %w", c, err)
+	if err := checkProposal(c); err != nil {
+		return cmdlog.Position{}, err
 	}
 	return n.log.Propose(command.Encode(c))
 }
 
+// checkProposal refuses what no one may propose: nothing, the swarm's
+// own commands, and invalid ones.
+func checkProposal(c command.Command) error {
+	if c == nil {
+		return fmt.Errorf("swarm: propose nil: %w", command.ErrMalformed)
+	}
+	if command.IsSystem(c.Kind()) {
+		return fmt.Errorf("swarm: propose %v: %w", c, ErrSystemCommand)
+	}
+	if err := command.Validate(c); err != nil {
+		return fmt.Errorf("swarm: propose %v: %w", c, err)
+	}
+	return nil
+}
+
+// ErrNotMember is returned by Step for a message from outside the swarm
+// that only members send: a ground station may ask for swarm time and
+// send emergency commands, nothing else, so it never votes, leads or
+// counts as a member.
+var ErrNotMember = errors.New("swarm: sender is not a member of the swarm")
+
 // Step hands a received message to the protocol it belongs to. Every frame
 // proves its sender alive.
 func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
+	if _, member := slices.BinarySearch(n.memberList, from); !member {
+		switch m.(type) {
+		case timesync.Request, emergency.Emergency:
+		default:
+			return fmt.Errorf("swarm: %s from %d: %w", m.Kind(), from, ErrNotMember)
+		}
+	}
 	n.syncTimeServer()
 	defer n.syncTimeServer()
 	n.members.Heard(from)
@@ -473,22 +500,39 @@ type Refused struct {
 
 // applyEntry carries out a committed command: the swarm's own (airspace
 // views) or a show command for the player.
+// An operator command whose name was carried out before is skipped
+// (operator.go); the first entry of a name counts as carried out even
+// when it is refused, at every drone alike.
 func (n *Node) applyEntry(a cmdlog.Applied) {
 	if a.Entry.Kind != cmdlog.KindCommand {
 		return
 	}
-	c, err := command.Decode(a.Entry.Data)
+	e, err := DecodeEntry(a.Entry.Data)
+	if op := e.Operator; op.Issuer != 0 {
+		if first, ok := n.ops[op]; ok {
+			n.Emit(Duplicate{Index: a.Index, Operator: op, First: first})
+			return
+		}
+		n.ops[op] = a.Index
+	}
 	if err != nil {
 		n.Emit(Refused{Index: a.Index, Err: err})
 		return
 	}
+	c := e.Command
 	if command.IsSystem(c.Kind()) {
+		if e.Operator.Issuer != 0 {
+			n.Emit(Refused{Index: a.Index, Err: fmt.Errorf("swarm: operator command %v: %w", e.Operator, ErrSystemCommand)})
+			return
+		}
 		n.applySystem(c)
 		return
 	}
 	if err := n.show.Apply(c); err != nil {
 		n.Emit(Refused{Index: a.Index, Err: err})
+		return
 	}
+	n.Emit(Executed{Index: a.Index, Operator: e.Operator, Command: c})
 }
 
 // PeerDown lets a driver with its own failure detector report a drone

@@ -186,7 +186,7 @@ func (v *Vehicle) flyMode() autopilot.Mode {
 // State implements runner.Vehicle: armed from the HEARTBEAT, airborne from
 // EXTENDED_SYS_STATE while armed (or, without it, armed and above half a
 // metre), the position from GLOBAL_POSITION_INT in the show's frame, the
-// battery from SYS_STATUS.
+// battery from SYS_STATUS, the GPS from GPS_RAW_INT.
 // SilentAfter is how long without a heartbeat from the flight controller
 // makes it silent (runner.VehicleState.Silent).
 const SilentAfter = 3 * time.Second
@@ -210,10 +210,23 @@ func (v *Vehicle) state(t autopilot.Telemetry) runner.VehicleState {
 	}
 	if !t.PositionAt.IsZero() {
 		x, y := v.cfg.Frame.Local(t.Lat, t.Lon)
-		st.Position = show.Vec3{X: x, Y: y, Z: v.cfg.Home.Z + t.RelAlt}
+		st.Position, st.HasPosition = show.Vec3{X: x, Y: y, Z: v.cfg.Home.Z + t.RelAlt}, true
 	}
-	if !t.SysStatusAt.IsZero() && t.BatteryRemaining >= 0 {
-		st.Battery, st.HasBattery = float64(t.BatteryRemaining), true
+	if !t.SysStatusAt.IsZero() {
+		st.Voltage = t.Voltage
+		if t.BatteryRemaining >= 0 {
+			st.Battery, st.HasBattery = float64(t.BatteryRemaining), true
+		}
+	}
+	if !t.GPSAt.IsZero() {
+		st.GPSFix, st.Satellites, st.HasGPS = t.FixType, t.Satellites, true
+	}
+	lat, lon := v.cfg.Frame.LatLon(v.cfg.Home)
+	for _, c := range t.Preflight(v.cfg.Clock.Now(), lat, lon, autopilot.PreflightLimits{}).Checks {
+		if !c.OK {
+			st.Preflight = PreflightNumber(c.Name)
+			break
+		}
 	}
 	return st
 }
@@ -508,3 +521,26 @@ func (v *Vehicle) next() (string, int, func(context.Context) error) {
 // takeoffAbove is how high above home a setpoint must be to take an
 // ArduPilot on the ground off (the show's positions are in millimetres).
 const takeoffAbove = 0.02
+
+// PreflightNumber is the number a status gives a failing preflight check
+// (SWARM_STATUS preflight): link 1, gps-fix 2, satellites 3, battery 4,
+// ekf 5, armable 6, home-distance 7; 255 for a check of another name.
+func PreflightNumber(name string) uint8 {
+	switch name {
+	case autopilot.CheckLink:
+		return 1
+	case autopilot.CheckGPSFix:
+		return 2
+	case autopilot.CheckSatellites:
+		return 3
+	case autopilot.CheckBattery:
+		return 4
+	case autopilot.CheckEKF:
+		return 5
+	case autopilot.CheckArmable:
+		return 6
+	case autopilot.CheckHome:
+		return 7
+	}
+	return 255
+}

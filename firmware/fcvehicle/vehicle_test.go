@@ -187,3 +187,22 @@ func TestColourSent(t *testing.T) {
 		return rgb == [3]uint8{c.R, c.G, c.B}
 	})
 }
+
+// TestStateCarriesStatusTelemetry: the state reports what the ground
+// station's status needs: the position estimate, the GPS, the voltage,
+// and the preflight checks, which pass for a drone at its home.
+func TestStateCarriesStatusTelemetry(t *testing.T) {
+	r := start(t, vehicle.ArduPilot, nil)
+	eventually(t, "position, GPS and voltage", func() bool {
+		st := r.v.State()
+		return st.HasPosition && st.HasGPS && st.Voltage > 0
+	})
+	st := r.v.State()
+	if st.GPSFix < 3 || st.Satellites == 0 || st.Satellites == 255 || st.Position.Dist(home) > 1 {
+		t.Errorf("state %+v: want a 3D fix, satellites known, within 1 m of home %v", st, home)
+	}
+	eventually(t, "preflight passes", func() bool { return r.v.State().Preflight == 0 })
+	if n := fcvehicle.PreflightNumber(autopilot.CheckHome); n != 7 {
+		t.Errorf("home-distance numbered %d, want 7", n)
+	}
+}

@@ -50,6 +50,8 @@ type harness struct {
 	linkLoss   LinkAction
 	// listen is Config.Listen: 3 s unless a test wants the default (0).
 	listen time.Duration
+	// statusShare is Config.StatusShare.
+	statusShare float64
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -295,7 +297,7 @@ func (h *harness) start(id algorithms.NodeID) *drone {
 	r, err := New(Config{
 		ID: id, Members: h.members, Tick: testTick, Link: &lossy{Link: mem, h: h, id: id}, Key: h.key, Network: testNetwork,
 		StateDir: d.dir, Store: d.store, Clock: h.clk, Vehicle: d.veh, Show: h.show, OnStop: h.onStop, Listen: h.listen,
-		LowBattery: h.lowBattery, LinkLoss: h.linkLoss,
+		LowBattery: h.lowBattery, LinkLoss: h.linkLoss, StatusShare: h.statusShare,
 		Logger: slog.New(slog.NewTextHandler(testLogOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		onSend: func(r *Runner, m algorithms.Message) { d.checkVote(r, m) },
 	})

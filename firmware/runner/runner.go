@@ -151,6 +151,10 @@ type Config struct {
 	FlyEvery int
 	// Rand is the source of the boot nonce (optional, crypto/rand).
 	Rand io.Reader
+	// StatusShare is the share of the channel that the members'
+	// SWARM_STATUS frames for the ground station take together (optional,
+	// default DefaultStatusShare): it sets their period (StatusPeriod).
+	StatusShare float64
 
 	// onSend, when set (tests), sees every message of the node as it goes
 	// to the radio or to the reliable delivery layer.
@@ -184,6 +188,8 @@ type Runner struct {
 	ticks    int64
 	counters Counters
 	fly      flight
+	report   reporter
+	awaited  []awaited              // operator requests to answer once committed
 	leaveReq atomic.Pointer[string] // LeaveShow's reason, until the loop takes it
 	started  chan struct{}          // closed once Run's ticker runs
 	ran      bool
@@ -206,6 +212,8 @@ type Counters struct {
 	SendErrors  int // messages the codec or the radio refused
 	StepErrors  int // messages the node rejected
 	DecodeDrops int // frames not for this drone: other networks, other destinations, undecodable
+	Operator    int // a ground station's operator requests for this drone
+	Accepted    int // ACCEPTED answers sent
 }
 
 // New prepares a runner: it loads the state, chooses the incarnation and
@@ -311,6 +319,7 @@ func (r *Runner) open() error {
 		}
 	}
 	r.fly.init(r)
+	r.report.init(r)
 	return nil
 }
 
@@ -482,6 +491,7 @@ func (r *Runner) tick(flying bool) {
 	r.ticks++
 	if r.node == nil {
 		if time.Duration(r.ticks)*r.cfg.Tick < r.cfg.Listen {
+			r.report.tick(r)
 			return
 		}
 		if err := r.startNode(r.heard != nil); err != nil {
@@ -500,6 +510,8 @@ func (r *Runner) tick(flying bool) {
 	r.ep.Tick()
 	r.node.Tick()
 	r.flush()
+	r.checkAwaited()
+	r.report.tick(r)
 	if r.learner {
 		if _, ok := r.node.Log().Log().SinceCaughtUp(); ok {
 			r.learner = false
@@ -525,6 +537,18 @@ func airtime(bytes, baud int) int64 {
 func (r *Runner) receive(f wire.Frame) {
 	r.counters.Received++
 	if f.IsRadioStatus() {
+		return
+	}
+	if f.SystemID != r.cfg.SystemID {
+		r.report.heardFrame(f.SystemID, f.Sequence)
+	}
+	// A ground station's messages and the drones' status frames for it
+	// are the radio's own, not the node's: the codec does not decode them.
+	switch m := f.Message.(type) {
+	case *swarm.MessageSwarmOperatorCommand:
+		r.operator(m, f.SystemID)
+		return
+	case *swarm.MessageSwarmStatus:
 		return
 	}
 	switch f.Message.(type) {
@@ -698,11 +722,11 @@ func (r *Runner) events(evs []algorithms.Event) {
 			r.fly.obey(r, ev.Cmd.Op)
 		case cmdlog.Applied:
 			r.log.Debug("runner: applied", "index", ev.Index, "kind", ev.Entry.Kind)
-			if ev.Entry.Kind == cmdlog.KindCommand {
-				if c, err := command.Decode(ev.Entry.Data); err == nil {
-					r.fly.applied(r, c)
-				}
-			}
+		case swarmnode.Executed:
+			r.fly.applied(r, ev.Command)
+		case swarmnode.Duplicate:
+			r.log.Info("runner: operator command committed again; carried out once", "index", ev.Index,
+				"operator", ev.Operator, "first", ev.First)
 		case swarmnode.Refused:
 			r.log.Warn("runner: command refused", "index", ev.Index, "err", ev.Err)
 		}

@@ -45,6 +45,18 @@ type VehicleState struct {
 	// controller reported it).
 	Battery    float64
 	HasBattery bool
+	// HasPosition is true when Position is the flight controller's
+	// estimate (the ground station's POSITION_OK).
+	HasPosition bool
+	// Voltage is the battery voltage in volts, 0 when unknown.
+	Voltage float64
+	// GPSFix is the GPS fix type (GPS_FIX_TYPE: 3 is a 3D fix) and
+	// Satellites the satellites visible, when HasGPS.
+	GPSFix, Satellites uint8
+	HasGPS             bool
+	// Preflight is 0 when the preflight checks pass or were not run,
+	// else the number of the first failing check.
+	Preflight uint8
 }
 
 // flight flies the drone's part of the show from what the node's player
@@ -67,6 +79,8 @@ type flight struct {
 	outSince int64
 	// silentLogged: the flight controller's silence was logged.
 	silentLogged bool
+	// colour is the light colour last set.
+	colour show.RGB
 	// alarm is the emergency command being carried out (0: none). It
 	// overrides the show: LAND and RETURN for the rest of the run, HOLD
 	// until the log applies a command that moves the show on (START,
@@ -253,8 +267,11 @@ func (f *flight) step(r *Runner, local int64) {
 		}
 		pos, vel := f.track.Position(time.Duration(t))
 		f.follow(r, pos, vel.Scale(rate))
-		if err := v.SetColour(f.track.Colour(time.Duration(t))); err != nil {
+		c := f.track.Colour(time.Duration(t))
+		if err := v.SetColour(c); err != nil {
 			r.log.Debug("runner: colour not set", "err", err)
+		} else {
+			f.colour = c
 		}
 	case show.Landing:
 		if st.Airborne {

@@ -1,0 +1,55 @@
+package runner
+
+import (
+	"testing"
+	"time"
+
+	"github.com/skyquorum/skyquorum/radio/dialect"
+	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
+)
+
+// StatusPayloadBytes is the payload of a SWARM_STATUS with every field
+// set, the frame whose airtime sets the status period.
+func TestStatusPayloadBytes(t *testing.T) {
+	rw, err := dialect.NewReadWriter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &swarm.MessageSwarmStatus{
+		Applied: 1, Term: 1, ShowTime: 1, X: 1, Y: 1, Z: 1, Leader: 1, Voltage: 1, Cell: 1, SrcVehicle: 1, DstVehicle: 1,
+		NetworkId: 1, State: 1, Flags: 1, Battery: 1, GpsFix: 1, Satellites: 1, Loss: 1, Retransmits: 1, Cells: 1,
+		Color: [3]uint8{1, 1, 1}, Preflight: 1,
+	}
+	if n := len(rw.GetMessage(m.GetID()).Write(m, true).Payload); n != StatusPayloadBytes {
+		t.Fatalf("SWARM_STATUS payload of %d bytes; StatusPayloadBytes says %d", n, StatusPayloadBytes)
+	}
+}
+
+// The status period at 57600 baud and the default 5% share: a signed
+// 66-byte frame takes 11.46 ms, so 10 drones report every 2.29 s, 50
+// every 11.46 s and 250 every 57.3 s, each taking 5% of the channel
+// together; 4 drones or fewer report every second (4.6% at 4).
+func TestStatusPeriod(t *testing.T) {
+	if got := StatusAirtime(57600); got.Round(10*time.Microsecond) != 11460*time.Microsecond {
+		t.Errorf("status airtime %v at 57600 baud; want 11.46 ms", got)
+	}
+	for _, c := range []struct {
+		members int
+		want    time.Duration
+	}{
+		{1, time.Second}, {4, time.Second}, {10, 2292 * time.Millisecond}, {50, 11458 * time.Millisecond},
+		{250, 57292 * time.Millisecond},
+	} {
+		got := StatusPeriod(c.members, 57600, 0)
+		if got.Round(time.Millisecond) != c.want {
+			t.Errorf("%d drones: period %v, want %v", c.members, got, c.want)
+		}
+		share := float64(c.members) * float64(StatusAirtime(57600)) / float64(got)
+		if share > DefaultStatusShare+1e-9 {
+			t.Errorf("%d drones: share %.4f above %.2f", c.members, share, DefaultStatusShare)
+		}
+	}
+	if a, b := StatusPeriod(50, 0, 0), StatusPeriod(50, 57600, 0); a != b {
+		t.Errorf("without a baud the period is %v, at 57600 %v: want the SiK rate assumed", a, b)
+	}
+}
