@@ -55,6 +55,10 @@ type request struct {
 	target   uint16    // where the last copy went
 	attempts int
 	silent   int // copies since the last answer of any kind
+	// redirected is when a NOT_LEADER hint last sent a copy at once: at
+	// most one a Retry, so that two drones naming each other cannot make
+	// the station send without pause.
+	redirected time.Time
 	hint     string
 	done     chan outcome // buffered, receives once
 }
@@ -210,7 +214,7 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 func (s *Station) answer(now time.Time, from uint16, m *swarm.MessageSwarmOperatorCommand) {
 	switch m.Kind {
 	case swarm.SWARM_OPERATOR_KIND_REQUEST:
-		s.counters.OtherStations++ // a request a drone relays, or another station's
+		s.counters.Ignored++ // a request is for the leader, not for a station
 		return
 	case swarm.SWARM_OPERATOR_KIND_ACCEPTED, swarm.SWARM_OPERATOR_KIND_NOT_LEADER, swarm.SWARM_OPERATOR_KIND_REFUSED:
 	default:
@@ -258,7 +262,8 @@ func (s *Station) answer(now time.Time, from uint16, m *swarm.MessageSwarmOperat
 		}
 		r.silent = 0
 		r.hint = fmt.Sprintf("drone %d is not the leader (it follows %d, term %d)", from, m.Leader, m.Term)
-		if t := s.target(now, r); t != r.target && t != Everyone {
+		if t := s.target(now, r); t != r.target && t != Everyone && (r.redirected.IsZero() || now.Sub(r.redirected) >= s.cfg.Retry) {
+			r.redirected = now
 			s.transmit(now, r) // to the leader it named, at once
 		}
 	}

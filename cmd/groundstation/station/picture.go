@@ -91,8 +91,9 @@ type Counters struct {
 	// Malformed counts verified frames the station ignored as invalid
 	// (sender 0 or 65535 or the station's own ID, another network, field
 	// values out of range); Ignored frames of other dialects;
-	// OtherStations frames of other ground stations.
-	Malformed, Ignored, OtherStations int
+	// OtherStations frames of other ground stations; Echoes the
+	// station's own frames relayed back to it.
+	Malformed, Ignored, OtherStations, Echoes int
 	// Rejected counts frames the radio rejected before they reached the
 	// station: bad signature, replay, bad CRC (the radio's reader counters
 	// tell which).

@@ -378,6 +378,9 @@ func (s *Station) receive(f wire.Frame) {
 	}
 	from := uint16(h.From)
 	switch {
+	case f.SystemID == SystemID && f.LinkID == s.cfg.LinkID:
+		s.counters.Echoes++ // our own frame, relayed back by a hub
+		return
 	case f.SystemID == SystemID:
 		s.counters.OtherStations++ // another ground station's traffic
 		return

@@ -501,3 +501,32 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 	require.NoError(t, st.Close())
 	waitFor(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
+
+// Two confused drones that name each other as leader redirect a request
+// at most once a Retry, not back and forth without pause; the error names
+// the last hint.
+func TestRedirectLoopRateLimited(t *testing.T) {
+	n := newNet(t, nil)
+	d1, d2 := n.drone(1, testKey), n.drone(2, testKey)
+	d1.follow(102, 3)
+	d2.follow(101, 3)
+	d2.status(0, nil)
+	waitFor(t, "status", n.heard(d2.id, 1))
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := sendAsync(ctx, n.st, command.Arm{})
+	waitFor(t, "the first hint", func() bool { return n.st.Snapshot().Counters.NotLeader >= 1 })
+	time.Sleep(50 * time.Millisecond) // a loop would send hundreds meanwhile
+	assert.LessOrEqual(t, n.st.Snapshot().Counters.Requests, 2)
+	for range 30 {
+		n.clk.Advance(100 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
+	}
+	cancel()
+	r := result(t, ch)
+	require.ErrorIs(t, r.err, station.ErrNotAccepted)
+	assert.ErrorContains(t, r.err, "is not the leader (it follows")
+	// 3 s: a first send, one redirect, then per second a retry and a
+	// redirect.
+	assert.LessOrEqual(t, n.st.Snapshot().Counters.Requests, 8)
+	assert.GreaterOrEqual(t, n.st.Snapshot().Counters.Requests, 4)
+}
