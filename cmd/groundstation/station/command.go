@@ -59,8 +59,8 @@ type request struct {
 	// most one a Retry, so that two drones naming each other cannot make
 	// the station send without pause.
 	redirected time.Time
-	hint     string
-	done     chan outcome // buffered, receives once
+	hint       string
+	done       chan outcome // buffered, receives once
 }
 
 type outcome struct {
