@@ -107,15 +107,16 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 
 // net is an in-memory radio network with one station.
 type testNet struct {
-	t   *testing.T
-	hub *link.Hub
-	clk *fakeClock
-	st  *station.Station
+	t       *testing.T
+	hub     *link.Hub
+	clk     *fakeClock
+	network uint8
+	st      *station.Station
 }
 
 func newNet(t *testing.T, mod func(*station.Config)) *testNet {
 	t.Helper()
-	n := &testNet{t: t, hub: link.NewHub(), clk: newFakeClock()}
+	n := &testNet{t: t, hub: link.NewHub(), clk: newFakeClock(), network: testNetwork}
 	l, err := n.hub.Join(station.SystemID)
 	require.NoError(t, err)
 	cfg := station.Config{Link: l, Key: testKey, Network: testNetwork, Clock: n.clk, Logger: quiet(), FirstSeq: 40}
@@ -134,6 +135,7 @@ type fakeDrone struct {
 	t   *testing.T
 	sys uint8
 	id  uint16
+	net uint8
 	r   *radio.Radio
 	cd  *codec.Codec
 	clk *fakeClock
@@ -166,11 +168,11 @@ func (n *testNet) drone(sys uint8, key wire.Key) *fakeDrone {
 	n.t.Helper()
 	l, err := n.hub.Join(sys)
 	require.NoError(n.t, err)
-	r, err := radio.Open(radio.Config{Link: l, Key: key, Network: testNetwork, SystemID: sys, Clock: n.clk, Logger: quiet()})
+	r, err := radio.Open(radio.Config{Link: l, Key: key, Network: n.network, SystemID: sys, Clock: n.clk, Logger: quiet()})
 	require.NoError(n.t, err)
-	cd, err := codec.New(codec.Config{Network: testNetwork})
+	cd, err := codec.New(codec.Config{Network: n.network})
 	require.NoError(n.t, err)
-	d := &fakeDrone{t: n.t, sys: sys, id: 100 + uint16(sys), r: r, cd: cd, clk: n.clk, log: map[[2]uint32]uint32{}}
+	d := &fakeDrone{t: n.t, sys: sys, id: 100 + uint16(sys), net: n.network, r: r, cd: cd, clk: n.clk, log: map[[2]uint32]uint32{}}
 	d.wg.Add(1)
 	go d.run()
 	n.t.Cleanup(func() {
@@ -265,16 +267,16 @@ func (d *fakeDrone) send(m interface{ GetID() uint32 }) {
 	d.t.Helper()
 	switch m := m.(type) {
 	case *swarm.MessageSwarmOperatorCommand:
-		m.SrcVehicle, m.NetworkId = d.id, testNetwork
+		m.SrcVehicle, m.NetworkId = d.id, d.net
 		assert.NoError(d.t, d.r.Send(m, link.Broadcast))
 	case *swarm.MessageSwarmTimeReply:
-		m.SrcVehicle, m.NetworkId = d.id, testNetwork
+		m.SrcVehicle, m.NetworkId = d.id, d.net
 		assert.NoError(d.t, d.r.Send(m, link.Broadcast))
 	case *swarm.MessageSwarmStatus:
-		m.SrcVehicle, m.NetworkId = d.id, testNetwork
+		m.SrcVehicle, m.NetworkId = d.id, d.net
 		assert.NoError(d.t, d.r.Send(m, link.Broadcast))
 	case *swarm.MessageSwarmEmergency:
-		m.SrcVehicle, m.NetworkId = d.id, testNetwork
+		m.SrcVehicle, m.NetworkId = d.id, d.net
 		assert.NoError(d.t, d.r.Send(m, link.Broadcast))
 	default:
 		d.t.Fatalf("fake drone cannot send %T", m)
