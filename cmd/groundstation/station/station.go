@@ -284,8 +284,11 @@ func (s *Station) closed() bool {
 // loop receives frames and runs the timers until Close.
 func (s *Station) loop() {
 	defer s.wg.Done()
+	var timer <-chan time.Time
 	for {
-		timer := s.clock.After(tick)
+		if timer == nil {
+			timer = s.clock.After(tick)
+		}
 		select {
 		case <-s.done:
 			return
@@ -295,6 +298,7 @@ func (s *Station) loop() {
 			}
 			s.receive(f)
 		case <-timer:
+			timer = nil
 			s.onTick()
 		}
 	}
