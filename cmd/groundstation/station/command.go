@@ -221,7 +221,10 @@ func (s *Station) answer(now time.Time, from uint16, m *swarm.MessageSwarmOperat
 		s.counters.Malformed++
 		return
 	}
-	if m.Issuer != s.cfg.Issuer || m.DstVehicle != s.cfg.Issuer || int(m.DataLen) > len(m.Data) {
+	if m.Issuer != s.cfg.Issuer {
+		return // an answer to another station
+	}
+	if int(m.DataLen) > len(m.Data) {
 		s.counters.Malformed++
 		return
 	}

@@ -155,6 +155,9 @@ type fakeDrone struct {
 	refuse string
 	// offset is the leader's swarm time minus the fake clock.
 	offset time.Duration
+	// answerAll addresses answers to every vehicle instead of the
+	// station.
+	answerAll bool
 
 	requests    []swarm.MessageSwarmOperatorCommand
 	timeReqs    int
@@ -244,8 +247,12 @@ func (d *fakeDrone) handle(f wire.Frame) {
 			d.loseReplies--
 			return
 		}
+		dst := m.SrcVehicle
+		if d.answerAll {
+			dst = station.Everyone
+		}
 		d.send(&swarm.MessageSwarmOperatorCommand{Kind: swarm.SWARM_OPERATOR_KIND_ACCEPTED, Seq: m.Seq, Issuer: m.Issuer,
-			Index: idx, Term: d.term, DstVehicle: m.SrcVehicle})
+			Index: idx, Term: d.term, DstVehicle: dst})
 	case *swarm.MessageSwarmTimeRequest:
 		if m.DstVehicle != d.id {
 			return

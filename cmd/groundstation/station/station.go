@@ -414,9 +414,6 @@ func (s *Station) receive(f wire.Frame) {
 	case *swarm.MessageSwarmOperatorCommand:
 		s.answer(now, from, m)
 	case *swarm.MessageSwarmTimeReply:
-		if to != s.cfg.Issuer {
-			return
-		}
 		_, cm, err := s.codec.DecodeMessage(m)
 		if err != nil {
 			s.counters.Malformed++

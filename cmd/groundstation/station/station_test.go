@@ -139,6 +139,20 @@ func TestBroadcastRequestWithoutLeader(t *testing.T) {
 	assert.Equal(t, d1.id, id, "learnt from the ACCEPTED answer")
 }
 
+// An answer addressed to every vehicle counts when it names this
+// station as issuer; one naming another issuer is not for this station.
+func TestAnswerToEveryone(t *testing.T) {
+	n := newNet(t, nil)
+	d1 := n.drone(1, testKey)
+	d1.lead(2)
+	d1.set(func() { d1.answerAll = true })
+	d1.send(&swarm.MessageSwarmOperatorCommand{Kind: swarm.SWARM_OPERATOR_KIND_ACCEPTED, Issuer: 65001, Seq: 40, Index: 9, Term: 2, DstVehicle: station.Everyone})
+	r := result(t, sendAsync(context.Background(), n.st, command.Arm{}))
+	require.NoError(t, r.err)
+	assert.Equal(t, uint32(1), r.res.Index, "not index 9 of the other station's seq 40")
+	assert.Equal(t, 1, n.st.Snapshot().Counters.Accepted)
+}
+
 // The leader commits the first request but its ACCEPTED is lost: the
 // station sends again after Retry with the same seq, and the leader finds
 // the entry in its log: one entry, the same index.
