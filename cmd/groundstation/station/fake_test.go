@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/cmd/groundstation/station"
 	"github.com/skyquorum/skyquorum/radio"
 	"github.com/skyquorum/skyquorum/radio/codec"
@@ -18,6 +19,7 @@ import (
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
+	"github.com/skyquorum/skyquorum/swarm/timesync"
 )
 
 var testKey = wire.Key{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}
@@ -261,8 +263,24 @@ func (d *fakeDrone) handle(f wire.Frame) {
 		if !d.leading {
 			return
 		}
-		st := d.clk.Now().Add(d.offset).UnixNano()
-		d.send(&swarm.MessageSwarmTimeReply{T1: m.T1, T2: st, DstVehicle: m.SrcVehicle})
+		// The drones' own time sync core answers, as the leader, with its
+		// clock offset from the fake clock; the drones' codec encodes it.
+		ts, err := timesync.New(timesync.Config{ID: algorithms.NodeID(d.id), Leader: algorithms.NodeID(d.id)})
+		if !assert.NoError(d.t, err) {
+			return
+		}
+		ts.SetClock(d.clk.Now().Add(d.offset).UnixNano())
+		_, req, err := d.cd.DecodeMessage(m)
+		if !assert.NoError(d.t, err) {
+			return
+		}
+		assert.NoError(d.t, ts.Step(algorithms.NodeID(m.SrcVehicle), req))
+		for _, snd := range ts.Ready().Sends {
+			msg, err := d.cd.EncodeMessage(codec.Header{From: algorithms.NodeID(d.id), To: snd.To[0]}, snd.Msg)
+			if assert.NoError(d.t, err) {
+				assert.NoError(d.t, d.r.Send(msg, link.Broadcast))
+			}
+		}
 	case *swarm.MessageSwarmEmergency:
 		d.emergencies = append(d.emergencies, *m)
 	}
@@ -274,9 +292,6 @@ func (d *fakeDrone) send(m interface{ GetID() uint32 }) {
 	d.t.Helper()
 	switch m := m.(type) {
 	case *swarm.MessageSwarmOperatorCommand:
-		m.SrcVehicle, m.NetworkId = d.id, d.net
-		assert.NoError(d.t, d.r.Send(m, link.Broadcast))
-	case *swarm.MessageSwarmTimeReply:
 		m.SrcVehicle, m.NetworkId = d.id, d.net
 		assert.NoError(d.t, d.r.Send(m, link.Broadcast))
 	case *swarm.MessageSwarmStatus:

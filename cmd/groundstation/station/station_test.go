@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/cmd/groundstation/station"
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
 	"github.com/skyquorum/skyquorum/radio/link"
@@ -386,6 +387,23 @@ func TestEmergencyFramesVerify(t *testing.T) {
 	n.clk.Advance(5 * time.Second)
 	time.Sleep(20 * time.Millisecond)
 	assert.Len(t, d1.emergenciesSeen(), 5, "no copies after the fifth")
+
+	// A drone's own emergency core obeys the first copy, once.
+	core, err := emergency.New(emergency.Config{ID: algorithms.NodeID(d1.id), Key: testKey[:]})
+	require.NoError(t, err)
+	obeyed := 0
+	for _, m := range d1.emergenciesSeen() {
+		e, h := d1.decodeEmergency(m)
+		require.NoError(t, core.Step(h.From, e))
+		for _, ev := range core.Ready().Events {
+			if o, ok := ev.(emergency.Obey); ok {
+				obeyed++
+				assert.Equal(t, emergency.Land, o.Cmd.Op)
+			}
+		}
+	}
+	assert.Equal(t, 1, obeyed)
+	assert.Equal(t, emergency.Counters{Obeyed: 1, Duplicates: 4}, core.Counters())
 
 	// A drone's acknowledgement is taken note of.
 	d1.send(&swarm.MessageSwarmEmergency{Kind: swarm.SWARM_EMERGENCY_KIND_ACK, Issuer: station.DefaultIssuer, CommandId: cmd.ID, DstVehicle: station.DefaultIssuer})
