@@ -349,6 +349,28 @@ func (s *Station) progress(index uint32) Progress {
 	return p
 }
 
+// SendAndWait sends c (Send) and waits until every live drone has
+// applied it (WaitApplied), both within ctx. When the command was
+// accepted but not applied in time, the Result gives its index and the
+// error (ErrNotApplied) names the drones that had not applied it.
+func (s *Station) SendAndWait(ctx context.Context, c command.Command) (Result, Progress, error) {
+	res, err := s.Send(ctx, c)
+	if err != nil {
+		return res, Progress{}, err
+	}
+	p, err := s.WaitApplied(ctx, res.Index)
+	return res, p, err
+}
+
+// LastSeq returns the sequence number of the last command sent (FirstSeq
+// - 1 before the first): store it to pass LastSeq()+1 as FirstSeq after a
+// restart.
+func (s *Station) LastSeq() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
+}
+
 // WaitApplied waits until every live drone has applied the command at log
 // index (Progress.Done), or ctx ends: then the error wraps ErrNotApplied
 // and names the drones that had not applied it.

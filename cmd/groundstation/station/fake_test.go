@@ -89,6 +89,19 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// poll is waitFor for goroutines other than the test's: it reports
+// whether cond held in time.
+func poll(cond func() bool) bool {
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
 // advanceUntil moves the fake clock in steps of 100 ms until cond holds,
 // at most limit, and returns the simulated time it took.
 func advanceUntil(t *testing.T, clk *fakeClock, limit time.Duration, what string, cond func() bool) time.Duration {

@@ -303,6 +303,35 @@ func TestAppliedCounting(t *testing.T) {
 	assert.True(t, p.Done())
 }
 
+// SendAndWait gives the index of an accepted command and, when the wait
+// ends first, the drones that had not applied it.
+func TestSendAndWait(t *testing.T) {
+	n := newNet(t, func(c *station.Config) { c.Live = 10 * time.Second })
+	d1, d2 := n.drone(1, testKey), n.drone(2, testKey)
+	d1.lead(1)
+	d2.follow(d1.id, 1)
+	d1.status(0, nil)
+	d2.status(0, nil)
+	waitFor(t, "statuses", func() bool { return n.heard(d1.id, 1)() && n.heard(d2.id, 1)() })
+	go func() {
+		if poll(func() bool { return len(d1.logSeqs()) == 1 }) {
+			d1.status(1, nil)
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		poll(func() bool { return len(n.st.Applied(1).Applied) == 1 })
+		cancel()
+	}()
+	res, p, err := n.st.SendAndWait(ctx, command.Lights{G: 200})
+	require.ErrorIs(t, err, station.ErrNotApplied)
+	assert.ErrorContains(t, err, "applied by 1, pending [102]")
+	assert.Equal(t, uint32(1), res.Index)
+	assert.Equal(t, []uint16{101}, p.Applied)
+	assert.Equal(t, []uint16{102}, p.Pending)
+	assert.Equal(t, uint32(40), n.st.LastSeq())
+}
+
 // The picture gives each drone's last status and the age of that data,
 // which grows with the clock.
 func TestSnapshotDataAge(t *testing.T) {
