@@ -3,6 +3,7 @@ package station_test
 import (
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"testing"
@@ -184,8 +185,18 @@ type fakeDrone struct {
 
 func (n *testNet) drone(sys uint8, key wire.Key) *fakeDrone {
 	n.t.Helper()
+	return n.droneOn(sys, key, nil)
+}
+
+// droneOn is drone with its link wrapped by wrap (when not nil).
+func (n *testNet) droneOn(sys uint8, key wire.Key, wrap func(link.Link) link.Link) *fakeDrone {
+	n.t.Helper()
+	var l link.Link
 	l, err := n.hub.Join(sys)
 	require.NoError(n.t, err)
+	if wrap != nil {
+		l = wrap(l)
+	}
 	r, err := radio.Open(radio.Config{Link: l, Key: key, Network: n.network, SystemID: sys, Clock: n.clk, Logger: quiet()})
 	require.NoError(n.t, err)
 	cd, err := codec.New(codec.Config{Network: n.network})
@@ -376,5 +387,47 @@ func (n *testNet) heard(id uint16, statuses int) func() bool {
 			}
 		}
 		return false
+	}
+}
+
+// lossy drops each packet sent or received with probability loss, drawn
+// from a seeded source.
+type lossy struct {
+	link.Link
+	mu      sync.Mutex
+	rng     *rand.Rand
+	loss    float64
+	dropped int
+}
+
+func newLossy(seed uint64, loss float64) func(link.Link) link.Link {
+	return func(l link.Link) link.Link {
+		return &lossy{Link: l, rng: rand.New(rand.NewPCG(seed, 0x5157)), loss: loss}
+	}
+}
+
+func (l *lossy) drop() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rng.Float64() < l.loss {
+		l.dropped++
+		return true
+	}
+	return false
+}
+
+func (l *lossy) Send(p []byte, to link.Dest) error {
+	if l.drop() {
+		return nil
+	}
+	return l.Link.Send(p, to)
+}
+
+func (l *lossy) Receive() (link.Packet, error) {
+	for {
+		p, err := l.Link.Receive()
+		if err != nil || !l.drop() {
+			return p, err
+		}
 	}
 }

@@ -3,6 +3,7 @@ package station_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
+	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
 )
@@ -184,6 +186,66 @@ func TestRetrySameSeqAfterLostReply(t *testing.T) {
 	}
 	assert.Equal(t, []uint32{40, 41}, d1.logSeqs(), "the command is in the log once")
 	assert.Equal(t, 2, n.st.Snapshot().Counters.Retries)
+}
+
+// The leader commits a command, its answer is lost, and it fails; the
+// next leader, which has the entry in its log, answers the retry with the
+// same index: the command is committed once across the failover.
+func TestExactlyOnceAcrossFailover(t *testing.T) {
+	n := newNet(t, nil)
+	d1, d2 := n.drone(1, testKey), n.drone(2, testKey)
+	d1.lead(1)
+	d2.follow(d1.id, 1)
+	d1.status(0, nil)
+	waitFor(t, "status", n.heard(d1.id, 1))
+	d1.set(func() { d1.loseReplies = 1 })
+	ch := sendAsync(context.Background(), n.st, command.Land{})
+	waitFor(t, "the leader commits", func() bool { return len(d1.logSeqs()) == 1 })
+	require.NoError(t, d1.r.Close()) // the leader fails
+
+	// Drone 102 is elected in term 2 with the log (the entry was
+	// committed, so a majority stored it).
+	d1.mu.Lock()
+	log, entries := d1.log, d1.entries
+	d1.mu.Unlock()
+	d2.set(func() { d2.log, d2.entries = log, append([]uint32(nil), entries...) })
+	d2.lead(2)
+	d2.status(1, nil)
+	waitFor(t, "the new leader's status", n.heard(d2.id, 1))
+	advanceUntil(t, n.clk, 5*time.Second, "the retry", func() bool { return len(d2.requestsSeen()) > 0 })
+	r := result(t, ch)
+	require.NoError(t, r.err)
+	assert.Equal(t, station.Result{Seq: 40, Index: 1, Term: 2, Leader: d2.id, Attempts: 2}, r.res)
+	assert.Equal(t, []uint32{40}, d2.logSeqs(), "once in the log")
+	assert.Equal(t, uint32(40), d2.requestsSeen()[0].Seq)
+}
+
+// Under 30% loss each way at the leader, every command is accepted, at
+// the next index, and is in the log once.
+func TestExactlyOnceUnderLoss(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 4)); seed++ {
+		n := newNet(t, nil)
+		d1 := n.droneOn(1, testKey, newLossy(seed, 0.3))
+		d1.lead(1)
+		attempts := 0
+		for i := range 6 {
+			ch := sendAsync(context.Background(), n.st, command.Lights{R: uint8(i)})
+			var r sent
+			advanceUntil(t, n.clk, 60*time.Second, fmt.Sprintf("seed=%d command %d", seed, i), func() bool {
+				select {
+				case r = <-ch:
+					return true
+				default:
+					return false
+				}
+			})
+			require.NoError(t, r.err, "seed=%d", seed)
+			require.Equal(t, uint32(i+1), r.res.Index, "seed=%d", seed)
+			attempts += r.res.Attempts
+		}
+		require.Equal(t, []uint32{40, 41, 42, 43, 44, 45}, d1.logSeqs(), "seed=%d", seed)
+		require.Greater(t, attempts, 6, "seed=%d: the loss made some retries", seed)
+	}
 }
 
 // The leader's REFUSED comes back as ErrRefused with its reason.
