@@ -248,6 +248,55 @@ func TestExactlyOnceUnderLoss(t *testing.T) {
 	}
 }
 
+// When the leader the station believes in falls silent and the new one's
+// statuses have not come through, every other copy after three
+// unanswered ones goes to every drone, which the new leader answers.
+func TestSilentLeaderFallsBackToEveryone(t *testing.T) {
+	n := newNet(t, nil)
+	d1, d2 := n.drone(1, testKey), n.drone(2, testKey)
+	d1.lead(1)
+	d1.status(0, nil)
+	waitFor(t, "status", n.heard(d1.id, 1))
+	require.NoError(t, d1.r.Close())
+	d2.lead(2)
+	ch := sendAsync(context.Background(), n.st, command.Return{})
+	var r sent
+	spent := advanceUntil(t, n.clk, 10*time.Second, "accepted", func() bool {
+		select {
+		case r = <-ch:
+			return true
+		default:
+			return false
+		}
+	})
+	require.NoError(t, r.err)
+	assert.Equal(t, d2.id, r.res.Leader)
+	assert.Equal(t, 4, r.res.Attempts, "three to the silent leader, the fourth to every drone")
+	assert.GreaterOrEqual(t, spent, 3*time.Second)
+	assert.Less(t, spent, 4*time.Second)
+	reqs := d2.requestsSeen()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, station.Everyone, reqs[0].DstVehicle)
+	id, term := n.st.Leader()
+	assert.Equal(t, d2.id, id)
+	assert.Equal(t, uint32(2), term)
+}
+
+// Without FirstSeq, sequence numbers start at the clock's Unix seconds,
+// so a station restarted later starts above its previous run.
+func TestDefaultSeqFollowsClock(t *testing.T) {
+	n := newNet(t, func(c *station.Config) { c.FirstSeq = 0 })
+	start := uint32(n.clk.Now().Unix())
+	assert.Equal(t, start-1, n.st.LastSeq())
+	d1 := n.drone(1, testKey)
+	d1.lead(1)
+	for range 3 {
+		r := result(t, sendAsync(context.Background(), n.st, command.Arm{}))
+		require.NoError(t, r.err)
+	}
+	assert.Equal(t, []uint32{start, start + 1, start + 2}, d1.logSeqs())
+}
+
 // The leader's REFUSED comes back as ErrRefused with its reason.
 func TestRefusedSurfaced(t *testing.T) {
 	n := newNet(t, nil)
