@@ -89,14 +89,15 @@ type Counters struct {
 	// among them.
 	Frames, Statuses int
 	// Malformed counts verified frames the station ignored as invalid
-	// (sender 0 or 65535 or the station's own ID, another network, field
-	// values out of range); Ignored frames of other dialects;
+	// (sender 0 or 65535 or the station's own ID, field values out of
+	// range); Ignored frames of other dialects and requests meant for
+	// the leader;
 	// OtherStations frames of other ground stations; Echoes the
 	// station's own frames relayed back to it.
 	Malformed, Ignored, OtherStations, Echoes int
 	// Rejected counts frames the radio rejected before they reached the
-	// station: bad signature, replay, bad CRC (the radio's reader counters
-	// tell which).
+	// station: bad signature, replay, bad CRC, another network (the
+	// radio's reader counters tell which).
 	Rejected int
 	// Sent counts frames queued, SendErrors frames the radio refused.
 	Sent, SendErrors int
