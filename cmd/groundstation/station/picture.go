@@ -142,7 +142,7 @@ type Snapshot struct {
 	Counters Counters
 }
 
-// Live reports the IDs of the live drones of the picture.
+// LiveDrones reports the IDs of the live drones of the picture.
 func (sn Snapshot) LiveDrones() []uint16 {
 	var out []uint16
 	for _, d := range sn.Drones {
