@@ -23,6 +23,10 @@ import (
 // Nothing was queued; retry later or send less.
 var ErrBackpressure = pace.ErrFull
 
+// GroundStationSystemID is the MAVLink system ID of a ground station: the
+// one system ID outside the drones' 1–250 that a Radio may take.
+const GroundStationSystemID = 255
+
 // ErrClosed is returned by Send after Close.
 var ErrClosed = errors.New("radio: closed")
 
@@ -35,7 +39,7 @@ type Config struct {
 	// Network is the swarm radio network.
 	Network uint8
 	// SystemID is this drone's MAVLink system ID in the network (1–250),
-	// or 255 for a ground station.
+	// or 255 for a ground station (MAVLink's ground control station ID).
 	SystemID uint8
 	// ComponentID is the sender's component (optional, default 191, the
 	// onboard computer).
@@ -124,8 +128,8 @@ func Open(cfg Config) (*Radio, error) {
 	if cfg.Link == nil {
 		return nil, errors.New("radio: no link configured")
 	}
-	if cfg.SystemID == 0 || (cfg.SystemID > 250 && cfg.SystemID != 255) {
-		return nil, fmt.Errorf("radio: system ID %d: use 1–250 for a drone, 255 for a ground station", cfg.SystemID)
+	if cfg.SystemID == 0 || (cfg.SystemID > 250 && cfg.SystemID != GroundStationSystemID) {
+		return nil, fmt.Errorf("radio: system ID %d: use 1–250 (%d for a ground station)", cfg.SystemID, GroundStationSystemID)
 	}
 	if cfg.ComponentID == 0 {
 		cfg.ComponentID = 191

@@ -213,14 +213,33 @@ func TestRebootWithoutClockIsNotAReplay(t *testing.T) {
 	assert.Zero(t, b.Counters().Reader.TotalRejected())
 }
 
+// A ground station takes system ID 255, and the drones verify its frames.
+func TestGroundStationSystemID(t *testing.T) {
+	hub := link.NewHub()
+	lg, err := hub.Join(radio.GroundStationSystemID)
+	require.NoError(t, err)
+	ld, err := hub.Join(1)
+	require.NoError(t, err)
+	gs := open(t, lg, radio.GroundStationSystemID, func(c *radio.Config) { c.ComponentID = 190; c.LinkID = 1 })
+	d := open(t, ld, 1, nil)
+	require.NoError(t, gs.Send(&swarm.MessageSwarmTimeRequest{T1: 7, SrcVehicle: 65000, DstVehicle: 1, NetworkId: testNetwork}, link.Dest(1)))
+	f := receive(t, d, 1)[0]
+	assert.Equal(t, uint8(255), f.SystemID)
+	assert.Equal(t, uint8(190), f.ComponentID)
+	assert.Equal(t, uint8(1), f.LinkID)
+	assert.Zero(t, d.Counters().Reader.TotalRejected())
+}
+
 func TestOpenErrors(t *testing.T) {
 	_, err := radio.Open(radio.Config{})
 	require.Error(t, err)
 	hub := link.NewHub()
 	l, err := hub.Join(1)
 	require.NoError(t, err)
-	_, err = radio.Open(radio.Config{Link: l, SystemID: 251})
-	require.ErrorContains(t, err, "1–250")
+	for _, id := range []uint8{251, 254} {
+		_, err = radio.Open(radio.Config{Link: l, SystemID: id})
+		require.ErrorContains(t, err, "1–250")
+	}
 	r := open(t, l, 1, nil)
 	require.NoError(t, r.Close())
 	require.ErrorIs(t, r.Send(&swarm.MessageSwarmMember{}, 0), radio.ErrClosed)
