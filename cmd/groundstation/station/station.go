@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/skyquorum/skyquorum/algorithms"
@@ -110,6 +111,8 @@ type Station struct {
 	mu       sync.Mutex
 	started  time.Time
 	lastTick time.Time
+	// lastBeat is when the station last sent its HEARTBEAT.
+	lastBeat time.Time
 	changed  chan struct{} // closed and replaced when the picture changes
 
 	// The leader the station believes in, and the term it learnt it for.
@@ -319,10 +322,32 @@ func (s *Station) onTick() {
 		s.ts.SetClock(now.UnixNano())
 		s.ts.Tick()
 	}
+	if now.Sub(s.lastBeat) >= HeartbeatEvery {
+		s.lastBeat = now
+		s.heartbeat()
+	}
 	s.flushTimeSync()
 	s.retry(now)
 	s.repeatEmergencies(now)
 	s.notify() // drones' data ages: waiters see live drones go silent
+}
+
+// HeartbeatEvery is the period of the station's MAVLink HEARTBEAT (type
+// GCS), as ground control stations send it: it tells the radio (and a
+// SITL radio hub, which learns its endpoints from what they send) that the
+// station is there before it has anything else to say, for 0.6% of a
+// 57600-baud channel.
+const HeartbeatEvery = time.Second
+
+// heartbeat sends the station's HEARTBEAT. Call with s.mu held.
+func (s *Station) heartbeat() {
+	hb := &ardupilotmega.MessageHeartbeat{Type: ardupilotmega.MAV_TYPE_GCS, Autopilot: ardupilotmega.MAV_AUTOPILOT_INVALID,
+		SystemStatus: ardupilotmega.MAV_STATE_ACTIVE, MavlinkVersion: 3}
+	if err := s.radio.Send(hb, link.Broadcast); err != nil {
+		s.counters.SendErrors++
+		return
+	}
+	s.counters.Sent++
 }
 
 // flushTimeSync sends the time sync core's requests. Call with s.mu held.
