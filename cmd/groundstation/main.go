@@ -16,6 +16,9 @@ const (
 	exitOK    = 0
 	exitFail  = 1
 	exitUsage = 2
+	// exitInterrupted is the status after SIGINT or SIGTERM (128 + 2, as
+	// shells report a Ctrl-C).
+	exitInterrupted = 130
 )
 
 const usage = `groundstation: operate a Skyquorum drone swarm
@@ -30,6 +33,8 @@ Commands:
   show COMMAND FILE   import, validate, describe and export shows
                       (.sqshow, .skyc, Blender CSV; docs/show-cli.md)
   keygen              write a new swarm signing key (mode 0600)
+  sitl                run a live SITL swarm (drone processes, a radio hub,
+                      this ground station) and fly a show with it
   drone COMMAND       run the drone program (the same as the drone binary:
                       run, check, sitl, version); groundstation sitl starts
                       its simulated drones this way
@@ -55,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runShow(args[1:], stdout, stderr)
 	case "keygen":
 		return runKeygen(args[1:], stdout, stderr)
+	case "sitl":
+		return runSITL(args[1:], stdout, stderr)
 	case "drone":
 		return runDrone(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSITLUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--drones", "0"}, "--drones 0: give 1 to 250"},
+		{[]string{"--drones", "300"}, "--drones 300: give 1 to 250 (250 per network)"},
+		{[]string{"--networks", "0"}, "--networks 0: give 1 to 16"},
+		{[]string{"--loss", "1"}, "--loss 1: give a probability in [0, 1)"},
+		{[]string{"--baud", "300"}, "--baud 300: give a serial rate of at least 1200"},
+		{[]string{"--lead", "10ms"}, "--lead 10ms: give at least 1s"},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--no-such-flag"}, "flag provided but not defined: -no-such-flag"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"sitl"}, tc.args...), &stdout, &stderr)
+		assert.Equal(t, exitUsage, code, "%v", tc.args)
+		assert.Contains(t, stderr.String(), tc.msg, "%v", tc.args)
+		assert.Empty(t, stdout.String(), "%v", tc.args)
+	}
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, exitOK, run([]string{"sitl", "--help"}, &stdout, &stderr))
+	assert.Contains(t, stdout.String(), "Usage: groundstation sitl")
+	assert.Contains(t, stdout.String(), "-drones N")
+}
+
+// buildGroundstation builds this program for tests that run it as a
+// process.
+func buildGroundstation(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "groundstation")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "build: %s", out)
+	return bin
+}
+
+// processesWith lists the processes whose command line contains s.
+func processesWith(s string) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {
+			// A zombie (state Z) has ended; only its parent's wait is due.
+			if f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:])); len(f) > 0 && f[0] == "Z" {
+				continue
+			}
+		}
+		if strings.Contains(string(b), s) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// Ctrl-C (SIGINT) stops the ground station and every drone process it
+// started; so does killing the ground station outright (SIGKILL), which
+// it cannot catch: its drones die with it.
+func TestSITLLeavesNoOrphans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs drone processes")
+	}
+	bin := buildGroundstation(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			var stdout, stderr bytes.Buffer
+			cmd := exec.Command(bin, "sitl", "--drones", "3", "--dir", dir)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			require.NoError(t, cmd.Start())
+			defer cmd.Process.Kill()
+			// The drones run with their state under dir: wait for all
+			// three and their control sockets (they are up).
+			require.Eventually(t, func() bool {
+				if len(processesWith(dir+"/drone-")) < 3 {
+					return false
+				}
+				for id := 1; id <= 3; id++ {
+					b, _ := os.ReadFile(filepath.Join(dir, "drone-"+strconv.Itoa(id)+".log"))
+					if !bytes.Contains(b, []byte("control socket")) {
+						return false
+					}
+				}
+				return true
+			}, 60*time.Second, 100*time.Millisecond, "three drone processes; stdout:\n%s", &stdout)
+			require.NoError(t, cmd.Process.Signal(sig))
+			err := cmd.Wait()
+			if sig == syscall.SIGINT {
+				require.Error(t, err)
+				assert.Equal(t, exitInterrupted, cmd.ProcessState.ExitCode(), "stderr:\n%s", &stderr)
+				assert.Contains(t, stderr.String(), "interrupted; every process it started has ended")
+				assert.Empty(t, processesWith(dir+"/drone-"), "drone processes left after Ctrl-C")
+				return
+			}
+			assert.Eventually(t, func() bool { return len(processesWith(dir+"/drone-")) == 0 }, 10*time.Second,
+				50*time.Millisecond, "drone processes left after the ground station was killed: %v", processesWith(dir+"/drone-"))
+		})
+	}
+}
