@@ -178,6 +178,7 @@ type Runner struct {
 	ticks    int64
 	counters Counters
 	fly      flight
+	gps      gpsFeed
 	leaveReq atomic.Pointer[string] // LeaveShow's reason, until the loop takes it
 	started  chan struct{}          // closed once Run's ticker runs
 	ran      bool
@@ -492,6 +493,7 @@ func (r *Runner) tick(flying bool) {
 		r.ep.ChannelBusy(busy)
 	}
 	r.ep.Tick()
+	r.feedGPS(local)
 	r.node.Tick()
 	r.flush()
 	if r.learner {

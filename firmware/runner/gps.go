@@ -1,0 +1,68 @@
+package runner
+
+import "time"
+
+// GPSClock is a Vehicle whose flight controller reports GPS time
+// (fcvehicle's does, from SYSTEM_TIME). The runner passes it to the swarm
+// node, whose leader steers swarm time towards it (docs/swarm.md, "Swarm
+// time and GPS time").
+type GPSClock interface {
+	// GPSTime returns the flight controller's GPS time now, false while
+	// it has none (no fix, or not heard lately).
+	GPSTime() (time.Time, bool)
+}
+
+// gpsEvery is how often the runner passes GPS time to the node.
+const gpsEvery = time.Second
+
+// gpsFeed is the runner's part of GPS time: when it last passed a reading,
+// and whether the swarm time it serves as leader follows GPS time.
+type gpsFeed struct {
+	at    int64 // local clock reading of the last reading passed (0: none)
+	based bool
+}
+
+// gpsBasedWithin is how close to GPS time the swarm time a leader serves
+// must be for the runner to report it GPS-based.
+const gpsBasedWithin = int64(time.Millisecond)
+
+// feedGPS passes the vehicle's GPS time to the node every gpsEvery of
+// local time, with the local clock reading it was taken at, and logs when
+// the swarm time this drone serves as leader becomes, or stops being,
+// GPS time.
+func (r *Runner) feedGPS(local int64) {
+	g, ok := r.cfg.Vehicle.(GPSClock)
+	if !ok || r.gps.at != 0 && local-r.gps.at < int64(gpsEvery) {
+		return
+	}
+	r.gps.at = local
+	gps, ok := g.GPSTime()
+	now := r.clock.Now().UnixNano()
+	if ok {
+		r.node.SetGPSTime(now, gps.UnixNano())
+	} else {
+		r.node.LoseGPS()
+	}
+	gap, ok := r.node.GPSGap()
+	based := ok && max(gap, -gap) <= gpsBasedWithin
+	if based != r.gps.based {
+		r.gps.based = based
+		if based {
+			r.log.Info("runner: the swarm time this drone serves is GPS time", "gap", time.Duration(gap))
+		} else {
+			r.log.Info("runner: the swarm time this drone serves is no longer GPS time", "has_gps", ok, "gap", time.Duration(gap))
+		}
+	}
+}
+
+// GPSGap returns, while this drone leads with GPS time, the swarm time it
+// serves minus GPS time; false otherwise (swarm.Node.GPSGap).
+func (r *Runner) GPSGap() (gap time.Duration, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.node == nil {
+		return 0, false
+	}
+	g, ok := r.node.GPSGap()
+	return time.Duration(g), ok
+}
