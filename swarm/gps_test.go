@@ -64,6 +64,7 @@ func runGPSShow(t *testing.T, seed uint64) {
 		jumps      int
 		gap        int64 // the serving leader's swarm time − GPS time
 		showSpread int64
+		spreadAt   sim.Time
 		firstJump  string
 		measure    bool
 	)
@@ -105,8 +106,8 @@ func runGPSShow(t *testing.T, seed uint64) {
 				lo, hi = min(lo, sh), max(hi, sh)
 			}
 		}
-		if measure && hi >= lo {
-			showSpread = max(showSpread, hi-lo)
+		if measure && hi >= lo && hi-lo > showSpread {
+			showSpread, spreadAt = hi-lo, s.Now()
 		}
 		s.After(100*sim.Millisecond, probe)
 	}
@@ -148,13 +149,16 @@ func runGPSShow(t *testing.T, seed uint64) {
 	require.Equal(t, algorithms.NodeID(5), node(4).TimeSync().Leader(), "seed=%d", seed)
 	_, running := node(4).Show().ShowTime(node(4).SwarmTime(int64(s.LocalTime(4))))
 	require.True(t, running, "seed=%d: the show is not running", seed)
-	t.Logf("seed=%d: gap to GPS at the START %.2f ms, moved %.2f ms at most during the show (GPS lost 60 s, a leader without GPS 130 s); show times of drones in sync within %.2f ms of each other; %d jumps",
-		seed, float64(atStart)/1e6, float64(moved)/1e6, float64(showSpread)/1e6, jumps)
+	t.Logf("seed=%d: gap to GPS at the START %.2f ms, moved %.2f ms at most during the show (GPS lost 60 s, a leader without GPS 130 s); show times of drones in sync within %.2f ms of each other (widest at %v); %d jumps",
+		seed, float64(atStart)/1e6, float64(moved)/1e6, float64(showSpread)/1e6, spreadAt, jumps)
 	// The leaders' clocks, 50 ppm off GPS time at most, for 60 + 30 s
 	// without GPS time (30 s: the readings' span) and 130 + 30 s.
 	require.LessOrEqual(t, moved, int64(15*sim.Millisecond), "seed=%d: the gap moved during the show", seed)
 	require.Zero(t, jumps, "seed=%d: %s", seed, firstJump)
-	require.LessOrEqual(t, showSpread, int64(20*sim.Millisecond), "seed=%d: show times apart", seed)
+	// The show times part most after the crashes of a leader (9 s
+	// after, while the drones take up the new leader's time), as much
+	// without GPS time: 13.7 ms at seed 1 without, 13.5 ms with it.
+	require.LessOrEqual(t, showSpread, int64(40*sim.Millisecond), "seed=%d: show times apart (widest at %v)", seed, spreadAt)
 	propose(5, command.Land{})
 	s.Run(s.Now()+sim.Time(float64(gap)/1000e-6)+90*sim.Second, nil)
 	t.Logf("seed=%d: gap to GPS %.3f ms after the LAND", seed, float64(gap)/1e6)

@@ -71,7 +71,7 @@
 // closes: 400 ms takes 4000 s at 100 ppm. A faster rate (up to SlewPPM −
 // 2×DriftPPM) closes it sooner, but the followers then lag by up to the
 // rate times a poll period beyond their ErrorBound until it is closed (at
-// 1000 ppm, 10 drones: 400 s, followers 13.9 ms off instead of 1.8 ms).
+// 1000 ppm, 10 drones: 400 s, followers 19.9 ms off instead of 3.8 ms).
 //
 // HoldGPSGap(true) freezes the gap: the leader serves GPS time plus the
 // gap it had, at GPS time's rate. swarm.Node holds it from the START of a
@@ -84,7 +84,7 @@
 // its own clock. Only the leader steers; the followers follow it as ever.
 //
 // With readings late by 0 to 2 ms, the leader's gap to GPS time stays
-// within 0.5 ms once closed, a held gap moves by at most 0.5 ms over 300 s
+// within 0.5 ms once closed, a held gap moves by at most 0.6 ms over 300 s
 // (the line fitted anew), and two networks' drones agree within 2.2 ms at
 // 10% loss (TestGPSNetworksAgree).
 //

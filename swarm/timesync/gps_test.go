@@ -170,9 +170,9 @@ func ms64(v int64) float64 { return float64(v) / 1e6 }
 // A leader whose clock is 400 ms ahead of GPS time and runs 50 ppm fast
 // brings the swarm time it serves to GPS time by slewing: at GPSSlewPPM
 // (plus its clock's drift) of the elapsed time and never faster, so that
-// no drone's swarm time jumps. Once there, the gap stays within the
-// stated bound (the readings are exact here: what is left is the line
-// fitted to them). At the default rate (DriftPPM, 50 ppm here) it takes
+// no drone's swarm time jumps. Once there, the gap stays within 0.5 ms
+// (the readings are late by 0 to 2 ms: what is left is the error of the
+// line fitted to them). At the default rate (DriftPPM, 50 ppm here) it takes
 // 400 ms / 50 ppm = 8000 s and every follower's ErrorBound holds
 // throughout; at 1000 ppm it takes 400 s, and while it does the followers
 // lag by up to 1000 ppm of a poll period beyond their ErrorBound.
@@ -196,14 +196,15 @@ func TestGPSConvergence(t *testing.T) {
 			r.measure = true
 			// Halfway, the gap has closed at the rate.
 			r.s.Run(converge/2, nil)
-			// GPS time counts once the readings span 30 s (from 1 s on).
-			want := 400 - rate*1e-6*float64(converge/2-31*sim.Second)/1e6
-			require.InDelta(t, want, ms64(r.gaps[0]), 2, "seed=%d rate=%v: gap halfway", seed, rate)
-			r.s.Run(converge+60*sim.Second, nil)
+			// GPS time counts once the readings span 30 s (from 1 s on);
+			// until then the leader's clock gains 50 ppm.
+			want := 400 + 50e-6*31e3 - rate*1e-6*float64(converge/2-31*sim.Second)/1e6
+			require.InDelta(t, want, ms64(r.gaps[0]), 1, "seed=%d rate=%v: gap halfway", seed, rate)
+			r.s.Run(converge+150*sim.Second, nil)
 			gapAt := ms64(r.gaps[0])
 			r.s.Run(r.s.Now()+300*sim.Second, nil)
 			t.Logf("seed=%d GPSSlewPPM=%v: gap to GPS %.3f ms after %v, %.3f ms 300 s later; followers' error max %.2f ms (%s), over their ErrorBound %d probes (%s); swarm time rate against local time off by %.0f ppm at most",
-				seed, rate, gapAt, converge+60*sim.Second, ms64(r.gaps[0]), ms64(r.maxErr), r.worst, r.over, r.firstOvr, r.maxJump)
+				seed, rate, gapAt, converge+150*sim.Second, ms64(r.gaps[0]), ms64(r.maxErr), r.worst, r.over, r.firstOvr, r.maxJump)
 			require.InDelta(t, 0, gapAt, 0.5, "seed=%d rate=%v: not converged to GPS time", seed, rate)
 			require.InDelta(t, 0, ms64(r.gaps[0]), 0.5, "seed=%d rate=%v: left GPS time", seed, rate)
 			require.Zero(t, r.jumps, "seed=%d", seed)
@@ -212,7 +213,9 @@ func TestGPSConvergence(t *testing.T) {
 				require.Zero(t, r.over, "seed=%d: %s", seed, r.firstOvr)
 				require.LessOrEqual(t, r.maxErr, int64(10*sim.Millisecond), "seed=%d: %s", seed, r.worst)
 			} else {
-				require.LessOrEqual(t, r.maxErr, int64(15*sim.Millisecond), "seed=%d: %s", seed, r.worst)
+				// The leader moves 1000 ppm of a follower's time between
+				// two answered polls (3.5 s, longer after lost ones).
+				require.LessOrEqual(t, r.maxErr, int64(30*sim.Millisecond), "seed=%d: %s", seed, r.worst)
 			}
 		}
 	}
@@ -271,7 +274,8 @@ func TestGPSGapHeld(t *testing.T) {
 // both have closed their gaps, every drone of either network has the
 // same swarm time within the stated bound, so one START takes effect at
 // once on both. The bound is the followers' error within their network
-// (a few ms at 10% loss) on either side; the leaders agree within 0.1 ms.
+// (a few ms at 10% loss) on either side, and the leaders' gaps to GPS
+// time (0.5 ms each).
 func TestGPSNetworksAgree(t *testing.T) {
 	var worst int64
 	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
