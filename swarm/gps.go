@@ -24,10 +24,10 @@ func (n *Node) SetGPSTime(local, gps int64) {
 // serves the swarm time it has at its own clock's rate.
 func (n *Node) LoseGPS() { n.clock.LoseGPS() }
 
-// GPSGap returns, on the leader with GPS time, the swarm time it serves
-// minus GPS time (ns); ok is false on a follower and on a leader without
-// GPS time. Swarm time is GPS-based while ok and the gap is within a
-// millisecond or so.
+// GPSGap returns the drone's swarm time minus its GPS time (ns); ok is
+// false while it has either not. On the leader it is the gap it steers;
+// on a follower, that gap plus its own error against the leader (a few
+// ms). Swarm time is GPS time while ok and the gap is within a few ms.
 func (n *Node) GPSGap() (gap int64, ok bool) { return n.clock.GPSGap() }
 
 // holdGPSGap tells time sync to keep the gap between swarm time and GPS

@@ -16,20 +16,20 @@ type GPSClock interface {
 const gpsEvery = time.Second
 
 // gpsFeed is the runner's part of GPS time: when it last passed a reading,
-// and whether the swarm time it serves as leader follows GPS time.
+// and whether the drone's swarm time is GPS time.
 type gpsFeed struct {
 	at    int64 // local clock reading of the last reading passed (0: none)
 	based bool
 }
 
-// gpsBasedWithin is how close to GPS time the swarm time a leader serves
-// must be for the runner to report it GPS-based.
-const gpsBasedWithin = int64(time.Millisecond)
+// gpsBasedWithin is how close to GPS time the drone's swarm time must be
+// for the runner to report it GPS time: the leader's gap once closed
+// (0.5 ms) and a follower's error against it (a few ms).
+const gpsBasedWithin = int64(5 * time.Millisecond)
 
 // feedGPS passes the vehicle's GPS time to the node every gpsEvery of
 // local time, with the local clock reading it was taken at, and logs when
-// the swarm time this drone serves as leader becomes, or stops being,
-// GPS time.
+// the drone's swarm time becomes, or stops being, GPS time.
 func (r *Runner) feedGPS(local int64) {
 	g, ok := r.cfg.Vehicle.(GPSClock)
 	if !ok || r.gps.at != 0 && local-r.gps.at < int64(gpsEvery) {
@@ -48,15 +48,15 @@ func (r *Runner) feedGPS(local int64) {
 	if based != r.gps.based {
 		r.gps.based = based
 		if based {
-			r.log.Info("runner: the swarm time this drone serves is GPS time", "gap", time.Duration(gap))
+			r.log.Info("runner: swarm time is GPS time", "gap", time.Duration(gap), "leader", r.node.TimeSync().Leader())
 		} else {
-			r.log.Info("runner: the swarm time this drone serves is no longer GPS time", "has_gps", ok, "gap", time.Duration(gap))
+			r.log.Info("runner: swarm time is not GPS time", "known", ok, "gap", time.Duration(gap), "leader", r.node.TimeSync().Leader())
 		}
 	}
 }
 
-// GPSGap returns, while this drone leads with GPS time, the swarm time it
-// serves minus GPS time; false otherwise (swarm.Node.GPSGap).
+// GPSGap returns the drone's swarm time minus its GPS time, false while
+// it has either not (swarm.Node.GPSGap).
 func (r *Runner) GPSGap() (gap time.Duration, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

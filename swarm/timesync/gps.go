@@ -58,13 +58,14 @@ func (c *TimeSync) HoldGPSGap(hold bool) {
 	c.steer()
 }
 
-// GPSGap returns, on the leader with GPS time, the swarm time it serves
-// minus GPS time at the last clock reading; ok is false on a follower and
-// on a leader without GPS time. The swarm time is GPS time, within what
-// the drone's GPS readings allow, once the gap is within a millisecond or
-// so.
+// GPSGap returns the drone's swarm time minus GPS time at the last clock
+// reading, from its own GPS readings; ok is false while it has no swarm
+// time or no GPS time. On the leader it is the gap it steers; on a
+// follower with GPS time it is that gap plus the follower's error against
+// its leader, so that every drone can tell whether the swarm time it
+// flies by is GPS time.
 func (c *TimeSync) GPSGap() (gap int64, ok bool) {
-	if c.leader != c.cfg.ID || !c.synced {
+	if !c.synced {
 		return 0, false
 	}
 	g, _, ok := c.gpsLine(c.now)

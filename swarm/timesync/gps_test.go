@@ -277,7 +277,7 @@ func TestGPSGapHeld(t *testing.T) {
 // (a few ms at 10% loss) on either side, and the leaders' gaps to GPS
 // time (0.5 ms each).
 func TestGPSNetworksAgree(t *testing.T) {
-	var worst int64
+	var worst, worstGap int64
 	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
 		r := newGPSRun(t, 20, 2, seed, 1000)
 		// Clocks start up to 500 ms apart: 500 s at 1000 ppm, and a
@@ -292,6 +292,14 @@ func TestGPSNetworksAgree(t *testing.T) {
 		require.LessOrEqual(t, r.spread, int64(10*sim.Millisecond), "seed=%d: networks apart", seed)
 		require.Zero(t, r.jumps, "seed=%d", seed)
 		worst = max(worst, r.spread)
+		// Every drone sees its swarm time is GPS time, from its own GPS
+		// readings.
+		for id := algorithms.NodeID(1); int(id) <= r.s.N(); id++ {
+			gap, ok := r.core(id).GPSGap()
+			require.True(t, ok, "seed=%d: drone %d knows no gap to GPS time", seed, id)
+			require.LessOrEqual(t, abs(gap), int64(5*sim.Millisecond), "seed=%d: drone %d: gap to GPS time %.2f ms", seed, id, ms64(gap))
+			worstGap = max(worstGap, abs(gap))
+		}
 	}
-	t.Logf("largest difference between two drones' swarm times across networks: %.2f ms", ms64(worst))
+	t.Logf("largest difference between two drones' swarm times across networks: %.2f ms; largest gap a drone saw between its swarm time and its GPS time: %.2f ms", ms64(worst), ms64(worstGap))
 }
