@@ -86,7 +86,7 @@
 // With readings late by 0 to 2 ms, the leader's gap to GPS time stays
 // within 0.5 ms once closed, a held gap moves by at most 0.6 ms over 300 s
 // (the line fitted anew), and two networks' drones agree within 2.2 ms at
-// 10% loss (TestGPSNetworksAgree).
+// 10 drones a network and 7.3 ms at 50, at 10% loss (TestGPSNetworksAgree).
 //
 // # Restarts
 //
