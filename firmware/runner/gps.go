@@ -18,9 +18,14 @@ const gpsEvery = time.Second
 // gpsFeed is the runner's part of GPS time: when it last passed a reading,
 // and whether the drone's swarm time is GPS time.
 type gpsFeed struct {
-	at    int64 // local clock reading of the last reading passed (0: none)
-	based bool
+	at     int64 // local clock reading of the last reading passed (0: none)
+	based  bool
+	warned bool // the gap was reported too large to close soon
 }
+
+// gpsFar is a gap to GPS time that the leader closes too slowly for a
+// show: at the default 200 ppm, a second takes 5000 s.
+const gpsFar = int64(time.Second)
 
 // gpsBasedWithin is how close to GPS time the drone's swarm time must be
 // for the runner to report it GPS time: the leader's gap once closed
@@ -44,6 +49,11 @@ func (r *Runner) feedGPS(local int64) {
 		r.node.LoseGPS()
 	}
 	gap, ok := r.node.GPSGap()
+	if ok && max(gap, -gap) > gpsFar && !r.gps.warned {
+		r.gps.warned = true
+		r.log.Warn("runner: swarm time is far from GPS time and closes on it at the drift bound only (200 ppm by default: 5000 s a second); set the companion computers' clocks from GPS or NTP before the swarm starts",
+			"gap", time.Duration(gap))
+	}
 	based := ok && max(gap, -gap) <= gpsBasedWithin
 	if based != r.gps.based {
 		r.gps.based = based
