@@ -104,8 +104,8 @@ func (c *TimeSync) steer() {
 
 // gpsLine returns GPS time minus local time at local time t, and its
 // drift against the local clock, from the readings of the last gpsKeep
-// once they span gpsSpan: a least-squares line, moved up to the highest of
-// them.
+// once they span gpsSpan: a least-squares line, moved up to the second
+// highest of them.
 func (c *TimeSync) gpsLine(t int64) (off int64, slope float64, ok bool) {
 	keep := 0
 	for keep < len(c.gps) && t-c.gps[keep].at > gpsKeep {
@@ -132,10 +132,20 @@ func (c *TimeSync) gpsLine(t int64) (off int64, slope float64, ok bool) {
 	}
 	// A reading is late, never early: the message waited on the link and
 	// in the flight controller's and the runner's queues. The line runs
-	// through the least delayed one, not through the mean.
-	late := math.Inf(-1)
+	// through the least delayed one, not through the mean; through the
+	// second least, so that one reading that is early (a glitch of the
+	// flight controller's time) does not move it.
+	first, second := math.Inf(-1), math.Inf(-1)
 	for _, r := range rs {
-		late = max(late, float64(r.off-refOff)-(meanO+slope*(float64(r.at-ref)-meanT)))
+		d := float64(r.off-refOff) - (meanO + slope*(float64(r.at-ref)-meanT))
+		if d > first {
+			first, second = d, first
+		} else if d > second {
+			second = d
+		}
 	}
-	return refOff + int64(math.Round(meanO+late+slope*(float64(t-ref)-meanT))), slope, true
+	if math.IsInf(second, -1) {
+		second = first
+	}
+	return refOff + int64(math.Round(meanO+second+slope*(float64(t-ref)-meanT))), slope, true
 }
