@@ -62,8 +62,9 @@
 // the swarm time it serves towards it, so that every network of a show,
 // each with its own leader, has one time. It never steps: it fits a line
 // to the readings of the last two minutes once they span 30 s (the drift
-// of its clock against GPS time, and the least delayed reading: a reading
-// is late by the link's delay, never early) and closes the gap between the
+// of its clock against GPS time, and the least delayed readings: a
+// reading is late by the link's delay, never early; the second least
+// delayed, so that one early reading does not count) and closes the gap between the
 // swarm time it serves and that line at GPSSlewPPM of GPS time at most.
 // The default, DriftPPM, keeps the swarm time it serves within DriftPPM
 // of GPS time's rate, so that the followers' clocks drift from it by no
@@ -84,8 +85,8 @@
 // its own clock. Only the leader steers; the followers follow it as ever.
 //
 // With readings late by 0 to 2 ms, the leader's gap to GPS time stays
-// within 0.5 ms once closed, a held gap moves by at most 0.6 ms over 300 s
-// (the line fitted anew), and two networks' drones agree within 2.2 ms at
+// within 0.5 ms once closed, a held gap moves by at most 0.5 ms over 300 s
+// (the line fitted anew), and two networks' drones agree within 2.3 ms at
 // 10 drones a network and 7.3 ms at 50, at 10% loss (TestGPSNetworksAgree).
 //
 // # Restarts
