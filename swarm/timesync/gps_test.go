@@ -313,3 +313,28 @@ func TestGPSNetworksAgree(t *testing.T) {
 			tc.per, count, ms64(worst), ms64(worstGap))
 	}
 }
+
+// GPSSlewPPM must leave room for twice the drift bound within SlewPPM, so
+// that the leader's swarm time never runs off its clock by more than
+// SlewPPM; its default is DriftPPM, or less where SlewPPM leaves less.
+func TestGPSSlewConfig(t *testing.T) {
+	for _, tc := range []struct {
+		drift, gps, want float64
+		ok               bool
+	}{
+		{0, 0, DefaultDriftPPM, true},
+		{200, 0, 200, true},
+		{4000, 0, 2000, true},
+		{100, 9800, 9800, true},
+		{100, 9801, 0, false},
+		{100, -1, 0, false},
+	} {
+		c, err := New(Config{ID: 1, DriftPPM: tc.drift, GPSSlewPPM: tc.gps})
+		if !tc.ok {
+			require.ErrorIs(t, err, ErrConfig, "DriftPPM %v GPSSlewPPM %v", tc.drift, tc.gps)
+			continue
+		}
+		require.NoError(t, err, "DriftPPM %v GPSSlewPPM %v", tc.drift, tc.gps)
+		require.InDelta(t, tc.want, c.cfg.GPSSlewPPM, 1e-9, "DriftPPM %v", tc.drift)
+	}
+}

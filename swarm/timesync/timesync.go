@@ -77,8 +77,9 @@ type Config struct {
 	SlewPPM float64
 	// GPSSlewPPM bounds how fast a leader with GPS time closes the gap
 	// between the swarm time it serves and GPS time, in parts per
-	// million of GPS time (optional, default DriftPPM: the followers'
-	// ErrorBound then holds while it does; see doc.go, "GPS time").
+	// million of the elapsed time, at most SlewPPM − 2×DriftPPM
+	// (optional, default DriftPPM: the followers' ErrorBound then holds
+	// while it does; see doc.go, "GPS time").
 	GPSSlewPPM float64
 	// Seed draws the poll phase and jitter.
 	Seed uint64
@@ -218,7 +219,7 @@ func New(cfg Config) (*TimeSync, error) {
 		cfg.SlewPPM = DefaultSlewPPM
 	}
 	if cfg.GPSSlewPPM == 0 {
-		cfg.GPSSlewPPM = cfg.DriftPPM
+		cfg.GPSSlewPPM = min(cfg.DriftPPM, cfg.SlewPPM-2*cfg.DriftPPM)
 	}
 	if cfg.RestoreError == 0 {
 		cfg.RestoreError = 10_000_000
