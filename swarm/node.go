@@ -114,6 +114,10 @@ type Config struct {
 	// takes effect late at the drones that apply it late, and drones hold
 	// while they know of a command they have not applied (InSync).
 	ShowSyncTicks int
+	// GPSSlewPPM bounds how fast a leader with GPS time closes the gap
+	// between swarm time and GPS time (optional, timesync's default:
+	// ClockDriftPPM; gps.go).
+	GPSSlewPPM float64
 }
 
 // ErrBadState is returned by New for persisted bytes it cannot read.
@@ -253,7 +257,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		ID: cfg.ID, Members: len(cfg.Members), TickNanos: cfg.TickNanos, Baud: cfg.Baud,
 		Unsigned: cfg.Unsigned, Share: cfg.TimeSyncShare, DriftPPM: cfg.ClockDriftPPM, Seed: cfg.Seed,
 		FirstPollTicks: firstPoll, SyncPollTicks: syncPoll, SyncShare: syncShare,
-		Restored: clockState,
+		Restored: clockState, GPSSlewPPM: cfg.GPSSlewPPM,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
@@ -409,6 +413,7 @@ func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
 func (n *Node) Tick() {
 	n.now++
 	n.syncTimeServer()
+	n.holdGPSGap()
 	n.mux.Tick()
 	n.syncTimeServer()
 	n.tickView()

@@ -544,3 +544,24 @@ func PreflightNumber(name string) uint8 {
 	}
 	return 255
 }
+
+// GPSStale is how long ago the flight controller's last SYSTEM_TIME and
+// GPS_RAW_INT may have come for its GPS time to count (GPSTime).
+const GPSStale = 5 * time.Second
+
+var _ runner.GPSClock = (*Vehicle)(nil)
+
+// GPSTime implements runner.GPSClock: the flight controller's GPS time now
+// (autopilot.Telemetry.GPSTime), while it has a 3D fix and both its
+// SYSTEM_TIME and its GPS_RAW_INT came within GPSStale. An autopilot that
+// lost its fix goes on with its own clock, which the swarm does not take
+// for GPS time.
+func (v *Vehicle) GPSTime() (time.Time, bool) {
+	t := v.c.Telemetry()
+	now := v.cfg.Clock.Now()
+	fresh := func(at time.Time) bool { return !at.IsZero() && now.Sub(at) <= GPSStale }
+	if !fresh(t.UnixTimeAt) || !fresh(t.GPSAt) || t.FixType < 3 {
+		return time.Time{}, false
+	}
+	return t.GPSTime(now)
+}

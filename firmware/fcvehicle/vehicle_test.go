@@ -206,3 +206,16 @@ func TestStateCarriesStatusTelemetry(t *testing.T) {
 		t.Errorf("home-distance numbered %d, want 7", n)
 	}
 }
+
+// TestGPSTime: the vehicle reports the flight controller's GPS time (its
+// clock 250 ms behind here) while it has a fix, and none once it lost it.
+func TestGPSTime(t *testing.T) {
+	r := start(t, vehicle.ArduPilot, func(c *vehicle.FCConfig) { c.TimeOffset = -250 * time.Millisecond })
+	eventually(t, "GPS time", func() bool { _, ok := r.v.GPSTime(); return ok })
+	gps, _ := r.v.GPSTime()
+	if off := time.Since(gps); off < 200*time.Millisecond || off > 300*time.Millisecond {
+		t.Errorf("GPS time %v behind the clock, want 250 ms within 50 ms", off)
+	}
+	r.fc.Do(func(f *vehicle.FC) { f.SetGPSLost(true) })
+	eventually(t, "no GPS time", func() bool { _, ok := r.v.GPSTime(); return !ok })
+}

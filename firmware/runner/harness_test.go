@@ -195,6 +195,8 @@ type fakeVehicle struct {
 	returns   int
 	// stray, when set, is where the vehicle is whatever it is told.
 	stray *show.Vec3
+	// gps, when set, is the flight controller's GPS time (GPSTime).
+	gps func() (time.Time, bool)
 }
 
 func (v *fakeVehicle) State() VehicleState {

@@ -189,7 +189,8 @@ type Runner struct {
 	counters Counters
 	fly      flight
 	report   reporter
-	awaited  []awaited              // operator requests to answer once committed
+	awaited  []awaited // operator requests to answer once committed
+	gps      gpsFeed
 	leaveReq atomic.Pointer[string] // LeaveShow's reason, until the loop takes it
 	started  chan struct{}          // closed once Run's ticker runs
 	ran      bool
@@ -508,6 +509,7 @@ func (r *Runner) tick(flying bool) {
 		r.ep.ChannelBusy(busy)
 	}
 	r.ep.Tick()
+	r.feedGPS(local)
 	r.node.Tick()
 	r.flush()
 	r.checkAwaited()

@@ -333,6 +333,14 @@ func (s *Sim) LocalTime(id algorithms.NodeID) Time {
 	return s.now + d.offset + Time(float64(s.now)*d.drift/1e6)
 }
 
+// SetClock gives drone id's clock the offset and drift (ppm) a test
+// needs instead of the drawn ones. Call it before the run starts: later,
+// the drone's clock would jump.
+func (s *Sim) SetClock(id algorithms.NodeID, offset Time, driftPPM float64) {
+	d := s.drone(id)
+	d.offset, d.drift = offset, driftPPM
+}
+
 // OnEvent sets the function that observes every core event as it is
 // emitted (checkers and workloads live there).
 func (s *Sim) OnEvent(fn func(id algorithms.NodeID, ev algorithms.Event)) { s.onEvent = fn }

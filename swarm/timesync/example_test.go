@@ -29,3 +29,33 @@ func Example() {
 	// [{500000000}]
 	// 2500
 }
+
+// A leader whose clock is 40 ms ahead of GPS time: once its GPS readings
+// span 30 s it closes the gap at GPSSlewPPM (here 1000 ppm: 1 ms a
+// second), and holds it where it is while a show needs it.
+func ExampleTimeSync_SetGPSTime() {
+	const s = int64(1_000_000_000)
+	leader, _ := timesync.New(timesync.Config{ID: 1, Leader: 1, GPSSlewPPM: 1000})
+	gps := func(at int64) { leader.SetGPSTime(at+40e6, at) } // GPS time at, local clock at+40 ms
+	for at := s; at <= 41*s; at += s {
+		gps(at)
+	}
+	gap, _ := leader.GPSGap()
+	fmt.Println(gap/1e6, "ms after 41 s")
+	leader.HoldGPSGap(true) // a START applied
+	for at := 42 * s; at <= 80*s; at += s {
+		gps(at)
+	}
+	gap, _ = leader.GPSGap()
+	fmt.Println(gap/1e6, "ms, held, after 80 s")
+	leader.HoldGPSGap(false) // the show is over
+	for at := 81 * s; at <= 120*s; at += s {
+		gps(at)
+	}
+	gap, _ = leader.GPSGap()
+	fmt.Println(gap/1e6, "ms after 120 s")
+	// Output:
+	// 30 ms after 41 s
+	// 30 ms, held, after 80 s
+	// 0 ms after 120 s
+}

@@ -75,6 +75,12 @@ type Config struct {
 	// million of the elapsed local time (optional, default 10 000: 1 ms
 	// per 100 ms).
 	SlewPPM float64
+	// GPSSlewPPM bounds how fast a leader with GPS time closes the gap
+	// between the swarm time it serves and GPS time, in parts per
+	// million of the elapsed time, at most SlewPPM − 2×DriftPPM
+	// (optional, default DriftPPM: the followers' ErrorBound then holds
+	// while it does; see doc.go, "GPS time").
+	GPSSlewPPM float64
 	// Seed draws the poll phase and jitter.
 	Seed uint64
 	// Restored is what Persist returned before a restart (optional). The
@@ -172,6 +178,12 @@ type TimeSync struct {
 	t1                 int64
 	sentTick, nextPoll int64
 	jitter             int64 // ticks added to the last poll period
+	// GPS time (gps.go): the recent readings; whether the gap to GPS
+	// time is held, and the gap held.
+	gps     []gpsReading
+	hold    bool
+	held    int64
+	heldSet bool
 	// restore is the persisted state, until the first clock reading.
 	restore []byte
 	// Counters.
@@ -206,6 +218,9 @@ func New(cfg Config) (*TimeSync, error) {
 	if cfg.SlewPPM == 0 {
 		cfg.SlewPPM = DefaultSlewPPM
 	}
+	if cfg.GPSSlewPPM == 0 {
+		cfg.GPSSlewPPM = min(cfg.DriftPPM, cfg.SlewPPM-2*cfg.DriftPPM)
+	}
 	if cfg.RestoreError == 0 {
 		cfg.RestoreError = 10_000_000
 	}
@@ -221,6 +236,8 @@ func New(cfg Config) (*TimeSync, error) {
 		return nil, fmt.Errorf("%w: DriftPPM %v is negative", ErrConfig, cfg.DriftPPM)
 	case !(cfg.SlewPPM > 2*cfg.DriftPPM && cfg.SlewPPM < 1e6):
 		return nil, fmt.Errorf("%w: SlewPPM %v not in (2×DriftPPM, 1e6)", ErrConfig, cfg.SlewPPM)
+	case !(cfg.GPSSlewPPM > 0 && cfg.GPSSlewPPM+2*cfg.DriftPPM <= cfg.SlewPPM):
+		return nil, fmt.Errorf("%w: GPSSlewPPM %v not in (0, SlewPPM − 2×DriftPPM]", ErrConfig, cfg.GPSSlewPPM)
 	case cfg.PollTicks < 0 || cfg.ReplyTicks < 1:
 		return nil, fmt.Errorf("%w: PollTicks %d, ReplyTicks %d", ErrConfig, cfg.PollTicks, cfg.ReplyTicks)
 	case cfg.Restored != nil && (len(cfg.Restored) != stateSize || cfg.Restored[0] != stateVersion):
@@ -346,6 +363,11 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 	if c.synced && c.leader != c.cfg.ID {
 		c.base, c.baseAt = c.targetAt(c.now), c.now
 	}
+	if c.leader == c.cfg.ID {
+		// A leader that steered by GPS time goes on from the swarm time
+		// it served, not towards GPS time.
+		c.base, c.baseAt = c.off, c.offAt
+	}
 	c.freq = 0
 	c.leader = id
 	c.samples = c.samples[:0]
@@ -364,6 +386,8 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 			c.synced = true
 			c.Emit(Synced{Offset: c.off})
 		}
+		c.heldSet = false
+		c.steer()
 	case id != 0:
 		first := c.poll
 		if c.cfg.FirstPollTicks > 0 {
@@ -616,6 +640,9 @@ func (c *TimeSync) offsetAt(t int64) int64 {
 	}
 	elapsed := max(t-c.offAt, 0)
 	rate := max(c.cfg.SlewPPM/1e6-math.Abs(c.freq), 0)
+	if c.leader == c.cfg.ID {
+		rate = c.cfg.GPSSlewPPM / 1e6 // steering by GPS time (gps.go)
+	}
 	step := int64(float64(elapsed) * rate)
 	gap := c.targetAt(c.offAt) - c.off
 	return c.off + int64(c.freq*float64(elapsed)) + max(-step, min(gap, step))
