@@ -38,10 +38,13 @@ type flightResult struct {
 	commands []sentCommand
 	// last is the final picture of each network.
 	last []station.Snapshot
-	// startSkew is the largest difference between the networks' swarm
-	// times at one instant, as the ground station estimates them.
-	startSkew time.Duration
-	landed    int
+	// startAt is each network's START in its own swarm time: one
+	// instant, by the ground station's estimate of each network's swarm
+	// time. offsets is the largest difference between the networks' swarm
+	// times, bounds the sum of the estimates' error bounds.
+	startAt         []time.Time
+	offsets, bounds time.Duration
+	landed          int
 }
 
 type sentCommand struct {
@@ -116,8 +119,10 @@ func fly(ctx context.Context, fl flight) (flightResult, error) {
 	if err != nil {
 		return res, err
 	}
-	send := func(c command.Command) error {
+	// send commits c(j) on every network j.
+	send := func(c func(j int) command.Command) error {
 		for j, s := range stations {
+			c := c(j)
 			t0 := time.Now()
 			r, err := s.Send(ctx, c)
 			if err != nil {
@@ -133,23 +138,33 @@ func fly(ctx context.Context, fl flight) (flightResult, error) {
 		}
 		return nil
 	}
-	if err := send(command.Load{Show: 1, Digest: hash.Digest()}); err != nil {
+	if err := send(func(int) command.Command { return command.Load{Show: 1, Digest: hash.Digest()} }); err != nil {
 		return res, err
 	}
-	if err := send(command.Arm{}); err != nil {
+	if err := send(func(int) command.Command { return command.Arm{} }); err != nil {
 		return res, err
 	}
-	// One START for every network, at one swarm time.
-	now, _, _ := stations[0].SwarmTime(time.Now())
-	for _, s := range stations[1:] {
-		t, _, _ := s.SwarmTime(time.Now())
-		res.startSkew = max(res.startSkew, t.Sub(now).Abs())
+	// One START instant for every network: each network's swarm time is
+	// its own leader's, so the ground station, which follows every
+	// leader's time, gives each network that instant in its own time.
+	instant := time.Now().Add(fl.flags.lead)
+	for _, s := range stations {
+		t, bound, _ := s.SwarmTime(instant)
+		res.startAt = append(res.startAt, t)
+		res.bounds += bound
 	}
-	at := now.Add(fl.flags.lead)
-	if err := send(command.Start{At: at.UnixNano()}); err != nil {
+	for _, t := range res.startAt {
+		res.offsets = max(res.offsets, t.Sub(res.startAt[0]).Abs())
+	}
+	if err := send(func(j int) command.Command { return command.Start{At: res.startAt[j].UnixNano()} }); err != nil {
 		return res, err
 	}
-	fl.progress("START at swarm time %s (in %v)", at.UTC().Format("15:04:05.000"), fl.flags.lead)
+	at := res.startAt[0]
+	if len(stations) > 1 {
+		fl.progress("START in %v on every network; their swarm times differ by up to %v", fl.flags.lead, res.offsets.Round(time.Millisecond))
+	} else {
+		fl.progress("START at swarm time %s (in %v)", at.UTC().Format("15:04:05.000"), fl.flags.lead)
+	}
 
 	// Follow the show until every drone is down again.
 	end := at.Add(fl.show.Duration())
@@ -271,7 +286,12 @@ func summary(w io.Writer, f sitlFlags, sw *live.Swarm, h *hub.Hub, res flightRes
 			c.network, c.cmd, c.res.Index, c.res.Attempts, len(c.prog.Applied), c.applied.Seconds())
 	}
 	if f.networks > 1 {
-		fmt.Fprintf(w, "  swarm time skew between networks at START: %v\n", res.startSkew.Round(time.Millisecond))
+		fmt.Fprintf(w, "  networks' swarm times differ by up to %v; START given in each one's own (estimates within ±%v)\n",
+			res.offsets.Round(time.Millisecond), res.bounds.Round(time.Millisecond))
+	}
+	if sk, ok := showSkew(sw, res.startAt); ok {
+		fmt.Fprintf(w, "  show time, any two drones at one instant (10 Hz, from their journals): within a network %.1f ms, across networks %.1f ms\n",
+			float64(sk.within)/1e6, float64(sk.across)/1e6)
 	}
 	status := map[uint16]station.Drone{}
 	for _, sn := range res.last {
@@ -318,4 +338,67 @@ func summary(w io.Writer, f sitlFlags, sw *live.Swarm, h *hub.Hub, res flightRes
 			n.Network-1, n.Frames, n.AirtimeShare, n.BusiestShare, n.Lost, n.QueueDrops)
 	}
 	fmt.Fprintf(w, "  landed: %d of %d\n", res.landed, f.drones)
+}
+
+// skew is the spread of show time over the drones at one instant.
+type skew struct{ within, across time.Duration }
+
+// showSkew reads the drones' journals and returns the largest difference
+// of show time (swarm time less its network's START) between two drones
+// of one network, and between two drones of different networks, at 10 Hz
+// over the show.
+func showSkew(sw *live.Swarm, startAt []time.Time) (skew, bool) {
+	if len(startAt) == 0 {
+		return skew{}, false
+	}
+	var js []*live.Journal
+	var nets []uint8
+	for _, p := range sw.Procs() {
+		j, err := live.ReadJournal(p.Journal)
+		if err != nil || len(j.Clock) == 0 {
+			continue
+		}
+		js, nets = append(js, j), append(nets, p.Network)
+	}
+	var from, to time.Time
+	for i, j := range js {
+		for _, c := range j.Clock {
+			// The show runs from its network's START.
+			if c.Synced && !c.Swarm.Before(startAt[nets[i]]) && (from.IsZero() || c.Real.Before(from)) {
+				from = c.Real
+			}
+		}
+		if last := j.Clock[len(j.Clock)-1].Real; to.IsZero() || last.Before(to) {
+			to = last
+		}
+	}
+	var out skew
+	any := false
+	for at := from; !from.IsZero() && at.Before(to); at = at.Add(100 * time.Millisecond) {
+		show := make([]time.Duration, len(js))
+		ok := true
+		for i, j := range js {
+			st, have := j.SwarmAt(at, 300*time.Millisecond)
+			if !have {
+				ok = false
+				break
+			}
+			show[i] = st.Sub(startAt[nets[i]])
+		}
+		if !ok {
+			continue
+		}
+		any = true
+		for a := range js {
+			for b := a + 1; b < len(js); b++ {
+				d := (show[a] - show[b]).Abs()
+				if nets[a] == nets[b] {
+					out.within = max(out.within, d)
+				} else {
+					out.across = max(out.across, d)
+				}
+			}
+		}
+	}
+	return out, any
 }
