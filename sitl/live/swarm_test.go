@@ -309,3 +309,100 @@ func TestLiveSwarm(t *testing.T) {
 	assert.Positive(t, samples)
 	assert.LessOrEqual(t, worst, 50*time.Millisecond, "seed %d: drones agree on swarm time within 50 ms", seed)
 }
+
+// holdsOf reads drone p's hold intervals from its journal.
+func holdsOf(t *testing.T, p *live.Proc) []live.Hold {
+	j, err := live.ReadJournal(p.Journal)
+	require.NoError(t, err)
+	return j.Holds
+}
+
+// TestLivePartition cuts a minority of three drones (the leader and a
+// drone holding an airspace cell among them) off through the hub. The
+// majority elects a leader and commits commands; a majority drone asks
+// for the cell and gets it only after the cut-off holder has stopped
+// holding it (its lease ran out: it could not renew). After the heal, the
+// minority follows the majority's leader and applies what was committed
+// meanwhile.
+func TestLivePartition(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs seven drone processes in real time for minutes")
+	}
+	const seed = 2
+	r := newRig(t, 7, 0.05, seed)
+	lead := r.leader(3*time.Minute, 0)
+	var holder, taker *live.Proc
+	var minority, majority []uint8
+	minority = append(minority, uint8(lead))
+	for _, p := range r.sw.Procs() {
+		switch {
+		case p.ID == lead:
+		case holder == nil:
+			holder = p
+			minority = append(minority, uint8(p.ID))
+		case len(minority) < 3:
+			minority = append(minority, uint8(p.ID))
+		default:
+			if taker == nil {
+				taker = p
+			}
+			majority = append(majority, uint8(p.ID))
+		}
+	}
+	majority = append(majority, 255) // the ground station
+	require.NoError(t, holder.Control("acquire 7"))
+	require.True(t, waitUntil(time.Minute, 50*time.Millisecond, func() bool {
+		h := holdsOf(t, holder)
+		return len(h) == 1 && h[0].To.IsZero()
+	}), "seed %d: drone %d gets cell 7", seed, holder.ID)
+
+	r.hub.Partition(1, minority, majority)
+	cut := time.Now()
+	t.Logf("partition: minority %v (leader %d, drone %d holding cell 7), majority %v", minority, lead, holder.ID, majority)
+	require.NoError(t, taker.Control("acquire 7"))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var want []string
+	for i := range 5 {
+		c := command.Lights{R: 200, G: uint8(i), B: 0}
+		res, err := r.gs.Send(ctx, c)
+		require.NoError(t, err, "seed %d: the majority commits command %d", seed, i)
+		want = append(want, fmt.Sprintf("%d/%d %v", r.gs.Issuer(), res.Seq, c))
+	}
+	l, term := r.gs.Leader()
+	t.Logf("the majority committed 5 commands under leader %d (term %d), %.1f s after the cut", l, term, time.Since(cut).Seconds())
+	assert.NotContains(t, minority, uint8(l), "seed %d: the majority's leader is one of its own", seed)
+	require.True(t, waitUntil(2*time.Minute, 50*time.Millisecond, func() bool {
+		h := holdsOf(t, taker)
+		return len(h) == 1
+	}), "seed %d: majority drone %d gets cell 7", seed, taker.ID)
+	hh, ht := holdsOf(t, holder), holdsOf(t, taker)
+	require.Len(t, hh, 1)
+	require.False(t, hh[0].To.IsZero(), "seed %d: cut-off drone %d still holds cell 7 while drone %d holds it", seed, holder.ID, taker.ID)
+	assert.True(t, hh[0].To.Before(ht[0].From), "seed %d: drone %d held cell 7 until %v, drone %d from %v", seed,
+		holder.ID, hh[0].To.Format("15:04:05.000"), taker.ID, ht[0].From.Format("15:04:05.000"))
+	t.Logf("cell 7: the cut-off drone %d stopped holding it %.1f s after the cut; drone %d got it %.1f s after that",
+		holder.ID, hh[0].To.Sub(cut).Seconds(), taker.ID, ht[0].From.Sub(hh[0].To).Seconds())
+	require.NoError(t, taker.Control("release"))
+
+	r.hub.Heal(1)
+	healed := time.Now()
+	for _, id := range minority {
+		p := r.sw.Proc(uint16(id))
+		ok := waitUntil(2*time.Minute, 250*time.Millisecond, func() bool {
+			j, err := live.ReadJournal(p.Journal)
+			if err != nil {
+				return false
+			}
+			names, _ := applied(t, j)
+			return len(names) >= len(want)
+		})
+		j, err := live.ReadJournal(p.Journal)
+		require.NoError(t, err)
+		names, _ := applied(t, j)
+		require.True(t, ok, "seed %d: drone %d caught up with the log after the heal: %v", seed, id, names)
+		assert.Equal(t, want, names, "seed %d: drone %d", seed, id)
+	}
+	t.Logf("after the heal the minority applied the 5 commands within %.1f s", time.Since(healed).Seconds())
+	assert.NotZero(t, r.leader(time.Minute, 0), "seed %d: one leader again", seed)
+}
