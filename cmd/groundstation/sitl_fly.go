@@ -333,6 +333,18 @@ func summary(w io.Writer, f sitlFlags, sw *live.Swarm, h *hub.Hub, res flightRes
 			(sum / time.Duration(len(cpu))).Seconds(), cpu[len(cpu)-1].Seconds(),
 			100*float64(sum)/float64(len(cpu))/float64(wall))
 	}
+	var worst float64
+	worstID := uint16(0)
+	for _, p := range procs {
+		if j, err := live.ReadJournal(p.Journal); err == nil {
+			if m, ok := j.MissedTicks(10 * time.Millisecond); ok && m >= worst {
+				worst, worstID = m, p.ID
+			}
+		}
+	}
+	if worstID != 0 {
+		fmt.Fprintf(w, "  real time kept: the worst drone (%d) missed %.2f%% of its 10 ms ticks\n", worstID, 100*worst)
+	}
 	for _, n := range hc.Networks {
 		fmt.Fprintf(w, "  network %d channel: %d frames, airtime share %.3f (busiest 10 s %.3f), lost %d, queue drops %d\n",
 			n.Network-1, n.Frames, n.AirtimeShare, n.BusiestShare, n.Lost, n.QueueDrops)

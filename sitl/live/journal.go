@@ -39,6 +39,8 @@ type ClockSample struct {
 	Leader  uint16
 	Term    uint32
 	Leading bool
+	// Ticks is how many ticks the drone's runner had run.
+	Ticks int64
 }
 
 // Applied is one applied log entry: its index and "kind:hex bytes".
@@ -62,6 +64,7 @@ type rawLine struct {
 	Leader      uint16   `json:"leader"`
 	Term        uint32   `json:"term"`
 	Leading     bool     `json:"leading"`
+	Ticks       int64    `json:"ticks"`
 	Applied     uint32   `json:"applied"`
 	Data        string   `json:"data"`
 	Holding     *bool    `json:"holding"`
@@ -118,7 +121,7 @@ func ReadJournal(path string) (*Journal, error) {
 			}
 		default:
 			j.Clock = append(j.Clock, ClockSample{Real: real, Local: time.Unix(0, l.Local), Machine: time.Unix(0, l.Real), Swarm: time.Unix(0, l.Swarm),
-				Synced: l.Synced, Leader: l.Leader, Term: l.Term, Leading: l.Leading})
+				Synced: l.Synced, Leader: l.Leader, Term: l.Term, Leading: l.Leading, Ticks: l.Ticks})
 		}
 	}
 	if open != nil {
@@ -186,4 +189,29 @@ func (p *Proc) Control(cmd string) error {
 		return fmt.Errorf("live: drone %d: %s: %s", p.ID, cmd, reply)
 	}
 	return nil
+}
+
+// MissedTicks is the share of its ticks that the drone's runner did not
+// run between its first and last clock readings of its last run, for a
+// tick period of tick: a runner that falls behind real time drops ticks.
+func (j *Journal) MissedTicks(tick time.Duration) (float64, bool) {
+	var first, last *ClockSample
+	for i := range j.Clock {
+		c := &j.Clock[i]
+		if c.Ticks == 0 {
+			continue
+		}
+		if first == nil || c.Ticks < last.Ticks { // a restart counts from 0 again
+			first = c
+		}
+		last = c
+	}
+	if first == nil || last == first {
+		return 0, false
+	}
+	want := float64(last.Local.Sub(first.Local)) / float64(tick)
+	if want < 100 {
+		return 0, false
+	}
+	return max(0, 1-float64(last.Ticks-first.Ticks)/want), true
 }

@@ -74,6 +74,9 @@ func TestProcessLifecycle(t *testing.T) {
 	assert.Equal(t, uint16(1), j.ID)
 	assert.Equal(t, s.Proc(1).Offset.Round(time.Microsecond), j.Offset.Round(time.Microsecond))
 	require.NotEmpty(t, j.Clock)
+	missed, ok := j.MissedTicks(10 * time.Millisecond)
+	assert.True(t, ok, "the journal counts the runner's ticks")
+	assert.True(t, missed >= 0 && missed <= 1, "missed share %v", missed)
 	for _, c := range j.Clock {
 		// The journal's real time, converted from the drone's skewed
 		// clock, is the machine's clock: within a millisecond of it.

@@ -35,6 +35,10 @@ type journalLine struct {
 	Leader  uint16 `json:"leader,omitempty"`
 	Term    uint32 `json:"term,omitempty"`
 	Leading bool   `json:"leading,omitempty"`
+	// Ticks is how many ticks the runner has run: fewer than the time
+	// since its start over its tick period means that it fell behind
+	// real time (its ticker drops the ticks it has no time for).
+	Ticks int64 `json:"ticks,omitempty"`
 	// Applied is the index of an applied log entry and Data its bytes.
 	Applied uint32 `json:"applied,omitempty"`
 	Data    string `json:"data,omitempty"`
@@ -84,6 +88,7 @@ func runJournal(ctx context.Context, path string, id uint16, c *skewedClock, r *
 			case <-t.C:
 			}
 			var out []journalLine
+			ticks := r.Counters().Ticks
 			r.Inspect(func(n *swarmnode.Node) {
 				real := time.Now()
 				local := real
@@ -99,7 +104,7 @@ func runJournal(ctx context.Context, path string, id uint16, c *skewedClock, r *
 					if n.InSync() {
 						line.Swarm, line.Synced = n.SwarmTime(local.UnixNano()), true
 					}
-					line.Leader, line.Term, line.Leading = uint16(l), tm, lg.Leading()
+					line.Leader, line.Term, line.Leading, line.Ticks = uint16(l), tm, lg.Leading(), ticks
 					out = append(out, line)
 					lastClock, leader, term = real, uint16(l), tm
 				}
