@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/cmd/groundstation/operate"
+	"github.com/skyquorum/skyquorum/sitl/hub"
+	"github.com/skyquorum/skyquorum/sitl/live"
+)
+
+func TestOperateUsage(t *testing.T) {
+	key := filepath.Join(t.TempDir(), "swarm.key")
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"connect", "--key", key, "--members", "1-3"}, "give the radio: --serial DEVICE, or --udp ADDR with --peer ADDR"},
+		{[]string{"connect", "--serial", "/dev/null", "--udp", ":0", "--key", key, "--members", "1"}, "--serial and --udp: give one radio"},
+		{[]string{"connect", "--udp", ":0", "--key", key, "--members", "1"}, "--udp needs --peer ADDR"},
+		{[]string{"connect", "--serial", "/dev/null", "--hub", "--key", key, "--members", "1"}, "--peer and --hub go with --udp"},
+		{[]string{"connect", "--serial", "/dev/null", "--members", "1"}, "--key FILE is required"},
+		{[]string{"connect", "--serial", "/dev/null", "--key", key}, "--members LIST is required"},
+		{[]string{"connect", "--serial", "/dev/null", "--key", key, "--members", "3-1"}, `--members: "3-1" is not an ID`},
+		{[]string{"connect", "--serial", "/dev/null", "--key", key, "--members", "1-300"}, "--members: drone 251 is not in network 0"},
+		{[]string{"connect", "--serial", "/dev/null", "--key", key, "--members", "1", "--network", "256"}, "--network 256: give 0 to 255"},
+		{[]string{"connect", "--serial", "/dev/null", "--key", key, "--members", "1", "--baud", "300"}, "--baud 300"},
+		{[]string{"status", "extra"}, `unexpected argument "extra"`},
+		{[]string{"status", "--jsn"}, "flag provided but not defined: -jsn"},
+		{[]string{"command"}, "give a command: arm, takeoff ALT"},
+		{[]string{"command", "jump"}, "JUMP is not a command"},
+		{[]string{"command", "takeoff"}, "expected TAKEOFF <metres>"},
+		{[]string{"command", "lights", "300", "0", "0"}, `"300" is not a number from 0 to 255`},
+		{[]string{"command", "hold", "--at", "+1s"}, "--at: hold is an emergency command"},
+		{[]string{"command", "start", "--emergency"}, "--emergency: only land, return and hold"},
+		{[]string{"command", "arm", "--emergency"}, "--emergency: only land, return and hold"},
+		{[]string{"command", "pause"}, "pause needs --at"},
+		{[]string{"command", "start", "--at", "10s"}, `--at: at "10s": give an offset such as +10s`},
+		{[]string{"command", "start", "12"}, "start takes its swarm time from --at"},
+		{[]string{"command", "arm", "--at", "+1s"}, "--at: only start, pause and resume"},
+		{[]string{"command", "arm", "--timeout", "-1s"}, "--timeout -1s: give a positive duration"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		assert.Equal(t, exitUsage, code, "%v", tc.args)
+		assert.Contains(t, stderr.String(), tc.msg, "%v", tc.args)
+		assert.Contains(t, stderr.String(), "Usage: groundstation "+tc.args[0], "%v", tc.args)
+		assert.Empty(t, stdout.String(), "%v", tc.args)
+	}
+	for _, name := range []string{"connect", "status", "command"} {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, exitOK, run([]string{name, "--help"}, &stdout, &stderr), name)
+		assert.Contains(t, stdout.String(), "Usage: groundstation "+name, name)
+		assert.Empty(t, stderr.String(), name)
+	}
+	// No connect process behind the socket: exit 1, saying what to do.
+	sock := filepath.Join(t.TempDir(), "none.sock")
+	for _, args := range [][]string{{"status", "--socket", sock}, {"command", "arm", "--socket", sock}} {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, exitFail, run(args, &stdout, &stderr), "%v", args)
+		assert.Contains(t, stderr.String(), "no groundstation connect is running on "+sock+": start one with groundstation connect", "%v", args)
+	}
+}
+
+// lockedBuffer is a buffer a process writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A live swarm of four drone processes on a radio hub: groundstation
+// connect joins the hub over UDP, status shows every drone and the
+// leader, an ARM is applied by all four (exit 0), and a command sent
+// right after a drone is killed fails within its short timeout naming
+// that drone (exit 1). Ctrl-C stops connect with exit 130 and removes
+// its socket.
+func TestConnectEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs drone processes")
+	}
+	const drones = 4
+	bin := buildGroundstation(t)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := hub.Start(hub.Config{Baud: 57600, Seed: 1, Logger: quiet})
+	require.NoError(t, err)
+	defer h.Close()
+	sw, err := live.Start(live.Config{Drones: drones, Program: []string{bin, "drone"}, Dir: t.TempDir(), Seed: 1,
+		HubAddr: func(int) string { return h.Addr(1) }, Logger: quiet})
+	require.NoError(t, err)
+	defer sw.Stop()
+
+	sock := filepath.Join(t.TempDir(), "gs.sock")
+	var out, errOut lockedBuffer
+	conn := exec.Command(bin, "connect", "--udp", "127.0.0.1:0", "--peer", h.Addr(1), "--hub",
+		"--key", sw.KeyFile(), "--members", fmt.Sprintf("1-%d", drones), "--socket", sock)
+	conn.Stdout, conn.Stderr = &out, &errOut
+	require.NoError(t, conn.Start())
+	defer conn.Process.Kill()
+
+	status := func() (operate.Status, bool) {
+		var stdout, stderr bytes.Buffer
+		if run([]string{"status", "--json", "--socket", sock}, &stdout, &stderr) != exitOK {
+			return operate.Status{}, false
+		}
+		var st operate.Status
+		require.NoError(t, json.Unmarshal(stdout.Bytes(), &st))
+		return st, true
+	}
+	// Drones without state listen 20 s for a running swarm, then elect.
+	var st operate.Status
+	require.Eventually(t, func() bool {
+		var ok bool
+		st, ok = status()
+		if !ok || st.Leader == 0 || !st.TimeSynced || len(st.Drones) != drones {
+			return false
+		}
+		for _, d := range st.Drones {
+			if !d.Live || d.Follows != st.Leader {
+				return false
+			}
+		}
+		return true
+	}, 90*time.Second, 250*time.Millisecond, "a leader every drone follows; connect printed:\n%s\n%s", &out, &errOut)
+	leader := st.Leader
+	assert.Contains(t, out.String(), fmt.Sprintf("leader %d (term", leader))
+	assert.Contains(t, out.String(), "swarm time synced with leader")
+	for id := 1; id <= drones; id++ {
+		assert.Contains(t, out.String(), fmt.Sprintf("drone %d reporting", id))
+	}
+
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, exitOK, run([]string{"status", "--socket", sock}, &stdout, &stderr), stderr.String())
+	table := stdout.String()
+	t.Logf("status:\n%s", table)
+	assert.Contains(t, table, fmt.Sprintf("network 0: leader %d", leader))
+	for id := 1; id <= drones; id++ {
+		mark := ""
+		if uint16(id) == leader {
+			mark = `\*\s+`
+		}
+		assert.Regexp(t, regexp.MustCompile(fmt.Sprintf(`(?m)^%d\s+standby\s+%s\d+%%`, id, mark)), table)
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	code := run([]string{"command", "arm", "--socket", sock, "--timeout", "20s"}, &stdout, &stderr)
+	t.Logf("command arm: %s%s", &stdout, &stderr)
+	require.Equal(t, exitOK, code, stderr.String())
+	assert.Regexp(t, `ARM committed at index \d+ by leader \d+`, stdout.String())
+	assert.Contains(t, stdout.String(), fmt.Sprintf("applied by %d of %d drones", drones, drones))
+
+	// A follower dies; a command with a short timeout names it.
+	victim := uint16(1)
+	if victim == leader {
+		victim = 2
+	}
+	require.NoError(t, sw.Kill(victim))
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"command", "lights", "255", "0", "0", "--socket", sock, "--timeout", "2s"}, &stdout, &stderr)
+	t.Logf("command lights: %s%s", &stdout, &stderr)
+	assert.Equal(t, exitFail, code)
+	assert.Regexp(t, fmt.Sprintf(`LIGHTS #ff0000 not applied by every drone within the timeout: \d applied; .*(pending|silent) \([^)]*\): ([0-9 ]* )?%d\b`, victim),
+		stderr.String())
+
+	require.NoError(t, conn.Process.Signal(syscall.SIGINT))
+	err = conn.Wait()
+	require.Error(t, err)
+	assert.Equal(t, exitInterrupted, conn.ProcessState.ExitCode(), "stderr:\n%s", &errOut)
+	assert.Contains(t, errOut.String(), "connect: interrupted")
+	_, err = os.Stat(sock)
+	assert.True(t, os.IsNotExist(err), "socket left behind: %v", err)
+	assert.False(t, strings.Contains(errOut.String(), "panic"), errOut.String())
+}
