@@ -328,7 +328,7 @@ func TestTable(t *testing.T) {
 	assert.Regexp(t, `^2 +standby +80% +nofix/3 +0\.0,0\.0,0\.0 +0% +0 +- +#000000 +gps-fix +0\.9s +preflight: gps-fix$`, lines[2])
 	assert.Regexp(t, `^3 +standby +\? +none/\? .* +12\.0s +silent for 12s$`, lines[3])
 	assert.Regexp(t, `^4 +- +(- +){9}never heard$`, lines[4])
-	assert.Regexp(t, `^1 +standby +\* +97% +3D/14 +1\.0,-2\.0,0\.1 +2% +1 +7\+1 +#ff0080 +ok +0\.4s *$`, lines[5])
+	assert.Regexp(t, `^1 +standby +\* +97% +3D/14 +1\.0,-2\.0,0\.1 +2% +1 +7\+1 +#ff0080 +ok +0\.4s$`, lines[5])
 }
 
 // Problems that make a drone not ready, one by one.

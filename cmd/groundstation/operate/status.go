@@ -287,7 +287,9 @@ func WriteTable(w io.Writer, st Status) error {
 				fmt.Sprintf("%.1f,%.1f,%.1f", d.X, d.Y, d.Z),
 				fmt.Sprintf("%d%%", d.Loss), fmt.Sprint(d.Retransmits), cells, d.Color, pre, age(d.AgeMS))
 		}
-		row = append(row, strings.Join(d.Problems, "; "))
+		if len(d.Problems) > 0 {
+			row = append(row, strings.Join(d.Problems, "; "))
+		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	return tw.Flush()
