@@ -22,6 +22,7 @@ import (
 	"github.com/skyquorum/skyquorum/cmd/groundstation/operate"
 	"github.com/skyquorum/skyquorum/sitl/hub"
 	"github.com/skyquorum/skyquorum/sitl/live"
+	"github.com/skyquorum/skyquorum/swarm/show/demo"
 )
 
 func TestOperateUsage(t *testing.T) {
@@ -54,6 +55,8 @@ func TestOperateUsage(t *testing.T) {
 		{[]string{"command", "start", "12"}, "start takes its swarm time from --at"},
 		{[]string{"command", "arm", "--at", "+1s"}, "--at: only start, pause and resume"},
 		{[]string{"command", "arm", "--timeout", "-1s"}, "--timeout -1s: give a positive duration"},
+		{[]string{"command", "arm", "--show", "x.sqshow"}, "--show goes with load"},
+		{[]string{"command", "load", "1", "--show", "/nonexistent.sqshow"}, "--show: open /nonexistent.sqshow"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(tc.args, &stdout, &stderr)
@@ -97,7 +100,8 @@ func (l *lockedBuffer) String() string {
 
 // A live swarm of four drone processes on a radio hub: groundstation
 // connect joins the hub over UDP, status shows every drone and the
-// leader, an ARM is applied by all four (exit 0), and a command sent
+// leader, an ARM is applied by all four (exit 0), an emergency HOLD is
+// acknowledged by all four (exit 0), and a command sent
 // right after a drone is killed fails within its short timeout naming
 // that drone (exit 1). Ctrl-C stops connect with exit 130 and removes
 // its socket.
@@ -176,6 +180,15 @@ func TestConnectEndToEnd(t *testing.T) {
 	assert.Regexp(t, `ARM committed at index \d+ by leader \d+`, stdout.String())
 	assert.Contains(t, stdout.String(), fmt.Sprintf("applied by %d of %d drones", drones, drones))
 
+	// An emergency HOLD goes to every drone at once; all acknowledge it.
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"command", "hold", "--socket", sock, "--timeout", "20s"}, &stdout, &stderr)
+	t.Logf("command hold: %s%s", &stdout, &stderr)
+	require.Equal(t, exitOK, code, stderr.String())
+	assert.Regexp(t, `emergency HOLD \(id \d+\) sent to every drone`, stdout.String())
+	assert.Contains(t, stdout.String(), fmt.Sprintf("acknowledged by %d of %d drones", drones, drones))
+
 	// A follower dies; a command with a short timeout names it.
 	victim := uint16(1)
 	if victim == leader {
@@ -198,4 +211,47 @@ func TestConnectEndToEnd(t *testing.T) {
 	_, err = os.Stat(sock)
 	assert.True(t, os.IsNotExist(err), "socket left behind: %v", err)
 	assert.False(t, strings.Contains(errOut.String(), "panic"), errOut.String())
+}
+
+// The operator's words become the socket's requests.
+func TestCommandRequest(t *testing.T) {
+	for _, tc := range []struct {
+		words []string
+		at    string
+		emerg bool
+		want  operate.Request
+	}{
+		{[]string{"arm"}, "", false, operate.Request{Op: operate.OpCommand, Command: "ARM"}},
+		{[]string{"Takeoff", "2.5"}, "", false, operate.Request{Op: operate.OpCommand, Command: "TAKEOFF 2.5"}},
+		{[]string{"lights", "#ff0080"}, "", false, operate.Request{Op: operate.OpCommand, Command: "LIGHTS #ff0080"}},
+		{[]string{"start"}, "", false, operate.Request{Op: operate.OpCommand, Command: "START", At: "+10s"}},
+		{[]string{"resume"}, "+3s", false, operate.Request{Op: operate.OpCommand, Command: "RESUME", At: "+3s"}},
+		{[]string{"land"}, "", false, operate.Request{Op: operate.OpCommand, Command: "LAND"}},
+		{[]string{"land"}, "", true, operate.Request{Op: operate.OpEmergency, Command: "LAND"}},
+		{[]string{"return"}, "", true, operate.Request{Op: operate.OpEmergency, Command: "RETURN"}},
+		{[]string{"hold"}, "", false, operate.Request{Op: operate.OpEmergency, Command: "HOLD"}},
+		{[]string{"hold"}, "", true, operate.Request{Op: operate.OpEmergency, Command: "HOLD"}},
+	} {
+		got, err := commandRequest(tc.words, tc.at, tc.emerg)
+		require.NoError(t, err, "%v", tc.words)
+		assert.Equal(t, tc.want, got, "%v", tc.words)
+	}
+}
+
+// load --show FILE names the show's digest, as show info prints it.
+func TestCommandLoadShow(t *testing.T) {
+	dir := t.TempDir()
+	sh, err := demo.New(3)
+	require.NoError(t, err)
+	b, err := sh.Encode()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s.sqshow"), b, 0o644))
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, exitOK, run([]string{"show", "info", "--json", filepath.Join(dir, "s.sqshow")}, &stdout, &stderr), stderr.String())
+	var info struct{ Digest string }
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &info))
+	got, err := showDigest(filepath.Join(dir, "s.sqshow"))
+	require.NoError(t, err)
+	assert.Equal(t, info.Digest, got)
+	assert.Regexp(t, `^0x[0-9a-f]{16}$`, got)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/skyquorum/skyquorum/cmd/groundstation/operate"
 	"github.com/skyquorum/skyquorum/swarm/command"
+	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
 const statusUsage = `Usage: groundstation status [--socket PATH] [--json]
@@ -97,7 +98,8 @@ applied by every drone in the same order:
   return                fly back to the launch point and land
   lights R G B          set the lights' colour (0-255 each, or lights #rrggbb)
   load SHOW [0xDIGEST]  select show number SHOW (the digest guards against
-                        a drone holding another version of it)
+                        a drone holding another version of it; --show FILE
+                        takes it from the show file)
 
 Emergency commands, signed and sent to every drone at once, obeyed without
 the leader or a majority; the drones acknowledge them:
@@ -116,6 +118,7 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 0, "give up waiting after `D` (default: two status periods plus 10s)")
 	emerg := fs.Bool("emergency", false, "land or return: send it as an emergency command to every drone at once")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
+	showFile := fs.String("show", "", "load: take the digest from the show `FILE` (.sqshow)")
 	pos, code, ok := parseInterspersed(fs, args)
 	if !ok {
 		return code
@@ -125,6 +128,19 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	if *timeout < 0 {
 		return badUsage(fs, fmt.Sprintf("--timeout %v: give a positive duration", *timeout))
+	}
+	if *showFile != "" {
+		if !strings.EqualFold(pos[0], "load") {
+			return badUsage(fs, "--show goes with load")
+		}
+		if len(pos) != 2 {
+			return badUsage(fs, "load --show FILE takes the show number and no digest: load SHOW --show FILE")
+		}
+		digest, err := showDigest(*showFile)
+		if err != nil {
+			return badUsage(fs, "--show: "+err.Error())
+		}
+		pos = append(pos, digest)
 	}
 	req, err := commandRequest(pos, *at, *emerg)
 	if err != nil {
@@ -149,6 +165,24 @@ func runCommand(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// showDigest reads a show file and returns the digest a LOAD names,
+// "0x…".
+func showDigest(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sh, err := show.Decode(b)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	h, err := sh.Hash()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return fmt.Sprintf("0x%016x", h.Digest()), nil
 }
 
 // writeResult prints a command's outcome in one or two lines.
