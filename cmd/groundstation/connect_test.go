@@ -100,7 +100,7 @@ func (l *lockedBuffer) String() string {
 
 // A live swarm of four drone processes on a radio hub: groundstation
 // connect joins the hub over UDP, status shows every drone and the
-// leader, an ARM is applied by all four (exit 0), an emergency HOLD is
+// leader, so does a second connect on a serial radio, an ARM is applied by all four (exit 0), an emergency HOLD is
 // acknowledged by all four (exit 0), and a command sent
 // right after a drone is killed fails within its short timeout naming
 // that drone (exit 1). Ctrl-C stops connect with exit 130 and removes
@@ -158,6 +158,31 @@ func TestConnectEndToEnd(t *testing.T) {
 	for id := 1; id <= drones; id++ {
 		assert.Contains(t, out.String(), fmt.Sprintf("drone %d reporting", id))
 	}
+
+	// A second ground station, on a serial radio (a pseudo-terminal the
+	// hub serves), with its own vehicle and link IDs and socket, sees
+	// the same leader and every drone.
+	dev, err := h.Serial(1)
+	require.NoError(t, err)
+	sock2 := filepath.Join(t.TempDir(), "gs2.sock")
+	var out2, errOut2 lockedBuffer
+	conn2 := exec.Command(bin, "connect", "--serial", dev, "--baud", "57600", "--issuer", "65001", "--link-id", "2",
+		"--key", sw.KeyFile(), "--members", fmt.Sprintf("1-%d", drones), "--socket", sock2)
+	conn2.Stdout, conn2.Stderr = &out2, &errOut2
+	require.NoError(t, conn2.Start())
+	defer conn2.Process.Kill()
+	require.Eventually(t, func() bool {
+		var stdout, stderr bytes.Buffer
+		if run([]string{"status", "--json", "--socket", sock2}, &stdout, &stderr) != exitOK {
+			return false
+		}
+		var st2 operate.Status
+		require.NoError(t, json.Unmarshal(stdout.Bytes(), &st2))
+		return st2.Leader == leader && len(st2.Drones) == drones && st2.Ready() == drones
+	}, 20*time.Second, 250*time.Millisecond, "the serial station sees leader %d and every drone; it printed:\n%s\n%s", leader, &out2, &errOut2)
+	require.NoError(t, conn2.Process.Signal(syscall.SIGINT))
+	require.Error(t, conn2.Wait())
+	assert.Equal(t, exitInterrupted, conn2.ProcessState.ExitCode(), "stderr:\n%s", &errOut2)
 
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, exitOK, run([]string{"status", "--socket", sock}, &stdout, &stderr), stderr.String())
