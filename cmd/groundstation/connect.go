@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -108,7 +109,10 @@ func runConnect(args []string, stdout, stderr io.Writer) int {
 // returns ctx's error.
 func connect(ctx context.Context, f connectFlags, members []uint16, stdout, stderr io.Writer) error {
 	born := time.Now()
+	var outMu sync.Mutex // the server's requests print too
 	progress := func(format string, a ...any) {
+		outMu.Lock()
+		defer outMu.Unlock()
 		fmt.Fprintf(stdout, "%s  %s\n", time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
 	key, err := wire.LoadKeyFile(f.keyFile)
@@ -149,7 +153,16 @@ func connect(ctx context.Context, f connectFlags, members []uint16, stdout, stde
 	defer st.Close()
 	progress("ground station on network %d (%s), expecting %d drones; control socket %s",
 		f.network, radioName, len(members), f.socket)
-	srv := &operate.Server{Backend: st, Logger: logger}
+	srv := &operate.Server{Backend: st, Logger: logger, Report: func(req operate.Request, resp operate.Response) {
+		var lines []string
+		if resp.Result != nil {
+			lines = resp.Result.Summary()
+		}
+		if !resp.OK {
+			lines = append(lines, resp.Error)
+		}
+		progress("%s %s: %s", req.Op, req.Command, strings.Join(lines, "; "))
+	}}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
 

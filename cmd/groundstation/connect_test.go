@@ -73,7 +73,9 @@ func TestOperateUsage(t *testing.T) {
 	}
 	// No connect process behind the socket: exit 1, saying what to do.
 	sock := filepath.Join(t.TempDir(), "none.sock")
-	for _, args := range [][]string{{"status", "--socket", sock}, {"command", "arm", "--socket", sock}} {
+	// Flags go anywhere among the command's words.
+	for _, args := range [][]string{{"status", "--socket", sock}, {"command", "arm", "--socket", sock},
+		{"command", "lights", "1", "--socket", sock, "2", "3"}, {"command", "--socket", sock, "--", "lights", "1", "2", "3"}} {
 		var stdout, stderr bytes.Buffer
 		assert.Equal(t, exitFail, run(args, &stdout, &stderr), "%v", args)
 		assert.Contains(t, stderr.String(), "no groundstation connect is running on "+sock+": start one with groundstation connect", "%v", args)
@@ -213,6 +215,9 @@ func TestConnectEndToEnd(t *testing.T) {
 	require.Equal(t, exitOK, code, stderr.String())
 	assert.Regexp(t, `emergency HOLD \(id \d+\) sent to every drone`, stdout.String())
 	assert.Contains(t, stdout.String(), fmt.Sprintf("acknowledged by %d of %d drones", drones, drones))
+
+	assert.Regexp(t, `command ARM: ARM committed at index \d+ by leader \d+ \(term \d+\); applied by 4 of 4 drones`, out.String())
+	assert.Contains(t, out.String(), "emergency HOLD: emergency HOLD (id ")
 
 	// A follower dies; a command with a short timeout names it.
 	victim := uint16(1)

@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/skyquorum/skyquorum/cmd/groundstation/operate"
 	"github.com/skyquorum/skyquorum/swarm/command"
@@ -96,7 +94,8 @@ applied by every drone in the same order:
   resume --at T         run the show again from swarm time T
   land                  land where each drone is
   return                fly back to the launch point and land
-  lights R G B          set the lights' colour (0-255 each, or lights #rrggbb)
+  lights R G B          set the lights' colour (0-255 each, or lights '#rrggbb',
+                        quoted: the shell takes # for a comment)
   load SHOW [0xDIGEST]  select show number SHOW (the digest guards against
                         a drone holding another version of it; --show FILE
                         takes it from the show file)
@@ -187,24 +186,7 @@ func showDigest(path string) (string, error) {
 
 // writeResult prints a command's outcome in one or two lines.
 func writeResult(w io.Writer, r operate.Result) {
-	took := time.Duration(r.ElapsedMS) * time.Millisecond
-	verb := "applied"
-	if r.Emergency {
-		verb = "acknowledged"
-		fmt.Fprintf(w, "emergency %s (id %d) sent to every drone", r.Command, r.ID)
-	} else if r.Accepted {
-		fmt.Fprintf(w, "%s committed at index %d by leader %d (term %d)", r.Command, r.Index, r.Leader, r.Term)
-	} else {
-		fmt.Fprintf(w, "%s not committed", r.Command)
-	}
-	if r.At != nil {
-		fmt.Fprintf(w, ", at swarm time %s", r.At.UTC().Format("15:04:05.000"))
-	}
-	fmt.Fprintln(w)
-	if r.Emergency || r.Accepted {
-		total := len(r.Applied) + len(r.Pending) + len(r.Silent)
-		fmt.Fprintf(w, "%s by %d of %d drones in %.1fs\n", verb, len(r.Applied), total, took.Seconds())
-	}
+	fmt.Fprintln(w, strings.Join(r.Summary(), "\n"))
 }
 
 // commandRequest turns the operator's words into a request, checking
@@ -263,11 +245,13 @@ func commandRequest(words []string, at string, emerg bool) (operate.Request, err
 }
 
 // parseInterspersed parses flags that may come before, between or after
-// the positional arguments, which it returns; ok false means exit with
-// code.
+// the positional arguments, which it returns (everything after "--" is
+// positional); ok false means exit with code.
 func parseInterspersed(fs *flagSet, args []string) (pos []string, code int, ok bool) {
-	for _, a := range args {
+	var tail []string
+	for i, a := range args {
 		if a == "--" {
+			args, tail = args[:i], args[i+1:]
 			break
 		}
 		if a == "-h" || a == "-help" || a == "--help" {
@@ -278,14 +262,11 @@ func parseInterspersed(fs *flagSet, args []string) (pos []string, code int, ok b
 	}
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, exitOK, false
-			}
 			return nil, exitUsage, false
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, 0, true
+			return append(pos, tail...), 0, true
 		}
 		pos = append(pos, args[0])
 		args = args[1:]

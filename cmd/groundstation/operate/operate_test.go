@@ -428,3 +428,36 @@ func TestClientContext(t *testing.T) {
 	_, err = c.Do(ctx, Request{Op: OpStatus})
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
 }
+
+// What command prints, and connect logs, of a result.
+func TestSummary(t *testing.T) {
+	at := time.Date(2026, 6, 1, 21, 30, 10, 0, time.UTC)
+	for _, tc := range []struct {
+		r    Result
+		want []string
+	}{
+		{Result{Command: "ARM", Accepted: true, Index: 2, Term: 1, Leader: 4, Applied: []uint16{1, 2, 3, 4}, Pending: []uint16{}, ElapsedMS: 940},
+			[]string{"ARM committed at index 2 by leader 4 (term 1)", "applied by 4 of 4 drones in 0.9s"}},
+		{Result{Command: "START at 1780349410.000s", Accepted: true, Index: 3, Term: 1, Leader: 4, At: &at, Applied: []uint16{1}, Silent: []uint16{2}, ElapsedMS: 1500},
+			[]string{"START at 1780349410.000s committed at index 3 by leader 4 (term 1), at swarm time 21:30:10.000", "applied by 1 of 2 drones in 1.5s"}},
+		{Result{Command: "ARM"}, []string{"ARM not committed"}},
+		{Result{Command: "HOLD", Emergency: true, ID: 99, Applied: []uint16{1}, Pending: []uint16{2, 3}, ElapsedMS: 2000},
+			[]string{"emergency HOLD (id 99) sent to every drone", "acknowledged by 1 of 3 drones in 2.0s"}},
+	} {
+		assert.Equal(t, tc.want, tc.r.Summary())
+	}
+}
+
+// The server reports every command it answered, and not the status
+// requests.
+func TestServerReport(t *testing.T) {
+	f := &fake{snap: picture(), progress: station.Progress{Index: 5, Applied: []uint16{1, 2, 3}}}
+	var got []string
+	srv := &Server{Backend: f, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Report: func(req Request, resp Response) {
+		got = append(got, fmt.Sprintf("%s %s ok=%v", req.Op, req.Command, resp.OK))
+	}}
+	srv.Handle(context.Background(), Request{Op: OpStatus})
+	srv.Handle(context.Background(), Request{Op: OpCommand, Command: "ARM"})
+	srv.Handle(context.Background(), Request{Op: OpCommand, Command: "JUMP"})
+	assert.Equal(t, []string{"command ARM ok=true", "command JUMP ok=false"}, got)
+}

@@ -93,6 +93,32 @@ type Result struct {
 // none silent, at least one applied.
 func (r Result) Done() bool { return len(r.Pending) == 0 && len(r.Silent) == 0 && len(r.Applied) > 0 }
 
+// Summary tells the operator how far the command got, in one or two
+// lines: "ARM committed at index 2 by leader 4 (term 1)", "applied by 4
+// of 4 drones in 0.9s".
+func (r Result) Summary() []string {
+	var first string
+	verb := "applied"
+	switch {
+	case r.Emergency:
+		verb = "acknowledged"
+		first = fmt.Sprintf("emergency %s (id %d) sent to every drone", r.Command, r.ID)
+	case r.Accepted:
+		first = fmt.Sprintf("%s committed at index %d by leader %d (term %d)", r.Command, r.Index, r.Leader, r.Term)
+	default:
+		first = fmt.Sprintf("%s not committed", r.Command)
+	}
+	if r.At != nil {
+		first += fmt.Sprintf(", at swarm time %s", r.At.UTC().Format("15:04:05.000"))
+	}
+	if !r.Emergency && !r.Accepted {
+		return []string{first}
+	}
+	total := len(r.Applied) + len(r.Pending) + len(r.Silent)
+	took := time.Duration(r.ElapsedMS) * time.Millisecond
+	return []string{first, fmt.Sprintf("%s by %d of %d drones in %.1fs", verb, len(r.Applied), total, took.Seconds())}
+}
+
 // maxLine is the longest request or response line accepted, in bytes: a
 // status of 250 drones takes about 100 kB.
 const maxLine = 4 << 20

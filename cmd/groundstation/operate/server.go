@@ -43,6 +43,9 @@ type Server struct {
 	// Poll is how often an emergency command's acknowledgements are
 	// checked (optional, default 100 ms).
 	Poll time.Duration
+	// Report is called with every command and emergency request and its
+	// response, once answered (optional): connect prints them.
+	Report func(Request, Response)
 }
 
 // Serve answers the connections of ln until ctx ends, then closes ln
@@ -116,10 +119,17 @@ func (s *Server) Handle(ctx context.Context, req Request) Response {
 	case OpStatus:
 		st := StatusOf(s.Backend.Snapshot())
 		return Response{OK: true, Status: &st}
-	case OpCommand:
-		return s.command(ctx, req)
-	case OpEmergency:
-		return s.emergency(ctx, req)
+	case OpCommand, OpEmergency:
+		var resp Response
+		if req.Op == OpCommand {
+			resp = s.command(ctx, req)
+		} else {
+			resp = s.emergency(ctx, req)
+		}
+		if s.Report != nil {
+			s.Report(req, resp)
+		}
+		return resp
 	}
 	return Response{Error: fmt.Sprintf("unknown op %q: use %q, %q or %q", req.Op, OpStatus, OpCommand, OpEmergency)}
 }
