@@ -154,14 +154,15 @@ func connect(ctx context.Context, f connectFlags, members []uint16, stdout, stde
 	progress("ground station on network %d (%s), expecting %d drones; control socket %s",
 		f.network, radioName, len(members), f.socket)
 	srv := &operate.Server{Backend: st, Logger: logger, Report: func(req operate.Request, resp operate.Response) {
-		var lines []string
-		if resp.Result != nil {
-			lines = resp.Result.Summary()
+		if resp.Result == nil {
+			progress("%s %q not sent: %s", req.Op, req.Command, resp.Error)
+			return
 		}
+		lines := resp.Result.Summary()
 		if !resp.OK {
 			lines = append(lines, resp.Error)
 		}
-		progress("%s %s: %s", req.Op, req.Command, strings.Join(lines, "; "))
+		progress("%s", strings.Join(lines, "; "))
 	}}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
@@ -178,8 +179,8 @@ func connect(ctx context.Context, f connectFlags, members []uint16, stdout, stde
 		prev = &cur
 		if cur.Leader == 0 && time.Since(waitingSaid) > 15*time.Second {
 			waitingSaid = time.Now()
-			progress("no leader known yet after %s: %d of %d drones reporting", time.Since(born).Round(time.Second),
-				len(st.Snapshot().LiveDrones()), len(members))
+			progress("no leader known yet after %s: %d of %d drones reporting (drones without state listen 20 s for a running swarm before they elect)",
+				time.Since(born).Round(time.Second), len(st.Snapshot().LiveDrones()), len(members))
 		}
 		select {
 		case <-ctx.Done():

@@ -294,7 +294,6 @@ func (s *Server) emergency(ctx context.Context, req Request) Response {
 	if err != nil {
 		return Response{Error: fmt.Sprintf("emergency %s not sent: %v", name, err)}
 	}
-	s.log().Warn("operate: emergency command sent", "op", name, "id", cmd.ID)
 	res := &Result{Command: name, Emergency: true, ID: cmd.ID}
 	poll := s.Poll
 	if poll <= 0 {
