@@ -35,6 +35,13 @@ Commands:
   keygen              write a new swarm signing key (mode 0600)
   sitl                run a live SITL swarm (drone processes, a radio hub,
                       this ground station) and fly a show with it
+  connect             join a real swarm's radio network (serial radio, or
+                      UDP) and serve status and commands on a local
+                      socket (docs/operate.md)
+  status              the live picture of every drone, through connect
+  command COMMAND     send arm, takeoff, start, pause, resume, land,
+                      return, hold, lights or load to the swarm, through
+                      connect, and wait until every drone applied it
   drone COMMAND       run the drone program (the same as the drone binary:
                       run, check, sitl, version); groundstation sitl starts
                       its simulated drones this way
@@ -64,6 +71,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runSITL(args[1:], stdout, stderr)
 	case "drone":
 		return runDrone(args[1:], stdout, stderr)
+	case "connect":
+		return runConnect(args[1:], stdout, stderr)
+	case "status":
+		return runStatus(args[1:], stdout, stderr)
+	case "command":
+		return runCommand(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
