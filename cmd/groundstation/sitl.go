@@ -140,6 +140,10 @@ func sitl(ctx context.Context, f sitlFlags, stdout, stderr io.Writer) error {
 	}
 	defer stopSwarm()
 	progress("%d drone processes started (logs and journals in %s)", f.drones, dir)
+	for j := range f.networks {
+		progress("network %d on the hub at %s; another ground station can join it with: groundstation connect --udp 127.0.0.1:0 --peer %s --hub --key %s --network %d --members %s",
+			j, h.Addr(j+1), h.Addr(j+1), sw.KeyFile(), j, live.MemberList(sw.Members(uint8(j))))
+	}
 	timeout := f.timeout
 	if timeout == 0 {
 		timeout = sh.Duration() + f.lead + 3*time.Minute

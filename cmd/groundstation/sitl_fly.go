@@ -289,9 +289,11 @@ func summary(w io.Writer, f sitlFlags, sw *live.Swarm, h *hub.Hub, res flightRes
 		fmt.Fprintf(w, "  networks' swarm times differ by up to %v; START given in each one's own (estimates within ±%v)\n",
 			res.offsets.Round(time.Millisecond), res.bounds.Round(time.Millisecond))
 	}
-	if sk, ok := showSkew(sw, res.startAt); ok {
+	if sk, ok := showSkew(sw, res.startAt); ok && f.networks > 1 {
 		fmt.Fprintf(w, "  show time, any two drones at one instant (10 Hz, from their journals): within a network %.1f ms, across networks %.1f ms\n",
 			float64(sk.within)/1e6, float64(sk.across)/1e6)
+	} else if ok {
+		fmt.Fprintf(w, "  show time, any two drones at one instant (10 Hz, from their journals): within %.1f ms\n", float64(sk.within)/1e6)
 	}
 	status := map[uint16]station.Drone{}
 	for _, sn := range res.last {

@@ -121,3 +121,28 @@ func TestSITLLeavesNoOrphans(t *testing.T) {
 		})
 	}
 }
+
+// TestSITLFliesTheShow runs groundstation sitl --drones 10 as a user
+// would: it flies the demo show to the end, every drone lands, and it
+// exits 0 having stopped every drone process.
+func TestSITLFliesTheShow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("flies a 90 s show with ten drone processes")
+	}
+	bin := buildGroundstation(t)
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, "sitl", "--drones", "10", "--dir", dir)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	t.Logf("groundstation sitl --drones 10: %.1f s\n%s", time.Since(start).Seconds(), &stdout)
+	require.NoError(t, err, "stderr:\n%s", &stderr)
+	out := stdout.String()
+	assert.Contains(t, out, "every drone has landed")
+	assert.Contains(t, out, "landed: 10 of 10")
+	for _, c := range []string{"LOAD show 1", "ARM", "START at"} {
+		assert.Regexp(t, c+`.*applied by 10 drones`, out)
+	}
+	assert.Empty(t, processesWith(dir+"/drone-"), "drone processes left")
+}

@@ -144,7 +144,7 @@ func Start(cfg Config) (*Swarm, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	for j, ids := range IDs(cfg.Drones, cfg.Networks) {
 		s.members[uint8(j)] = ids
-		members := memberList(ids)
+		members := MemberList(ids)
 		for _, id := range ids {
 			p := &Proc{ID: id, Network: uint8(j), ShowDrone: len(s.procs) + 1,
 				Offset: time.Duration((2*rng.Float64() - 1) * float64(cfg.MaxOffset)),
@@ -170,8 +170,8 @@ func Start(cfg Config) (*Swarm, error) {
 	return s, nil
 }
 
-// memberList writes IDs as the drone program's --members list.
-func memberList(ids []uint16) string {
+// MemberList writes IDs as the drone program's --members list ("1-10,12").
+func MemberList(ids []uint16) string {
 	sorted := append([]uint16(nil), ids...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
 	out := ""
