@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/skyquorum/skyquorum/firmware/config"
@@ -87,7 +86,7 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 		code, _ := c.usageError(fmt.Sprintf("--clock-drift %v: give parts per million, above -1000000 and below 1000000", *drift))
 		return code
 	}
-	ids, err := parseMembers(*members)
+	ids, err := config.ParseMembers(*members)
 	if err != nil {
 		code, _ := c.usageError("--members: " + err.Error())
 		return code
@@ -176,26 +175,6 @@ func serveSimulatedFC(cfg *config.Config) (*vehicle.FCServer, error) {
 	return srv, nil
 }
 
-// parseMembers reads "1-10,12".
-func parseMembers(s string) ([]uint16, error) {
-	var out []uint16
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		b := a
-		if err == nil && isRange {
-			b, err = strconv.Atoi(hi)
-		}
-		if err != nil || a < 1 || b > config.MaxID || a > b {
-			return nil, fmt.Errorf("%q is not an ID or a range of IDs (1–%d) such as 1-10", part, config.MaxID)
-		}
-		for id := a; id <= b; id++ {
-			out = append(out, uint16(id))
-		}
-	}
-	return out, nil
-}
 
 // skewedClock is a drone's clock that reads offset from the real time
 // at the start and runs (1 + ppm/10⁶) times as fast.
