@@ -4,6 +4,7 @@ import {
   MavLinkData,
   MavLinkPacketField,
   MavLinkPacketRegistry,
+  int16_t,
   int64_t,
   uint8_t,
   uint16_t,
