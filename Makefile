@@ -1,6 +1,10 @@
 # Skyquorum: `make test` is what CI runs.
 GO ?= go
 PKGS := ./...
+# The tests that run drone processes and flights in real time run apart,
+# one package at a time, after the others: they share the machine with
+# nothing else, as a drone's program does not share its computer.
+REALTIME := ./sitl/live ./firmware/e2e ./cmd/groundstation ./cmd/groundstation/operate
 
 .PHONY: test fmt vet unit race soak build bench notice drone-arm
 
@@ -19,9 +23,11 @@ vet:
 notice:
 	@$(GO) test -count=1 -v -run '^$$' ./radio ./radio/link ./radio/interop 2>&1 | grep '^notice:' >&2 || true
 
-# Full seed campaigns, without the race detector.
+# Full seed campaigns, without the race detector; then the real-time
+# tests alone.
 unit: notice
-	$(GO) test -count=1 -timeout 30m $(PKGS)
+	$(GO) test -count=1 -timeout 30m $$($(GO) list $(PKGS) | grep -v -x -F $(foreach p,$(REALTIME),-e github.com/skyquorum/skyquorum/$(p:./%=%)))
+	$(GO) test -count=1 -p 1 -timeout 30m $(REALTIME)
 
 # A tenth of every campaign under the race detector.
 race: notice
