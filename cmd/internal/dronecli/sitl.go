@@ -175,7 +175,6 @@ func serveSimulatedFC(cfg *config.Config) (*vehicle.FCServer, error) {
 	return srv, nil
 }
 
-
 // skewedClock is a drone's clock that reads offset from the real time
 // at the start and runs (1 + ppm/10⁶) times as fast.
 type skewedClock struct {
