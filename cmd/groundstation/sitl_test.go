@@ -89,7 +89,7 @@ func TestSITLLeavesNoOrphans(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			var stdout, stderr bytes.Buffer
-			cmd := exec.Command(bin, "sitl", "--drones", "3", "--dir", dir)
+			cmd := exec.Command(bin, "sitl", "--drones", "3", "--dir", dir, "--http", "off")
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			require.NoError(t, cmd.Start())
 			defer cmd.Process.Kill()
@@ -132,7 +132,7 @@ func TestSITLFliesTheShow(t *testing.T) {
 	bin := buildGroundstation(t)
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, "sitl", "--drones", "10", "--dir", dir)
+	cmd := exec.Command(bin, "sitl", "--drones", "10", "--dir", dir, "--http", "127.0.0.1:0")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	err := cmd.Run()
@@ -141,6 +141,7 @@ func TestSITLFliesTheShow(t *testing.T) {
 	out := stdout.String()
 	assert.Contains(t, out, "every drone has landed")
 	assert.Contains(t, out, "landed: 10 of 10")
+	assert.Regexp(t, `dashboard: http://127\.0\.0\.1:[1-9][0-9]*/\n`, out)
 	for _, c := range []string{"LOAD show 1", "ARM", "START at"} {
 		assert.Regexp(t, c+`.*applied by 10 drones`, out)
 	}

@@ -127,10 +127,10 @@ func (gs *GroupSource) Snapshot() Snapshot {
 		var lossSum, lossN int
 		for _, d := range sn.Drones {
 			out.Drones = append(out.Drones, gs.drone(sn, d))
+			applied[sn.Network] = append(applied[sn.Network], d.Applied)
 			if d.Live {
 				lossSum += d.Loss
 				lossN++
-				applied[sn.Network] = append(applied[sn.Network], d.Applied)
 			}
 		}
 		if lossN > 0 {
