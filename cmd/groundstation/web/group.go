@@ -16,11 +16,11 @@ import (
 	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
-// GroupSource feeds the dashboard from a live station.Group and sends
-// its commands through it.
+// GroupSource feeds the dashboard from live stations, one per radio
+// network (a station.Group), and sends its commands through them.
 type GroupSource struct {
-	g    *station.Group
-	baud int
+	stations []*station.Station
+	baud     int
 	// Now is the clock for the swarm time of new commands (START,
 	// PAUSE, RESUME); nil means time.Now.
 	Now func() time.Time
@@ -56,7 +56,13 @@ type airWindow struct {
 // NewGroupSource returns the source of g; baud is the radios' serial
 // rate (for the airtime share).
 func NewGroupSource(g *station.Group, baud int) *GroupSource {
-	return &GroupSource{g: g, baud: baud, Lead: 5 * time.Second}
+	return NewStationSource(baud, g.Stations()...)
+}
+
+// NewStationSource returns the source of stations of distinct networks
+// (groundstation connect has one).
+func NewStationSource(baud int, stations ...*station.Station) *GroupSource {
+	return &GroupSource{stations: stations, baud: baud, Lead: 5 * time.Second}
 }
 
 // SetShow gives the show flown, for planned positions, the fence and
@@ -77,7 +83,7 @@ func (gs *GroupSource) SetShow(s *show.Show) error {
 func (gs *GroupSource) Started(network uint8, at time.Time) {
 	gs.mu.Lock()
 	defer gs.mu.Unlock()
-	for i, st := range gs.g.Stations() {
+	for i, st := range gs.stations {
 		if st.Network() == network {
 			for len(gs.startAt) <= i {
 				gs.startAt = append(gs.startAt, time.Time{})
@@ -101,7 +107,10 @@ func (gs *GroupSource) Record(network uint8, c command.Command, r station.Result
 
 // Snapshot implements Source.
 func (gs *GroupSource) Snapshot() Snapshot {
-	sns := gs.g.Snapshot()
+	sns := make([]station.Snapshot, len(gs.stations))
+	for i, st := range gs.stations {
+		sns[i] = st.Snapshot()
+	}
 	gs.mu.Lock()
 	defer gs.mu.Unlock()
 	var out Snapshot
@@ -278,20 +287,31 @@ func (gs *GroupSource) Command(ctx context.Context, c Command) (string, error) {
 	}
 	if c.Emergency {
 		op := map[string]emergency.Op{"hold": emergency.Hold, "land": emergency.Land, "return": emergency.Return}[c.Op]
-		cmds, err := gs.g.Emergency(ctx, op)
+		// Every network at once: an emergency waits for no one.
+		cmds := make([]emergency.Command, len(gs.stations))
+		errs := make([]error, len(gs.stations))
+		var wg sync.WaitGroup
+		for i, st := range gs.stations {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmds[i], errs[i] = st.Emergency(ctx, op)
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("network %d: %w", st.Network(), errs[i])
+				}
+			}()
+		}
+		wg.Wait()
 		gs.mu.Lock()
-		for i, st := range gs.g.Stations() {
-			e := logged{at: time.Now(), network: st.Network(), cmd: "EMERGENCY " + op.String()}
-			if i < len(cmds) {
-				e.cmd = fmt.Sprintf("EMERGENCY %v (#%d)", op, cmds[i].ID)
-			}
-			if err != nil {
-				e.err = err.Error()
+		for i, st := range gs.stations {
+			e := logged{at: time.Now(), network: st.Network(), cmd: fmt.Sprintf("EMERGENCY %v (#%d)", op, cmds[i].ID)}
+			if errs[i] != nil {
+				e.err = errs[i].Error()
 			}
 			gs.log = append(gs.log, e)
 		}
 		gs.mu.Unlock()
-		if err != nil {
+		if err := errors.Join(errs...); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("emergency %v sent to every drone", op), nil
@@ -302,7 +322,7 @@ func (gs *GroupSource) Command(ctx context.Context, c Command) (string, error) {
 	}
 	var msgs []string
 	var errs []error
-	for _, st := range gs.g.Stations() {
+	for _, st := range gs.stations {
 		t, _, synced := st.SwarmTime(now().Add(gs.Lead))
 		var cmd command.Command
 		switch c.Op {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func TestGroupSource(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfgs = append(cfgs, station.Config{Link: l, Key: key, Network: uint8(j), Members: members})
+		cfgs = append(cfgs, station.Config{Link: l, Key: key, Network: uint8(j), Members: members, Logger: slog.New(slog.DiscardHandler)})
 	}
 	g, err := station.OpenGroup(cfgs)
 	if err != nil {
@@ -68,6 +69,14 @@ func TestGroupSource(t *testing.T) {
 	log := src.Snapshot().Log
 	if len(log) != 2 || log[0].Command != "ARM" || log[0].Error == "" || log[0].Of != 3 || log[1].Network != 1 || log[1].Of != 2 {
 		t.Fatalf("log %+v; want ARM failed on both networks, of 3 and 2 drones", log)
+	}
+	// An emergency goes to every network at once, needing no leader.
+	if _, err := src.Command(t.Context(), Command{Op: "hold", Emergency: true, Confirm: true}); err != nil {
+		t.Fatalf("emergency HOLD: %v", err)
+	}
+	log = src.Snapshot().Log
+	if len(log) != 4 || !strings.HasPrefix(log[2].Command, "EMERGENCY HOLD") || log[2].Error != "" || log[3].Network != 1 {
+		t.Fatalf("log %+v; want an emergency HOLD on both networks", log[2:])
 	}
 	// The server encodes the group's picture.
 	var f frame
