@@ -146,6 +146,9 @@ func TestBrowser(t *testing.T) {
 	if lead := evalInt(t, ctx, `+document.querySelector("#drones .leader-mark").closest("tr").dataset.id`); lead != 1 {
 		t.Errorf("leader mark on drone %d, want 1", lead)
 	}
+	if marks := evalInt(t, ctx, `window.sqStats.leaderMarks`); marks != 2 {
+		t.Errorf("%d leader marks drawn, want 2 (top and side views)", marks)
+	}
 	// The top view has drawn: count its painted pixels.
 	painted := `(() => { const c = document.getElementById(%q); const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
 		let k = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) k++; return k; })()`

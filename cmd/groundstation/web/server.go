@@ -61,10 +61,12 @@ type Server struct {
 	last    time.Time
 	history []Sample
 
-	ln   net.Listener
-	http *http.Server
-	url  string
-	done chan struct{}
+	ln     net.Listener
+	http   *http.Server
+	url    string
+	done   chan struct{}
+	cancel context.CancelFunc // ends the live streams
+	forced bool               // Close had to cut connections
 }
 
 // New returns the handler of cfg; Listen serves it.
@@ -143,7 +145,10 @@ func Listen(addr string, cfg Config) (*Server, error) {
 		u.RawQuery = "token=" + s.cfg.Token
 	}
 	s.url = u.String()
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	base, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return base }}
 	s.done = make(chan struct{})
 	go func() {
 		defer close(s.done)
@@ -162,10 +167,12 @@ func (s *Server) Close() error {
 	if s.http == nil {
 		return nil
 	}
+	s.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	err := s.http.Shutdown(ctx)
 	if err != nil {
+		s.forced = true
 		err = s.http.Close()
 	}
 	<-s.done

@@ -226,3 +226,27 @@ func TestStreamRate(t *testing.T) {
 		t.Errorf("%d channel samples after 2 s, want one a second (0, 1, 2 s): 3", len(prev.History))
 	}
 }
+
+// TestCloseEndsStreams: closing the server ends an open stream itself,
+// so that the graceful shutdown completes instead of cutting the
+// connection when its grace runs out.
+func TestCloseEndsStreams(t *testing.T) {
+	s, err := Listen("127.0.0.1:0", Config{Source: newShowSource(t, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(s.URL() + "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if s.forced {
+		t.Fatal("Close had to cut the open stream: the graceful shutdown waited for it")
+	}
+}

@@ -4,7 +4,7 @@
 
 const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
-const stats = { frames: 0, renderMs: 0, maxRenderMs: 0, rows: 0 };
+const stats = { frames: 0, renderMs: 0, maxRenderMs: 0, rows: 0, leaderMarks: 0 };
 window.sqStats = stats;
 let last = null;
 let sortKey = "ready", sortUp = true;
@@ -40,6 +40,7 @@ function render(f) {
   const notReady = drones.filter((d) => !d.ready).length;
   const leaders = (f.leaders || []).map((l) => l ? "★" + l : "none").join(", ");
   $("summary").textContent = `${live}/${drones.length} live · ${notReady} not ready · leader ${leaders}`;
+  stats.leaderMarks = 0;
   drawTop(f);
   drawSide(f);
   drawTable(drones);
@@ -103,6 +104,7 @@ function drawDrones(ctx, f, axes, m, shadeCells) {
     ctx.fillStyle = d.live ? (d.color === "#000000" ? "#444" : d.color) : "#555";
     ctx.beginPath(); ctx.arc(a, b, r, 0, 2 * Math.PI); ctx.fill();
     if (d.leader) {
+      stats.leaderMarks++;
       ctx.strokeStyle = "#fc3"; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.arc(a, b, r + 4, 0, 2 * Math.PI); ctx.stroke();
       ctx.fillStyle = "#fc3"; ctx.font = "12px sans-serif"; ctx.fillText("★" + d.id, a + r + 5, b - r - 2);
