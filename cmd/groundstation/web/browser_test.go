@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -21,10 +20,8 @@ import (
 // that CI never passes by skipping.
 func requireChromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	if p := chromium(); p != "" {
+		return p
 	}
 	if os.Getenv("CI") != "" {
 		t.Fatal("a headless Chromium is required under CI: apt-get install -y chromium")
