@@ -18,10 +18,11 @@ fmt:
 vet:
 	$(GO) vet $(PKGS)
 
-# Outside CI, the tests that need socat or radio/interop's Node.js packages
-# skip when those are missing; say which (go test hides skips without -v).
+# Outside CI, the tests that need socat, radio/interop's Node.js packages
+# or Chromium skip when those are missing; say which (go test hides skips
+# without -v).
 notice:
-	@$(GO) test -count=1 -v -run '^$$' ./radio ./radio/link ./radio/interop 2>&1 | grep '^notice:' >&2 || true
+	@$(GO) test -count=1 -v -run '^$$' ./radio ./radio/link ./radio/interop ./cmd/groundstation/web 2>&1 | grep '^notice:' >&2 || true
 
 # Full seed campaigns, without the race detector; then the real-time
 # tests alone.

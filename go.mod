@@ -4,6 +4,8 @@ go 1.26
 
 require (
 	github.com/bluenviron/gomavlib/v3 v3.3.5
+	github.com/chromedp/cdproto v0.0.0-20250403032234-65de8f5d025b
+	github.com/chromedp/chromedp v0.13.6
 	github.com/creack/pty v1.1.24
 	github.com/pion/transport/v2 v2.2.10
 	github.com/stretchr/testify v1.12.1
@@ -15,6 +17,11 @@ require (
 
 require (
 	github.com/alecthomas/kong v1.15.0 // indirect
+	github.com/chromedp/sysutil v1.1.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20250211171154-1ae217ad3535 // indirect
+	github.com/gobwas/httphead v0.1.0 // indirect
+	github.com/gobwas/pool v0.2.1 // indirect
+	github.com/gobwas/ws v1.4.0 // indirect
 	github.com/pion/logging v0.2.2 // indirect
 	golang.org/x/net v0.38.0 // indirect
 )

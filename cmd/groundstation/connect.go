@@ -15,6 +15,7 @@ import (
 
 	"github.com/skyquorum/skyquorum/cmd/groundstation/operate"
 	"github.com/skyquorum/skyquorum/cmd/groundstation/station"
+	"github.com/skyquorum/skyquorum/cmd/groundstation/web"
 	"github.com/skyquorum/skyquorum/firmware/config"
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
@@ -29,7 +30,8 @@ serves a control socket (a Unix socket, mode 0600) through which
 groundstation status and groundstation command reach the swarm. It prints
 what it learns: the leader, drones reporting or going silent. Ctrl-C
 stops it (exit 130). Only one process can own a serial port: run one
-connect per radio, and give each its own --socket.
+connect per radio, and give each its own --socket. With --http ADDR it
+also serves the operator's dashboard of the network there.
 
 Flags:
 `
@@ -37,6 +39,7 @@ Flags:
 // connectFlags are groundstation connect's flags.
 type connectFlags struct {
 	serial, udp, peers, keyFile, members, socket string
+	http                                         string
 	hub                                          bool
 	baud, network, issuer, linkID                int
 }
@@ -55,6 +58,7 @@ func runConnect(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.issuer, "issuer", int(station.DefaultIssuer), "the station's vehicle `ID`; a second ground station needs another")
 	fs.IntVar(&f.linkID, "link-id", 1, "the station's MAVLink signing link `ID` (1-255); a second ground station needs another")
 	fs.StringVar(&f.socket, "socket", operate.DefaultSocket(), "serve the control socket at `PATH`")
+	fs.StringVar(&f.http, "http", "", "serve the dashboard on `ADDR` (host:port, such as 127.0.0.1:8080; default none)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -153,6 +157,14 @@ func connect(ctx context.Context, f connectFlags, members []uint16, stdout, stde
 	defer st.Close()
 	progress("ground station on network %d (%s), expecting %d drones; control socket %s",
 		f.network, radioName, len(members), f.socket)
+	if f.http != "" && f.http != "off" {
+		dash, err := web.Listen(f.http, web.Config{Source: web.NewStationSource(f.baud, st), Logger: logger})
+		if err != nil {
+			return fmt.Errorf("--http: %w", err)
+		}
+		defer dash.Close()
+		progress("dashboard: %s", dash.URL())
+	}
 	srv := &operate.Server{Backend: st, Logger: logger, Report: func(req operate.Request, resp operate.Response) {
 		if resp.Result == nil {
 			progress("%s %q not sent: %s", req.Op, req.Command, resp.Error)

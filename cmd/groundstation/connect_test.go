@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skyquorum/skyquorum/cmd/groundstation/operate"
+	"github.com/skyquorum/skyquorum/cmd/groundstation/web"
 	"github.com/skyquorum/skyquorum/sitl/hub"
 	"github.com/skyquorum/skyquorum/sitl/live"
 	"github.com/skyquorum/skyquorum/swarm/show/demo"
@@ -125,7 +127,7 @@ func TestConnectEndToEnd(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "gs.sock")
 	var out, errOut lockedBuffer
 	conn := exec.Command(bin, "connect", "--udp", "127.0.0.1:0", "--peer", h.Addr(1), "--hub",
-		"--key", sw.KeyFile(), "--members", fmt.Sprintf("1-%d", drones), "--socket", sock)
+		"--key", sw.KeyFile(), "--members", fmt.Sprintf("1-%d", drones), "--socket", sock, "--http", "127.0.0.1:0")
 	conn.Stdout, conn.Stderr = &out, &errOut
 	require.NoError(t, conn.Start())
 	defer conn.Process.Kill()
@@ -159,6 +161,20 @@ func TestConnectEndToEnd(t *testing.T) {
 	assert.Contains(t, out.String(), "swarm time synced with leader")
 	for id := 1; id <= drones; id++ {
 		assert.Contains(t, out.String(), fmt.Sprintf("drone %d reporting", id))
+	}
+	// Its dashboard shows the same picture.
+	dashURL := regexp.MustCompile(`dashboard: (http://127\.0\.0\.1:[0-9]+/)\n`).FindStringSubmatch(out.String())
+	require.NotNil(t, dashURL, "connect printed no dashboard address:\n%s", &out)
+	resp, err := http.Get(dashURL[1] + "api/snapshot")
+	require.NoError(t, err)
+	var dash web.Snapshot
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&dash))
+	resp.Body.Close()
+	require.Len(t, dash.Drones, drones)
+	assert.Equal(t, []uint16{leader}, dash.Leaders)
+	for _, d := range dash.Drones {
+		assert.True(t, d.Reported, "drone %d on the dashboard: %+v", d.ID, d)
+		assert.Equal(t, d.ID == leader, d.Leader, "drone %d's leader mark", d.ID)
 	}
 
 	// A second ground station, on a serial radio (a pseudo-terminal the

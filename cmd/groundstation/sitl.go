@@ -31,6 +31,12 @@ the show until every drone has landed, prints a summary, stops every
 process it started and exits 0. Ctrl-C stops everything cleanly at any
 time. Without --show it flies the demo show for the swarm's size.
 
+While it runs, the operator's dashboard of the swarm is served at --http
+(default http://127.0.0.1:8080/; "off" turns it off): the drones seen
+from above and from the side, their table, the command log, the channel's
+airtime, loss and clock error, and the operator's command buttons. Beyond
+the loopback it needs the token in the address it prints.
+
 Flags:
 `
 
@@ -38,7 +44,7 @@ Flags:
 type sitlFlags struct {
 	drones, networks, baud int
 	loss                   float64
-	showFile, dir          string
+	showFile, dir, http    string
 	keep                   bool
 	seed                   uint64
 	lead, timeout          time.Duration
@@ -56,6 +62,7 @@ func runSITL(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.keep, "keep", false, "keep the working directory (logs, journals, state) after the run")
 	fs.Uint64Var(&f.seed, "seed", 1, "`SEED` for the drones' clock errors and the hub's losses")
 	fs.DurationVar(&f.lead, "lead", 10*time.Second, "how far ahead of the swarm time the START is set")
+	fs.StringVar(&f.http, "http", "127.0.0.1:8080", "serve the dashboard on `ADDR` (host:port; \"off\" or \"\" for none)")
 	fs.DurationVar(&f.timeout, "timeout", 0, "give up after this long (default: the show's length plus 3 minutes)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code

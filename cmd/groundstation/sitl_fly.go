@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skyquorum/skyquorum/cmd/groundstation/station"
+	"github.com/skyquorum/skyquorum/cmd/groundstation/web"
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
@@ -65,26 +66,41 @@ func fly(ctx context.Context, fl flight) (flightResult, error) {
 		return res, err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var stations []*station.Station
-	defer func() {
-		for _, s := range stations {
-			s.Close()
-		}
-	}()
+	var cfgs []station.Config
 	for j := range fl.flags.networks {
 		l, err := link.ListenUDP(link.UDPConfig{Listen: "127.0.0.1:0", Peers: []string{fl.hub.Addr(j + 1)}, Hub: true})
 		if err != nil {
+			for _, c := range cfgs {
+				c.Link.Close()
+			}
 			return res, err
 		}
-		s, err := station.Open(station.Config{Link: l, Key: key, Network: uint8(j), Baud: fl.flags.baud,
+		cfgs = append(cfgs, station.Config{Link: l, Key: key, Network: uint8(j), Baud: fl.flags.baud,
 			Members: fl.swarm.Members(uint8(j)), Logger: quiet})
-		if err != nil {
-			l.Close()
-			return res, err
-		}
-		stations = append(stations, s)
 	}
+	group, err := station.OpenGroup(cfgs)
+	if err != nil {
+		for _, c := range cfgs {
+			c.Link.Close()
+		}
+		return res, err
+	}
+	defer group.Close()
+	stations := group.Stations()
 	fl.progress("ground station joined %d network(s) as system 255; waiting for a leader", len(stations))
+	dash := web.NewGroupSource(group, fl.flags.baud)
+	if err := dash.SetShow(fl.show); err != nil {
+		return res, err
+	}
+	if addr := fl.flags.http; addr != "" && addr != "off" {
+		srv, err := web.Listen(addr, web.Config{Source: dash, Logger: quiet})
+		if err != nil {
+			fl.progress("dashboard: %v; flying without it", err)
+		} else {
+			defer srv.Close()
+			fl.progress("dashboard: %s", srv.URL())
+		}
+	}
 
 	// A leader, its swarm time, and every drone's status on each network.
 	fl.progress("a drone without state listens for a running swarm for 20 s before it starts afresh")
@@ -125,6 +141,7 @@ func fly(ctx context.Context, fl flight) (flightResult, error) {
 			c := c(j)
 			t0 := time.Now()
 			r, err := s.Send(ctx, c)
+			dash.Record(s.Network(), c, r, err)
 			if err != nil {
 				return fmt.Errorf("network %d: %v: %w", j, c, err)
 			}
@@ -153,7 +170,8 @@ func fly(ctx context.Context, fl flight) (flightResult, error) {
 		res.startAt = append(res.startAt, t)
 		res.bounds += bound
 	}
-	for _, t := range res.startAt {
+	for j, t := range res.startAt {
+		dash.Started(uint8(j), t)
 		res.offsets = max(res.offsets, t.Sub(res.startAt[0]).Abs())
 	}
 	if err := send(func(j int) command.Command { return command.Start{At: res.startAt[j].UnixNano()} }); err != nil {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/cmd/groundstation/web"
 )
 
 func TestSITLUsage(t *testing.T) {
@@ -89,7 +94,7 @@ func TestSITLLeavesNoOrphans(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			var stdout, stderr bytes.Buffer
-			cmd := exec.Command(bin, "sitl", "--drones", "3", "--dir", dir)
+			cmd := exec.Command(bin, "sitl", "--drones", "3", "--dir", dir, "--http", "off")
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			require.NoError(t, cmd.Start())
 			defer cmd.Process.Kill()
@@ -131,16 +136,59 @@ func TestSITLFliesTheShow(t *testing.T) {
 	}
 	bin := buildGroundstation(t)
 	dir := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, "sitl", "--drones", "10", "--dir", dir)
+	var stdout, stderr lockedBuffer
+	cmd := exec.Command(bin, "sitl", "--drones", "10", "--dir", dir, "--http", "127.0.0.1:0")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	require.NoError(t, cmd.Start())
+	defer cmd.Process.Kill()
+	// Mid-show, the dashboard shows every drone flying with its planned
+	// position, the leader, and LOAD, ARM and START applied by all ten.
+	var dash web.Snapshot
+	require.Eventually(t, func() bool {
+		m := regexp.MustCompile(`dashboard: (http://\S+)\n`).FindStringSubmatch(stdout.String())
+		if m == nil || !strings.Contains(stdout.String(), "show  ") {
+			return false
+		}
+		resp, err := http.Get(m[1] + "api/snapshot")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		dash = web.Snapshot{}
+		if json.NewDecoder(resp.Body).Decode(&dash) != nil || !dash.Show.Running || dash.Show.T < 5 {
+			return false
+		}
+		planned := 0
+		for _, d := range dash.Drones {
+			if d.Planned != nil {
+				planned++
+			}
+		}
+		return planned == 10
+	}, 120*time.Second, 500*time.Millisecond, "the dashboard never showed ten drones flying with a plan; stdout:\n%s", &stdout)
+	require.Len(t, dash.Drones, 10)
+	require.Len(t, dash.Leaders, 1)
+	leaders := 0
+	for _, d := range dash.Drones {
+		if d.Leader {
+			leaders++
+			assert.Equal(t, dash.Leaders[0], d.ID)
+		}
+	}
+	assert.Equal(t, 1, leaders, "leader marks")
+	require.Len(t, dash.Log, 3)
+	for i, c := range []string{"LOAD", "ARM", "START"} {
+		assert.True(t, strings.HasPrefix(dash.Log[i].Command, c), "log entry %d: %+v", i, dash.Log[i])
+		assert.Equal(t, 10, dash.Log[i].Applied, "log entry %d applied", i)
+	}
+	err := cmd.Wait()
 	t.Logf("groundstation sitl --drones 10: %.1f s\n%s", time.Since(start).Seconds(), &stdout)
 	require.NoError(t, err, "stderr:\n%s", &stderr)
 	out := stdout.String()
 	assert.Contains(t, out, "every drone has landed")
 	assert.Contains(t, out, "landed: 10 of 10")
+	assert.Regexp(t, `dashboard: http://127\.0\.0\.1:[1-9][0-9]*/\n`, out)
 	for _, c := range []string{"LOAD show 1", "ARM", "START at"} {
 		assert.Regexp(t, c+`.*applied by 10 drones`, out)
 	}
