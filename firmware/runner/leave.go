@@ -84,7 +84,7 @@ func showGrid(s *show.Show) (airspace.Grid, error) {
 		dims := [3]int{int(math.Ceil(size.X / cell)), int(math.Ceil(size.Y / cell)), int(math.Ceil(size.Z / cell))}
 		if dims[0]*dims[1]*dims[2] <= airspace.MaxCells {
 			return airspace.NewGrid(airspace.Point{X: lo.X, Y: lo.Y, Z: 0},
-				airspace.Point{X: float64(dims[0]) * cell, Y: float64(dims[1]) * cell, Z: float64(dims[2]) * cell}, dims)
+				airspace.Point{X: cell, Y: cell, Z: cell}, dims)
 		}
 		cell *= 1.5
 	}
