@@ -42,10 +42,10 @@ Flags:
 `
 
 // defaultArmedCheck is run on the drone before anything is changed: exit
-// 0 says it is on the ground and disarmed. The marker file is for an
-// operator's or a companion script's use: the drone program does not
-// write it (docs/flash.md).
-const defaultArmedCheck = `if [ -e /run/skyquorum/armed ]; then echo "armed: /run/skyquorum/armed exists"; exit 1; fi`
+// 0 says it is disarmed on the ground. The drone program keeps its armed
+// file while its flight controller reports itself armed or airborne
+// (docs/flash.md).
+const defaultArmedCheck = "if [ -e " + packaging.ArmedFile + " ]; then echo \"$(cat " + packaging.ArmedFile + ") (" + packaging.ArmedFile + ")\"; exit 1; fi"
 
 // defaultRestart creates the user, loads the unit and restarts the
 // service.

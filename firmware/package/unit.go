@@ -12,6 +12,9 @@ const (
 	ServiceName = "skyquorum-drone.service"
 	// User is the dedicated system user the service runs as.
 	User = "skyquorum"
+	// ArmedFile is the file the drone program keeps while its flight
+	// controller reports itself armed or airborne (RuntimeDirectory=).
+	ArmedFile = "/run/skyquorum/armed"
 	// UID is the user's fixed ID (and its group's), the same on every
 	// drone, so that files copied between drones keep their owner.
 	UID = 722
@@ -80,6 +83,9 @@ SupplementaryGroups=dialout
 LoadCredential=%[2]s:%[3]s
 StateDirectory=%[4]s
 StateDirectoryMode=0700
+# The drone program keeps /run/skyquorum/armed while its flight controller
+# reports itself armed or airborne (groundstation flash checks it).
+RuntimeDirectory=skyquorum
 ExecStart=%[5]s run --config %[6]s
 Restart=on-failure
 RestartSec=2s
