@@ -96,7 +96,11 @@ func runFlash(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	results, err := flash(ctx, f, stdout)
 	if err != nil {
-		fmt.Fprintf(stderr, "groundstation flash: %v\n", err)
+		if msg := err.Error(); strings.Contains(msg, "\n") {
+			fmt.Fprintf(stderr, "groundstation flash:\n  %s\n", strings.ReplaceAll(msg, "\n", "\n  "))
+		} else {
+			fmt.Fprintf(stderr, "groundstation flash: %s\n", msg)
+		}
 		return exitFail
 	}
 	printSummary(stdout, results)

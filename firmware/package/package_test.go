@@ -112,10 +112,18 @@ x,e,pi,,/dev/ttyUSB0,,/dev/serial0,
 			if err == nil {
 				t.Fatal("no error")
 			}
+			last := -1
 			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
+				i := strings.Index(err.Error(), w)
+				if i < 0 {
 					t.Errorf("error does not contain %q:\n%v", w, err)
+				} else if i < last {
+					t.Errorf("%q out of row order:\n%v", w, err)
 				}
+				last = i
+			}
+			if strings.Contains(err.Error(), "members") {
+				t.Errorf("a duplicate ID reported as a duplicate member too:\n%v", err)
 			}
 		})
 	}

@@ -152,7 +152,7 @@ func ParseCSV(name string, b []byte) (*Roster, error) {
 	}
 	errs = append(errs, ro.check()...)
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinSorted(errs)
 	}
 	return ro, nil
 }
@@ -202,9 +202,32 @@ func ParseYAML(name string, b []byte) (*Roster, error) {
 	}
 	errs = append(errs, ro.check()...)
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, joinSorted(errs)
 	}
 	return ro, nil
+}
+
+// joinSorted joins errs, those of rows in row order after the others.
+func joinSorted(errs []error) error {
+	slices.SortStableFunc(errs, func(a, b error) int {
+		var ra, rb *RowError
+		la, lb := 0, 0
+		if errors.As(a, &ra) {
+			la = rowLine(ra.Row)
+		}
+		if errors.As(b, &rb) {
+			lb = rowLine(rb.Row)
+		}
+		return la - lb
+	})
+	return errors.Join(errs...)
+}
+
+// rowLine is the line number in "row 3" or "line 12".
+func rowLine(row string) int {
+	_, n, _ := strings.Cut(row, " ")
+	v, _ := strconv.Atoi(n)
+	return v
 }
 
 // parseRow reads one drone's fields; numbers and required fields are
@@ -346,12 +369,12 @@ func (ro *Roster) check() []error {
 func (ro *Roster) Members(n uint8) []uint16 {
 	var out []uint16
 	for _, d := range ro.Drones {
-		if d.Network == n {
+		if d.Network == n && d.ID != 0 {
 			out = append(out, d.ID)
 		}
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 func (ro *Roster) layout() Layout {
