@@ -124,8 +124,10 @@ type flashResult struct {
 	target  string
 	changed []string
 	refused bool
-	took    time.Duration
-	err     error
+	// restarted: the restart command ran and succeeded.
+	restarted bool
+	took      time.Duration
+	err       error
 }
 
 // flashJob is what every drone shares.
@@ -294,7 +296,9 @@ func (j *flashJob) flashOne(ctx context.Context, d packaging.Drone) (r flashResu
 		newRemoteFile("unit", at(l.Unit), 0o644, []byte(packaging.Unit(l))),
 		newRemoteFile("sysusers", at(l.Sysusers), 0o644, []byte(packaging.Sysusers(l))),
 	}
-	changed, err := rm.changed(ctx, files)
+	// Set while installed files wait for a restart that has not succeeded.
+	pendingMark := path.Join(path.Dir(at(l.Binary)), ".restart-pending")
+	changed, pending, err := rm.changed(ctx, files, pendingMark)
 	if err != nil {
 		return flashResult{target: r.target, err: err}
 	}
@@ -305,15 +309,24 @@ func (j *flashJob) flashOne(ctx context.Context, d packaging.Drone) (r flashResu
 		say("every file is up to date")
 	} else {
 		say("uploading %s", describe(changed))
-		if err := rm.install(ctx, changed, at(l.Binary)); err != nil {
+		if err := rm.install(ctx, changed, at(l.Binary), pendingMark); err != nil {
 			return flashResult{target: r.target, err: err}
 		}
 		say("installed %s", strings.Join(r.changed, ", "))
+	}
+	if len(changed) > 0 || pending {
+		if len(changed) == 0 {
+			say("restarting: an earlier flash installed files whose restart failed")
+		}
 		if out, err := rm.run(ctx, j.restart, nil); err != nil {
-			return flashResult{target: r.target, changed: r.changed, err: fmt.Errorf("restart (%s): %w; the previous binary is %s", j.restart, err, l.PrevBinary())}
+			return flashResult{target: r.target, changed: r.changed, err: fmt.Errorf("restart (%s): %w; the files are installed, the next flash restarts again, the previous binary is %s", j.restart, err, l.PrevBinary())}
 		} else if s := strings.TrimSpace(out); s != "" {
 			say("restart: %s", s)
 		}
+		if _, err := rm.run(ctx, "rm -f "+shellQuote(pendingMark), nil); err != nil {
+			return flashResult{target: r.target, changed: r.changed, err: err}
+		}
+		r.restarted = true
 	}
 	out, err := rm.run(ctx, shellQuote(at(l.Binary))+" version", nil)
 	if err != nil {
@@ -349,7 +362,7 @@ func size(n int) string {
 // printSummary prints one line per drone.
 func printSummary(w io.Writer, results []flashResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nDRONE\tHOST\tTARGET\tRESULT\tCHANGED\tTIME")
+	fmt.Fprintln(tw, "\nDRONE\tHOST\tTARGET\tRESULT\tCHANGED\tRESTARTED\tTIME")
 	failed := 0
 	for _, r := range results {
 		result, changed := "ok", "nothing"
@@ -366,7 +379,11 @@ func printSummary(w io.Writer, results []flashResult) {
 		if target == "" {
 			target = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%.1fs\n", r.drone.ID, r.drone.Addr(), target, result, changed, r.took.Seconds())
+		restarted := "no"
+		if r.restarted {
+			restarted = "yes"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%.1fs\n", r.drone.ID, r.drone.Addr(), target, result, changed, restarted, r.took.Seconds())
 	}
 	tw.Flush()
 	for _, r := range results {

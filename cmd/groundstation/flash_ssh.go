@@ -304,21 +304,23 @@ func (r *remote) prepare(ctx context.Context) (machine, user string, err error) 
 	return f[0], r.user, nil
 }
 
-// changed returns the files whose content or mode differs on the drone.
-func (r *remote) changed(ctx context.Context, files []remoteFile) ([]remoteFile, error) {
+// changed returns the files whose content or mode differs on the drone,
+// and whether the file pending exists.
+func (r *remote) changed(ctx context.Context, files []remoteFile, pending string) ([]remoteFile, bool, error) {
 	var b strings.Builder
 	b.WriteString("for f in")
 	for _, f := range files {
 		b.WriteString(" " + shellQuote(f.path))
 	}
 	b.WriteString(`; do if [ -f "$f" ]; then echo "$(sha256sum < "$f" | cut -c1-64) $(stat -c %a "$f")"; else echo "- -"; fi; done`)
+	fmt.Fprintf(&b, "\nif [ -e %s ]; then echo pending; else echo none; fi", shellQuote(pending))
 	out, err := r.run(ctx, b.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("reading the installed files: %w", err)
+		return nil, false, fmt.Errorf("reading the installed files: %w", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != len(files) {
-		return nil, fmt.Errorf("reading the installed files: %d lines for %d files: %q", len(lines), len(files), out)
+	if len(lines) != len(files)+1 {
+		return nil, false, fmt.Errorf("reading the installed files: %d lines for %d files: %q", len(lines), len(files), out)
 	}
 	var changed []remoteFile
 	for i, f := range files {
@@ -327,7 +329,7 @@ func (r *remote) changed(ctx context.Context, files []remoteFile) ([]remoteFile,
 			changed = append(changed, f)
 		}
 	}
-	return changed, nil
+	return changed, lines[len(files)] == "pending", nil
 }
 
 // uploadReader wraps what is uploaded (tests cut an upload short).
@@ -336,10 +338,11 @@ var uploadReader = func(f remoteFile) io.Reader { return bytes.NewReader(f.data)
 func tmpName(p string) string { return path.Join(path.Dir(p), "."+path.Base(p)+".flash-tmp") }
 
 // install uploads files under temporary names, checks each one's SHA-256
-// on the drone, and only then moves them all into place, the binary
-// replaced kept as binary.prev. Any failure removes the temporary files
-// and leaves the installed ones as they were.
-func (r *remote) install(ctx context.Context, files []remoteFile, binary string) error {
+// on the drone, and only then creates the file pending and moves them all
+// into place, the binary replaced kept as binary.prev. Any failure before
+// the move removes the temporary files and leaves the installed ones as
+// they were.
+func (r *remote) install(ctx context.Context, files []remoteFile, binary, pending string) error {
 	var tmps []string
 	cleanup := func() {
 		if len(tmps) == 0 {
@@ -371,6 +374,7 @@ func (r *remote) install(ctx context.Context, files []remoteFile, binary string)
 	}
 	var b strings.Builder
 	b.WriteString("set -e\n")
+	fmt.Fprintf(&b, ": > %s\n", shellQuote(pending))
 	for _, f := range files {
 		if f.path == binary {
 			fmt.Fprintf(&b, "if [ -f %[1]s ]; then ln -f %[1]s %[1]s.prev; fi\n", shellQuote(binary))

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	osuser "os/user"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -176,10 +177,11 @@ func TestFlashOverSSH(t *testing.T) {
 	keyFile := filepath.Join(dir, "swarm.key")
 	os.WriteFile(keyFile, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
 	_, port, _ := net.SplitHostPort(srv.addr)
-	user := os.Getenv("USER")
-	if user == "" {
-		user = "root"
+	me, err := osuser.Current()
+	if err != nil {
+		t.Fatal(err)
 	}
+	user := me.Username
 	rosterFile := filepath.Join(dir, "roster.csv")
 	writeRoster := func(baud2 int) {
 		os.WriteFile(rosterFile, []byte(fmt.Sprintf(`id,host,user,radio,radio_baud,fc,fc_baud
@@ -280,6 +282,25 @@ func TestFlashOverSSH(t *testing.T) {
 		t.Errorf("restarts %d, %d, want 1, 2", restarts(1), restarts(2))
 	}
 
+	// A restart that fails fails the drone, and the next flash, with
+	// nothing to upload, restarts it.
+	writeRoster(230400)
+	code, out = flashRun("--restart-command", "echo no systemd here; exit 3")
+	if code != exitFail || !strings.Contains(out, "drone 2: FAILED: restart (echo no systemd here; exit 3): exit status 3: no systemd here") {
+		t.Fatalf("failed restart: exit %d, want drone 2 failed in its restart", code)
+	}
+	if restarts(2) != 2 {
+		t.Errorf("drone 2 restarts %d, want 2", restarts(2))
+	}
+	code, out = flashRun()
+	if code != exitOK || !strings.Contains(out, "drone 2: restarting: an earlier flash installed files whose restart failed") ||
+		!regexpLine(out, `^2 +localhost:\d+ +linux-amd64 +ok +nothing +yes `) || !regexpLine(out, `^1 +127\.0\.0\.1:\d+ +linux-amd64 +ok +nothing +no `) {
+		t.Fatalf("after a failed restart: exit %d, want drone 2 restarted with nothing uploaded", code)
+	}
+	if restarts(1) != 1 || restarts(2) != 3 {
+		t.Errorf("restarts %d, %d, want 1, 3", restarts(1), restarts(2))
+	}
+
 	// Drone 1 reports itself armed: refused, named, left alone; drone 2
 	// is flashed.
 	os.WriteFile(drone(1, "armed"), nil, 0o644)
@@ -289,8 +310,8 @@ func TestFlashOverSSH(t *testing.T) {
 		!regexpLine(out, `^1 +127\.0\.0\.1:\d+ +linux-amd64 +REFUSED `) || !regexpLine(out, `^2 +localhost:\d+ +linux-amd64 +ok +config `) {
 		t.Fatalf("armed drone: exit %d, want drone 1 refused and named", code)
 	}
-	if restarts(1) != 1 || restarts(2) != 3 {
-		t.Errorf("restarts %d, %d, want 1 (the armed drone left alone), 3", restarts(1), restarts(2))
+	if restarts(1) != 1 || restarts(2) != 4 {
+		t.Errorf("restarts %d, %d, want 1 (the armed drone left alone), 4", restarts(1), restarts(2))
 	}
 	os.Remove(drone(1, "armed"))
 
@@ -316,8 +337,8 @@ func TestFlashOverSSH(t *testing.T) {
 			t.Errorf("drone %d: temporary binary left: %v", id, err)
 		}
 	}
-	if restarts(1) != 1 || restarts(2) != 3 {
-		t.Errorf("restarts %d, %d after a cut upload, want 1, 3", restarts(1), restarts(2))
+	if restarts(1) != 1 || restarts(2) != 4 {
+		t.Errorf("restarts %d, %d after a cut upload, want 1, 4", restarts(1), restarts(2))
 	}
 
 	// The same build uploaded whole: installed, the old binary kept.

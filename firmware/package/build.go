@@ -94,8 +94,16 @@ func StampOf(ctx context.Context, dir string) Stamp {
 	return s
 }
 
+// Reusable reports whether a build stamped s can be taken from the cache
+// instead of built again: its version names a commit (not "devel"), without
+// uncommitted changes (no "-dirty" suffix).
+func (s Stamp) Reusable() bool {
+	return s.Version != "" && s.Version != "devel" && !strings.HasSuffix(s.Version, "-dirty")
+}
+
 // Builder cross-builds cmd/drone of the source tree at Dir into CacheDir,
-// each target once however many drones need it.
+// each target once however many drones need it, and not again for a
+// version already in the cache (Stamp.Reusable).
 type Builder struct {
 	// Dir is the module's root (where go.mod is).
 	Dir string
@@ -147,6 +155,11 @@ func (b *Builder) build(ctx context.Context, t Target) (string, error) {
 		}
 	}
 	out := filepath.Join(b.CacheDir, safeName(b.Stamp.Version), t.Name(), "drone")
+	if b.Stamp.Reusable() {
+		if st, err := os.Stat(out); err == nil && st.Mode().IsRegular() {
+			return out, nil
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", fmt.Errorf("packaging: %w", err)
 	}

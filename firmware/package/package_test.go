@@ -246,3 +246,25 @@ func TestBuildTargets(t *testing.T) {
 		}
 	}
 }
+
+// A build of a committed version comes from the cache; a dirty tree's is
+// built again.
+func TestBuildCache(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		version string
+		cached  bool
+	}{{"v1.0.0", true}, {"v1.0.0-3-gabcdef0", true}, {"v1.0.0-dirty", false}, {"devel", false}} {
+		b := &Builder{Dir: dir, CacheDir: dir, Stamp: Stamp{Version: tc.version}, Go: "/nonexistent/go"}
+		p := filepath.Join(dir, tc.version, ARM64.Name(), "drone")
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("cached"), 0o755)
+		got, err := b.Build(context.Background(), ARM64)
+		if tc.cached && (err != nil || got != p) {
+			t.Errorf("%s: %q, %v; want the cached %s", tc.version, got, err, p)
+		}
+		if !tc.cached && err == nil {
+			t.Errorf("%s: the cached build was taken", tc.version)
+		}
+	}
+}
