@@ -217,6 +217,23 @@ func TestFlashOverSSH(t *testing.T) {
 		t.Fatalf("a refused host got files: %v", err)
 	}
 
+	// A host key other than the one on file is refused, even with
+	// --trust-on-first-use, and the file is left as it was.
+	other, _, _ := ed25519.GenerateKey(rand.Reader)
+	otherKey, _ := ssh.NewPublicKey(other)
+	wrong := knownhosts.Line([]string{"[127.0.0.1]:" + port}, otherKey) + "\n"
+	os.WriteFile(knownHosts, []byte(wrong), 0o600)
+	code, out = flashRun("--trust-on-first-use")
+	if code != exitFail || !strings.Contains(out, "drone 1: FAILED: ssh "+user+"@127.0.0.1:"+port+": ssh: handshake failed: the host key of 127.0.0.1:"+port) ||
+		!strings.Contains(out, "is not the one in "+knownHosts) {
+		t.Fatalf("changed host key: exit %d, want drone 1 refused", code)
+	}
+	if b, _ := os.ReadFile(knownHosts); !strings.HasPrefix(string(b), wrong) {
+		t.Errorf("known_hosts changed:\n%s", b)
+	}
+	os.Remove(knownHosts)
+	os.RemoveAll(drone(2, ""))
+
 	// First flash: everything installed, the host keys recorded.
 	code, out = flashRun("--trust-on-first-use")
 	if code != exitOK {
