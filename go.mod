@@ -1,6 +1,6 @@
 module github.com/skyquorum/skyquorum
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/bluenviron/gomavlib/v3 v3.3.5
@@ -12,7 +12,8 @@ require (
 	go.bug.st/serial v1.7.1
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.6
-	golang.org/x/sys v0.43.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/sys v0.50.0
 )
 
 require (
@@ -23,7 +24,7 @@ require (
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.4.0 // indirect
 	github.com/pion/logging v0.2.2 // indirect
-	golang.org/x/net v0.38.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
 )
 
 tool github.com/bluenviron/gomavlib/v3/cmd/dialect-import

@@ -45,6 +45,10 @@ Commands:
   drone COMMAND       run the drone program (the same as the drone binary:
                       run, check, sitl, version); groundstation sitl starts
                       its simulated drones this way
+  flash --roster FILE --key FILE
+                      install the drone program, its config, the swarm
+                      key and its systemd service on every drone of a
+                      roster over SSH (docs/flash.md)
   help                show this help
 
 Run "groundstation COMMAND --help" for a command's flags.
@@ -77,6 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runStatus(args[1:], stdout, stderr)
 	case "command":
 		return runCommand(args[1:], stdout, stderr)
+	case "flash":
+		return runFlash(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -55,6 +55,12 @@ func runDrone(ctx context.Context, d *drone) error {
 		return err
 	}
 	defer veh.Close() // before the client closes (defers run last first)
+	if p := armedPath(); p != "" {
+		actx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { markArmed(actx, p, veh.State, d.log); close(done) }()
+		defer func() { stop(); <-done }()
+	}
 
 	rc, err := runnerConfig(d, veh)
 	if err != nil {

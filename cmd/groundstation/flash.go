@@ -1,0 +1,407 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	packaging "github.com/skyquorum/skyquorum/firmware/package"
+	"github.com/skyquorum/skyquorum/radio/wire"
+)
+
+const flashUsage = `Usage: groundstation flash --roster FILE --key FILE [flags]
+
+Installs the drone program on every drone of a roster over SSH
+(docs/flash.md): it builds the program for each drone's processor
+(uname -m: armv6l, armv7l, aarch64, x86_64), writes the drone's config
+from its roster row, and uploads the binary, the config, the swarm key
+(mode 0600), the systemd unit and the user's sysusers.d entry. Files are
+uploaded under temporary names and moved into place only when complete
+and checked; files whose SHA-256 already matches are skipped; the binary
+replaced is kept as drone.prev. Then the service is restarted and the
+drone must report the new version.
+
+A drone whose armed check fails (it reports itself armed or flying) is
+refused and left alone. A user other than root needs sudo without a
+password (sudo -n). Exit status: 0 when every drone is flashed, 1 when
+one failed, 2 on bad usage.
+
+Flags:
+`
+
+// defaultArmedCheck is run on the drone before anything is changed: exit
+// 0 says it is disarmed on the ground. The drone program keeps its armed
+// file while its flight controller reports itself armed or airborne
+// (docs/flash.md).
+const defaultArmedCheck = "if [ -e " + packaging.ArmedFile + " ]; then echo \"$(cat " + packaging.ArmedFile + ") (" + packaging.ArmedFile + ")\"; exit 1; fi"
+
+// defaultRestart creates the user, loads the unit and restarts the
+// service.
+const defaultRestart = "systemd-sysusers && systemctl daemon-reload && systemctl enable " + packaging.ServiceName +
+	" && systemctl restart " + packaging.ServiceName
+
+type flashFlags struct {
+	roster, key, knownHosts, identity string
+	tofu                              bool
+	parallel                          int
+	restart, armedCheck               string
+	source, cache, root               string
+	timeout                           time.Duration
+}
+
+// runFlash implements `groundstation flash`.
+func runFlash(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("flash", flashUsage, stdout, stderr)
+	var f flashFlags
+	home, _ := os.UserHomeDir()
+	cache, _ := os.UserCacheDir()
+	fs.StringVar(&f.roster, "roster", "", "the roster, CSV or YAML (`FILE`; docs/flash.md)")
+	fs.StringVar(&f.key, "key", "", "the swarm key to install (`FILE`, groundstation keygen)")
+	fs.StringVar(&f.knownHosts, "known-hosts", filepath.Join(home, ".ssh", "known_hosts"), "the drones' SSH host keys (`FILE`)")
+	fs.BoolVar(&f.tofu, "trust-on-first-use", false, "accept the host key of a drone missing from --known-hosts and append it there")
+	fs.StringVar(&f.identity, "identity", "", "the SSH private key (`FILE`; default: ssh-agent and ~/.ssh/id_ed25519, id_ecdsa, id_rsa)")
+	fs.IntVar(&f.parallel, "parallel", 4, "flash at most `N` drones at once")
+	fs.StringVar(&f.restart, "restart-command", defaultRestart, "the shell `CMD` run as root on a drone whose files changed")
+	fs.StringVar(&f.armedCheck, "armed-check", defaultArmedCheck, "the shell `CMD` run as root before anything changes: a non-zero exit refuses the drone, its output says why")
+	fs.StringVar(&f.source, "source", ".", "the Skyquorum source tree to build the drone program from (`DIR`)")
+	fs.StringVar(&f.cache, "cache", filepath.Join(cache, "skyquorum", "flash"), "where the builds are kept (`DIR`)")
+	fs.StringVar(&f.root, "root", "/", "install under `DIR` on the drone instead of / ({id} is replaced by the drone's ID): a staging directory")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up on a drone after `D`")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	switch {
+	case f.roster == "":
+		return badUsage(fs, "--roster is required")
+	case f.key == "":
+		return badUsage(fs, "--key is required")
+	case f.parallel < 1:
+		return badUsage(fs, "--parallel must be 1 or more")
+	case !strings.HasPrefix(f.root, "/"):
+		return badUsage(fs, "--root must be an absolute path")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	results, err := flash(ctx, f, stdout)
+	if err != nil {
+		if msg := err.Error(); strings.Contains(msg, "\n") {
+			fmt.Fprintf(stderr, "groundstation flash:\n  %s\n", strings.ReplaceAll(msg, "\n", "\n  "))
+		} else {
+			fmt.Fprintf(stderr, "groundstation flash: %s\n", msg)
+		}
+		return exitFail
+	}
+	printSummary(stdout, results)
+	if ctx.Err() != nil {
+		return exitInterrupted
+	}
+	for _, r := range results {
+		if r.err != nil {
+			return exitFail
+		}
+	}
+	return exitOK
+}
+
+// flashStamp overrides the stamp read from git (tests).
+var flashStamp *packaging.Stamp
+
+// flashResult is one drone's outcome.
+type flashResult struct {
+	drone   packaging.Drone
+	target  string
+	changed []string
+	refused bool
+	// restarted: the restart command ran and succeeded.
+	restarted bool
+	took      time.Duration
+	err       error
+}
+
+// flashJob is what every drone shares.
+type flashJob struct {
+	flashFlags
+	roster  *packaging.Roster
+	key     []byte
+	builder *packaging.Builder
+	stamp   packaging.Stamp
+	ssh     *sshDialer
+	out     *lineWriter
+}
+
+func flash(ctx context.Context, f flashFlags, stdout io.Writer) ([]flashResult, error) {
+	ro, err := packaging.LoadRoster(f.roster)
+	if err != nil {
+		return nil, err
+	}
+	key, err := os.ReadFile(f.key)
+	if err != nil {
+		return nil, fmt.Errorf("--key: %w", err)
+	}
+	if _, err := wire.ParseKey(key); err != nil {
+		return nil, fmt.Errorf("--key %s: %w", f.key, err)
+	}
+	src, err := sourceRoot(f.source)
+	if err != nil {
+		return nil, err
+	}
+	stamp := packaging.StampOf(ctx, src)
+	if flashStamp != nil {
+		stamp = *flashStamp
+	}
+	dialer, err := newSSHDialer(f.knownHosts, f.identity, f.tofu)
+	if err != nil {
+		return nil, err
+	}
+	defer dialer.close()
+	job := &flashJob{
+		flashFlags: f, roster: ro, key: key, stamp: stamp, ssh: dialer,
+		builder: &packaging.Builder{Dir: src, CacheDir: f.cache, Stamp: stamp},
+		out:     &lineWriter{w: stdout},
+	}
+	job.out.printf("flashing %d drones with drone %s (commit %.12s), %d at once", len(ro.Drones), stamp.Version, stamp.Commit, f.parallel)
+	results := make([]flashResult, len(ro.Drones))
+	sem := make(chan struct{}, f.parallel)
+	var wg sync.WaitGroup
+	for i, d := range ro.Drones {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results[i] = flashResult{drone: d, err: ctx.Err()}
+				return
+			}
+			defer func() { <-sem }()
+			start := time.Now()
+			dctx, cancel := context.WithTimeout(ctx, f.timeout)
+			r := job.flashOne(dctx, d)
+			cancel()
+			r.drone, r.took = d, time.Since(start)
+			if r.err != nil {
+				job.out.printf("drone %d: FAILED: %v", d.ID, r.err)
+			}
+			results[i] = r
+		}()
+	}
+	wg.Wait()
+	return results, nil
+}
+
+// sourceRoot finds the Skyquorum module at or above dir.
+func sourceRoot(dir string) (string, error) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			if !strings.HasPrefix(string(b), "module github.com/skyquorum/skyquorum\n") {
+				return "", fmt.Errorf("%s is not the Skyquorum source tree: give its directory with --source", d)
+			}
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("no Skyquorum source tree at or above %s: the drone program is built from it; give its directory with --source", dir)
+		}
+		d = parent
+	}
+}
+
+// remoteFile is one file to install.
+type remoteFile struct {
+	name string // binary, config, key, unit, sysusers
+	path string // on the drone, under the root
+	mode os.FileMode
+	data []byte
+	sum  string
+}
+
+func newRemoteFile(name, p string, mode os.FileMode, data []byte) remoteFile {
+	s := sha256.Sum256(data)
+	return remoteFile{name: name, path: p, mode: mode, data: data, sum: hex.EncodeToString(s[:])}
+}
+
+// flashOne flashes drone d.
+func (j *flashJob) flashOne(ctx context.Context, d packaging.Drone) (r flashResult) {
+	say := func(format string, a ...any) {
+		j.out.printf("drone %d: "+format, append([]any{d.ID}, a...)...)
+	}
+	cfg, err := j.roster.Config(d)
+	if err != nil {
+		return flashResult{err: err}
+	}
+	root := strings.ReplaceAll(j.root, "{id}", fmt.Sprint(d.ID))
+	at := func(p string) string { return path.Join(root, p) }
+
+	rm, err := j.ssh.dial(ctx, d.User, d.Addr())
+	if err != nil {
+		return flashResult{err: err}
+	}
+	defer rm.close()
+	rm.env = fmt.Sprintf("SKYQUORUM_ID=%d SKYQUORUM_ROOT=%s", d.ID, shellQuote(root))
+	machine, user, err := rm.prepare(ctx)
+	if err != nil {
+		return flashResult{err: err}
+	}
+	tg, err := packaging.TargetOf(machine)
+	if err != nil {
+		return flashResult{err: err}
+	}
+	r.target = tg.Name()
+	say("connected to %s as %s, %s (%s)", d.Addr(), user, machine, tg)
+
+	if out, err := rm.run(ctx, j.armedCheck, nil); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			why := strings.TrimSpace(ee.output)
+			if why == "" {
+				why = fmt.Sprintf("the armed check exited with %d", ee.status)
+			}
+			return flashResult{target: r.target, refused: true, err: fmt.Errorf("refused: the drone reports itself armed or flying (%s); nothing was changed", why)}
+		}
+		return flashResult{target: r.target, err: fmt.Errorf("armed check: %w", err)}
+	} else if s := strings.TrimSpace(out); s != "" {
+		say("armed check: %s", s)
+	}
+
+	bin, err := j.builder.Build(ctx, tg)
+	if err != nil {
+		return flashResult{target: r.target, err: err}
+	}
+	binData, err := os.ReadFile(bin)
+	if err != nil {
+		return flashResult{target: r.target, err: err}
+	}
+	l := packaging.DefaultLayout
+	files := []remoteFile{
+		newRemoteFile("binary", at(l.Binary), 0o755, binData),
+		newRemoteFile("config", at(l.Config), 0o644, cfg),
+		newRemoteFile("key", at(l.Key), 0o600, j.key),
+		newRemoteFile("unit", at(l.Unit), 0o644, []byte(packaging.Unit(l))),
+		newRemoteFile("sysusers", at(l.Sysusers), 0o644, []byte(packaging.Sysusers(l))),
+	}
+	// Set while installed files wait for a restart that has not succeeded.
+	pendingMark := path.Join(path.Dir(at(l.Binary)), ".restart-pending")
+	changed, pending, err := rm.changed(ctx, files, pendingMark)
+	if err != nil {
+		return flashResult{target: r.target, err: err}
+	}
+	for _, f := range changed {
+		r.changed = append(r.changed, f.name)
+	}
+	if len(changed) == 0 {
+		say("every file is up to date")
+	} else {
+		say("uploading %s", describe(changed))
+		if err := rm.install(ctx, changed, at(l.Binary), pendingMark); err != nil {
+			return flashResult{target: r.target, err: err}
+		}
+		say("installed %s", strings.Join(r.changed, ", "))
+	}
+	if len(changed) > 0 || pending {
+		if len(changed) == 0 {
+			say("restarting: an earlier flash installed files whose restart failed")
+		}
+		if out, err := rm.run(ctx, j.restart, nil); err != nil {
+			return flashResult{target: r.target, changed: r.changed, err: fmt.Errorf("restart (%s): %w; the files are installed, the next flash restarts again, the previous binary is %s", j.restart, err, l.PrevBinary())}
+		} else if s := strings.TrimSpace(out); s != "" {
+			say("restart: %s", s)
+		}
+		if _, err := rm.run(ctx, "rm -f "+shellQuote(pendingMark), nil); err != nil {
+			return flashResult{target: r.target, changed: r.changed, err: err}
+		}
+		r.restarted = true
+	}
+	out, err := rm.run(ctx, shellQuote(at(l.Binary))+" version", nil)
+	if err != nil {
+		return flashResult{target: r.target, changed: r.changed, err: fmt.Errorf("drone version: %w", err)}
+	}
+	first, _, _ := strings.Cut(out, "\n")
+	if want := "drone " + j.stamp.Version; first != want {
+		return flashResult{target: r.target, changed: r.changed, err: fmt.Errorf("%s version reports %q, want %q", l.Binary, first, want)}
+	}
+	say("ok: %s", first)
+	return r
+}
+
+// describe lists files with their sizes.
+func describe(fs []remoteFile) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = fmt.Sprintf("%s (%s)", f.name, size(len(f.data)))
+	}
+	return strings.Join(s, ", ")
+}
+
+func size(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// printSummary prints one line per drone.
+func printSummary(w io.Writer, results []flashResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nDRONE\tHOST\tTARGET\tRESULT\tCHANGED\tRESTARTED\tTIME")
+	failed := 0
+	for _, r := range results {
+		result, changed := "ok", "nothing"
+		if len(r.changed) > 0 {
+			changed = strings.Join(r.changed, ",")
+		}
+		switch {
+		case r.refused:
+			result, failed = "REFUSED", failed+1
+		case r.err != nil:
+			result, failed = "FAILED", failed+1
+		}
+		target := r.target
+		if target == "" {
+			target = "-"
+		}
+		restarted := "no"
+		if r.restarted {
+			restarted = "yes"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%.1fs\n", r.drone.ID, r.drone.Addr(), target, result, changed, restarted, r.took.Seconds())
+	}
+	tw.Flush()
+	for _, r := range results {
+		if r.err != nil {
+			fmt.Fprintf(w, "drone %d (%s): %v\n", r.drone.ID, r.drone.Row, r.err)
+		}
+	}
+	fmt.Fprintf(w, "%d drones flashed, %d failed\n", len(results)-failed, failed)
+}
+
+// lineWriter serialises progress lines from concurrent flashes.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) printf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, format+"\n", a...)
+}

@@ -1,0 +1,419 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	osuser "os/user"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	packaging "github.com/skyquorum/skyquorum/firmware/package"
+)
+
+// sshServer is a real OpenSSH server on a loopback port, accepting the
+// client key for the current user.
+type sshServer struct {
+	addr     string
+	hostKey  ssh.PublicKey
+	identity string // the client's private key file
+}
+
+// startSSHD starts sshd as the current user with a temporary host key
+// and authorized_keys; it skips the test outside CI when sshd is missing
+// and fails it under CI.
+func startSSHD(t *testing.T) *sshServer {
+	t.Helper()
+	sshd, err := exec.LookPath("sshd")
+	if err != nil {
+		sshd, err = exec.LookPath("/usr/sbin/sshd")
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("sshd is required under CI: apt-get install openssh-server")
+		}
+		t.Skip("sshd not installed (apt-get install openssh-server); CI runs this test")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("the flash test runs on Linux")
+	}
+	dir := t.TempDir()
+	writeKey := func(name string) ssh.PublicKey {
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, err := ssh.MarshalPrivateKey(priv, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(blk), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sp, err := ssh.NewPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sp
+	}
+	s := &sshServer{hostKey: writeKey("host_ed25519"), identity: filepath.Join(dir, "client")}
+	client := writeKey("client")
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(client), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// sshd needs its privilege separation directory.
+	if os.Geteuid() == 0 {
+		os.MkdirAll("/run/sshd", 0o755)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(s.addr)
+	conf := filepath.Join(dir, "sshd_config")
+	os.WriteFile(conf, []byte(fmt.Sprintf(`Port %s
+ListenAddress 127.0.0.1
+HostKey %[2]s/host_ed25519
+AuthorizedKeysFile %[2]s/authorized_keys
+PidFile %[2]s/sshd.pid
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+MaxStartups 50
+LogLevel ERROR
+`, port, dir)), 0o600)
+	var logs bytes.Buffer
+	cmd := exec.Command(sshd, "-D", "-e", "-f", conf)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("sshd:\n%s", logs.String())
+		}
+	})
+	for i := 0; ; i++ {
+		c, err := net.DialTimeout("tcp", s.addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("sshd did not listen on %s: %v\n%s", s.addr, err, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return s
+}
+
+func fileSum(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func mode(t *testing.T, p string) os.FileMode {
+	t.Helper()
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Mode().Perm()
+}
+
+func countLines(t *testing.T, p string) int {
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "\n")
+}
+
+// Flashing two drones through a real SSH server: the first flash installs
+// everything, the second changes nothing, a changed roster row re-uploads
+// that drone's config only, an unknown host key is refused without
+// --trust-on-first-use, an armed drone is refused and named, and an upload
+// cut short leaves the installed binary as it was.
+func TestFlashOverSSH(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the drone program; checked in the full run")
+	}
+	srv := startSSHD(t)
+	dir := t.TempDir()
+	root := filepath.Join(dir, "drone-{id}")
+	knownHosts := filepath.Join(dir, "known_hosts")
+	keyFile := filepath.Join(dir, "swarm.key")
+	os.WriteFile(keyFile, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+	_, port, _ := net.SplitHostPort(srv.addr)
+	me, err := osuser.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := me.Username
+	rosterFile := filepath.Join(dir, "roster.csv")
+	writeRoster := func(baud2 int) {
+		os.WriteFile(rosterFile, []byte(fmt.Sprintf(`id,host,user,radio,radio_baud,fc,fc_baud
+1,127.0.0.1:%[1]s,%[2]s,/dev/ttyUSB0,57600,/dev/serial0,921600
+2,localhost:%[1]s,%[2]s,/dev/ttyUSB0,%[3]d,/dev/serial0,921600
+`, port, user, baud2)), 0o644)
+	}
+	writeRoster(57600)
+	cache := filepath.Join(dir, "cache")
+	flashStamp = &packaging.Stamp{Version: "v0.0.0-flashtest.1", Commit: "1111111", Date: "2026-12-06T00:00:00Z"}
+	t.Cleanup(func() { flashStamp = nil })
+	drone := func(id int, p string) string { return filepath.Join(dir, fmt.Sprintf("drone-%d", id), p) }
+	restarts := func(id int) int { return countLines(t, drone(id, "restarts")) }
+	l := packaging.DefaultLayout
+	flashRun := func(extra ...string) (int, string) {
+		args := append([]string{"flash", "--roster", rosterFile, "--key", keyFile, "--known-hosts", knownHosts,
+			"--identity", srv.identity, "--root", root, "--cache", cache, "--parallel", "2",
+			"--restart-command", `echo restarted >> "$SKYQUORUM_ROOT/restarts"`,
+			"--armed-check", `if [ -e "$SKYQUORUM_ROOT/armed" ]; then echo "armed, motors spinning"; exit 1; fi`}, extra...)
+		var out bytes.Buffer
+		start := time.Now()
+		code := run(args, &out, &out)
+		t.Logf("flash %v: exit %d in %v\n%s", extra, code, time.Since(start).Round(time.Millisecond), out.String())
+		return code, out.String()
+	}
+
+	// An unknown host key is refused without --trust-on-first-use.
+	code, out := flashRun()
+	if code != exitFail || !strings.Contains(out, "is not in "+knownHosts) || !strings.Contains(out, "--trust-on-first-use") {
+		t.Fatalf("unknown host: exit %d, want %d and the host key refused", code, exitFail)
+	}
+	if _, err := os.Stat(drone(1, l.Binary)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused host got files: %v", err)
+	}
+
+	// A host key other than the one on file is refused, even with
+	// --trust-on-first-use, and the file is left as it was.
+	other, _, _ := ed25519.GenerateKey(rand.Reader)
+	otherKey, _ := ssh.NewPublicKey(other)
+	wrong := knownhosts.Line([]string{"[127.0.0.1]:" + port}, otherKey) + "\n"
+	os.WriteFile(knownHosts, []byte(wrong), 0o600)
+	code, out = flashRun("--trust-on-first-use")
+	if code != exitFail || !strings.Contains(out, "drone 1: FAILED: ssh "+user+"@127.0.0.1:"+port+": ssh: handshake failed: the host key of 127.0.0.1:"+port) ||
+		!strings.Contains(out, "is not the one in "+knownHosts) {
+		t.Fatalf("changed host key: exit %d, want drone 1 refused", code)
+	}
+	if b, _ := os.ReadFile(knownHosts); !strings.HasPrefix(string(b), wrong) {
+		t.Errorf("known_hosts changed:\n%s", b)
+	}
+	os.Remove(knownHosts)
+	os.RemoveAll(drone(2, ""))
+
+	// First flash: everything installed, the host keys recorded.
+	code, out = flashRun("--trust-on-first-use")
+	if code != exitOK {
+		t.Fatalf("first flash: exit %d", code)
+	}
+	for id := 1; id <= 2; id++ {
+		for p, want := range map[string]os.FileMode{l.Binary: 0o755, l.Config: 0o644, l.Key: 0o600, l.Unit: 0o644, l.Sysusers: 0o644} {
+			if got := mode(t, drone(id, p)); got != want {
+				t.Errorf("drone %d: %s mode %o, want %o", id, p, got, want)
+			}
+		}
+		if got := fileSum(t, drone(id, l.Key)); got != fileSum(t, keyFile) {
+			t.Errorf("drone %d: key differs", id)
+		}
+		if b, _ := os.ReadFile(drone(id, l.Unit)); string(b) != packaging.Unit(l) {
+			t.Errorf("drone %d: unit\n%s", id, b)
+		}
+		if b, _ := os.ReadFile(drone(id, l.Config)); !strings.Contains(string(b), fmt.Sprintf("id: %d\n", id)) || !strings.Contains(string(b), "members: [1, 2]") {
+			t.Errorf("drone %d: config\n%s", id, b)
+		}
+		if n := restarts(id); n != 1 {
+			t.Errorf("drone %d restarted %d times, want 1", id, n)
+		}
+		if v, err := exec.Command(drone(id, l.Binary), "version").Output(); err != nil || !strings.HasPrefix(string(v), "drone v0.0.0-flashtest.1\ncommit 1111111\n") {
+			t.Errorf("drone %d version: %v %q", id, err, v)
+		}
+	}
+	if n := countLines(t, knownHosts); n != 2 {
+		t.Errorf("known_hosts has %d lines, want 2 (one per host name)", n)
+	}
+	if b, _ := os.ReadFile(knownHosts); !strings.Contains(string(b), knownhosts.Line([]string{"[127.0.0.1]:" + port}, srv.hostKey)) {
+		t.Errorf("known_hosts:\n%s", b)
+	}
+	if !strings.Contains(out, "2 drones flashed, 0 failed") {
+		t.Errorf("summary missing")
+	}
+	binSum := fileSum(t, drone(1, l.Binary))
+	binInfo, _ := os.Stat(drone(1, l.Binary))
+
+	// Second flash: nothing changes, nothing restarts.
+	code, out = flashRun()
+	if code != exitOK || strings.Count(out, "every file is up to date") != 2 || strings.Contains(out, "uploading") {
+		t.Fatalf("second flash: exit %d, want every file up to date on both drones", code)
+	}
+	if restarts(1) != 1 || restarts(2) != 1 {
+		t.Errorf("restarts %d, %d after an idempotent flash, want 1, 1", restarts(1), restarts(2))
+	}
+	if st, _ := os.Stat(drone(1, l.Binary)); !st.ModTime().Equal(binInfo.ModTime()) {
+		t.Errorf("binary rewritten by an idempotent flash")
+	}
+
+	// Drone 2's radio baud changes: its config only is uploaded.
+	writeRoster(115200)
+	code, out = flashRun()
+	if code != exitOK || !strings.Contains(out, "drone 2: uploading config (") || strings.Contains(out, "drone 1: uploading") ||
+		strings.Contains(out, "drone 2: uploading binary") {
+		t.Fatalf("changed config: exit %d, want drone 2's config alone uploaded", code)
+	}
+	if b, _ := os.ReadFile(drone(2, l.Config)); !strings.Contains(string(b), "baud: 115200") {
+		t.Errorf("drone 2 config not updated:\n%s", b)
+	}
+	if restarts(1) != 1 || restarts(2) != 2 {
+		t.Errorf("restarts %d, %d, want 1, 2", restarts(1), restarts(2))
+	}
+
+	// A restart that fails fails the drone, and the next flash, with
+	// nothing to upload, restarts it.
+	writeRoster(230400)
+	code, out = flashRun("--restart-command", "echo no systemd here; exit 3")
+	if code != exitFail || !strings.Contains(out, "drone 2: FAILED: restart (echo no systemd here; exit 3): exit status 3: no systemd here") {
+		t.Fatalf("failed restart: exit %d, want drone 2 failed in its restart", code)
+	}
+	if restarts(2) != 2 {
+		t.Errorf("drone 2 restarts %d, want 2", restarts(2))
+	}
+	code, out = flashRun()
+	if code != exitOK || !strings.Contains(out, "drone 2: restarting: an earlier flash installed files whose restart failed") ||
+		!regexpLine(out, `^2 +localhost:\d+ +linux-amd64 +ok +nothing +yes `) || !regexpLine(out, `^1 +127\.0\.0\.1:\d+ +linux-amd64 +ok +nothing +no `) {
+		t.Fatalf("after a failed restart: exit %d, want drone 2 restarted with nothing uploaded", code)
+	}
+	if restarts(1) != 1 || restarts(2) != 3 {
+		t.Errorf("restarts %d, %d, want 1, 3", restarts(1), restarts(2))
+	}
+
+	// Drone 1 reports itself armed: refused, named, left alone; drone 2
+	// is flashed.
+	os.WriteFile(drone(1, "armed"), nil, 0o644)
+	writeRoster(57600)
+	code, out = flashRun()
+	if code != exitFail || !strings.Contains(out, "drone 1: FAILED: refused: the drone reports itself armed or flying (armed, motors spinning)") ||
+		!regexpLine(out, `^1 +127\.0\.0\.1:\d+ +linux-amd64 +REFUSED `) || !regexpLine(out, `^2 +localhost:\d+ +linux-amd64 +ok +config `) {
+		t.Fatalf("armed drone: exit %d, want drone 1 refused and named", code)
+	}
+	if restarts(1) != 1 || restarts(2) != 4 {
+		t.Errorf("restarts %d, %d, want 1 (the armed drone left alone), 4", restarts(1), restarts(2))
+	}
+	os.Remove(drone(1, "armed"))
+
+	// A new build whose upload is cut short: the installed binary stays,
+	// no temporary file is left, and the drone is reported failed.
+	flashStamp = &packaging.Stamp{Version: "v0.0.0-flashtest.2", Commit: "2222222", Date: "2026-12-06T01:00:00Z"}
+	uploadReader = func(f remoteFile) io.Reader {
+		if f.name == "binary" {
+			return io.MultiReader(bytes.NewReader(f.data[:len(f.data)/2]), errReader{})
+		}
+		return bytes.NewReader(f.data)
+	}
+	t.Cleanup(func() { uploadReader = func(f remoteFile) io.Reader { return bytes.NewReader(f.data) } })
+	code, out = flashRun("--parallel", "1")
+	if code != exitFail || strings.Count(out, "FAILED: uploading the binary to") != 2 {
+		t.Fatalf("cut upload: exit %d, want both drones failed in the binary's upload", code)
+	}
+	for id := 1; id <= 2; id++ {
+		if got := fileSum(t, drone(id, l.Binary)); got != binSum {
+			t.Errorf("drone %d: the installed binary changed after a cut upload", id)
+		}
+		if _, err := os.Stat(drone(id, tmpName(l.Binary))); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("drone %d: temporary binary left: %v", id, err)
+		}
+	}
+	if restarts(1) != 1 || restarts(2) != 4 {
+		t.Errorf("restarts %d, %d after a cut upload, want 1, 4", restarts(1), restarts(2))
+	}
+
+	// The same build uploaded whole: installed, the old binary kept.
+	uploadReader = func(f remoteFile) io.Reader { return bytes.NewReader(f.data) }
+	code, out = flashRun()
+	if code != exitOK || !strings.Contains(out, "drone 1: ok: drone v0.0.0-flashtest.2") {
+		t.Fatalf("new build: exit %d", code)
+	}
+	if got := fileSum(t, drone(1, l.PrevBinary())); got != binSum {
+		t.Errorf("drone.prev is not the previous binary")
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("link lost") }
+
+// regexpLine reports whether a line of out matches re.
+func regexpLine(out, re string) bool {
+	r := regexp.MustCompile(re)
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if r.MatchString(sc.Text()) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestFlashUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"flash", "--help"}, exitOK, "Usage: groundstation flash --roster FILE --key FILE"},
+		{[]string{"flash", "--key", "k"}, exitUsage, "--roster is required"},
+		{[]string{"flash", "--roster", "r.csv"}, exitUsage, "--key is required"},
+		{[]string{"flash", "--roster", "r.csv", "--key", "k", "--parallel", "0"}, exitUsage, "--parallel must be 1 or more"},
+		{[]string{"flash", "--roster", "r.csv", "--key", "k", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		out := &stderr
+		if tc.code == exitOK {
+			out = &stdout
+		}
+		if code != tc.code || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("%v: exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", tc.args, code, tc.code, tc.want, stdout.String(), stderr.String())
+		}
+	}
+	// A roster error names the row and the field, before any connection.
+	dir := t.TempDir()
+	roster := filepath.Join(dir, "roster.csv")
+	os.WriteFile(roster, []byte("id,host,radio,fc,fc_baud\n1,drone1,/dev/ttyUSB0,/dev/serial0,92160\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"flash", "--roster", roster, "--key", "k"}, &stdout, &stderr); code != exitFail ||
+		!strings.Contains(stderr.String(), "roster.csv: row 2 (drone 1): fc_baud: 92160") {
+		t.Errorf("bad roster: exit %d\n%s", code, stderr.String())
+	}
+}
