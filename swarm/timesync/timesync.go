@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/swarm/internal/airtime"
@@ -629,7 +630,8 @@ func (c *TimeSync) slope() (float64, bool) {
 // best returns the sample the estimate starts from: the one with the
 // smallest round trip, old samples penalised for the drift since (a tenth
 // of the largest relative drift once the drift is estimated from the
-// samples, or all of it).
+// samples, or all of it), among those that bound the error within
+// syncError if any does.
 func (c *TimeSync) best() sample {
 	var (
 		out   sample
@@ -639,7 +641,17 @@ func (c *TimeSync) best() sample {
 	if c.freq != 0 {
 		drift /= 10
 	}
+	// A sample whose half round trip is above syncError moves the
+	// estimate only while no sample bounds it within: queueing delays
+	// one way, not both, so its offset is off by most of its half round
+	// trip, while the penalty of an older, tighter sample assumes the
+	// largest drift (a live swarm of 80 drones, polls 35 s apart,
+	// followed such a sample 50 ms away).
+	tight := slices.ContainsFunc(c.samples, func(s sample) bool { return s.rtt/2 <= c.syncError })
 	for _, s := range c.samples {
+		if tight && s.rtt/2 > c.syncError {
+			continue
+		}
 		age := max(c.now-s.at, 0)
 		b := s.rtt/2 + int64(float64(age)*drift)
 		if b < bound {

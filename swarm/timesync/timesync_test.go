@@ -397,3 +397,22 @@ func TestSyncErrorRelaxes(t *testing.T) {
 	require.True(t, f.Synced())
 	assert.LessOrEqual(t, f.ErrorBound(), int64(40*ms))
 }
+
+// Once synced, a sample whose half round trip is above SyncError does not
+// move the estimate while a tighter one is in the window, however old:
+// its reply waited 40 ms one way (half its round trip 27.7 ms, and the
+// estimate moved 20 ms to it), while the old sample's penalty of 200 ppm
+// over 120 s (24 ms on top of 7.7 ms) is what the drift could be at
+// most, not what it is.
+func TestLooseSampleDoesNotMoveEstimate(t *testing.T) {
+	f, l := pair(t)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 0)
+	require.True(t, f.Synced())
+	exchange(t, f, l, 121_000*ms, 0, 500*ms, 0, 40*ms)
+	applied, target, _ := f.Offset()
+	assert.Equal(t, int64(500*ms), target, "the tight sample")
+	assert.Equal(t, int64(500*ms), applied)
+	exchange(t, f, l, 122_000*ms, 0, 500*ms, 4*ms, 0)
+	_, target, _ = f.Offset()
+	assert.Equal(t, int64(502*ms), target, "a newer tight sample counts")
+}
