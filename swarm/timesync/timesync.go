@@ -155,6 +155,16 @@ const replyAtOnceBytes = 21 - airtime.AddressBytes
 // Unreliable implements algorithms.Unreliable.
 func (Reply) Unreliable() {}
 
+// OnAir returns the reply as it goes on air after waiting waited
+// nanoseconds for the channel: t3 later by the wait, as the radio stamps
+// it (sim.OnAir). The leader's swarm time runs at its clock's rate, to
+// within the drift bound, so the local time waited is the swarm time
+// waited.
+func (r Reply) OnAir(waited int64) algorithms.Message {
+	r.T3 += max(waited, 0)
+	return r
+}
+
 // Synced is emitted once, when the drone first knows the swarm time.
 type Synced struct {
 	// Offset is swarm time minus local time, in nanoseconds.

@@ -416,3 +416,22 @@ func TestLooseSampleDoesNotMoveEstimate(t *testing.T) {
 	_, target, _ = f.Offset()
 	assert.Equal(t, int64(502*ms), target, "a newer tight sample counts")
 }
+
+// A reply that waited for the channel goes on air with t3 later by the
+// wait: the follower's round trip and offset leave the wait out.
+func TestReplyOnAir(t *testing.T) {
+	f, l := pair(t)
+	f.SetClock(1000 * ms)
+	f.nextPoll = f.ticks + 1
+	f.Tick()
+	req := f.Ready().Sends[0].Msg.(Request)
+	l.SetClock(1500*ms + airRequest)
+	require.NoError(t, l.Step(1, req))
+	rep := l.Ready().Sends[0].Msg.(Reply).OnAir(80 * ms).(Reply)
+	assert.Equal(t, rep.T2+80*ms, rep.T3)
+	f.SetClock(1000*ms + airRequest + 80*ms + airReply)
+	require.NoError(t, f.Step(2, rep))
+	assert.Equal(t, airRequest+airReply, f.samples[0].rtt, "the wait is not in the round trip")
+	applied, _, _ := f.Offset()
+	assert.Equal(t, int64(500*ms), applied)
+}
