@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -99,6 +100,8 @@ type Counters struct {
 type outFrame struct {
 	msg message.Message
 	to  link.Dest
+	// queued is when a time-sync reply was queued (zero for others).
+	queued time.Time
 }
 
 // Radio sends and receives signed, paced swarm frames on one link.
@@ -199,13 +202,23 @@ func (r *Radio) Send(msg message.Message, to link.Dest) error {
 	if mrw == nil {
 		return fmt.Errorf("radio: message %d (%T) is not in the swarm or ardupilotmega dialect", msg.GetID(), msg)
 	}
-	size := len(mrw.Write(msg, true).Payload) + wire.Overhead
+	out := outFrame{msg: msg, to: to}
+	sized := msg
+	if m, ok := msg.(*swarm.MessageSwarmTimeReply); ok {
+		// Its hold grows by the time it waits in the queue (transmit),
+		// and MAVLink 2 no longer trims it: count its 4 bytes.
+		out.queued = r.clock.Now()
+		held := *m
+		held.Hold = max(held.Hold, 1)
+		sized = &held
+	}
+	size := len(mrw.Write(sized, true).Payload) + wire.Overhead
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
 		return ErrClosed
 	}
-	err := r.queue.Push(outFrame{msg, to}, size, ClassOf(msg))
+	err := r.queue.Push(out, size, ClassOf(msg))
 	r.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("radio: %w", err)
@@ -297,7 +310,19 @@ func (r *Radio) sendLoop() {
 // A frame whose timestamp cannot be stored first is not sent: after a
 // reboot the timestamp could be used again, and peers would take the
 // frame for a replay or accept a replay of it.
+//
+// A time-sync reply's hold (t3 − t2) grows by the time it waited in the
+// queue, so that t3 is when it goes on air: the wait, one way only, would
+// otherwise be an error of half of it in the follower's estimate of swarm
+// time. The leader's swarm time runs at its clock's rate, to within the
+// drift bound, so the local time waited is the swarm time waited.
 func (r *Radio) transmit(out outFrame) {
+	if m, ok := out.msg.(*swarm.MessageSwarmTimeReply); ok && !out.queued.IsZero() {
+		held := *m
+		wait := max(r.clock.Now().Sub(out.queued), 0)
+		held.Hold = uint32(min(uint64(held.Hold)+uint64(wait), math.MaxUint32))
+		out.msg = &held
+	}
 	r.mu.Lock()
 	ts, err := r.signer.Next(r.clock.Now(), r.store)
 	if err != nil {

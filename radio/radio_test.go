@@ -115,7 +115,7 @@ func TestExchangeEveryMessageInMemory(t *testing.T) {
 		byID[m.GetID()] = m
 	}
 	for _, f := range got {
-		assert.Equal(t, byID[f.Message.GetID()], f.Message, "%T field for field", f.Message)
+		assert.True(t, sameOnAir(byID[f.Message.GetID()], f.Message), "%T field for field: sent %+v, got %+v", f.Message, byID[f.Message.GetID()], f.Message)
 		assert.Equal(t, uint8(1), f.SystemID)
 		assert.Equal(t, uint8(191), f.ComponentID)
 		assert.True(t, f.Signed)
@@ -245,4 +245,43 @@ func TestOpenErrors(t *testing.T) {
 	require.ErrorIs(t, r.Send(&swarm.MessageSwarmMember{}, 0), radio.ErrClosed)
 	_, ok := <-r.Received()
 	assert.False(t, ok)
+}
+
+// A time-sync reply that waits in the queue behind other frames goes on
+// air with its hold (t3 − t2) grown by the wait, so that the follower's
+// round trip and offset leave the wait out.
+func TestTimeReplyHoldCountsTheQueue(t *testing.T) {
+	hub := link.NewHub()
+	la, err := hub.Join(1)
+	require.NoError(t, err)
+	lb, err := hub.Join(2)
+	require.NoError(t, err)
+	clock := newFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	a := open(t, la, 1, func(c *radio.Config) { c.Baud = 57600; c.Clock = clock })
+	b := open(t, lb, 2, func(c *radio.Config) { c.Clock = clock })
+	for range 5 {
+		require.NoError(t, a.Send(&swarm.MessageSwarmEmergency{NetworkId: testNetwork, Command: swarm.SWARM_EMERGENCY_COMMAND_HOLD}, link.Broadcast))
+	}
+	reply := &swarm.MessageSwarmTimeReply{T1: 1, T2: 1000, SrcVehicle: 1, DstVehicle: 2, NetworkId: testNetwork, Hold: 7}
+	require.NoError(t, a.Send(reply, 2))
+	start := clock.Now()
+	var got *swarm.MessageSwarmTimeReply
+	for got == nil {
+		select {
+		case f := <-b.Received():
+			if m, ok := f.Message.(*swarm.MessageSwarmTimeReply); ok {
+				got = m
+			}
+		case <-time.After(time.Millisecond):
+			clock.Advance(time.Millisecond)
+		}
+		require.Less(t, clock.Now().Sub(start), 10*time.Second, "no reply")
+	}
+	elapsed := clock.Now().Sub(start)
+	t.Logf("hold %v after %v in the queue and on the way", time.Duration(got.Hold), elapsed)
+	assert.Equal(t, int64(1000), got.T2)
+	assert.Equal(t, uint32(7), reply.Hold, "the sender's message is not changed")
+	// Five frames of at least 23 bytes went first: 4 ms each at 57600 baud.
+	assert.GreaterOrEqual(t, int64(got.Hold), int64(7+20*time.Millisecond))
+	assert.LessOrEqual(t, int64(got.Hold), int64(7+elapsed))
 }

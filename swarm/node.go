@@ -249,7 +249,11 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if rank := higherMembers(cfg.ID, cfg.Members); rank < max(cfg.Committee, 5) {
 		firstPoll = 2 * second
 	}
-	if cfg.Incarnation > 0 {
+	// A restart is a start from persisted state: a drone that starts
+	// without state has an incarnation too (its boot nonce), and taking
+	// it for a restart made every drone of a cold swarm ask within 2 s of
+	// the election, on a channel busy with it.
+	if len(restored) > 0 {
 		syncPoll, syncShare = 2*second, 0 // a few drones restart at once
 	}
 	n.clockSaveTicks = int64(clockSaveSeconds * second)

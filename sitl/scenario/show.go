@@ -85,7 +85,11 @@ type ShowResult struct {
 	HeartbeatAirtimeShare    float64  `json:"heartbeat_airtime_share"`
 	CoordinationAirtimeShare float64  `json:"coordination_airtime_share"`
 	ClockErrorMsMax          float64  `json:"clock_error_ms_max"`
-	MemoryBytesPerDrone      float64  `json:"memory_bytes_per_drone"`
+	// ClockSpreadMsMax is the largest difference between the swarm times
+	// of two live synchronised drones of one network (its leader
+	// included), sampled every 100 ms from the start.
+	ClockSpreadMsMax    float64 `json:"clock_spread_ms_max"`
+	MemoryBytesPerDrone float64 `json:"memory_bytes_per_drone"`
 	// LeadersPerTermMax counts the drones that acted as leader of one
 	// term (sequenced or repeated log entries, announced a commit point,
 	// served swarm time); above 1 is a LeaderActionViolations.
@@ -318,6 +322,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		holders    = map[airspace.Cell]map[algorithms.NodeID]bool{}
 		lockIn     int
 		clockErr   float64
+		spread     float64
 		crashAt    sim.Time = -1
 		failover   *float64
 		crashedLdr algorithms.NodeID
@@ -596,6 +601,28 @@ func RunShow(sh Show) (ShowResult, error) {
 	}
 	s.At(30*sim.Second, sample)
 
+	// Swarm-time spread: every 100 ms from the start, the largest
+	// difference between the swarm times of two live drones of one
+	// network that know the swarm time, whatever the leader then.
+	var sampleSpread func()
+	sampleSpread = func() {
+		for net := range groups {
+			lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+			for _, id := range groups[net] {
+				if !s.Up(id) || !node(id).TimeSync().Synced() {
+					continue
+				}
+				st := node(id).SwarmTime(int64(s.LocalTime(id)))
+				lo, hi = min(lo, st), max(hi, st)
+			}
+			if hi > lo {
+				spread = max(spread, float64(hi-lo)/float64(sim.Millisecond))
+			}
+		}
+		s.After(100*sim.Millisecond, sampleSpread)
+	}
+	s.At(0, sampleSpread)
+
 	// Faults.
 	if sh.CrashLeader {
 		at := sh.Duration/3 + sim.Time(rng.Int64N(int64(sh.Duration/3)))
@@ -697,6 +724,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		OrderViolations:            orderBad,
 		LeaderFailoverMs:           failover,
 		ClockErrorMsMax:            clockErr,
+		ClockSpreadMsMax:           spread,
 		CommandsRefused:            len(refused),
 		LockWaitMsMax:              lockWait,
 		ShowTimeErrorMsMax:         showErr,

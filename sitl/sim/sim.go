@@ -797,12 +797,28 @@ func (c Config) ArqBytes(f *arq.Frame) (int, error) {
 	return bytes, nil
 }
 
+// OnAir is implemented by messages stamped with the time they go on air,
+// as the radio stamps a time-sync reply's hold: sent raw after waiting
+// for the channel, such a message is replaced by OnAir(waited), waited
+// the wait in nanoseconds.
+type OnAir interface {
+	OnAir(waited int64) algorithms.Message
+}
+
 // transmit puts a frame on the sender's channel.
 func (s *Sim) transmit(d *drone, f *frame) {
 	bytes := f.bytes
 	air := Airtime(bytes, s.cfg.Baud)
 	ep := d.ep
 	start := max(s.now, s.busy[d.network])
+	if st, ok := f.msg.(stamped); ok {
+		if m, ok := st.Message.(OnAir); ok && start > s.now {
+			st.Message = m.OnAir(int64(start - s.now))
+			f.msg = st
+		}
+	} else if m, ok := f.msg.(OnAir); ok && start > s.now {
+		f.msg = m.OnAir(int64(start - s.now))
+	}
 	end := start + air
 	s.busy[d.network] = end
 	s.stats.Bytes += bytes

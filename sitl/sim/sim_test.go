@@ -251,3 +251,42 @@ func TestCalm(t *testing.T) {
 	}
 	assert.Equal(t, 0.5, s.Config().Loss)
 }
+
+// onAirProbe is stamped with the time it waited for the channel.
+type onAirProbe struct{ waited int64 }
+
+func (onAirProbe) Kind() string { return "ON_AIR_PROBE" }
+func (onAirProbe) Size() int    { return 10 }
+func (onAirProbe) Unreliable()  {}
+func (p onAirProbe) OnAir(waited int64) algorithms.Message {
+	p.waited += waited
+	return p
+}
+
+type recorder struct {
+	algorithms.Outbox
+	got []algorithms.Message
+}
+
+func (r *recorder) Step(_ algorithms.NodeID, m algorithms.Message) error {
+	r.got = append(r.got, m)
+	return nil
+}
+func (r *recorder) Tick() {}
+
+// A message stamped on air (a time-sync reply) learns how long it waited
+// for the channel: the frames queued before it, one airtime each.
+func TestOnAirStampsTheWait(t *testing.T) {
+	s, err := New(Config{Drones: 2, Seed: 1}, func(algorithms.NodeID, []byte) (algorithms.Core, error) {
+		return &recorder{}, nil
+	})
+	require.NoError(t, err)
+	s.Call(1, func(c algorithms.Core) {
+		for range 3 {
+			c.(*recorder).Send(algorithms.To(2), onAirProbe{})
+		}
+	})
+	s.Run(Second, nil)
+	air := int64(Airtime(FrameBytes(2+2+10, true), 57600))
+	assert.Equal(t, []algorithms.Message{onAirProbe{0}, onAirProbe{air}, onAirProbe{2 * air}}, s.Core(2).(*recorder).got)
+}

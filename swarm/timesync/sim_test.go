@@ -59,12 +59,22 @@ const probe = 100 * sim.Millisecond
 
 func newSyncRun(t *testing.T, n int, seed uint64, loss float64, tick sim.Time) *syncRun {
 	t.Helper()
+	return newSyncRunWith(t, n, seed, loss, tick, nil)
+}
+
+// newSyncRunWith is newSyncRun with every drone's Config changed by set.
+func newSyncRunWith(t *testing.T, n int, seed uint64, loss float64, tick sim.Time, set func(*Config)) *syncRun {
+	t.Helper()
 	r := &syncRun{t: t, seed: seed, leader: 1, last: map[algorithms.NodeID][2]int64{}, phaseErr: map[string]int64{}}
 	s, err := sim.New(sim.Config{
 		Drones: n, Seed: seed, Loss: loss, Tick: tick,
 		ClockOffset: 500 * sim.Millisecond, ClockDriftPPM: 50,
 	}, func(id algorithms.NodeID, restored []byte) (algorithms.Core, error) {
-		ts, err := New(Config{ID: id, Leader: 1, Members: n, TickNanos: int64(tick), Seed: seed, DriftPPM: 50, Restored: restored})
+		cfg := Config{ID: id, Leader: 1, Members: n, TickNanos: int64(tick), Seed: seed, DriftPPM: 50, Restored: restored}
+		if set != nil {
+			set(&cfg)
+		}
+		ts, err := New(cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -299,4 +309,53 @@ func TestSameSeedSameTrace(t *testing.T) {
 	}
 	require.Equal(t, run(9), run(9), "seed=9: two runs differ")
 	require.NotEqual(t, run(9), run(10))
+}
+
+// spread is the largest difference between the swarm times of two live
+// synced drones, the leader included.
+func (r *syncRun) spread() int64 {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for id := algorithms.NodeID(1); int(id) <= r.s.N(); id++ {
+		if r.s.Up(id) && r.core(id).Synced() {
+			st := r.core(id).SwarmTime(int64(r.s.LocalTime(id)))
+			lo, hi = min(lo, st), max(hi, st)
+		}
+	}
+	return max(hi-lo, 0)
+}
+
+// Every drone asks within 2 s of the start, as a cold swarm's drones
+// did once the leader was elected: at 80 and 250 drones the channel is
+// swamped and the first replies wait hundreds of ms for it. A drone takes
+// the swarm time up only once its samples bound the error within
+// SyncError, so from the first sync on the synced drones' swarm times lie
+// within 2 × SyncError (40 ms) of each other, where they were spread by
+// up to 450 ms (80 drones) and 1.9 s (250 drones) when the first sample
+// set the clock whatever its round trip; and every drone syncs.
+func TestFirstSyncAllAtOnce(t *testing.T) {
+	for _, n := range []int{80, 250} {
+		if n > 80 && testing.Short() {
+			continue
+		}
+		for seed := uint64(1); seed <= uint64(seeds.Count(t, 2)); seed++ {
+			r := newSyncRunWith(t, n, seed, 0.05, 10*sim.Millisecond, func(c *Config) { c.SyncPollTicks, c.FirstPollTicks = 200, 200 })
+			var worst int64
+			var at sim.Time
+			var check func()
+			check = func() {
+				if sp := r.spread(); sp > worst {
+					worst, at = sp, r.s.Now()
+				}
+				r.s.After(probe, check)
+			}
+			r.s.At(probe/2, check)
+			ok := r.s.Run(300*sim.Second, r.allSynced)
+			synced := r.s.Now()
+			r.s.Run(synced+30*sim.Second, nil)
+			t.Logf("seed=%d N=%d: every drone synced after %.1f s; clock spread max %.2f ms at %v", seed, n, synced.Seconds(), float64(worst)/1e6, at)
+			require.True(t, ok, "seed=%d N=%d: not every drone synced within 5 min", seed, n)
+			require.LessOrEqual(t, worst, int64(40*sim.Millisecond), "seed=%d N=%d: synced drones %.2f ms apart at %v", seed, n, float64(worst)/1e6, at)
+			require.Zero(t, r.jumps, "seed=%d N=%d", seed, n)
+		}
+	}
 }

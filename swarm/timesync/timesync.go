@@ -1,11 +1,13 @@
 package timesync
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/swarm/internal/airtime"
@@ -18,6 +20,10 @@ const (
 	DefaultDriftPPM  = 100
 	DefaultSlewPPM   = 10_000
 	DefaultTickNanos = 10_000_000
+	// DefaultSyncError is the default of Config.SyncError: two drones
+	// that took up the swarm time within it of the leader's are at most
+	// 40 ms apart.
+	DefaultSyncError = 20_000_000
 )
 
 // ErrConfig is returned by New for a configuration that cannot work.
@@ -64,6 +70,15 @@ type Config struct {
 	// every member take at most that share of the channel.
 	SyncPollTicks int
 	SyncShare     float64
+	// SyncError is the largest error bound with which the drone takes up
+	// the swarm time, in nanoseconds (optional, default 20 ms, and at
+	// least the time on air of a request and its reply): a drone whose
+	// samples do not yet bound its error within it keeps asking, after a
+	// random wait within the first polls' spread, and is not Synced. The
+	// bound doubles after every Window samples in a row that fall short,
+	// so that a drone on a channel too busy for it still takes the swarm
+	// time up in the end.
+	SyncError int64
 	// Window is how many recent samples the filter keeps (optional,
 	// default 8).
 	Window int
@@ -140,6 +155,16 @@ const replyAtOnceBytes = 21 - airtime.AddressBytes
 // Unreliable implements algorithms.Unreliable.
 func (Reply) Unreliable() {}
 
+// OnAir returns the reply as it goes on air after waiting waited
+// nanoseconds for the channel: t3 later by the wait, as the radio stamps
+// it (sim.OnAir). The leader's swarm time runs at its clock's rate, to
+// within the drift bound, so the local time waited is the swarm time
+// waited.
+func (r Reply) OnAir(waited int64) algorithms.Message {
+	r.T3 += max(waited, 0)
+	return r
+}
+
 // Synced is emitted once, when the drone first knows the swarm time.
 type Synced struct {
 	// Offset is swarm time minus local time, in nanoseconds.
@@ -178,6 +203,12 @@ type TimeSync struct {
 	t1                 int64
 	sentTick, nextPoll int64
 	jitter             int64 // ticks added to the last poll period
+	// Before the drone is synced: the error bound it takes the swarm
+	// time up with, the samples in a row that fell short of it, and the
+	// spread of the polls that ask again.
+	syncError   int64
+	short       int
+	retrySpread int
 	// GPS time (gps.go): the recent readings; whether the gap to GPS
 	// time is held, and the gap held.
 	gps     []gpsReading
@@ -258,19 +289,34 @@ func New(cfg Config) (*TimeSync, error) {
 			return nil, fmt.Errorf("%w: poll period: %w", ErrConfig, err)
 		}
 	}
-	if cfg.SyncShare > 0 && cfg.SyncPollTicks > 0 {
+	// A drone whose samples fall short of SyncError asks again within
+	// the spread of the first polls at SyncShare (retryShare without
+	// it), at most a poll period.
+	retry := poll
+	{
 		spread, err := airtime.Budget{
 			Members:         cfg.Members,
 			FramesPerPeriod: 2,
 			FrameBytes:      airtime.FrameBytes(Reply{}.Size(), !cfg.Unsigned),
 			Baud:            cfg.Baud,
-			Share:           cfg.SyncShare,
+			Share:           cmp.Or(cfg.SyncShare, retryShare),
 			TickNanos:       cfg.TickNanos,
 		}.PeriodTicks()
 		if err != nil {
 			return nil, fmt.Errorf("%w: first polls: %w", ErrConfig, err)
 		}
-		cfg.SyncPollTicks = max(cfg.SyncPollTicks, spread)
+		retry = min(retry, spread)
+		if cfg.SyncPollTicks > 0 && cfg.SyncShare > 0 {
+			cfg.SyncPollTicks = max(cfg.SyncPollTicks, spread)
+		}
+	}
+	onAir := airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), !cfg.Unsigned), cfg.Baud) +
+		airtime.Nanos(airtime.FrameBytes(Request{}.Size(), !cfg.Unsigned), cfg.Baud)
+	if cfg.SyncError == 0 {
+		cfg.SyncError = max(DefaultSyncError, onAir)
+	}
+	if cfg.SyncError < 0 {
+		return nil, fmt.Errorf("%w: SyncError %d is negative", ErrConfig, cfg.SyncError)
 	}
 	c := &TimeSync{
 		cfg:  cfg,
@@ -278,7 +324,9 @@ func New(cfg Config) (*TimeSync, error) {
 		rng:  rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID)<<32|0x7153)),
 		asym: (airtime.Nanos(airtime.FrameBytes(replyAtOnceBytes, !cfg.Unsigned), cfg.Baud) -
 			airtime.Nanos(airtime.FrameBytes(Request{}.Size(), !cfg.Unsigned), cfg.Baud)),
-		restore: cfg.Restored,
+		restore:     cfg.Restored,
+		syncError:   cfg.SyncError,
+		retrySpread: max(retry, 1),
 	}
 	c.SetLeader(cfg.Leader)
 	return c, nil
@@ -468,6 +516,13 @@ func (c *TimeSync) Step(from algorithms.NodeID, m algorithms.Message) error {
 		// The request reaches the leader as its last byte does, and so
 		// does the reply: correct for the reply's longer time on air.
 		c.add(sample{offset: ((m.T2 - m.T1) + (m.T3 - t4) + c.asym) / 2, rtt: rtt, at: t4})
+		if !c.synced {
+			// The samples do not bound the error well enough yet (the
+			// exchange waited for a busy channel): ask again, at a random
+			// time within the first polls' spread, so that the drones a
+			// busy moment turned away do not all ask at once.
+			c.nextPoll = c.ticks + 1 + c.rng.Int64N(int64(c.retrySpread))
+		}
 	default:
 		return algorithms.Unknown("timesync", m)
 	}
@@ -502,6 +557,10 @@ func (c *TimeSync) Tick() {
 	c.nextPoll = c.ticks + int64(c.poll) + c.jitter
 }
 
+// retryShare is the share of the channel that the repeated first polls
+// of every member take at most without Config.SyncShare.
+const retryShare = 0.25
+
 // lossWeight is the number of requests over which the loss average runs.
 const lossWeight = 8
 
@@ -518,6 +577,19 @@ func (c *TimeSync) add(s sample) {
 	best := c.best()
 	c.base, c.baseAt = best.offset, best.at
 	if !c.synced {
+		// Take the swarm time up only once the samples bound its error
+		// within syncError: a first sample that waited for the channel
+		// would otherwise set the clock far off, and slewing takes
+		// seconds to undo it.
+		lo, hi, _ := c.interval(c.now)
+		target := c.targetAt(c.now)
+		if max(target-lo, hi-target) > c.syncError {
+			c.short++
+			if c.short%c.cfg.Window == 0 && c.syncError < math.MaxInt64/2 {
+				c.syncError *= 2
+			}
+			return
+		}
 		c.synced = true
 		c.off, c.offAt = c.targetAt(c.now), c.now
 		c.Emit(Synced{Offset: c.off})
@@ -568,7 +640,8 @@ func (c *TimeSync) slope() (float64, bool) {
 // best returns the sample the estimate starts from: the one with the
 // smallest round trip, old samples penalised for the drift since (a tenth
 // of the largest relative drift once the drift is estimated from the
-// samples, or all of it).
+// samples, or all of it), among those that bound the error within
+// syncError if any does.
 func (c *TimeSync) best() sample {
 	var (
 		out   sample
@@ -578,7 +651,17 @@ func (c *TimeSync) best() sample {
 	if c.freq != 0 {
 		drift /= 10
 	}
+	// A sample whose half round trip is above syncError moves the
+	// estimate only while no sample bounds it within: queueing delays
+	// one way, not both, so its offset is off by most of its half round
+	// trip, while the penalty of an older, tighter sample assumes the
+	// largest drift (a live swarm of 80 drones, polls 35 s apart,
+	// followed such a sample 50 ms away).
+	tight := slices.ContainsFunc(c.samples, func(s sample) bool { return s.rtt/2 <= c.syncError })
 	for _, s := range c.samples {
+		if tight && s.rtt/2 > c.syncError {
+			continue
+		}
 		age := max(c.now-s.at, 0)
 		b := s.rtt/2 + int64(float64(age)*drift)
 		if b < bound {

@@ -1,6 +1,7 @@
 package timesync
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,7 +42,14 @@ func exchange(t *testing.T, f, l *TimeSync, at, fOff, lOff, dReq, dRep int64) {
 
 func pair(t *testing.T) (f, l *TimeSync) {
 	t.Helper()
-	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 100})
+	return pairWith(t, Config{})
+}
+
+// pairWith is pair with the follower's Config fields that cfg sets.
+func pairWith(t *testing.T, cfg Config) (f, l *TimeSync) {
+	t.Helper()
+	cfg.ID, cfg.Leader, cfg.PollTicks = 1, 2, 100
+	f, err := New(cfg)
 	require.NoError(t, err)
 	l, err = New(Config{ID: 2, Leader: 2})
 	require.NoError(t, err)
@@ -73,7 +81,7 @@ func TestOffsetAndRoundTrip(t *testing.T) {
 // applied offset slews towards it at no more than SlewPPM: swarm time never
 // runs backwards.
 func TestFilterAndSlew(t *testing.T) {
-	f, l := pair(t)
+	f, l := pairWith(t, Config{SyncError: 30 * ms}) // takes up the first sample, bound 27.6 ms
 	exchange(t, f, l, 1000*ms, 0, 500*ms, 40*ms, 0) // error +20 ms
 	applied, _, _ := f.Offset()
 	assert.Equal(t, 520*ms, applied)
@@ -350,4 +358,80 @@ func TestRestoredSwarmTime(t *testing.T) {
 
 	_, err := New(Config{ID: 1, Restored: []byte{9, 1, 2}})
 	assert.ErrorIs(t, err, ErrConfig)
+}
+
+// A drone takes the swarm time up only once its samples bound the error
+// within SyncError: a first reply that waited 200 ms for the channel (its
+// error up to 107.6 ms) does not set the clock 100 ms off; the drone asks
+// again, within the first polls' spread, and syncs on the next sample
+// that bounds it.
+func TestSyncWaitsForABoundedSample(t *testing.T) {
+	f, l := pair(t)
+	require.Equal(t, int64(DefaultSyncError), f.cfg.SyncError)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 200*ms)
+	assert.False(t, f.Synced(), "error bound %d ms", (200*ms+airRequest+airReply)/2/ms)
+	assert.Empty(t, f.Ready().Events)
+	assert.Equal(t, int64(1000*ms), f.SwarmTime(1000*ms), "local time before the sync")
+	assert.Equal(t, int64(math.MaxInt64), f.ErrorBound())
+	assert.LessOrEqual(t, f.nextPoll-f.ticks, int64(f.retrySpread), "asks again within the spread")
+	assert.Less(t, f.retrySpread, f.poll)
+
+	exchange(t, f, l, 2000*ms, 0, 500*ms, 4*ms, 2*ms)
+	require.True(t, f.Synced())
+	assert.Equal(t, []algorithms.Event{Synced{Offset: 501 * ms}}, f.Ready().Events, "the bounded sample (half its 2 ms asymmetry), not the first")
+	assert.LessOrEqual(t, f.ErrorBound(), int64(DefaultSyncError))
+}
+
+// On a channel too busy for any sample to bound the error within
+// SyncError, the bound doubles after every Window samples in a row that
+// fall short, so that the drone syncs in the end.
+func TestSyncErrorRelaxes(t *testing.T) {
+	f, l := pairWith(t, Config{Window: 4})
+	for i := range 4 {
+		assert.False(t, f.Synced(), "sample %d", i)
+		exchange(t, f, l, int64(i+1)*1000*ms, 0, 500*ms, 30*ms, 30*ms) // bound 37.6 ms
+	}
+	assert.False(t, f.Synced())
+	assert.Equal(t, int64(40*ms), f.syncError)
+	exchange(t, f, l, 5000*ms, 0, 500*ms, 30*ms, 30*ms)
+	require.True(t, f.Synced())
+	assert.LessOrEqual(t, f.ErrorBound(), int64(40*ms))
+}
+
+// Once synced, a sample whose half round trip is above SyncError does not
+// move the estimate while a tighter one is in the window, however old:
+// its reply waited 40 ms one way (half its round trip 27.7 ms, and the
+// estimate moved 20 ms to it), while the old sample's penalty of 200 ppm
+// over 120 s (24 ms on top of 7.7 ms) is what the drift could be at
+// most, not what it is.
+func TestLooseSampleDoesNotMoveEstimate(t *testing.T) {
+	f, l := pair(t)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 0)
+	require.True(t, f.Synced())
+	exchange(t, f, l, 121_000*ms, 0, 500*ms, 0, 40*ms)
+	applied, target, _ := f.Offset()
+	assert.Equal(t, int64(500*ms), target, "the tight sample")
+	assert.Equal(t, int64(500*ms), applied)
+	exchange(t, f, l, 122_000*ms, 0, 500*ms, 4*ms, 0)
+	_, target, _ = f.Offset()
+	assert.Equal(t, int64(502*ms), target, "a newer tight sample counts")
+}
+
+// A reply that waited for the channel goes on air with t3 later by the
+// wait: the follower's round trip and offset leave the wait out.
+func TestReplyOnAir(t *testing.T) {
+	f, l := pair(t)
+	f.SetClock(1000 * ms)
+	f.nextPoll = f.ticks + 1
+	f.Tick()
+	req := f.Ready().Sends[0].Msg.(Request)
+	l.SetClock(1500*ms + airRequest)
+	require.NoError(t, l.Step(1, req))
+	rep := l.Ready().Sends[0].Msg.(Reply).OnAir(80 * ms).(Reply)
+	assert.Equal(t, rep.T2+80*ms, rep.T3)
+	f.SetClock(1000*ms + airRequest + 80*ms + airReply)
+	require.NoError(t, f.Step(2, rep))
+	assert.Equal(t, airRequest+airReply, f.samples[0].rtt, "the wait is not in the round trip")
+	applied, _, _ := f.Offset()
+	assert.Equal(t, int64(500*ms), applied)
 }
