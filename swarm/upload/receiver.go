@@ -16,7 +16,7 @@ type ReceiverConfig struct {
 	// Seed draws the report delays.
 	Seed uint64
 	// Spread is the span, in ticks, over which reports to one poll are
-	// spread (default 24); drones that need more report earlier.
+	// spread (default 60); drones that need more report earlier.
 	Spread int
 	// IdleTicks is how long a drone that lacks part of the show waits
 	// without hearing the sender before it reports unasked (default 500).
@@ -30,7 +30,7 @@ type ReceiverConfig struct {
 
 func (c *ReceiverConfig) defaults() {
 	if c.Spread == 0 {
-		c.Spread = 24
+		c.Spread = 60
 	}
 	if c.IdleTicks == 0 {
 		c.IdleTicks = 500
@@ -54,8 +54,9 @@ type (
 	// BadShowEvent: the decoded show did not match the offer's SHA-256; the
 	// drone dropped it and asks for it again.
 	BadShowEvent struct{ Hash show.Hash }
-	// AskedEvent: the drone reported that it lacks Symbols symbols.
-	AskedEvent struct{ Symbols int }
+	// AskedEvent: the drone sent a report of Bytes bytes asking for
+	// Symbols symbols.
+	AskedEvent struct{ Symbols, Bytes int }
 )
 
 // maxPending bounds the symbols a drone keeps before it knows the offer.
@@ -334,7 +335,7 @@ func (r *Receiver) Tick() {
 	n := r.report()
 	if len(n.Entries) > 0 {
 		r.Send(nil, n)
-		r.Emit(AskedEvent{Symbols: n.Symbols()})
+		r.Emit(AskedEvent{Symbols: n.Symbols(), Bytes: n.Size()})
 	}
 }
 

@@ -21,7 +21,8 @@ type SenderConfig struct {
 	// frame bytes per tick; 0 sends without pacing.
 	BytesPerTick float64
 	// Window is how many ticks the sender waits for reports after a poll
-	// has gone out (default 40).
+	// has gone out (default 100): longer than the receivers' Spread, so
+	// that reports queued behind each other still count.
 	Window int
 	// QuietPolls is how many polls in a row must go unanswered before the
 	// sender falls idle (default 2).
@@ -38,7 +39,7 @@ type SenderConfig struct {
 
 func (c *SenderConfig) defaults() {
 	if c.Window == 0 {
-		c.Window = 40
+		c.Window = 100
 	}
 	if c.QuietPolls == 0 {
 		c.QuietPolls = 2
@@ -181,6 +182,11 @@ func (s *Sender) Step(from algorithms.NodeID, m algorithms.Message) error {
 		return algorithms.Unknown("upload sender", m)
 	}
 	if n.Show != s.id {
+		return nil
+	}
+	if !n.Unknown && n.Round != s.round && s.phase != idle {
+		// A late answer to an earlier poll: the repairs it asks for are
+		// on their way, and the next poll asks again.
 		return nil
 	}
 	if n.Unknown {
