@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/skyquorum/skyquorum/algorithms"
-	"github.com/skyquorum/skyquorum/radio/arq"
 	"github.com/skyquorum/skyquorum/sitl/sim"
 	"github.com/skyquorum/skyquorum/swarm/upload"
 )
@@ -129,20 +128,6 @@ const (
 	ftpData   = 239
 )
 
-// uploadWire sizes the upload's messages as the radio encodes them; the
-// others go to the codec.
-type uploadWire struct{ sim.Wire }
-
-func (w uploadWire) MessageBytes(from, to algorithms.NodeID, m algorithms.Message) (int, error) {
-	switch m.(type) {
-	case *upload.Offer, *upload.Symbol, *upload.Need:
-		return m.Size(), nil
-	}
-	return w.Wire.MessageBytes(from, to, m)
-}
-
-func (w uploadWire) FrameBytes(f *arq.Frame) ([]int, error) { return w.Wire.FrameBytes(f) }
-
 // RunUpload runs the upload scenario: a ground station (vehicle ID
 // Drones+1) broadcasts a show of Size bytes to Drones drones on one
 // channel, pacing itself to Share of the channel, and repairs losses as
@@ -159,7 +144,6 @@ func RunUpload(u Upload) (UploadResult, error) {
 	}
 	cfg.Drones = u.Drones + 1
 	cfg.Raw = true
-	cfg.Wire = uploadWire{cfg.Wire}
 	if cfg.Baud == 0 {
 		cfg.Baud = 57600
 	}

@@ -51,18 +51,18 @@ type Offer struct {
 }
 
 // Kind implements algorithms.Message.
-func (o *Offer) Kind() string { return "OFFER" }
+func (o Offer) Kind() string { return "OFFER" }
 
 // Size is the payload: addresses and network (5), size (4), blocks (2),
 // round, flags (1 each), hash (32).
-func (o *Offer) Size() int { return 5 + 4 + 2 + 1 + 1 + 32 }
+func (o Offer) Size() int { return 5 + 4 + 2 + 1 + 1 + 32 }
 
 // Unreliable implements algorithms.Unreliable: the upload does its own
 // repair.
-func (o *Offer) Unreliable() {}
+func (o Offer) Unreliable() {}
 
 // Class implements algorithms.Classifier: a poll only asks for repair.
-func (o *Offer) Class() algorithms.Class {
+func (o Offer) Class() algorithms.Class {
 	if o.Poll {
 		return algorithms.ClassAck
 	}
@@ -85,17 +85,17 @@ type Symbol struct {
 }
 
 // Kind implements algorithms.Message.
-func (s *Symbol) Kind() string { return "SYMBOL" }
+func (s Symbol) Kind() string { return "SYMBOL" }
 
 // Size is the payload: addresses and network (5), show (4), check (4),
 // block (2), index (1), data.
-func (s *Symbol) Size() int { return 16 + len(s.Data) }
+func (s Symbol) Size() int { return 16 + len(s.Data) }
 
 // Unreliable implements algorithms.Unreliable.
-func (s *Symbol) Unreliable() {}
+func (s Symbol) Unreliable() {}
 
 // Class implements algorithms.Classifier.
-func (s *Symbol) Class() algorithms.Class {
+func (s Symbol) Class() algorithms.Class {
 	if s.Repeat {
 		return algorithms.ClassRetransmission
 	}
@@ -141,11 +141,11 @@ const MaxNeedData = 240
 func (e Entry) size() int { return 2 + 1 + len(e.Missing) }
 
 // Kind implements algorithms.Message.
-func (n *Need) Kind() string { return "NEED" }
+func (n Need) Kind() string { return "NEED" }
 
 // Size is the payload: addresses and network (5), show (4), round, flags,
 // entry count (1 each), entries (block 2, count 1, bitmap).
-func (n *Need) Size() int {
+func (n Need) Size() int {
 	s := 5 + 4 + 3
 	for _, e := range n.Entries {
 		s += e.size()
@@ -154,13 +154,13 @@ func (n *Need) Size() int {
 }
 
 // Unreliable implements algorithms.Unreliable.
-func (n *Need) Unreliable() {}
+func (n Need) Unreliable() {}
 
 // Class implements algorithms.Classifier: a report asks for repair.
-func (n *Need) Class() algorithms.Class { return algorithms.ClassAck }
+func (n Need) Class() algorithms.Class { return algorithms.ClassAck }
 
 // Symbols is the number of symbols the report asks for.
-func (n *Need) Symbols() int {
+func (n Need) Symbols() int {
 	s := 0
 	for _, e := range n.Entries {
 		if e.Missing != nil {

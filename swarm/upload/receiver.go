@@ -74,7 +74,7 @@ type Receiver struct {
 	count   []int      // block → symbols held
 	done    [][]byte   // block → decoded source chunks, nil until complete
 	show    []byte     // the checked show, once held
-	pending []*Symbol  // verified symbols heard before the offer
+	pending []Symbol   // verified symbols heard before the offer
 
 	round     uint8
 	heardNeed []int
@@ -158,13 +158,13 @@ func (r *Receiver) adopt(o *Offer) {
 // Step takes an offer, a symbol, or another drone's report.
 func (r *Receiver) Step(from algorithms.NodeID, m algorithms.Message) error {
 	switch m := m.(type) {
-	case *Offer:
+	case Offer:
 		if !m.Layout.Valid() {
 			return fmt.Errorf("upload: offer from %d: %w", from, ErrBadLayout)
 		}
 		r.quiet = 0
 		if r.offer == nil || r.offer.Hash != m.Hash {
-			r.adopt(m)
+			r.adopt(&m)
 			pending := r.pending
 			r.pending = nil
 			for _, s := range pending {
@@ -185,7 +185,7 @@ func (r *Receiver) Step(from algorithms.NodeID, m algorithms.Message) error {
 			}
 		}
 		return nil
-	case *Symbol:
+	case Symbol:
 		r.quiet = 0
 		if len(m.Data) != ChunkBytes {
 			return fmt.Errorf("upload: symbol of %d bytes from %d", len(m.Data), from)
@@ -202,7 +202,7 @@ func (r *Receiver) Step(from algorithms.NodeID, m algorithms.Message) error {
 		}
 		r.store(m)
 		return nil
-	case *Need:
+	case Need:
 		if r.offer == nil || m.Show != r.id || m.Round != r.round {
 			return nil
 		}
@@ -234,7 +234,7 @@ func (r *Receiver) schedule() {
 
 // store keeps a checked symbol of the offered show, and completes its
 // block when it holds enough.
-func (r *Receiver) store(s *Symbol) {
+func (r *Receiver) store(s Symbol) {
 	b, i := int(s.Block), int(s.Index)
 	l := r.offer.Layout
 	if b >= l.Blocks || r.done[b] != nil || r.held[b][i] != nil {
@@ -312,7 +312,7 @@ func (r *Receiver) Tick() {
 			r.quiet++
 			if r.quiet >= r.cfg.IdleTicks {
 				r.quiet = 0
-				r.Send(nil, &Need{Show: r.pending[0].Show, Unknown: true})
+				r.Send(nil, Need{Show: r.pending[0].Show, Unknown: true})
 			}
 		}
 		return
@@ -341,8 +341,8 @@ func (r *Receiver) Tick() {
 
 // report builds what the drone lacks beyond what others have asked this
 // round, as many blocks as fit one report.
-func (r *Receiver) report() *Need {
-	n := &Need{Show: r.id, Round: r.round}
+func (r *Receiver) report() Need {
+	n := Need{Show: r.id, Round: r.round}
 	room := MaxNeedData
 	l := r.offer.Layout
 	for b := range l.Blocks {

@@ -152,13 +152,13 @@ func (s *Sender) Layout() Layout { return s.layout }
 // silent after unanswered polls.
 func (s *Sender) Idle() bool { return s.phase == idle }
 
-func (s *Sender) offer(poll bool) *Offer {
-	return &Offer{Hash: s.hash, Layout: s.layout, Scheme: s.cfg.Scheme, Round: s.round, Poll: poll}
+func (s *Sender) offer(poll bool) Offer {
+	return Offer{Hash: s.hash, Layout: s.layout, Scheme: s.cfg.Scheme, Round: s.round, Poll: poll}
 }
 
-func (s *Sender) symbol(b, i int, repeat bool) *Symbol {
+func (s *Sender) symbol(b, i int, repeat bool) Symbol {
 	d := s.symbols[b][i]
-	return &Symbol{Show: s.id, Block: uint16(b), Index: uint8(i), Check: Checksum(s.id, uint16(b), uint8(i), d), Data: d, Repeat: repeat}
+	return Symbol{Show: s.id, Block: uint16(b), Index: uint8(i), Check: Checksum(s.id, uint16(b), uint8(i), d), Data: d, Repeat: repeat}
 }
 
 // poll queues a poll of a new round.
@@ -171,12 +171,12 @@ func (s *Sender) poll() {
 
 // Step takes a drone's report.
 func (s *Sender) Step(from algorithms.NodeID, m algorithms.Message) error {
-	n, ok := m.(*Need)
+	n, ok := m.(Need)
 	if !ok {
-		if _, ok := m.(*Symbol); ok {
+		if _, ok := m.(Symbol); ok {
 			return nil
 		}
-		if _, ok := m.(*Offer); ok {
+		if _, ok := m.(Offer); ok {
 			return nil
 		}
 		return algorithms.Unknown("upload sender", m)
@@ -243,7 +243,7 @@ func (s *Sender) Tick() {
 		}
 		s.queue = s.queue[1:]
 		s.Send(nil, m)
-		if o, ok := m.(*Offer); ok && o.Poll {
+		if o, ok := m.(Offer); ok && o.Poll {
 			s.phase = collecting
 			s.wait = s.cfg.Window
 		}

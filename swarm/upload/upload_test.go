@@ -149,15 +149,14 @@ func TestCorruptSymbolIsNeverStored(t *testing.T) {
 	w := newSwarm(t, 3, 0, seed, SenderConfig{Show: show, MaxBlock: 8})
 	bad := 0
 	w.corrupt = func(m algorithms.Message) algorithms.Message {
-		s, ok := m.(*Symbol)
+		s, ok := m.(Symbol)
 		if !ok || s.Block != 1 || s.Index != 2 || s.Repeat {
 			return m
 		}
-		c := *s
-		c.Data = bytes.Clone(s.Data)
-		c.Data[17] ^= 0x40
+		s.Data = bytes.Clone(s.Data)
+		s.Data[17] ^= 0x40
 		bad++
-		return &c
+		return s
 	}
 	// Up to the first poll: the corrupted chunk must not count as held.
 	for range 200 {
