@@ -95,8 +95,8 @@ func (u Upload) Validate() error {
 	switch {
 	case !slices.Contains(UploadRepairs, u.Repair):
 		return fmt.Errorf("--repair %q: %w (want one of %v)", u.Repair, ErrUnknownAlgorithm, UploadRepairs)
-	case u.Size < 1 || u.Size > 16<<20:
-		return fmt.Errorf("--size %d: must be 1 to %d bytes", u.Size, 16<<20)
+	case u.Size < 1 || u.Size > upload.MaxShowSize:
+		return fmt.Errorf("--size %d: must be 1 to %d bytes", u.Size, upload.MaxShowSize)
 	case u.Share <= 0 || u.Share > 1:
 		return fmt.Errorf("--share %v: must be in (0, 1]", u.Share)
 	case u.Crash < 0 || u.Crash > 1:

@@ -40,6 +40,10 @@ const ChunkBytes = 239
 // repair): the Reed–Solomon code over GF(2^8) has at most 256 shards.
 const MaxSymbols = 256
 
+// MaxShowSize bounds the shows an upload carries, so that an offer
+// cannot make a drone set aside more memory than a show needs.
+const MaxShowSize = 16 << 20
+
 // DefaultMaxBlock is the default largest number of source chunks in a
 // block, leaving at least 96 repair symbols per block.
 const DefaultMaxBlock = 160
@@ -58,7 +62,7 @@ func NewLayout(size, maxBlock int) (Layout, error) {
 	if maxBlock == 0 {
 		maxBlock = DefaultMaxBlock
 	}
-	if size <= 0 || maxBlock < 1 || maxBlock >= MaxSymbols {
+	if size <= 0 || size > MaxShowSize || maxBlock < 1 || maxBlock >= MaxSymbols {
 		return Layout{}, fmt.Errorf("upload: layout of %d bytes in blocks of %d: %w", size, maxBlock, ErrBadLayout)
 	}
 	chunks := (size + ChunkBytes - 1) / ChunkBytes
@@ -71,7 +75,7 @@ func NewLayout(size, maxBlock int) (Layout, error) {
 
 // Valid reports whether l could come from NewLayout.
 func (l Layout) Valid() bool {
-	if l.Size <= 0 || l.Blocks < 1 || l.Blocks > 0xFFFF {
+	if l.Size <= 0 || l.Size > MaxShowSize || l.Blocks < 1 || l.Blocks > 0xFFFF {
 		return false
 	}
 	c := l.Chunks()

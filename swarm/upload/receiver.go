@@ -147,10 +147,6 @@ func (r *Receiver) adopt(o *Offer) {
 	r.done = make([][]byte, l.Blocks)
 	r.heardNeed = make([]int, l.Blocks)
 	r.heardMiss = make([][]byte, l.Blocks)
-	for b := range l.Blocks {
-		r.held[b] = make([][]byte, MaxSymbols)
-		r.heardMiss[b] = make([]byte, (l.K(b)+7)/8)
-	}
 	r.show = nil
 	r.reportIn = 0
 }
@@ -212,6 +208,9 @@ func (r *Receiver) Step(from algorithms.NodeID, m algorithms.Message) error {
 				continue
 			}
 			r.heardNeed[b] = max(r.heardNeed[b], int(e.Count))
+			if e.Missing != nil && r.heardMiss[b] == nil {
+				r.heardMiss[b] = make([]byte, (r.offer.Layout.K(b)+7)/8)
+			}
 			for j := range min(len(e.Missing), len(r.heardMiss[b])) {
 				r.heardMiss[b][j] |= e.Missing[j]
 			}
@@ -237,7 +236,14 @@ func (r *Receiver) schedule() {
 func (r *Receiver) store(s Symbol) {
 	b, i := int(s.Block), int(s.Index)
 	l := r.offer.Layout
-	if b >= l.Blocks || r.done[b] != nil || r.held[b][i] != nil {
+	if b >= l.Blocks || r.done[b] != nil {
+		return
+	}
+	if r.held[b] == nil {
+		// Blocks take memory once their first symbol arrives.
+		r.held[b] = make([][]byte, MaxSymbols)
+	}
+	if r.held[b][i] != nil {
 		return
 	}
 	k := l.K(b)
@@ -361,7 +367,9 @@ func (r *Receiver) report() Need {
 			e.Missing = make([]byte, (k+7)/8)
 			any := false
 			for i := range k {
-				if r.held[b][i] == nil && r.heardMiss[b][i/8]&(1<<(i%8)) == 0 {
+				held := r.held[b] != nil && r.held[b][i] != nil
+				heard := r.heardMiss[b] != nil && r.heardMiss[b][i/8]&(1<<(i%8)) != 0
+				if !held && !heard {
 					e.Missing[i/8] |= 1 << (i % 8)
 					any = true
 				}
@@ -449,6 +457,9 @@ func (r *Receiver) restore(p []byte) error {
 			return bad("symbol count")
 		}
 		p = p[1+w:]
+		if n > 0 {
+			r.held[blk] = make([][]byte, MaxSymbols)
+		}
 		for range n {
 			if len(p) < 1+ChunkBytes {
 				return bad("symbol")

@@ -285,3 +285,36 @@ func TestRestartedSenderResumes(t *testing.T) {
 		}
 	}
 }
+
+// An offer larger than any show is refused; the largest takes memory per
+// block only as symbols arrive.
+func TestOfferBounds(t *testing.T) {
+	r, err := NewReceiver(ReceiverConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Step(station, Offer{Layout: Layout{Size: MaxShowSize + 1, Blocks: 0xFFFF}}); err == nil {
+		t.Fatal("an offer of more than MaxShowSize bytes was taken")
+	}
+	big := Layout{Size: MaxShowSize, Blocks: 0xFFFF}
+	if err := r.Step(station, Offer{Layout: big, Poll: true}); err != nil {
+		t.Fatal(err)
+	}
+	allocated := 0
+	for _, h := range r.held {
+		if h != nil {
+			allocated++
+		}
+	}
+	if r.Lacks() != big.Chunks() || allocated != 0 {
+		t.Fatalf("lacks %d of %d chunks, %d blocks allocated before any symbol", r.Lacks(), big.Chunks(), allocated)
+	}
+	// Its report fits one frame: the first blocks, the rest next time.
+	for range 100 {
+		r.Tick()
+	}
+	rd := r.Ready()
+	if len(rd.Sends) != 1 || rd.Sends[0].Msg.Size() > 255 {
+		t.Fatalf("report: %d sends", len(rd.Sends))
+	}
+}
