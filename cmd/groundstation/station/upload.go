@@ -37,7 +37,8 @@ type UploadProgress struct {
 	// Symbols counts the symbols sent, Repairs those sent after the
 	// first pass; Rounds the polls that drew reports.
 	Symbols, Repairs, Rounds int
-	// Asked is, per drone, the symbols its last report asked for.
+	// Asked is, per drone that reported in the last answered poll, the
+	// symbols it asked for: the slowest drones, as that round saw them.
 	Asked map[uint16]int
 	// Idle: the station fell silent after polls that no drone answered;
 	// every drone that heard them holds the show.
@@ -48,6 +49,7 @@ type UploadProgress struct {
 type stationUpload struct {
 	snd      *upload.Sender
 	progress UploadProgress
+	asking   map[uint16]int // reports since the last answered poll
 }
 
 // Upload starts broadcasting an encoded show to every drone of the
@@ -76,7 +78,7 @@ func (s *Station) Upload(showBytes []byte, opt UploadOptions) (show.Hash, error)
 	l := snd.Layout()
 	s.up = &stationUpload{snd: snd, progress: UploadProgress{
 		Hash: snd.Hash(), Chunks: l.Chunks(), Blocks: l.Blocks, Asked: map[uint16]int{},
-	}}
+	}, asking: map[uint16]int{}}
 	s.log.Info("station: uploading a show", "hash", snd.Hash().String(), "bytes", len(showBytes), "chunks", l.Chunks(), "repair", opt.Repair.String())
 	return snd.Hash(), nil
 }
@@ -108,6 +110,7 @@ func (s *Station) tickUpload(n int) {
 		for _, ev := range rd.Events {
 			if _, ok := ev.(upload.RoundEvent); ok {
 				u.progress.Rounds++
+				u.progress.Asked, u.asking = u.asking, map[uint16]int{}
 			}
 		}
 		for _, snd := range rd.Sends {
@@ -147,6 +150,6 @@ func (s *Station) uploadNeed(from uint16, m *swarm.MessageSwarmShowNeed) {
 		return
 	}
 	if n.Show == upload.ID(s.up.progress.Hash) {
-		s.up.progress.Asked[from] = n.Symbols()
+		s.up.asking[from] += n.Symbols()
 	}
 }
