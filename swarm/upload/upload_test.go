@@ -318,3 +318,46 @@ func TestOfferBounds(t *testing.T) {
 		t.Fatalf("report: %d sends", len(rd.Sends))
 	}
 }
+
+// A report that answers an earlier poll arrives after the sender has sent
+// that poll's repairs: it asks for nothing more.
+func TestLateReportIsIgnored(t *testing.T) {
+	s, err := NewSender(SenderConfig{Show: testShow(5000, 1), MaxBlock: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ID(s.Hash())
+	repairs := func() int {
+		n := 0
+		for _, snd := range s.Ready().Sends {
+			if sym, ok := snd.Msg.(Symbol); ok && sym.Repeat {
+				n++
+			}
+		}
+		return n
+	}
+	for s.round == 0 || s.phase != collecting {
+		s.Tick()
+	}
+	repairs()
+	if err := s.Step(3, Need{Show: id, Round: 1, Entries: []Entry{{Block: 0, Count: 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	for range s.cfg.Window + 1 {
+		s.Tick()
+		sent += repairs()
+	}
+	// The repairs of round 1 are out and round 2's poll too; drone 4's
+	// answer to round 1 comes late.
+	if err := s.Step(4, Need{Show: id, Round: 1, Entries: []Entry{{Block: 0, Count: 5}}}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 * s.cfg.Window {
+		s.Tick()
+		sent += repairs()
+	}
+	if sent != 3 {
+		t.Fatalf("%d repair symbols for a report asking 3 and a late one", sent)
+	}
+}
