@@ -7,6 +7,7 @@ require (
 	github.com/chromedp/cdproto v0.0.0-20250403032234-65de8f5d025b
 	github.com/chromedp/chromedp v0.13.6
 	github.com/creack/pty v1.1.24
+	github.com/klauspost/reedsolomon v1.14.2
 	github.com/pion/transport/v2 v2.2.10
 	github.com/stretchr/testify v1.12.1
 	go.bug.st/serial v1.7.1
@@ -23,6 +24,7 @@ require (
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.4.0 // indirect
+	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
 	github.com/pion/logging v0.2.2 // indirect
 	golang.org/x/net v0.62.0 // indirect
 )

@@ -188,7 +188,8 @@ func Open(cfg Config) (*Radio, error) {
 // ClassOf is the traffic class of a message: show data is bulk, the rest
 // is control.
 func ClassOf(msg message.Message) pace.Class {
-	if _, ok := msg.(*swarm.MessageSwarmShowChunk); ok {
+	switch msg.(type) {
+	case *swarm.MessageSwarmShowChunk, *swarm.MessageSwarmShowSymbol:
 		return pace.Bulk
 	}
 	return pace.Control

@@ -37,6 +37,8 @@ Commands:
   info FILE                   drones, duration, bounds, origin, limits, fence,
                               cues, lights, encoded size, hash and digest
   export FILE --csv OUT.zip   write the show as Blender's CSV export
+  upload FILE                 upload the show to every drone of the network
+                              groundstation connect joined, with progress
 
 Run "groundstation show COMMAND --help" for a command's flags.
 Exit status: 0 when done, 1 on an error or a violation, 2 on bad usage.
@@ -52,11 +54,11 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) error{
-		"import": showImport, "validate": showValidate, "info": showInfo, "export": showExport,
+		"import": showImport, "validate": showValidate, "info": showInfo, "export": showExport, "upload": showUpload,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "groundstation show: unknown command %q (want import, validate, info or export)\n", args[0])
+		fmt.Fprintf(stderr, "groundstation show: unknown command %q (want import, validate, info, export or upload)\n", args[0])
 		return exitUsage
 	}
 	err := cmd(args[1:], stdout, stderr)

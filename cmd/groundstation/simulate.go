@@ -171,6 +171,7 @@ var scenarios = map[string]scenarioCmd{
 	"multicast": {"reliable multicast with FIFO, causal or total order", simulateMulticast},
 	"log":       {"the swarm's command log (fault-tolerant total order)", simulateLog},
 	"show":      {"the whole swarm node with simulated vehicles", simulateShow},
+	"upload":    {"a show broadcast to every drone, repaired by erasure code or NACK", simulateUpload},
 }
 
 func scenarioNames() string {

@@ -95,6 +95,10 @@ type Config struct {
 	StateDir string
 	// Store replaces the state directory's store (optional; tests).
 	Store Store
+	// UploadStore keeps the part of a show the drone has received
+	// (optional; default UploadFileName in the state directory, or none
+	// when Store is given without a StateDir).
+	UploadStore Store
 	// Clock is the time source (optional, default SystemClock).
 	Clock Clock
 	// Logger (optional, default slog.Default()).
@@ -177,6 +181,7 @@ type Runner struct {
 	store    Store
 
 	mu       sync.Mutex
+	upload   showUpload
 	node     *swarmnode.Node
 	ep       *arq.Endpoint
 	inc      uint32 // the node's incarnation
@@ -267,6 +272,17 @@ func New(cfg Config) (*Runner, error) {
 			return nil, err
 		}
 		r.store = d
+	}
+	uploadStore := cfg.UploadStore
+	if uploadStore == nil && cfg.StateDir != "" {
+		d, err := state.Open(cfg.StateDir)
+		if err != nil {
+			return nil, err
+		}
+		uploadStore = d.Named(UploadFileName)
+	}
+	if err := r.initUpload(uploadStore); err != nil {
+		return nil, err
 	}
 	restored, err := r.store.Load()
 	if err != nil {
@@ -490,6 +506,8 @@ func (r *Runner) Run(ctx context.Context) error {
 // tick is one tick of the loop.
 func (r *Runner) tick(flying bool) {
 	r.ticks++
+	r.upload.rx.Tick()
+	r.flushUpload()
 	if r.node == nil {
 		if time.Duration(r.ticks)*r.cfg.Tick < r.cfg.Listen {
 			r.report.tick(r)
@@ -576,6 +594,11 @@ func (r *Runner) receive(f wire.Frame) {
 	h, m, err := r.codec.DecodeMessage(f.Message)
 	if err != nil || h.Network != r.cfg.Network || (h.To != algorithms.Everyone && h.To != r.cfg.ID) || h.From == r.cfg.ID {
 		r.counters.DecodeDrops++
+		return
+	}
+	if isUpload(m) {
+		r.counters.Frames++
+		r.stepUpload(h.From, m)
 		return
 	}
 	if r.node == nil {
@@ -739,6 +762,7 @@ func (r *Runner) events(evs []algorithms.Event) {
 func (r *Runner) finish() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.saveUpload()
 	if r.node == nil {
 		return nil
 	}

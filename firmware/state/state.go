@@ -38,8 +38,6 @@ const (
 	// PrevSuffix marks the previous state, kept while the next is renamed
 	// into place.
 	PrevSuffix = ".prev"
-	// tmpPrefix starts the name of a temporary file.
-	tmpPrefix = "." + FileName + ".tmp-"
 )
 
 // Format of a state file.
@@ -63,7 +61,23 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type Dir struct {
 	// Path is the directory; Open creates it if needed.
 	Path string
+	// Name is the state file's name (optional, default FileName).
+	Name string
 }
+
+// Named returns the same directory storing a state file of another name,
+// with the same guarantees: a drone keeps other state beside the node's
+// (the part of a show it has received).
+func (d *Dir) Named(name string) *Dir { return &Dir{Path: d.Path, Name: name} }
+
+func (d *Dir) name() string {
+	if d.Name == "" {
+		return FileName
+	}
+	return d.Name
+}
+
+func (d *Dir) tmpPrefix() string { return "." + d.name() + ".tmp-" }
 
 // Open returns the state directory at path, created (mode 0700) if it does
 // not exist.
@@ -75,7 +89,7 @@ func Open(path string) (*Dir, error) {
 }
 
 // File is the path of the state file.
-func (d *Dir) File() string { return filepath.Join(d.Path, FileName) }
+func (d *Dir) File() string { return filepath.Join(d.Path, d.name()) }
 
 // Encode returns the state file holding payload.
 func Encode(payload []byte) []byte {
@@ -138,7 +152,7 @@ func (d *Dir) Load() ([]byte, error) {
 // Save stores payload durably; when it returns nil, a restart loads
 // payload. On error the previous state is still the one Load returns.
 func (d *Dir) Save(payload []byte) error {
-	tmp, err := os.CreateTemp(d.Path, tmpPrefix+"*")
+	tmp, err := os.CreateTemp(d.Path, d.tmpPrefix()+"*")
 	if err != nil {
 		return fmt.Errorf("state: save: %w", err)
 	}
@@ -175,7 +189,7 @@ func (d *Dir) removeTemps() {
 		return
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tmpPrefix) {
+		if strings.HasPrefix(e.Name(), d.tmpPrefix()) {
 			_ = os.Remove(filepath.Join(d.Path, e.Name()))
 		}
 	}

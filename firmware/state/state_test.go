@@ -119,3 +119,24 @@ func TestCorruptByte(t *testing.T) {
 		}
 	}
 }
+
+// A named state file beside the node's is stored and loaded on its own.
+func TestNamedFileBesideTheNodes(t *testing.T) {
+	d, err := state.Open(filepath.Join(t.TempDir(), "st"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := d.Named("show.upload")
+	mustSave(t, d, []byte("node"))
+	mustSave(t, other, []byte("partial show"))
+	mustSave(t, other, []byte("more of the show"))
+	if got, err := d.Load(); err != nil || string(got) != "node" {
+		t.Fatalf("node state: got %q, %v", got, err)
+	}
+	if got, err := other.Load(); err != nil || string(got) != "more of the show" {
+		t.Fatalf("named state: got %q, %v", got, err)
+	}
+	if other.File() != filepath.Join(d.Path, "show.upload") {
+		t.Fatalf("named file %s", other.File())
+	}
+}

@@ -14,7 +14,9 @@ import (
 	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
 	"github.com/skyquorum/skyquorum/swarm/membership"
+	"github.com/skyquorum/skyquorum/swarm/show"
 	"github.com/skyquorum/skyquorum/swarm/timesync"
+	"github.com/skyquorum/skyquorum/swarm/upload"
 )
 
 // codecCase is one entry of the table that feeds the round-trip tests and
@@ -300,6 +302,40 @@ var cases = []codecCase{
 		From: 5, Inc: 1,
 		Entries: []arq.Entry{{To: 4, Seq: 3, Low: 2}},
 		Payload: airspace.Yes{Cell: 0xFFFF, TS: 0xFFFF_FFFF, Grant: 0xFFFF_FFFF, Sent: 0xFFFF_FFFF, Lease: 0xFFFF_FFFF, Inc: 0xFFFF_FFFF},
+	}},
+
+	// The show upload (swarm/upload).
+	{name: "upload offer poll nack", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}, msg: upload.Offer{
+		Hash: show.Hash(filled(32)), Layout: upload.Layout{Size: 100000, Blocks: 3}, Scheme: upload.NACK, Round: 0xFF, Poll: true,
+	}},
+	{name: "upload offer smallest", hdr: codec.Header{Network: testNetwork, From: 1, To: algorithms.Everyone}, msg: upload.Offer{Layout: upload.Layout{Size: 1, Blocks: 1}}},
+	{name: "upload symbol", hdr: codec.Header{Network: testNetwork, From: 0xFFFE, To: algorithms.Everyone}, msg: upload.Symbol{
+		Show: 0xFFFF_FFFF, Check: 0xFFFF_FFFF, Block: 0xFFFF, Index: 0xFF, Data: filled(upload.ChunkBytes),
+	}},
+	{name: "upload symbol padded", hdr: codec.Header{Network: testNetwork, From: 2, To: algorithms.Everyone}, msg: upload.Symbol{
+		Show: 1, Check: 2, Data: append(filled(10), make([]byte, upload.ChunkBytes-10)...),
+	}},
+	{name: "upload need counts", hdr: codec.Header{Network: testNetwork, From: 3, To: algorithms.Everyone}, msg: upload.Need{
+		Show: 0xFFFF_FFFF, Round: 0xFF, Entries: []upload.Entry{{Block: 0, Count: 1}, {Block: 0xFFFF, Count: 0xFF}},
+	}},
+	{name: "upload need bitmaps", hdr: codec.Header{Network: testNetwork, From: 3, To: algorithms.Everyone}, msg: upload.Need{
+		Show: 7, Round: 1, Entries: []upload.Entry{{Block: 2, Missing: []byte{0xFF, 0, 1}}, {Block: 3, Missing: []byte{0x10, 0}}},
+	}},
+	{name: "upload need offer", hdr: codec.Header{Network: testNetwork, From: 3, To: algorithms.Everyone}, msg: upload.Need{Show: 9, Unknown: true}},
+	{name: "upload offer in a frame", frame: &arq.Frame{
+		From: 0xFFFE, Inc: 1,
+		Entries: []arq.Entry{{To: algorithms.Everyone, Seq: 1, Low: 1}},
+		Payload: upload.Offer{Hash: show.Hash(filled(32)), Layout: upload.Layout{Size: 5000, Blocks: 1}, Round: 3},
+	}},
+	{name: "upload symbol in a frame", frame: &arq.Frame{
+		From: 0xFFFE, Inc: 1,
+		Entries: []arq.Entry{{To: algorithms.Everyone, Seq: 2, Low: 1}},
+		Payload: upload.Symbol{Show: 1, Check: 2, Block: 3, Index: 4, Data: append(filled(100), make([]byte, upload.ChunkBytes-100)...)},
+	}},
+	{name: "upload need in a frame", frame: &arq.Frame{
+		From: 4, Inc: 2,
+		Entries: []arq.Entry{{To: 0xFFFE, Seq: 1, Low: 1}},
+		Payload: upload.Need{Show: 1, Round: 2, Entries: []upload.Entry{{Block: 1, Count: 9}}},
 	}},
 
 	// SWARM_MULTICAST embedded in reliable delivery frames.

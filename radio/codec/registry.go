@@ -198,7 +198,9 @@ func Bindings() []Binding {
 	bindings = append(bindings, cmdlogBindings()...)
 	// The swarm node's cores (swarm/membership, swarm/timesync,
 	// swarm/airspace, swarm/emergency): see swarm.go.
-	return append(bindings, swarmBindings()...)
+	bindings = append(bindings, swarmBindings()...)
+	// Show upload (swarm/upload): see upload.go.
+	return append(bindings, uploadBindings()...)
 }
 
 // mutexBinding binds a mutual exclusion message that carries only a
@@ -391,7 +393,8 @@ func kindKey(msg message.Message) (uint16, error) {
 	case *swarm.MessageSwarmEmergency:
 		return pair(0, uint64(m.Kind))
 	case *swarm.MessageSwarmMember, *swarm.MessageSwarmShowChunk, *swarm.MessageSwarmHeartbeat,
-		*swarm.MessageSwarmTimeRequest, *swarm.MessageSwarmTimeReply:
+		*swarm.MessageSwarmTimeRequest, *swarm.MessageSwarmTimeReply,
+		*swarm.MessageSwarmShowOffer, *swarm.MessageSwarmShowSymbol, *swarm.MessageSwarmShowNeed:
 		return 0, nil
 	case nil:
 		return 0, fmt.Errorf("codec: nil dialect message: %w", ErrUnknown)
@@ -434,6 +437,12 @@ func addressing(msg message.Message) (network *uint8, src, dst *uint16, ok bool)
 	case *swarm.MessageSwarmTimeRequest:
 		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
 	case *swarm.MessageSwarmTimeReply:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmShowOffer:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmShowSymbol:
+		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
+	case *swarm.MessageSwarmShowNeed:
 		return &m.NetworkId, &m.SrcVehicle, &m.DstVehicle, true
 	}
 	return nil, nil, nil, false

@@ -26,6 +26,7 @@ import (
 	"github.com/skyquorum/skyquorum/swarm/emergency"
 	"github.com/skyquorum/skyquorum/swarm/membership"
 	"github.com/skyquorum/skyquorum/swarm/timesync"
+	"github.com/skyquorum/skyquorum/swarm/upload"
 )
 
 // gen draws a core message: every field random when zero is false (each
@@ -90,6 +91,45 @@ var generators = map[reflect.Type]gen{
 	reflect.TypeFor[airspace.Renew]():            fill[airspace.Renew](),
 	reflect.TypeFor[emergency.Emergency]():       fill[emergency.Emergency](),
 	reflect.TypeFor[emergency.Ack]():             fill[emergency.Ack](),
+	reflect.TypeFor[upload.Offer]():              uploadOffer,
+	reflect.TypeFor[upload.Symbol]():             fill[upload.Symbol](),
+	reflect.TypeFor[upload.Need]():               uploadNeed,
+}
+
+// uploadOffer draws an offer: its layout's fields are ints, which fill
+// does not draw.
+func uploadOffer(r *rand.Rand, zero bool) algorithms.Message {
+	m := upload.Offer{Layout: upload.Layout{Size: int(scalar(r, zero, 32)), Blocks: int(scalar(r, zero, 16))}}
+	fillValue(r, reflect.ValueOf(&m.Hash).Elem(), zero)
+	fillValue(r, reflect.ValueOf(&m.Round).Elem(), zero)
+	fillValue(r, reflect.ValueOf(&m.Poll).Elem(), zero)
+	if !zero && r.IntN(2) == 1 {
+		m.Scheme = upload.NACK
+	}
+	return m
+}
+
+// uploadNeed draws a report whose entries are all counts or all bitmaps,
+// as a receiver sends them.
+func uploadNeed(r *rand.Rand, zero bool) algorithms.Message {
+	m := upload.Need{Show: uint32(scalar(r, zero, 32)), Round: uint8(scalar(r, zero, 8)), Unknown: !zero && r.IntN(4) == 0}
+	if zero {
+		return m
+	}
+	nack := r.IntN(2) == 1
+	for range r.IntN(4) {
+		e := upload.Entry{Block: uint16(scalar(r, false, 16))}
+		if nack {
+			e.Missing = make([]byte, 1+r.IntN(40))
+			for i := range e.Missing {
+				e.Missing[i] = uint8(scalar(r, false, 8))
+			}
+		} else {
+			e.Count = uint8(scalar(r, false, 8))
+		}
+		m.Entries = append(m.Entries, e)
+	}
+	return m
 }
 
 // timeReply draws a time-sync reply whose t3 is at most 32 bits of

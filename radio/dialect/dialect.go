@@ -84,6 +84,12 @@ func Network(msg message.Message) (network uint8, ok bool) {
 		return m.NetworkId, true
 	case *swarm.MessageSwarmStatus:
 		return m.NetworkId, true
+	case *swarm.MessageSwarmShowOffer:
+		return m.NetworkId, true
+	case *swarm.MessageSwarmShowSymbol:
+		return m.NetworkId, true
+	case *swarm.MessageSwarmShowNeed:
+		return m.NetworkId, true
 	}
 	return 0, false
 }

@@ -25,6 +25,11 @@ const (
 	// OpEmergency sends a signed emergency command to every drone at
 	// once and waits for their acknowledgements (Response.Result).
 	OpEmergency = "emergency"
+	// OpUpload starts broadcasting the encoded show in Request.Show to
+	// every drone of the network and answers at once (Response.Upload).
+	OpUpload = "upload"
+	// OpUploadStatus tells how the upload stands (Response.Upload).
+	OpUploadStatus = "upload-status"
 )
 
 // Request is one request on the control socket.
@@ -43,6 +48,37 @@ type Request struct {
 	// TimeoutMS bounds the whole request in milliseconds (optional; 0
 	// lets the server choose from the drones' status period).
 	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+	// Show is the encoded show of OpUpload (base64 in JSON), Repair its
+	// repair scheme ("coded", the default, or "nack") and Share the share
+	// of the channel it may take (0: the station's default).
+	Show   []byte  `json:"show,omitempty"`
+	Repair string  `json:"repair,omitempty"`
+	Share  float64 `json:"share,omitempty"`
+}
+
+// UploadStatus is how a show upload stands.
+type UploadStatus struct {
+	// Hash is the show's SHA-256 in hexadecimal.
+	Hash   string `json:"hash"`
+	Chunks int    `json:"chunks"`
+	Blocks int    `json:"blocks"`
+	// Symbols counts the symbols sent, Repairs those after the first
+	// pass, Rounds the polls drones answered.
+	Symbols int `json:"symbols"`
+	Repairs int `json:"repairs"`
+	Rounds  int `json:"rounds"`
+	// Asked lists the drones that reported in the last answered poll,
+	// with the symbols each asked for, the neediest first.
+	Asked []Asked `json:"asked"`
+	// Done: the station's polls go unanswered; every drone that heard
+	// them holds the show.
+	Done bool `json:"done"`
+}
+
+// Asked is one drone's report in an upload.
+type Asked struct {
+	Drone   uint16 `json:"drone"`
+	Symbols int    `json:"symbols"`
 }
 
 // Response answers one Request.
@@ -58,6 +94,8 @@ type Response struct {
 	// Result is the outcome of OpCommand and OpEmergency, also when OK
 	// is false once the command went out.
 	Result *Result `json:"result,omitempty"`
+	// Upload is how the upload stands, for OpUpload and OpUploadStatus.
+	Upload *UploadStatus `json:"upload,omitempty"`
 }
 
 // Result is how far a command got.

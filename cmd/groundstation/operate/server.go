@@ -130,8 +130,10 @@ func (s *Server) Handle(ctx context.Context, req Request) Response {
 			s.Report(req, resp)
 		}
 		return resp
+	case OpUpload, OpUploadStatus:
+		return s.upload(req)
 	}
-	return Response{Error: fmt.Sprintf("unknown op %q: use %q, %q or %q", req.Op, OpStatus, OpCommand, OpEmergency)}
+	return Response{Error: fmt.Sprintf("unknown op %q: use %q, %q, %q, %q or %q", req.Op, OpStatus, OpCommand, OpEmergency, OpUpload, OpUploadStatus)}
 }
 
 // timeout is the request's time limit: its own, or enough for two status

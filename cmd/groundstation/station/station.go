@@ -131,6 +131,8 @@ type Station struct {
 	emID      uint32
 	emRepeats []*emRepeat
 
+	up *stationUpload
+
 	counters Counters
 
 	done chan struct{}
@@ -329,6 +331,7 @@ func (s *Station) onTick() {
 	s.flushTimeSync()
 	s.retry(now)
 	s.repeatEmergencies(now)
+	s.tickUpload(n)
 	s.notify() // drones' data ages: waiters see live drones go silent
 }
 
@@ -459,6 +462,8 @@ func (s *Station) receive(f wire.Frame) {
 		s.ts.Ready() // a follower's core sends nothing on a reply
 	case *swarm.MessageSwarmEmergency:
 		s.emergencyAck(from, m)
+	case *swarm.MessageSwarmShowNeed:
+		s.uploadNeed(from, m)
 	}
 }
 

@@ -30,5 +30,8 @@ var dial = &dialect.Dialect{
 		&MessageSwarmTimeReply{},
 		&MessageSwarmOperatorCommand{},
 		&MessageSwarmStatus{},
+		&MessageSwarmShowOffer{},
+		&MessageSwarmShowSymbol{},
+		&MessageSwarmShowNeed{},
 	},
 }

@@ -1,0 +1,66 @@
+package operate
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/skyquorum/skyquorum/cmd/groundstation/station"
+	"github.com/skyquorum/skyquorum/swarm/show"
+	"github.com/skyquorum/skyquorum/swarm/upload"
+)
+
+// Uploader is a Backend that can upload a show (a Station can; a Group of
+// several networks cannot yet).
+type Uploader interface {
+	Upload(show []byte, opt station.UploadOptions) (show.Hash, error)
+	UploadProgress() (station.UploadProgress, bool)
+}
+
+var _ Uploader = (*station.Station)(nil)
+
+// upload starts an upload, or tells how it stands.
+func (s *Server) upload(req Request) Response {
+	u, ok := s.Backend.(Uploader)
+	if !ok {
+		return Response{Error: "this ground station cannot upload a show (one network only)"}
+	}
+	if req.Op == OpUpload {
+		opt := station.UploadOptions{Share: req.Share}
+		switch req.Repair {
+		case "", "coded":
+		case "nack":
+			opt.Repair = upload.NACK
+		default:
+			return Response{Error: fmt.Sprintf("repair %q: want coded or nack", req.Repair)}
+		}
+		if len(req.Show) == 0 {
+			return Response{Error: "no show to upload"}
+		}
+		h, err := u.Upload(req.Show, opt)
+		if err != nil {
+			return Response{Error: err.Error()}
+		}
+		s.log().Info("operate: uploading a show", "hash", h.String(), "bytes", len(req.Show), "repair", opt.Repair.String())
+	}
+	p, ok := u.UploadProgress()
+	if !ok {
+		return Response{Error: "no upload: start one with groundstation show upload FILE"}
+	}
+	st := UploadStatusOf(p)
+	return Response{OK: true, Upload: &st}
+}
+
+// UploadStatusOf is the control socket's form of a station's upload
+// progress.
+func UploadStatusOf(p station.UploadProgress) UploadStatus {
+	st := UploadStatus{Hash: p.Hash.String(), Chunks: p.Chunks, Blocks: p.Blocks, Symbols: p.Symbols,
+		Repairs: p.Repairs, Rounds: p.Rounds, Done: p.Idle, Asked: []Asked{}}
+	for id, n := range p.Asked {
+		st.Asked = append(st.Asked, Asked{Drone: id, Symbols: n})
+	}
+	slices.SortFunc(st.Asked, func(a, b Asked) int {
+		return cmp.Or(cmp.Compare(b.Symbols, a.Symbols), cmp.Compare(a.Drone, b.Drone))
+	})
+	return st
+}

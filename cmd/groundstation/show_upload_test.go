@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/cmd/groundstation/operate"
+	"github.com/skyquorum/skyquorum/cmd/groundstation/station"
+	"github.com/skyquorum/skyquorum/swarm/show"
+	"github.com/skyquorum/skyquorum/swarm/upload"
+)
+
+// fakeUploader is a ground station whose upload is done after a few
+// questions, with drone 7 asking for 3 symbols on the way.
+type fakeUploader struct {
+	operate.Backend
+	mu    sync.Mutex
+	show  []byte
+	opt   station.UploadOptions
+	asked int
+}
+
+func (f *fakeUploader) Upload(b []byte, opt station.UploadOptions) (show.Hash, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.show, f.opt = b, opt
+	return sha256.Sum256(b), nil
+}
+
+func (f *fakeUploader) UploadProgress() (station.UploadProgress, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.show == nil {
+		return station.UploadProgress{}, false
+	}
+	f.asked++
+	l, _ := upload.NewLayout(len(f.show), 0)
+	p := station.UploadProgress{Hash: sha256.Sum256(f.show), Chunks: l.Chunks(), Blocks: l.Blocks, Symbols: min(f.asked*3, l.Chunks())}
+	if f.asked >= 2 {
+		p.Rounds, p.Repairs, p.Asked = 1, 3, map[uint16]int{7: 3}
+	}
+	p.Idle = f.asked >= 4
+	return p, true
+}
+
+func TestShowUploadThroughConnect(t *testing.T) {
+	old := uploadPoll
+	uploadPoll = 10 * time.Millisecond
+	t.Cleanup(func() { uploadPoll = old })
+	dir := writeCSVShow(t, 3, 3)
+	file := filepath.Join(t.TempDir(), "show.sqshow")
+	code, _, errOut := runCmd("show", "import", dir, "--out", file, "--origin", "47.3977419,8.5455938,488.5")
+	require.Equal(t, exitOK, code, errOut)
+
+	sock := filepath.Join(t.TempDir(), "gs.sock")
+	ln, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	f := &fakeUploader{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- (&operate.Server{Backend: f, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Serve(ctx, ln)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+
+	code, out, errOut := runCmd("show", "upload", file, "--socket", sock, "--repair", "nack")
+	require.Equal(t, exitOK, code, errOut)
+	s, err := readShowFile(file)
+	require.NoError(t, err)
+	want, err := s.Encode()
+	require.NoError(t, err)
+	f.mu.Lock()
+	assert.Equal(t, want, f.show, "the encoded show goes to the station")
+	assert.Equal(t, upload.NACK, f.opt.Repair)
+	f.mu.Unlock()
+	h := sha256.Sum256(want)
+	assert.Contains(t, out, "uploading show "+show.Hash(h).String())
+	assert.Contains(t, out, "slowest: 7 (3)")
+	assert.Contains(t, out, "done: every drone that answered holds show "+show.Hash(h).String())
+
+	code, _, errOut = runCmd("show", "upload", file, "--socket", sock, "--repair", "fountain")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--repair")
+}

@@ -1,0 +1,155 @@
+package station
+
+import (
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/radio/codec"
+	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
+	"github.com/skyquorum/skyquorum/swarm/show"
+	"github.com/skyquorum/skyquorum/swarm/upload"
+)
+
+// DefaultUploadShare is the share of the channel a show upload takes
+// unless told otherwise; the rest stays free for the swarm's coordination.
+const DefaultUploadShare = 0.6
+
+// uploadTick is the upload core's tick: its windows and report delays are
+// counted in ticks of 10 ms, ten for each of the station's timer ticks.
+const uploadTick = 10 * time.Millisecond
+
+// UploadOptions configure an upload.
+type UploadOptions struct {
+	// Repair is how losses are repaired (default upload.Coded).
+	Repair upload.Scheme
+	// Share is the share of the channel the upload may use, in (0, 1]
+	// (default DefaultUploadShare), at the station's Baud (57600 when 0).
+	Share float64
+}
+
+// UploadProgress is how an upload stands.
+type UploadProgress struct {
+	Hash   show.Hash
+	Chunks int
+	Blocks int
+	// Symbols counts the symbols sent, Repairs those sent after the
+	// first pass; Rounds the polls that drew reports.
+	Symbols, Repairs, Rounds int
+	// Asked is, per drone that reported in the last answered poll, the
+	// symbols it asked for: the slowest drones, as that round saw them.
+	Asked map[uint16]int
+	// Idle: the station fell silent after polls that no drone answered;
+	// every drone that heard them holds the show.
+	Idle bool
+}
+
+// stationUpload is the sender's side of an upload in progress.
+type stationUpload struct {
+	snd      *upload.Sender
+	progress UploadProgress
+	asking   map[uint16]int // reports since the last answered poll
+}
+
+// Upload starts broadcasting an encoded show to every drone of the
+// network (swarm/upload); it replaces an upload in progress. Progress
+// reports how it stands.
+func (s *Station) Upload(showBytes []byte, opt UploadOptions) (show.Hash, error) {
+	if opt.Share == 0 {
+		opt.Share = DefaultUploadShare
+	}
+	if opt.Share < 0 || opt.Share > 1 {
+		return show.Hash{}, fmt.Errorf("%w: upload share %v not in (0, 1]", ErrConfig, opt.Share)
+	}
+	baud := s.cfg.Baud
+	if baud == 0 {
+		baud = 57600
+	}
+	snd, err := upload.NewSender(upload.SenderConfig{
+		Show: showBytes, Scheme: opt.Repair,
+		BytesPerTick: opt.Share * float64(baud) / 10 * uploadTick.Seconds(),
+	})
+	if err != nil {
+		return show.Hash{}, fmt.Errorf("station: upload: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := snd.Layout()
+	s.up = &stationUpload{snd: snd, progress: UploadProgress{
+		Hash: snd.Hash(), Chunks: l.Chunks(), Blocks: l.Blocks, Asked: map[uint16]int{},
+	}, asking: map[uint16]int{}}
+	s.log.Info("station: uploading a show", "hash", snd.Hash().String(), "bytes", len(showBytes), "chunks", l.Chunks(), "repair", opt.Repair.String())
+	return snd.Hash(), nil
+}
+
+// UploadProgress returns how the upload stands; ok is false when there is
+// none.
+func (s *Station) UploadProgress() (p UploadProgress, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.up == nil {
+		return UploadProgress{}, false
+	}
+	p = s.up.progress
+	p.Asked = maps.Clone(p.Asked)
+	p.Idle = s.up.snd.Idle()
+	return p, true
+}
+
+// tickUpload runs the upload core for n station ticks and sends what it
+// emits. Call with s.mu held.
+func (s *Station) tickUpload(n int) {
+	u := s.up
+	if u == nil {
+		return
+	}
+	for range min(n, 100) * int(tick/uploadTick) {
+		u.snd.Tick()
+		rd := u.snd.Ready()
+		for _, ev := range rd.Events {
+			if _, ok := ev.(upload.RoundEvent); ok {
+				u.progress.Rounds++
+				u.progress.Asked, u.asking = u.asking, map[uint16]int{}
+			}
+		}
+		for _, snd := range rd.Sends {
+			msg, err := s.codec.EncodeMessage(codec.Header{From: algorithms.NodeID(s.cfg.Issuer), To: algorithms.Everyone}, snd.Msg)
+			if err != nil {
+				s.counters.SendErrors++
+				s.log.Warn("station: upload message not encoded", "err", err)
+				continue
+			}
+			if s.send(msg, Everyone) != nil {
+				continue
+			}
+			if sym, ok := snd.Msg.(upload.Symbol); ok {
+				u.progress.Symbols++
+				if sym.Repeat {
+					u.progress.Repairs++
+				}
+			}
+		}
+	}
+}
+
+// uploadNeed takes a drone's report. Call with s.mu held.
+func (s *Station) uploadNeed(from uint16, m *swarm.MessageSwarmShowNeed) {
+	if s.up == nil {
+		return
+	}
+	_, cm, err := s.codec.DecodeMessage(m)
+	if err != nil {
+		s.counters.Malformed++
+		return
+	}
+	n := cm.(upload.Need)
+	if err := s.up.snd.Step(algorithms.NodeID(from), n); err != nil {
+		s.counters.Malformed++
+		s.log.Debug("station: upload report rejected", "from", from, "err", err)
+		return
+	}
+	if n.Show == upload.ID(s.up.progress.Hash) {
+		s.up.asking[from] += n.Symbols()
+	}
+}
