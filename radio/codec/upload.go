@@ -30,7 +30,7 @@ func uploadBindings() []Binding {
 func offerBinding() Binding {
 	return BindKinds([]*swarm.MessageSwarmShowOffer{{}},
 		func(m upload.Offer) (*swarm.MessageSwarmShowOffer, error) {
-			if m.Layout.Size < 0 || m.Layout.Size > 0xFFFFFFFF || m.Layout.Blocks < 0 || m.Layout.Blocks > 0xFFFF {
+			if m.Layout.Size < 0 || int64(m.Layout.Size) > 0xFFFFFFFF || m.Layout.Blocks < 0 || m.Layout.Blocks > 0xFFFF {
 				return nil, fmt.Errorf("codec: offer of %d bytes in %d blocks: %w", m.Layout.Size, m.Layout.Blocks, ErrTooLarge)
 			}
 			d := &swarm.MessageSwarmShowOffer{ShowSize: uint32(m.Layout.Size), Blocks: uint16(m.Layout.Blocks), Round: m.Round, Hash: m.Hash}
