@@ -4,7 +4,7 @@
 set -euo pipefail
 gs=${GS:-go run ./cmd/groundstation}
 entries=${ENTRIES:-60}
-echo "| algorithm | N | loss | messages | textbook messages | data frames | broadcast-radio frames (ALGORITHMS.md) | frames | airtime ms | quorum K max | token passes |"
+echo "| algorithm | N | loss | messages | textbook messages | data frames | broadcast-radio frames ([textbook](algorithms.md)) | frames | airtime ms | quorum K max | token passes |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for alg in central ring ricart maekawa; do
   for n in 16 100 250; do

@@ -23,7 +23,7 @@ func bullies(t *testing.T, n int) map[algorithms.NodeID]algorithms.Core {
 	return cores
 }
 
-// ALGORITHMS.md, Election: "Bully (Garcia-Molina 1982) | best N−2
+// docs/algorithms.md, Election: bully (Garcia-Molina, 1982), "best N−2
 // (second-highest detects), worst O(N²): N(N−1)/2 ELECTION + (N−1)(N−2)/2
 // ANSWER + (N−2) COORDINATOR". N counts the crashed highest drone.
 //

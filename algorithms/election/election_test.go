@@ -14,9 +14,10 @@ import (
 	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
 )
 
-// ALGORITHMS.md, Election: "E1 every participant's elected value is unset
-// or the live process with the largest ID; E2 every process participates
-// and eventually sets elected or crashes", and one leader per term.
+// docs/algorithms.md, Election: E1, every participant's elected value is
+// unset or the live process with the largest ID; E2, every process
+// participates and eventually sets its elected value or crashes; and one
+// leader per term.
 //
 // Each seed picks N in 3..10, elects the highest drone from a random
 // initiator, crashes it, and then for twelve rounds lets random live
@@ -383,10 +384,10 @@ func TestStaleLeaderIsDemoted(t *testing.T) {
 	})
 }
 
-// ALGORITHMS.md: "Either algorithm can elect two leaders if a live process
-// is wrongly suspected: detect it, and make terms resolve it." A drone that
-// hears of a second leader in its term reports a Conflict and campaigns in
-// the next term.
+// docs/algorithms.md: either algorithm can elect two leaders if a live
+// process is wrongly suspected; detect it, and make terms resolve it. A
+// drone that hears of a second leader in its term reports a Conflict and
+// campaigns in the next term.
 func TestConflictStartsNextTerm(t *testing.T) {
 	cases := []struct {
 		a      algo
@@ -457,7 +458,7 @@ func TestMessageKindsAndSizes(t *testing.T) {
 // 30% of messages lost, failure detectors that report live drones down
 // and dead drones up at random, drones that crash and restart from their
 // persisted term, and campaigns at random moments. Two leaders in one term
-// are then possible, as ALGORITHMS.md warns. Then the faults stop: no
+// are then possible, as docs/algorithms.md warns. Then the faults stop: no
 // more losses, and every failure detector reports the truth once. The
 // swarm must settle with every live drone following the highest live
 // drone in one and the same term.

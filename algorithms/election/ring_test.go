@@ -34,8 +34,8 @@ func requireRingElected(t *testing.T, net *algtest.Net, n int, term uint32) {
 	}
 }
 
-// ALGORITHMS.md, Election: "Chang–Roberts ring (1979), one initiator | best
-// 2N, worst 3N−1" messages (ELECTION + ELECTED; the link-level ACKs are
+// docs/algorithms.md, Election: Chang–Roberts ring (1979), one initiator,
+// "best 2N, worst 3N−1" messages (ELECTION + ELECTED; the link-level ACKs are
 // counted apart, one per hop). Best: the highest drone initiates; its
 // ELECTION goes once round (N) and so does ELECTED (N). Worst: the
 // successor of the highest initiates; its ELECTION needs N−1 hops to reach
@@ -70,8 +70,8 @@ func TestRingOneInitiatorMessages(t *testing.T) {
 	}
 }
 
-// ALGORITHMS.md, Election: "Chang–Roberts, everyone initiates | worst
-// N(N+1)/2 + N". Every drone calls Campaign before any message moves, so
+// docs/algorithms.md, Election: Chang–Roberts ring, everyone initiates,
+// "worst N(N+1)/2 + N". Every drone calls Campaign before any message moves, so
 // every drone is a participant and drops the smaller IDs it receives. The
 // worst case is the ring whose IDs decrease in the direction of travel:
 // the ELECTION of drone i passes the i−1 lower drones and dies at the

@@ -14,7 +14,7 @@ import (
 // The contention harness drives a group of mutex cores over algtest.Net:
 // drones request, hold and release several resources at random moments
 // while the network delivers messages in a seeded order. It checks
-// ALGORITHMS.md's properties as it goes: ME1 (never two holders of one
+// the properties of docs/algorithms.md as it goes: ME1 (never two holders of one
 // resource; checked on every Granted event against the harness's own
 // record of Release calls) and ME2 (every request is granted, and the run
 // ends).

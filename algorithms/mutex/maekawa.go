@@ -9,7 +9,7 @@ import (
 )
 
 // Messages of Maekawa's algorithm with Sanders' deadlock-free rules
-// (ALGORITHMS.md, "Maekawa's deadlock, and Sanders' rules"). The
+// (docs/algorithms.md, "Maekawa's deadlock, and Sanders' rules"). The
 // requester's ID, the j of REQUEST(ts, j), is the frame's sender.
 type (
 	// MaekawaRequest asks the voters of the requester's quorum for a vote

@@ -22,7 +22,7 @@ func maekawaGroup(q Quorums) (map[algorithms.NodeID]*Maekawa, map[algorithms.Nod
 	return typed, plain
 }
 
-// textbookQuorums is ALGORITHMS.md's deadlock example: V1={p1,p2},
+// textbookQuorums is the deadlock example of docs/algorithms.md: V1={p1,p2},
 // V2={p2,p3}, V3={p3,p1}.
 func textbookQuorums() Quorums {
 	return Quorums{1: {1, 2}, 2: {2, 3}, 3: {3, 1}}
@@ -95,8 +95,8 @@ func asMutex(typed map[algorithms.NodeID]*Maekawa) map[algorithms.NodeID]Mutex {
 	return out
 }
 
-// TestMaekawaMessageCounts: ALGORITHMS.md, "3(K−1) = 6√N−6 if a node's vote
-// for itself is free" messages per entry and exit, and "K+1 per critical
+// TestMaekawaMessageCounts: docs/algorithms.md, "3(K−1) = 6√N−6" with a node's
+// vote for itself free, messages per entry and exit, and "K+1 per critical
 // section" frames, one request at a time and no faults: K−1 REQUEST in one
 // frame, K−1 YES unicasts, K−1 RELEASE in one frame.
 func TestMaekawaMessageCounts(t *testing.T) {
@@ -148,8 +148,8 @@ func TestMaekawaSendsAreBroadcasts(t *testing.T) {
 	assert.Equal(t, []algorithms.Send{{To: []algorithms.NodeID{2, 4, 6, 8}, Msg: MaekawaRelease{Resource: 1}}}, c.Ready().Sends)
 }
 
-// TestMaekawaContention checks ME1 and ME2 (ALGORITHMS.md: Sanders' rules
-// "give deadlock and starvation freedom") over seeded interleavings, with
+// TestMaekawaContention checks ME1 and ME2 (docs/algorithms.md: Sanders' rules
+// give deadlock and starvation freedom) over seeded interleavings, with
 // several resources requested at once and again.
 func TestMaekawaContention(t *testing.T) {
 	t.Parallel()
@@ -229,8 +229,8 @@ func TestMaekawaStaleInquire(t *testing.T) {
 	assert.True(t, c.Ready().Empty())
 }
 
-// TestMaekawaVoterRules walks the voter's rows of ALGORITHMS.md's table
-// on drone 2, which is in every quorum.
+// TestMaekawaVoterRules walks the voter's rows of the table of Sanders'
+// rules in docs/algorithms.md on drone 2, which is in every quorum.
 func TestMaekawaVoterRules(t *testing.T) {
 	q := Quorums{1: {1, 2}, 2: {1, 2, 3, 4}, 3: {2, 3}, 4: {2, 4}}
 	v := NewMaekawa(2, q)

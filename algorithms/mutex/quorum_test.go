@@ -22,9 +22,9 @@ var constructions = []struct {
 	{"best", Best},
 }
 
-// checkShape verifies, for every member, ALGORITHMS.md's second condition
-// ("each node is in its own quorum") and that quorums are sorted sets of
-// members.
+// checkShape verifies, for every member, the second condition of
+// docs/algorithms.md ("each node is in its own quorum") and that quorums
+// are sorted sets of members.
 func checkShape(t *testing.T, ids []algorithms.NodeID, q Quorums) {
 	t.Helper()
 	require.Len(t, q, len(ids))
@@ -67,8 +67,8 @@ func intersect(a, b []algorithms.NodeID) bool {
 	return false
 }
 
-// checkAllPairs verifies ALGORITHMS.md's first condition, "any two quorums
-// intersect", on every pair, with one bitset per quorum.
+// checkAllPairs verifies the first condition of docs/algorithms.md, "any
+// two quorums intersect", on every pair, with one bitset per quorum.
 func checkAllPairs(t *testing.T, ids []algorithms.NodeID, q Quorums) {
 	t.Helper()
 	words := (len(ids) + 63) / 64
@@ -107,7 +107,7 @@ func checkSampledPairs(t *testing.T, ids []algorithms.NodeID, q Quorums, pairs i
 	}
 }
 
-// TestQuorumsEveryNUpTo300 checks both conditions of ALGORITHMS.md's
+// TestQuorumsEveryNUpTo300 checks both conditions of docs/algorithms.md's
 // "Maekawa quorums" for every group size from 1 to 300, all pairs, and the
 // size bounds: grid K ≤ 2⌈√N⌉−1, plane K ≤ q+1, Best no worse than either.
 func TestQuorumsEveryNUpTo300(t *testing.T) {
@@ -213,7 +213,7 @@ func TestQuorumsArbitraryIDs(t *testing.T) {
 	assert.Equal(t, QuorumStats{}, Best(nil).Stats())
 }
 
-// TestGridLayout pins the grid of ALGORITHMS.md on N = 7: three columns,
+// TestGridLayout pins the grid of docs/algorithms.md on N = 7: three columns,
 // rows {1 2 3} {4 5 6} {7}.
 func TestGridLayout(t *testing.T) {
 	q := Grid(seqIDs(1, 7))

@@ -48,7 +48,7 @@ func (RicartReply) Size() int { return kindBytes + resourceBytes + timestampByte
 // earlier stamp, defers its REPLY until it leaves. Entering costs 2(N−1)
 // messages and N frames on a broadcast radio (one REQUEST frame, N−1
 // REPLY frames); leaving sends the deferred replies, already counted. It
-// gives ME1, ME2 and ME3 (ALGORITHMS.md). One Lamport clock serves all
+// gives ME1, ME2 and ME3 (docs/algorithms.md). One Lamport clock serves all
 // resources of the drone.
 type Ricart struct {
 	algorithms.Outbox

@@ -33,7 +33,7 @@ func grantsSince(n *algtest.Net, from int, id algorithms.NodeID) int {
 	return count
 }
 
-// TestRicartMessageCounts: ALGORITHMS.md, "Ricart–Agrawala | 2(N−1)" messages
+// TestRicartMessageCounts: docs/algorithms.md, Ricart–Agrawala: 2(N−1) messages
 // to enter, "0 extra" to exit, and "N per critical section" frames on a
 // broadcast radio — one REQUEST to everyone, N−1 REPLY unicasts.
 func TestRicartMessageCounts(t *testing.T) {

@@ -36,7 +36,7 @@ type TokenPassed struct {
 // successor when it leaves (one message to exit). The token circulates
 // even when nobody wants it: on each Tick a drone passes on every token it
 // holds and does not use, one hop per tick, so an idle rotation costs N
-// frames over N ticks and a request waits 0 to N hops (ALGORITHMS.md,
+// frames over N ticks and a request waits 0 to N hops (docs/algorithms.md,
 // token ring). It gives ME1 and ME2, not ME3.
 //
 // A token held by, or in flight to, a drone that crashes is lost: the

@@ -38,8 +38,8 @@ func passes(n *algtest.Net) map[Resource]int {
 	return out
 }
 
-// TestTokenRingIdleRotation: ALGORITHMS.md, token ring: "token circulates
-// even when idle", "N per idle rotation" frames. One hop per tick per
+// TestTokenRingIdleRotation: docs/algorithms.md, token ring: the token circulates
+// even when idle, "N per idle rotation" frames. One hop per tick per
 // resource, so N ticks make one rotation back to the lowest ID.
 func TestTokenRingIdleRotation(t *testing.T) {
 	for _, n := range []int{1, 2, 5, 16} {
@@ -138,7 +138,7 @@ func TestTokenRingPeerDown(t *testing.T) {
 	assert.Equal(t, ids, r1.ring)
 }
 
-// TestTokenRingContention checks ME1 and ME2 (ALGORITHMS.md) over many
+// TestTokenRingContention checks ME1 and ME2 (docs/algorithms.md) over many
 // seeded interleavings, several resources at once.
 func TestTokenRingContention(t *testing.T) {
 	t.Parallel()

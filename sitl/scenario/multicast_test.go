@@ -37,7 +37,7 @@ func multicasters(t *testing.T, trace []byte) []int {
 	return out
 }
 
-// Fault-free, the data frames are exactly the textbook's (ALGORITHMS.md,
+// Fault-free, the data frames are exactly the textbook's (docs/algorithms.md,
 // group communication, on a broadcast radio): basic and efficient reliable
 // multicast 1 per message, the textbook relay N; total order by sequencer
 // 2 (the message, then the sequencer's ORDER) and 1 when the sequencer

@@ -5,7 +5,7 @@
 // # Airtime budget
 //
 // One radio network of 250 drones at 57600 baud carries about 128 signed
-// frames a second in all (ARCHITECTURE.md, "Scale"): 250 drones beating at
+// frames a second in all (docs/mavlink.md#scale): 250 drones beating at
 // 1 Hz would take the whole channel. So the heartbeat period is not a
 // constant but derived from a budget: with N members, a heartbeat frame of
 // airtime A and a share s of the channel (default 0.05),

@@ -1,7 +1,7 @@
 // Package airtime turns an airtime budget into a sending period: the swarm's
 // periodic traffic (heartbeats, time-sync probes) is paced so that all
 // drones of one radio network together take at most a set share of the
-// channel (ARCHITECTURE.md, "Scale").
+// channel (docs/mavlink.md#scale).
 //
 // The figures follow the MAVLink v2 frame format: a MAVLink v2 frame is 10 header
 // bytes, the payload, 2 checksum bytes and, when signed, 13 signature bytes;
