@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/skyquorum/skyquorum/sitl/scenario"
@@ -286,35 +284,16 @@ func traceField(path string) *string {
 	return &path
 }
 
-// printResult prints one JSON object, or a two-column table in field order.
+// printResult prints one JSON object with every field, or a summary for
+// a person (printRunSummary).
 func printResult(w io.Writer, r result, asJSON bool) error {
+	if !asJSON {
+		return printRunSummary(w, r)
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		_, err := fmt.Fprintf(w, "%s\n", b)
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if _, err := dec.Token(); err != nil { // {
-		return err
-	}
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return err
-		}
-		if v == nil {
-			v = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%v\n", k, v)
-	}
-	return tw.Flush()
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }
