@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -63,12 +64,12 @@ func (c *commonFlags) validate() error {
 		return fmt.Errorf("--drones %d: must be 1 to 65534", c.drones)
 	case c.baud <= 0:
 		return fmt.Errorf("--baud %d: must be positive", c.baud)
-	case c.loss < 0 || c.loss >= 1:
+	case !(c.loss >= 0 && c.loss < 1):
 		return fmt.Errorf("--loss %v: must be in [0, 1)", c.loss)
-	case c.dup < 0 || c.dup >= 1:
+	case !(c.dup >= 0 && c.dup < 1):
 		return fmt.Errorf("--dup %v: must be in [0, 1)", c.dup)
-	case c.reorder < 0:
-		return fmt.Errorf("--reorder %v: must not be negative", c.reorder)
+	case !(c.reorder >= 0 && c.reorder <= maxFlagSeconds*1000):
+		return fmt.Errorf("--reorder %v: give 0 to %.0f ms", c.reorder, maxFlagSeconds*1000)
 	}
 	return nil
 }
@@ -197,7 +198,44 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}
-	return nil
+	return checkFinite(fs)
+}
+
+// checkFinite refuses a number flag that is NaN or infinite, naming it:
+// no range check catches NaN, and an infinite time overflows.
+func checkFinite(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok || err != nil {
+			return
+		}
+		if x, ok := g.Get().(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			err = usageErr("--%s %v: give a finite number", f.Name, x)
+		}
+	})
+	return err
+}
+
+// maxFlagSeconds is the longest time a flag may give (about 11.6 days of
+// simulated time), far below where a sim.Time overflows.
+const maxFlagSeconds = 1e6
+
+// flagMS converts a time flag given in milliseconds, refusing one that is
+// negative or too long, naming the flag.
+func flagMS(name string, ms float64) (sim.Time, error) {
+	if !(ms >= 0 && ms <= maxFlagSeconds*1000) {
+		return 0, usageErr("--%s %v: give 0 to %.0f ms", name, ms, maxFlagSeconds*1000)
+	}
+	return msToTime(ms), nil
+}
+
+// flagSeconds converts a time flag given in seconds, like flagMS.
+func flagSeconds(name string, s float64) (sim.Time, error) {
+	if !(s >= 0 && s <= maxFlagSeconds) {
+		return 0, usageErr("--%s %v: give 0 to %.0f s", name, s, maxFlagSeconds)
+	}
+	return msToTime(s * 1000), nil
 }
 
 // timed runs a scenario with the trace file open and fills in its
@@ -260,7 +298,10 @@ func simulateMutex(args []string, c *commonFlags, stderr io.Writer) (result, err
 		return nil, usageErr("%w", err)
 	}
 	m.Common = c.common()
-	m.Hold = msToTime(hold)
+	var err error
+	if m.Hold, err = flagMS("hold", hold); err != nil {
+		return nil, err
+	}
 	if err := m.Validate(); err != nil {
 		return nil, usageErr("%w", err)
 	}
