@@ -104,11 +104,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		if len(args) == 0 {
 			w = stderr
 		}
-		var list strings.Builder
-		for _, n := range strings.Split(scenarioNames(), "|") {
-			fmt.Fprintf(&list, "  %-10s %s\n", n, scenarios[n].summary)
-		}
-		fmt.Fprintf(w, simulateUsage, list.String())
+		fmt.Fprintf(w, simulateUsage, scenarioList("  "))
 		fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 		(&commonFlags{}).register(fs, 16)
 		fs.SetOutput(w)
@@ -129,7 +125,11 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var common commonFlags
-	res, err := sc.run(rest, &common, stderr)
+	flagOut := stderr
+	if wantsHelp(rest) {
+		flagOut = stdout // help asked for is the output
+	}
+	res, err := sc.run(rest, &common, flagOut)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
@@ -189,6 +189,7 @@ type result any
 // parse parses a scenario's flags; errors are usageErrors.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
+	setScenarioUsage(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
