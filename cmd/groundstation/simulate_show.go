@@ -47,6 +47,9 @@ func simulateShow(args []string, c *commonFlags, stderr io.Writer) (result, erro
 		return nil, usageErr("%w", err)
 	}
 	sh.Common = c.common()
+	var finish func()
+	sh.Progress, finish = simProgress(stderr, c)
+	defer finish()
 	var err error
 	if sh.Duration, err = flagSeconds("duration", duration); err != nil {
 		return nil, err
