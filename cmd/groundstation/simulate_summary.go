@@ -29,7 +29,8 @@ func summaryGroup(name string) string {
 		return "safety"
 	case name == "baud", name == "signed", name == "loss", name == "dup", name == "reorder",
 		name == "networks", name == "share", name == "ratio", name == "chunks", name == "blocks",
-		name == "rounds", strings.HasPrefix(name, "messages"), strings.Contains(name, "frames"),
+		name == "rounds", strings.HasPrefix(name, "messages"), strings.HasSuffix(name, "_messages"),
+		strings.Contains(name, "frames"),
 		strings.Contains(name, "airtime"), strings.Contains(name, "retransmissions"):
 		return "radio"
 	case name == "duration", name == "settle", name == "hold", name == "commit_delay",
