@@ -9,6 +9,7 @@ require (
 	github.com/creack/pty v1.1.24
 	github.com/klauspost/reedsolomon v1.14.2
 	github.com/pion/transport/v2 v2.2.10
+	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/stretchr/testify v1.12.1
 	go.bug.st/serial v1.7.1
 	go.uber.org/goleak v1.3.0
@@ -25,8 +26,11 @@ require (
 	github.com/gobwas/pool v0.2.1 // indirect
 	github.com/gobwas/ws v1.4.0 // indirect
 	github.com/klauspost/cpuid/v2 v2.3.0 // indirect
+	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
 	github.com/pion/logging v0.2.2 // indirect
+	github.com/rivo/uniseg v0.4.7 // indirect
 	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/term v0.48.0 // indirect
 )
 
 tool github.com/bluenviron/gomavlib/v3/cmd/dialect-import

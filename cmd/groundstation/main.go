@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // Exit statuses shared by every subcommand.
@@ -28,9 +29,8 @@ Usage:
 
 Commands:
   simulate SCENARIO   run a scenario in the deterministic simulator and
-                      report its figures (mutex, election, multicast, log,
-                      show; docs/simulate.md)
-  show COMMAND FILE   import, validate, describe and export shows
+                      report its figures (docs/simulate.md):
+%s  show COMMAND FILE   import, validate, describe and export shows
                       (.sqshow, .skyc, Blender CSV; docs/show-cli.md)
   keygen              write a new swarm signing key (mode 0600)
   sitl                run a live SITL swarm (drone processes, a radio hub,
@@ -49,9 +49,10 @@ Commands:
                       install the drone program, its config, the swarm
                       key and its systemd service on every drone of a
                       roster over SSH (docs/flash.md)
-  help                show this help
+  help [COMMAND]      show this help, or a command's
 
-Run "groundstation COMMAND --help" for a command's flags.
+Run "groundstation COMMAND --help" (or "groundstation help COMMAND") for a
+command's flags.
 `
 
 func main() {
@@ -61,7 +62,7 @@ func main() {
 // run executes one command line and returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		writeUsage(stderr)
 		return exitUsage
 	}
 	switch args[0] {
@@ -84,10 +85,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "flash":
 		return runFlash(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		if len(args) > 1 && args[0] == "help" && args[1] != "help" {
+			// help COMMAND [SUBCOMMAND]: that command's own help.
+			return run(append(slices.Clone(args[1:]), "--help"), stdout, stderr)
+		}
+		writeUsage(stdout)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "groundstation: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "groundstation: unknown command %q\n\n", args[0])
+		writeUsage(stderr)
 		return exitUsage
 	}
 }

@@ -2,16 +2,15 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/skyquorum/skyquorum/sitl/scenario"
@@ -65,12 +64,12 @@ func (c *commonFlags) validate() error {
 		return fmt.Errorf("--drones %d: must be 1 to 65534", c.drones)
 	case c.baud <= 0:
 		return fmt.Errorf("--baud %d: must be positive", c.baud)
-	case c.loss < 0 || c.loss >= 1:
+	case !(c.loss >= 0 && c.loss < 1):
 		return fmt.Errorf("--loss %v: must be in [0, 1)", c.loss)
-	case c.dup < 0 || c.dup >= 1:
+	case !(c.dup >= 0 && c.dup < 1):
 		return fmt.Errorf("--dup %v: must be in [0, 1)", c.dup)
-	case c.reorder < 0:
-		return fmt.Errorf("--reorder %v: must not be negative", c.reorder)
+	case !(c.reorder >= 0 && c.reorder <= maxFlagSeconds*1000):
+		return fmt.Errorf("--reorder %v: give 0 to %.0f ms", c.reorder, maxFlagSeconds*1000)
 	}
 	return nil
 }
@@ -105,11 +104,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		if len(args) == 0 {
 			w = stderr
 		}
-		var list strings.Builder
-		for _, n := range strings.Split(scenarioNames(), "|") {
-			fmt.Fprintf(&list, "  %-10s %s\n", n, scenarios[n].summary)
-		}
-		fmt.Fprintf(w, simulateUsage, list.String())
+		fmt.Fprintf(w, simulateUsage, scenarioList("  "))
 		fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 		(&commonFlags{}).register(fs, 16)
 		fs.SetOutput(w)
@@ -130,7 +125,11 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var common commonFlags
-	res, err := sc.run(rest, &common, stderr)
+	flagOut := stderr
+	if wantsHelp(rest) {
+		flagOut = stdout // help asked for is the output
+	}
+	res, err := sc.run(rest, &common, flagOut)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
@@ -190,6 +189,7 @@ type result any
 // parse parses a scenario's flags; errors are usageErrors.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
+	setScenarioUsage(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -199,7 +199,44 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))
 	}
-	return nil
+	return checkFinite(fs)
+}
+
+// checkFinite refuses a number flag that is NaN or infinite, naming it:
+// no range check catches NaN, and an infinite time overflows.
+func checkFinite(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok || err != nil {
+			return
+		}
+		if x, ok := g.Get().(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+			err = usageErr("--%s %v: give a finite number", f.Name, x)
+		}
+	})
+	return err
+}
+
+// maxFlagSeconds is the longest time a flag may give (about 11.6 days of
+// simulated time), far below where a sim.Time overflows.
+const maxFlagSeconds = 1e6
+
+// flagMS converts a time flag given in milliseconds, refusing one that is
+// negative or too long, naming the flag.
+func flagMS(name string, ms float64) (sim.Time, error) {
+	if !(ms >= 0 && ms <= maxFlagSeconds*1000) {
+		return 0, usageErr("--%s %v: give 0 to %.0f ms", name, ms, maxFlagSeconds*1000)
+	}
+	return msToTime(ms), nil
+}
+
+// flagSeconds converts a time flag given in seconds, like flagMS.
+func flagSeconds(name string, s float64) (sim.Time, error) {
+	if !(s >= 0 && s <= maxFlagSeconds) {
+		return 0, usageErr("--%s %v: give 0 to %.0f s", name, s, maxFlagSeconds)
+	}
+	return msToTime(s * 1000), nil
 }
 
 // timed runs a scenario with the trace file open and fills in its
@@ -262,7 +299,10 @@ func simulateMutex(args []string, c *commonFlags, stderr io.Writer) (result, err
 		return nil, usageErr("%w", err)
 	}
 	m.Common = c.common()
-	m.Hold = msToTime(hold)
+	var err error
+	if m.Hold, err = flagMS("hold", hold); err != nil {
+		return nil, err
+	}
 	if err := m.Validate(); err != nil {
 		return nil, usageErr("%w", err)
 	}
@@ -286,35 +326,16 @@ func traceField(path string) *string {
 	return &path
 }
 
-// printResult prints one JSON object, or a two-column table in field order.
+// printResult prints one JSON object with every field, or a summary for
+// a person (printRunSummary).
 func printResult(w io.Writer, r result, asJSON bool) error {
+	if !asJSON {
+		return printRunSummary(w, r)
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		_, err := fmt.Fprintf(w, "%s\n", b)
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if _, err := dec.Token(); err != nil { // {
-		return err
-	}
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			return err
-		}
-		if v == nil {
-			v = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%v\n", k, v)
-	}
-	return tw.Flush()
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
 }

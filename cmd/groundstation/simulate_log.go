@@ -25,7 +25,10 @@ func simulateLog(args []string, c *commonFlags, stderr io.Writer) (result, error
 		return nil, usageErr("%w", err)
 	}
 	lg.Common = c.common()
-	lg.CommitDelay = msToTime(commitDelay)
+	var err error
+	if lg.CommitDelay, err = flagMS("commit-delay", commitDelay); err != nil {
+		return nil, err
+	}
 	if err := lg.Validate(); err != nil {
 		return nil, usageErr("%w", err)
 	}

@@ -47,9 +47,19 @@ func simulateShow(args []string, c *commonFlags, stderr io.Writer) (result, erro
 		return nil, usageErr("%w", err)
 	}
 	sh.Common = c.common()
-	sh.Duration = msToTime(duration * 1000)
-	sh.Settle = msToTime(settle * 1000)
-	sh.ClockOffset = msToTime(offset)
+	var finish func()
+	sh.Progress, finish = simProgress(stderr, c)
+	defer finish()
+	var err error
+	if sh.Duration, err = flagSeconds("duration", duration); err != nil {
+		return nil, err
+	}
+	if sh.Settle, err = flagSeconds("settle", settle); err != nil {
+		return nil, err
+	}
+	if sh.ClockOffset, err = flagMS("clock-offset", offset); err != nil {
+		return nil, err
+	}
 	if err := sh.Validate(); err != nil {
 		return nil, usageErr("%w", err)
 	}

@@ -50,8 +50,8 @@ func TestSimulateMutexJSON(t *testing.T) {
 func TestSimulateTable(t *testing.T) {
 	code, out, _ := runCmd("simulate", "mutex", "--algorithm", "central", "--entries", "5", "--unsigned")
 	require.Equal(t, exitOK, code)
-	assert.Regexp(t, `(?m)^signed\s+false$`, out)
-	assert.Regexp(t, `(?m)^completed\s+5$`, out)
+	assert.Contains(t, out, "signed no")
+	assert.Contains(t, out, "completed 5,")
 }
 
 func TestSimulateTrace(t *testing.T) {

@@ -29,6 +29,27 @@ type Common struct {
 	Dup      float64
 	Reorder  sim.Time
 	Trace    io.Writer
+	// Progress, if set, is told how much simulated time is done of the
+	// total a long run (show) is planned to take, at most once per
+	// simulated second and once at the end. It only observes: the run is
+	// the same with it or without it.
+	Progress func(done, total sim.Time)
+}
+
+// reporting wraps a Run stop function so that it reports progress to
+// c.Progress; without one it returns stop unchanged.
+func (c Common) reporting(s *sim.Sim, total sim.Time, stop func() bool) func() bool {
+	if c.Progress == nil {
+		return stop
+	}
+	var next sim.Time
+	return func() bool {
+		if now := s.Now(); now >= next {
+			c.Progress(now, total)
+			next = now + sim.Second
+		}
+		return stop != nil && stop()
+	}
 }
 
 // simConfig turns the common flags into a simulator configuration whose

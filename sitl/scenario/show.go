@@ -688,7 +688,8 @@ func RunShow(sh Show) (ShowResult, error) {
 		return open
 	}
 	appliedAt := func(id algorithms.NodeID) int { return applied[id] }
-	s.Run(sh.Duration, watch)
+	watching := sh.reporting(s, sh.Duration+sh.Settle, watch)
+	s.Run(sh.Duration, watching)
 	// The end of the measured run: what is missing or open now is the
 	// backlog; the channel figures cover the measured run alone.
 	airtime := slices.Clone(s.Stats().AirtimeByNetwork)
@@ -698,7 +699,10 @@ func RunShow(sh Show) (ShowResult, error) {
 	if sh.Settle > 0 {
 		settling = true
 		s.Calm()
-		s.Run(sh.Duration+sh.Settle, watch)
+		s.Run(sh.Duration+sh.Settle, watching)
+	}
+	if sh.Progress != nil {
+		sh.Progress(sh.Duration+sh.Settle, sh.Duration+sh.Settle)
 	}
 
 	var after runtime.MemStats
