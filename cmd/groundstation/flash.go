@@ -22,6 +22,8 @@ import (
 )
 
 const flashUsage = `Usage: groundstation flash --roster FILE --key FILE [flags]
+       groundstation flash --rootfs DIR --id N --arch ARCH --roster FILE --key FILE
+       groundstation flash --rollback --roster FILE [--only IDS] [flags]
 
 Installs the drone program on every drone of a roster over SSH
 (docs/flash.md): it builds the program for each drone's processor
@@ -32,6 +34,14 @@ uploaded under temporary names and moved into place only when complete
 and checked; files whose SHA-256 already matches are skipped; the binary
 replaced is kept as drone.prev. Then the service is restarted and the
 drone must report the new version.
+
+With --rootfs, the same files go into a mounted root filesystem (an SD
+card) for drone N of the roster, built for ARCH (arm64, armv7, armv6,
+amd64), with the service's enable link and its user (systemd-sysusers
+--root, when installed; else the user is created at first boot).
+
+With --rollback, each listed drone's drone.prev and drone are swapped,
+the service restarted, and the drone must report the previous version.
 
 A drone whose armed check fails (it reports itself armed or flying) is
 refused and left alone. A user other than root needs sudo without a
@@ -58,6 +68,9 @@ type flashFlags struct {
 	parallel                          int
 	restart, armedCheck               string
 	source, cache, root               string
+	rootfs, arch, only                string
+	id                                int
+	rollback                          bool
 	timeout                           time.Duration
 }
 
@@ -79,14 +92,27 @@ func runFlash(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.cache, "cache", filepath.Join(cache, "skyquorum", "flash"), "where the builds are kept (`DIR`)")
 	fs.StringVar(&f.root, "root", "/", "install under `DIR` on the drone instead of / ({id} is replaced by the drone's ID): a staging directory")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up on a drone after `D`")
+	fs.StringVar(&f.rootfs, "rootfs", "", "write one drone's files into the root filesystem mounted at `DIR` instead of over SSH")
+	fs.IntVar(&f.id, "id", 0, "with --rootfs: the roster's drone `N`")
+	fs.StringVar(&f.arch, "arch", "", "with --rootfs: the drone's processor, `ARCH` arm64, armv7, armv6 or amd64")
+	fs.BoolVar(&f.rollback, "rollback", false, "put back the previous binary (drone.prev) on the drones instead of flashing")
+	fs.StringVar(&f.only, "only", "", "act on these drones of the roster alone (`IDS`, comma-separated)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	switch {
 	case f.roster == "":
 		return badUsage(fs, "--roster is required")
-	case f.key == "":
+	case f.key == "" && !f.rollback:
 		return badUsage(fs, "--key is required")
+	case f.rootfs != "" && f.rollback:
+		return badUsage(fs, "--rootfs and --rollback do not go together")
+	case f.rootfs != "" && f.id == 0:
+		return badUsage(fs, "--rootfs needs --id: the roster's drone to write")
+	case f.rootfs != "" && f.arch == "":
+		return badUsage(fs, "--rootfs needs --arch: arm64, armv7, armv6 or amd64")
+	case f.rootfs == "" && (f.id != 0 || f.arch != ""):
+		return badUsage(fs, "--id and --arch go with --rootfs")
 	case f.parallel < 1:
 		return badUsage(fs, "--parallel must be 1 or more")
 	case !strings.HasPrefix(f.root, "/"):
@@ -94,6 +120,13 @@ func runFlash(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.rootfs != "" {
+		if err := flashRootfs(ctx, f, stdout); err != nil {
+			fmt.Fprintf(stderr, "groundstation flash: %v\n", err)
+			return exitFail
+		}
+		return exitOK
+	}
 	results, err := flash(ctx, f, stdout)
 	if err != nil {
 		if msg := err.Error(); strings.Contains(msg, "\n") {
@@ -237,6 +270,18 @@ func newRemoteFile(name, p string, mode os.FileMode, data []byte) remoteFile {
 	return remoteFile{name: name, path: p, mode: mode, data: data, sum: hex.EncodeToString(s[:])}
 }
 
+// droneFiles are the files a drone gets, at(p) being where path p of
+// layout l goes.
+func droneFiles(l packaging.Layout, at func(string) string, bin, cfg, key []byte) []remoteFile {
+	return []remoteFile{
+		newRemoteFile("binary", at(l.Binary), 0o755, bin),
+		newRemoteFile("config", at(l.Config), 0o644, cfg),
+		newRemoteFile("key", at(l.Key), 0o600, key),
+		newRemoteFile("unit", at(l.Unit), 0o644, []byte(packaging.Unit(l))),
+		newRemoteFile("sysusers", at(l.Sysusers), 0o644, []byte(packaging.Sysusers(l))),
+	}
+}
+
 // flashOne flashes drone d.
 func (j *flashJob) flashOne(ctx context.Context, d packaging.Drone) (r flashResult) {
 	say := func(format string, a ...any) {
@@ -289,13 +334,7 @@ func (j *flashJob) flashOne(ctx context.Context, d packaging.Drone) (r flashResu
 		return flashResult{target: r.target, err: err}
 	}
 	l := packaging.DefaultLayout
-	files := []remoteFile{
-		newRemoteFile("binary", at(l.Binary), 0o755, binData),
-		newRemoteFile("config", at(l.Config), 0o644, cfg),
-		newRemoteFile("key", at(l.Key), 0o600, j.key),
-		newRemoteFile("unit", at(l.Unit), 0o644, []byte(packaging.Unit(l))),
-		newRemoteFile("sysusers", at(l.Sysusers), 0o644, []byte(packaging.Sysusers(l))),
-	}
+	files := droneFiles(l, at, binData, cfg, j.key)
 	// Set while installed files wait for a restart that has not succeeded.
 	pendingMark := path.Join(path.Dir(at(l.Binary)), ".restart-pending")
 	changed, pending, err := rm.changed(ctx, files, pendingMark)

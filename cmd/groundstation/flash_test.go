@@ -417,3 +417,129 @@ func TestFlashUsage(t *testing.T) {
 		t.Errorf("bad roster: exit %d\n%s", code, stderr.String())
 	}
 }
+
+// Writing a drone's files into a root filesystem: every file with its
+// mode, the binary for the architecture asked, the enable link, the
+// sysusers.d entry and (with systemd-sysusers) the passwd entry; a second
+// run writes nothing; without systemd-sysusers the entry alone, said.
+func TestFlashRootfs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the drone program; checked in the full run")
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "swarm.key")
+	os.WriteFile(keyFile, []byte(strings.Repeat("cd", 32)+"\n"), 0o600)
+	rosterFile := filepath.Join(dir, "roster.csv")
+	os.WriteFile(rosterFile, []byte("id,host,radio,fc\n1,drone1,/dev/ttyUSB0,/dev/serial0\n2,drone2,/dev/ttyUSB0,/dev/serial0\n"), 0o644)
+	flashStamp = &packaging.Stamp{Version: "v0.0.0-rootfs.1", Commit: "3333333", Date: "2026-12-06T00:00:00Z"}
+	t.Cleanup(func() { flashStamp = nil })
+	cache := filepath.Join(dir, "cache")
+	rootfs := func(root string, extra ...string) (int, string) {
+		args := append([]string{"flash", "--rootfs", root, "--roster", rosterFile, "--key", keyFile, "--cache", cache}, extra...)
+		var out bytes.Buffer
+		code := run(args, &out, &out)
+		t.Logf("flash %v: exit %d\n%s", args[1:], code, out.String())
+		return code, out.String()
+	}
+	l := packaging.DefaultLayout
+	root := filepath.Join(dir, "sd")
+	os.Mkdir(root, 0o755)
+	in := func(root, p string) string { return filepath.Join(root, filepath.FromSlash(p)) }
+
+	_, sysusersErr := exec.LookPath("systemd-sysusers")
+	if sysusersErr != nil && os.Getenv("CI") != "" {
+		t.Fatal("systemd-sysusers is required under CI: apt-get install systemd")
+	}
+	code, out := rootfs(root, "--id", "2", "--arch", "amd64")
+	if code != exitOK {
+		t.Fatalf("rootfs: exit %d", code)
+	}
+	for p, want := range map[string]os.FileMode{l.Binary: 0o755, l.Config: 0o644, l.Key: 0o600, l.Unit: 0o644, l.Sysusers: 0o644} {
+		if got := mode(t, in(root, p)); got != want {
+			t.Errorf("%s mode %o, want %o", p, got, want)
+		}
+	}
+	if fileSum(t, in(root, l.Key)) != fileSum(t, keyFile) {
+		t.Errorf("key differs")
+	}
+	if b, _ := os.ReadFile(in(root, l.Config)); !strings.Contains(string(b), "id: 2\n") || !strings.Contains(string(b), "members: [1, 2]") {
+		t.Errorf("config:\n%s", b)
+	}
+	if b, _ := os.ReadFile(in(root, l.Unit)); string(b) != packaging.Unit(l) {
+		t.Errorf("unit:\n%s", b)
+	}
+	if b, _ := os.ReadFile(in(root, l.Sysusers)); string(b) != packaging.Sysusers(l) || !strings.Contains(string(b), "u skyquorum 722 ") {
+		t.Errorf("sysusers.d entry:\n%s", b)
+	}
+	link := in(root, "/etc/systemd/system/multi-user.target.wants/"+packaging.ServiceName)
+	if dest, err := os.Readlink(link); err != nil || dest != l.Unit {
+		t.Errorf("enable link %s -> %q (%v), want %s", link, dest, err, l.Unit)
+	}
+	if v, err := exec.Command(in(root, l.Binary), "version").Output(); err != nil || !strings.HasPrefix(string(v), "drone v0.0.0-rootfs.1\ncommit 3333333\n") {
+		t.Errorf("version: %v %q", err, v)
+	}
+	if sysusersErr == nil {
+		b, err := os.ReadFile(in(root, "/etc/passwd"))
+		if err != nil || !regexpLine(string(b), `^skyquorum:x:722:722:Skyquorum swarm drone:/var/lib/skyquorum:`) {
+			t.Errorf("passwd (%v):\n%s", err, b)
+		}
+		if b, _ := os.ReadFile(in(root, "/etc/group")); !regexpLine(string(b), `^skyquorum:x:722:$`) {
+			t.Errorf("group:\n%s", b)
+		}
+		if !strings.Contains(out, "drone 2: user skyquorum (UID 722) in ") {
+			t.Errorf("the user's creation not said")
+		}
+	}
+
+	// Again: nothing written, the link and user kept.
+	code, out = rootfs(root, "--id", "2", "--arch", "amd64")
+	if code != exitOK || !strings.Contains(out, "drone 2: every file is up to date") || strings.Contains(out, "enabled") {
+		t.Fatalf("second rootfs: exit %d, want nothing written", code)
+	}
+	if n := countLines(t, in(root, "/etc/passwd")); sysusersErr == nil && n != 1 {
+		t.Errorf("passwd has %d lines after a second run, want 1", n)
+	}
+
+	// Another build: the binary replaced is kept as drone.prev.
+	before := fileSum(t, in(root, l.Binary))
+	flashStamp = &packaging.Stamp{Version: "v0.0.0-rootfs.2", Commit: "4444444", Date: "2026-12-06T01:00:00Z"}
+	if code, out = rootfs(root, "--id", "2", "--arch", "amd64"); code != exitOK || !strings.Contains(out, "drone 2: wrote binary\n") {
+		t.Fatalf("new build: exit %d, want the binary alone written", code)
+	}
+	if fileSum(t, in(root, l.PrevBinary())) != before {
+		t.Errorf("drone.prev is not the previous binary")
+	}
+
+	// Without systemd-sysusers: the sysusers.d entry alone, said.
+	sysusersCommand = "no-such-systemd-sysusers"
+	t.Cleanup(func() { sysusersCommand = "systemd-sysusers" })
+	root2 := filepath.Join(dir, "sd2")
+	os.Mkdir(root2, 0o755)
+	code, out = rootfs(root2, "--id", "1", "--arch", "amd64")
+	if code != exitOK || !strings.Contains(out, "drone 1: no-such-systemd-sysusers not found: the user skyquorum (UID 722) is created at the drone's first boot from /etc/sysusers.d/skyquorum.conf") {
+		t.Fatalf("without systemd-sysusers: exit %d", code)
+	}
+	if _, err := os.Stat(in(root2, "/etc/passwd")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("passwd written without systemd-sysusers: %v", err)
+	}
+	if b, _ := os.ReadFile(in(root2, l.Sysusers)); string(b) != packaging.Sysusers(l) {
+		t.Errorf("sysusers.d entry:\n%s", b)
+	}
+
+	// Errors name the drone or the flag.
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--id", "7", "--arch", "arm64"}, exitFail, "drone 7 is not in " + rosterFile},
+		{[]string{"--id", "1", "--arch", "mips"}, exitFail, `--arch: packaging: "mips" is not a target`},
+		{[]string{"--id", "1"}, exitUsage, "--rootfs needs --arch"},
+		{[]string{"--arch", "arm64"}, exitUsage, "--rootfs needs --id"},
+		{[]string{"--id", "1", "--arch", "arm64", "--key", filepath.Join(dir, "missing.key")}, exitFail, "drone 1: --key: open " + filepath.Join(dir, "missing.key")},
+	} {
+		if code, out := rootfs(root2, tc.args...); code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, want %d with %q", tc.args, code, tc.code, tc.want)
+		}
+	}
+}

@@ -268,3 +268,17 @@ func TestBuildCache(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTarget(t *testing.T) {
+	for in, want := range map[string]Target{
+		"arm64": ARM64, "linux-arm64": ARM64, "aarch64": ARM64, "armv7": ARMv7, "linux-armv7": ARMv7, "armv7l": ARMv7,
+		"armv6": ARMv6, "armv6l": ARMv6, "amd64": AMD64, "x86_64": AMD64,
+	} {
+		if got, err := ParseTarget(in); err != nil || got != want {
+			t.Errorf("ParseTarget(%q) = %v, %v, want %v", in, got, err, want)
+		}
+	}
+	if _, err := ParseTarget("mips"); err == nil || !strings.Contains(err.Error(), `"mips" is not a target`) {
+		t.Errorf("ParseTarget(mips): %v", err)
+	}
+}
