@@ -33,7 +33,7 @@ func enableLink(l packaging.Layout) string {
 // (an SD card mounted on the operator's computer): the same files as a
 // flash over SSH, the service's enable link, and its user.
 func flashRootfs(ctx context.Context, f flashFlags, stdout io.Writer) error {
-	ro, err := packaging.LoadRoster(f.roster)
+	ro, badRows, err := packaging.LoadRosterRows(f.roster)
 	if err != nil {
 		return err
 	}
@@ -45,6 +45,9 @@ func flashRootfs(ctx context.Context, f flashFlags, stdout io.Writer) error {
 	}
 	if d == nil {
 		return fmt.Errorf("drone %d is not in %s", f.id, f.roster)
+	}
+	if err := badRows[d.Row]; err != nil {
+		return err
 	}
 	tg, err := packaging.ParseTarget(f.arch)
 	if err != nil {

@@ -28,8 +28,8 @@ import (
 	packaging "github.com/skyquorum/skyquorum/firmware/package"
 )
 
-// sshServer is a real OpenSSH server on a loopback port, accepting the
-// client key for the current user.
+// sshServer is a real OpenSSH server on a loopback port (of 127.0.0.1
+// and 127.0.0.2), accepting the client key for the current user.
 type sshServer struct {
 	addr     string
 	hostKey  ssh.PublicKey
@@ -92,6 +92,7 @@ func startSSHD(t *testing.T) *sshServer {
 	conf := filepath.Join(dir, "sshd_config")
 	os.WriteFile(conf, []byte(fmt.Sprintf(`Port %s
 ListenAddress 127.0.0.1
+ListenAddress 127.0.0.2
 HostKey %[2]s/host_ed25519
 AuthorizedKeysFile %[2]s/authorized_keys
 PidFile %[2]s/sshd.pid
@@ -161,11 +162,12 @@ func countLines(t *testing.T, p string) int {
 	return strings.Count(string(b), "\n")
 }
 
-// Flashing two drones through a real SSH server: the first flash installs
+// Flashing three drones through a real SSH server: the first flash installs
 // everything, the second changes nothing, a changed roster row re-uploads
 // that drone's config only, an unknown host key is refused without
 // --trust-on-first-use, an armed drone is refused and named, and an upload
-// cut short leaves the installed binary as it was.
+// cut short leaves the installed binary as it was and running, and a
+// rollback puts back the previous binary on the drones listed.
 func TestFlashOverSSH(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the drone program; checked in the full run")
@@ -187,6 +189,7 @@ func TestFlashOverSSH(t *testing.T) {
 		os.WriteFile(rosterFile, []byte(fmt.Sprintf(`id,host,user,radio,radio_baud,fc,fc_baud
 1,127.0.0.1:%[1]s,%[2]s,/dev/ttyUSB0,57600,/dev/serial0,921600
 2,localhost:%[1]s,%[2]s,/dev/ttyUSB0,%[3]d,/dev/serial0,921600
+3,127.0.0.2:%[1]s,%[2]s,/dev/ttyUSB0,57600,/dev/serial0,921600
 `, port, user, baud2)), 0o644)
 	}
 	writeRoster(57600)
@@ -233,13 +236,14 @@ func TestFlashOverSSH(t *testing.T) {
 	}
 	os.Remove(knownHosts)
 	os.RemoveAll(drone(2, ""))
+	os.RemoveAll(drone(3, ""))
 
 	// First flash: everything installed, the host keys recorded.
 	code, out = flashRun("--trust-on-first-use")
 	if code != exitOK {
 		t.Fatalf("first flash: exit %d", code)
 	}
-	for id := 1; id <= 2; id++ {
+	for id := 1; id <= 3; id++ {
 		for p, want := range map[string]os.FileMode{l.Binary: 0o755, l.Config: 0o644, l.Key: 0o600, l.Unit: 0o644, l.Sysusers: 0o644} {
 			if got := mode(t, drone(id, p)); got != want {
 				t.Errorf("drone %d: %s mode %o, want %o", id, p, got, want)
@@ -251,7 +255,7 @@ func TestFlashOverSSH(t *testing.T) {
 		if b, _ := os.ReadFile(drone(id, l.Unit)); string(b) != packaging.Unit(l) {
 			t.Errorf("drone %d: unit\n%s", id, b)
 		}
-		if b, _ := os.ReadFile(drone(id, l.Config)); !strings.Contains(string(b), fmt.Sprintf("id: %d\n", id)) || !strings.Contains(string(b), "members: [1, 2]") {
+		if b, _ := os.ReadFile(drone(id, l.Config)); !strings.Contains(string(b), fmt.Sprintf("id: %d\n", id)) || !strings.Contains(string(b), "members: [1-3]") {
 			t.Errorf("drone %d: config\n%s", id, b)
 		}
 		if n := restarts(id); n != 1 {
@@ -261,13 +265,13 @@ func TestFlashOverSSH(t *testing.T) {
 			t.Errorf("drone %d version: %v %q", id, err, v)
 		}
 	}
-	if n := countLines(t, knownHosts); n != 2 {
-		t.Errorf("known_hosts has %d lines, want 2 (one per host name)", n)
+	if n := countLines(t, knownHosts); n != 3 {
+		t.Errorf("known_hosts has %d lines, want 3 (one per host name)", n)
 	}
 	if b, _ := os.ReadFile(knownHosts); !strings.Contains(string(b), knownhosts.Line([]string{"[127.0.0.1]:" + port}, srv.hostKey)) {
 		t.Errorf("known_hosts:\n%s", b)
 	}
-	if !strings.Contains(out, "2 drones flashed, 0 failed") {
+	if !strings.Contains(out, "3 drones flashed, 0 failed") {
 		t.Errorf("summary missing")
 	}
 	binSum := fileSum(t, drone(1, l.Binary))
@@ -275,10 +279,10 @@ func TestFlashOverSSH(t *testing.T) {
 
 	// Second flash: nothing changes, nothing restarts.
 	code, out = flashRun()
-	if code != exitOK || strings.Count(out, "every file is up to date") != 2 || strings.Contains(out, "uploading") {
-		t.Fatalf("second flash: exit %d, want every file up to date on both drones", code)
+	if code != exitOK || strings.Count(out, "every file is up to date") != 3 || strings.Contains(out, "uploading") {
+		t.Fatalf("second flash: exit %d, want every file up to date on the three drones", code)
 	}
-	if restarts(1) != 1 || restarts(2) != 1 {
+	if restarts(1) != 1 || restarts(2) != 1 || restarts(3) != 1 {
 		t.Errorf("restarts %d, %d after an idempotent flash, want 1, 1", restarts(1), restarts(2))
 	}
 	if st, _ := os.Stat(drone(1, l.Binary)); !st.ModTime().Equal(binInfo.ModTime()) {
@@ -343,12 +347,15 @@ func TestFlashOverSSH(t *testing.T) {
 	}
 	t.Cleanup(func() { uploadReader = func(f remoteFile) io.Reader { return bytes.NewReader(f.data) } })
 	code, out = flashRun("--parallel", "1")
-	if code != exitFail || strings.Count(out, "FAILED: uploading the binary to") != 2 {
-		t.Fatalf("cut upload: exit %d, want both drones failed in the binary's upload", code)
+	if code != exitFail || strings.Count(out, "FAILED: uploading the binary to") != 3 {
+		t.Fatalf("cut upload: exit %d, want the three drones failed in the binary's upload", code)
 	}
-	for id := 1; id <= 2; id++ {
+	for id := 1; id <= 3; id++ {
 		if got := fileSum(t, drone(id, l.Binary)); got != binSum {
 			t.Errorf("drone %d: the installed binary changed after a cut upload", id)
+		}
+		if v, err := exec.Command(drone(id, l.Binary), "version").Output(); err != nil || !strings.HasPrefix(string(v), "drone v0.0.0-flashtest.1\n") {
+			t.Errorf("drone %d: the installed binary does not run after a cut upload: %v %q", id, err, v)
 		}
 		if _, err := os.Stat(drone(id, tmpName(l.Binary))); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("drone %d: temporary binary left: %v", id, err)
@@ -366,6 +373,43 @@ func TestFlashOverSSH(t *testing.T) {
 	}
 	if got := fileSum(t, drone(1, l.PrevBinary())); got != binSum {
 		t.Errorf("drone.prev is not the previous binary")
+	}
+	newSum := fileSum(t, drone(1, l.Binary))
+
+	// Rollback of drones 1 and 3: drone.prev back in place, restarted,
+	// the old version reported; drone 2 left alone.
+	code, out = flashRun("--rollback", "--only", "1,3")
+	if code != exitOK || !strings.Contains(out, "drone 1: ok: drone v0.0.0-flashtest.1") || !strings.Contains(out, "drone 3: ok: drone v0.0.0-flashtest.1") ||
+		strings.Contains(out, "drone 2:") || !strings.Contains(out, "2 drones flashed, 0 failed") {
+		t.Fatalf("rollback: exit %d, want drones 1 and 3 back at flashtest.1", code)
+	}
+	for id, want := range map[int]string{1: binSum, 2: newSum, 3: binSum} {
+		if got := fileSum(t, drone(id, l.Binary)); got != want {
+			t.Errorf("drone %d: binary after the rollback is not the one expected (rolled back: %v)", id, want == binSum)
+		}
+	}
+	if fileSum(t, drone(1, l.PrevBinary())) != newSum {
+		t.Errorf("drone 1: drone.prev after a rollback is not the binary rolled back from")
+	}
+	if restarts(1) != 3 || restarts(3) != 3 {
+		t.Errorf("restarts %d, %d after the rollback, want 3, 3", restarts(1), restarts(3))
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(drone(1, l.Binary)), ".restart-pending")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("restart mark left after the rollback: %v", err)
+	}
+	// A drone without drone.prev: named, nothing changed; the others
+	// rolled back (forward again, here).
+	os.Remove(drone(2, l.PrevBinary()))
+	code, out = flashRun("--rollback")
+	if code != exitFail || !strings.Contains(out, "drone 2: FAILED: rollback: exit status 3: no previous binary "+drone(2, l.PrevBinary())+": nothing to roll back to; nothing was changed") ||
+		!strings.Contains(out, "drone 1: ok: drone v0.0.0-flashtest.2") || !strings.Contains(out, "drone 3: ok: drone v0.0.0-flashtest.2") {
+		t.Fatalf("second rollback: exit %d, want drone 2 failed and named, 1 and 3 at flashtest.2", code)
+	}
+	if fileSum(t, drone(2, l.Binary)) != newSum {
+		t.Errorf("drone 2's binary changed")
+	}
+	if code, out = flashRun("--rollback", "--only", "1,9"); code != exitFail || !strings.Contains(out, "--only: drone 9 is not in the roster") {
+		t.Errorf("--only 9: exit %d", code)
 	}
 }
 

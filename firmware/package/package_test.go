@@ -282,3 +282,31 @@ func TestParseTarget(t *testing.T) {
 		t.Errorf("ParseTarget(mips): %v", err)
 	}
 }
+
+// LoadRosterRows keeps the good rows and names each bad one's problems.
+func TestLoadRosterRows(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "roster.csv")
+	os.WriteFile(p, []byte("id,host,radio,fc,fc_baud\n1,d1,/dev/ttyUSB0,/dev/serial0,921600\n2,d2,/dev/ttyUSB0,/dev/serial0,fast\n3,d3,/dev/ttyUSB0\n4,d4,/dev/ttyUSB0,/dev/serial0,\n"), 0o644)
+	ro, bad, err := LoadRosterRows(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ro.Drones) != 3 || len(bad) != 2 {
+		t.Fatalf("%d drones, %d bad rows, want 3 and 2: %v", len(ro.Drones), len(bad), bad)
+	}
+	if e := bad["row 3"]; e == nil || e.Error() != `roster.csv: row 3 (drone 2): fc_baud: "fast" is not a number` {
+		t.Errorf("row 3: %v", e)
+	}
+	if e := bad["row 4"]; e == nil || e.Error() != "roster.csv: row 4: 3 fields, the header has 5" {
+		t.Errorf("row 4: %v", e)
+	}
+	if _, err := LoadRoster(p); err == nil {
+		t.Errorf("LoadRoster accepted bad rows")
+	}
+	// No good row at all: an error.
+	os.WriteFile(p, []byte("id,host,radio,fc\n1,d1,,/dev/serial0\n"), 0o644)
+	if _, _, err := LoadRosterRows(p); err == nil || !strings.Contains(err.Error(), "row 2 (drone 1): radio: missing") {
+		t.Errorf("no good row: %v", err)
+	}
+}
