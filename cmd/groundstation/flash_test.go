@@ -19,6 +19,8 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -585,5 +587,197 @@ func TestFlashRootfs(t *testing.T) {
 		if code, out := rootfs(root2, tc.args...); code != tc.code || !strings.Contains(out, tc.want) {
 			t.Errorf("%v: exit %d, want %d with %q", tc.args, code, tc.code, tc.want)
 		}
+	}
+}
+
+// cutProxy forwards TCP connections to addr; once armed, it cuts a
+// connection (both ways) after `after` bytes from the client.
+type cutProxy struct {
+	addr  string
+	after int64
+	armed atomic.Bool
+	cuts  atomic.Int32
+}
+
+func startCutProxy(t *testing.T, to string, after int64) *cutProxy {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{addr: l.Addr().String(), after: after}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				io.Copy(c, s)
+				c.Close()
+			}()
+			go func() {
+				defer wg.Done()
+				defer s.Close()
+				defer c.Close()
+				var n int64
+				buf := make([]byte, 32<<10)
+				for {
+					k, err := c.Read(buf)
+					if k > 0 {
+						n += int64(k)
+						if p.armed.Load() && n > p.after {
+							p.cuts.Add(1)
+							return
+						}
+						if _, err := s.Write(buf[:k]); err != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return p
+}
+
+// One flash over five roster rows: drone 1 good, drone 2 unreachable (a
+// closed port), drone 3 behind a host key other than the one on file,
+// drone 4's row bad, drone 5 good through a proxy; each failure is named
+// and the others are flashed. Then a new build whose upload to drone 5
+// is cut by the proxy: drone 5 keeps its previous binary, which runs,
+// and drone 1 gets the new one. A missing key file stops the flash
+// before any drone is touched.
+func TestFlashFailuresIsolated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the drone program; checked in the full run")
+	}
+	srv := startSSHD(t)
+	proxy := startCutProxy(t, srv.addr, 2<<20)
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "swarm.key")
+	os.WriteFile(keyFile, []byte(strings.Repeat("ef", 32)+"\n"), 0o600)
+	_, port, _ := net.SplitHostPort(srv.addr)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	me, err := osuser.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := me.Username
+	rosterFile := filepath.Join(dir, "roster.csv")
+	os.WriteFile(rosterFile, []byte(fmt.Sprintf(`id,host,user,radio,fc,fc_baud
+1,127.0.0.1:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600
+2,%[3]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600
+3,localhost:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600
+4,127.0.0.2:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,fast
+5,%[4]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600
+`, port, user, closedAddr, proxy.addr)), 0o644)
+	other, _, _ := ed25519.GenerateKey(rand.Reader)
+	otherKey, _ := ssh.NewPublicKey(other)
+	knownHosts := filepath.Join(dir, "known_hosts")
+	os.WriteFile(knownHosts, []byte(knownhosts.Line([]string{"[127.0.0.1]:" + port}, srv.hostKey)+"\n"+
+		knownhosts.Line([]string{knownhosts.Normalize(proxy.addr)}, srv.hostKey)+"\n"+
+		knownhosts.Line([]string{"[localhost]:" + port}, otherKey)+"\n"), 0o600)
+	root := filepath.Join(dir, "drone-{id}")
+	drone := func(id int, p string) string { return filepath.Join(dir, fmt.Sprintf("drone-%d", id), p) }
+	l := packaging.DefaultLayout
+	cache := filepath.Join(dir, "cache")
+	flashStamp = &packaging.Stamp{Version: "v0.0.0-isolated.1", Commit: "5555555", Date: "2026-12-06T00:00:00Z"}
+	t.Cleanup(func() { flashStamp = nil })
+	flashRun := func(extra ...string) (int, string) {
+		args := append([]string{"flash", "--roster", rosterFile, "--key", keyFile, "--known-hosts", knownHosts,
+			"--identity", srv.identity, "--root", root, "--cache", cache, "--parallel", "5", "--timeout", "30s",
+			"--restart-command", "true", "--armed-check", "true"}, extra...)
+		var out bytes.Buffer
+		start := time.Now()
+		code := run(args, &out, &out)
+		t.Logf("flash %v: exit %d in %v\n%s", extra, code, time.Since(start).Round(time.Millisecond), out.String())
+		return code, out.String()
+	}
+	version := func(id int) string {
+		v, err := exec.Command(drone(id, l.Binary), "version").Output()
+		if err != nil {
+			return err.Error()
+		}
+		first, _, _ := strings.Cut(string(v), "\n")
+		return first
+	}
+
+	code, out := flashRun()
+	for _, want := range []string{
+		"drone 2: FAILED: ssh " + user + "@" + closedAddr + ": dial tcp " + closedAddr + ": connect: connection refused",
+		"drone 3: FAILED: ssh " + user + "@localhost:" + port + ": ssh: handshake failed: the host key of localhost:" + port,
+		`drone 4: FAILED: roster.csv: row 5 (drone 4): fc_baud: "fast" is not a number`,
+		"2 drones flashed, 3 failed",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing from the output: %q", want)
+		}
+	}
+	if code != exitFail || !regexpLine(out, `^1 +127\.0\.0\.1:\d+ +linux-amd64 +ok +binary,config,key,unit,sysusers +yes `) ||
+		!regexpLine(out, `^5 +127\.0\.0\.1:\d+ +linux-amd64 +ok +binary,config,key,unit,sysusers +yes `) {
+		t.Fatalf("exit %d, want 1 with drones 1 and 5 flashed", code)
+	}
+	for id := 1; id <= 5; id++ {
+		want := "drone v0.0.0-isolated.1"
+		if id >= 2 && id <= 4 {
+			if _, err := os.Stat(drone(id, "")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("drone %d failed but got files: %v", id, err)
+			}
+			continue
+		}
+		if got := version(id); got != want {
+			t.Errorf("drone %d reports %q, want %q", id, got, want)
+		}
+	}
+
+	// The connection to drone 5 cut 2 MB into the new binary.
+	flashStamp = &packaging.Stamp{Version: "v0.0.0-isolated.2", Commit: "6666666", Date: "2026-12-06T01:00:00Z"}
+	old := fileSum(t, drone(5, l.Binary))
+	proxy.armed.Store(true)
+	code, out = flashRun("--only", "1,5")
+	if code != exitFail || proxy.cuts.Load() == 0 || !strings.Contains(out, "drone 5: FAILED: uploading the binary to "+drone(5, tmpName(l.Binary))) ||
+		!strings.Contains(out, "drone 1: ok: drone v0.0.0-isolated.2") {
+		t.Fatalf("cut connection: exit %d, %d cuts, want drone 5 failed in the binary's upload and drone 1 flashed", code, proxy.cuts.Load())
+	}
+	if fileSum(t, drone(5, l.Binary)) != old || version(5) != "drone v0.0.0-isolated.1" {
+		t.Errorf("drone 5: the binary changed or does not run after a cut connection: %s", version(5))
+	}
+	if _, err := os.Stat(drone(5, l.PrevBinary())); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("drone 5: drone.prev written by a cut upload: %v", err)
+	}
+	// The link back: the upload is completed.
+	proxy.armed.Store(false)
+	if code, out = flashRun("--only", "5"); code != exitOK || version(5) != "drone v0.0.0-isolated.2" {
+		t.Errorf("after the cut: exit %d, drone 5 reports %q", code, version(5))
+	}
+
+	// A missing key file: a clear error, no drone touched.
+	before := fileSum(t, drone(1, l.Binary))
+	flashStamp = &packaging.Stamp{Version: "v0.0.0-isolated.3", Commit: "7777777", Date: "2026-12-06T02:00:00Z"}
+	code, out = flashRun("--only", "1", "--key", filepath.Join(dir, "missing.key"))
+	if code != exitFail || !strings.Contains(out, "groundstation flash: --key: open "+filepath.Join(dir, "missing.key")+": no such file or directory") {
+		t.Errorf("missing key: exit %d", code)
+	}
+	if fileSum(t, drone(1, l.Binary)) != before {
+		t.Errorf("drone 1 changed by a flash without a key")
 	}
 }
