@@ -138,7 +138,11 @@ func runFlash(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFail
 	}
-	printSummary(stdout, results)
+	verb := "flashed"
+	if f.rollback {
+		verb = "rolled back"
+	}
+	printSummary(stdout, results, verb)
 	if ctx.Err() != nil {
 		return exitInterrupted
 	}
@@ -529,7 +533,7 @@ func size(n int) string {
 }
 
 // printSummary prints one line per drone.
-func printSummary(w io.Writer, results []flashResult) {
+func printSummary(w io.Writer, results []flashResult, verb string) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nDRONE\tHOST\tTARGET\tRESULT\tCHANGED\tRESTARTED\tTIME")
 	failed := 0
@@ -571,7 +575,7 @@ func printSummary(w io.Writer, results []flashResult) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "%d drones flashed, %d failed\n", len(results)-failed, failed)
+	fmt.Fprintf(w, "%d drones %s, %d failed\n", len(results)-failed, verb, failed)
 }
 
 // lineWriter serialises progress lines from concurrent flashes.

@@ -382,7 +382,7 @@ func TestFlashOverSSH(t *testing.T) {
 	// the old version reported; drone 2 left alone.
 	code, out = flashRun("--rollback", "--only", "1,3")
 	if code != exitOK || !strings.Contains(out, "drone 1: ok: drone v0.0.0-flashtest.1") || !strings.Contains(out, "drone 3: ok: drone v0.0.0-flashtest.1") ||
-		strings.Contains(out, "drone 2:") || !strings.Contains(out, "2 drones flashed, 0 failed") {
+		strings.Contains(out, "drone 2:") || !strings.Contains(out, "2 drones rolled back, 0 failed") {
 		t.Fatalf("rollback: exit %d, want drones 1 and 3 back at flashtest.1", code)
 	}
 	for id, want := range map[int]string{1: binSum, 2: newSum, 3: binSum} {
