@@ -41,7 +41,7 @@ type sshServer struct {
 // startSSHD starts sshd as the current user with a temporary host key
 // and authorized_keys; it skips the test outside CI when sshd is missing
 // and fails it under CI.
-func startSSHD(t *testing.T) *sshServer {
+func startSSHD(t *testing.T, extraConfig ...string) *sshServer {
 	t.Helper()
 	sshd, err := exec.LookPath("sshd")
 	if err != nil {
@@ -106,7 +106,8 @@ PubkeyAuthentication yes
 PermitRootLogin prohibit-password
 MaxStartups 50
 LogLevel ERROR
-`, port, dir)), 0o600)
+%[3]s
+`, port, dir, strings.Join(extraConfig, "\n"))), 0o600)
 	var logs bytes.Buffer
 	cmd := exec.Command(sshd, "-D", "-e", "-f", conf)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -779,5 +780,68 @@ func TestFlashFailuresIsolated(t *testing.T) {
 	}
 	if fileSum(t, drone(1, l.Binary)) != before {
 		t.Errorf("drone 1 changed by a flash without a key")
+	}
+}
+
+// A user other than root goes through sudo -n: refused with a clear error
+// naming the drone when sudo wants a password, and flashed when it does
+// not. The server's PATH puts a stand-in for id (reporting UID 1000) and
+// for sudo (refusing while a file exists, else running the command and
+// logging it) first, so the test needs neither a second user nor sudo.
+func TestFlashSudo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the drone program; checked in the full run")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	os.Mkdir(bin, 0o755)
+	deny, sudoLog := filepath.Join(dir, "deny"), filepath.Join(dir, "sudo.log")
+	os.WriteFile(filepath.Join(bin, "id"), []byte("#!/bin/sh\nif [ \"$1\" = -u ]; then echo 1000; else exec /usr/bin/id \"$@\"; fi\n"), 0o755)
+	os.WriteFile(filepath.Join(bin, "sudo"), []byte(fmt.Sprintf("#!/bin/sh\n[ \"$1\" = -n ] || exit 2\nshift\nif [ -e %s ]; then echo 'sudo: a password is required' >&2; exit 1; fi\necho \"$1\" >> %s\nexec \"$@\"\n", deny, sudoLog)), 0o755)
+	srv := startSSHD(t, "SetEnv PATH="+bin+":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+	_, port, _ := net.SplitHostPort(srv.addr)
+	me, err := osuser.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "swarm.key")
+	os.WriteFile(keyFile, []byte(strings.Repeat("12", 32)+"\n"), 0o600)
+	rosterFile := filepath.Join(dir, "roster.csv")
+	os.WriteFile(rosterFile, []byte(fmt.Sprintf("id,host,user,radio,fc\n1,127.0.0.1:%s,%s,/dev/ttyUSB0,/dev/serial0\n", port, me.Username)), 0o644)
+	flashStamp = &packaging.Stamp{Version: "v0.0.0-sudo.1", Commit: "8888888", Date: "2026-12-06T00:00:00Z"}
+	t.Cleanup(func() { flashStamp = nil })
+	l := packaging.DefaultLayout
+	flashRun := func() (int, string) {
+		var out bytes.Buffer
+		code := run([]string{"flash", "--roster", rosterFile, "--key", keyFile, "--known-hosts", filepath.Join(dir, "known_hosts"),
+			"--trust-on-first-use", "--identity", srv.identity, "--root", filepath.Join(dir, "drone-{id}"), "--cache", filepath.Join(dir, "cache"),
+			"--restart-command", "true", "--armed-check", "true"}, &out, &out)
+		t.Logf("flash: exit %d\n%s", code, out.String())
+		return code, out.String()
+	}
+
+	os.WriteFile(deny, nil, 0o644)
+	code, out := flashRun()
+	want := "drone 1: FAILED: " + me.Username + " on 127.0.0.1:" + port + " is not root and cannot use sudo without a password (sudo -n true: exit status 1: sudo: a password is required): give it a NOPASSWD sudoers rule, or flash as root"
+	if code != exitFail || !strings.Contains(out, want) {
+		t.Fatalf("sudo refused: exit %d, want %q", code, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "drone-1")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("files written without sudo: %v", err)
+	}
+
+	os.Remove(deny)
+	code, out = flashRun()
+	if code != exitOK || !strings.Contains(out, "drone 1: connected to 127.0.0.1:"+port+" as "+me.Username+" (sudo), ") || !strings.Contains(out, "drone 1: ok: drone v0.0.0-sudo.1") {
+		t.Fatalf("sudo allowed: exit %d, want drone 1 flashed through sudo", code)
+	}
+	if mode(t, filepath.Join(dir, "drone-1", l.Key)) != 0o600 {
+		t.Errorf("key mode")
+	}
+	// Every command after the check went through sudo -n: the check, the
+	// armed check, the comparison, five uploads, the move, the restart,
+	// the marker's removal and the version.
+	if n := countLines(t, sudoLog); n < 12 {
+		t.Errorf("%d commands through sudo, want 12 or more", n)
 	}
 }
