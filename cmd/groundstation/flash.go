@@ -39,7 +39,7 @@ drone must report the new version.
 
 With --rootfs, the same files go into a mounted root filesystem (an SD
 card) for drone N of the roster, built for ARCH (arm64, armv7, armv6,
-amd64), with the service's enable link and its user (systemd-sysusers
+amd64; default the roster's arch column), with the service's enable link and its user (systemd-sysusers
 --root, when installed; else the user is created at first boot).
 
 With --rollback, each listed drone's drone.prev and drone are swapped,
@@ -96,7 +96,7 @@ func runFlash(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "give up on a drone after `D`")
 	fs.StringVar(&f.rootfs, "rootfs", "", "write one drone's files into the root filesystem mounted at `DIR` instead of over SSH")
 	fs.IntVar(&f.id, "id", 0, "with --rootfs: the roster's drone `N`")
-	fs.StringVar(&f.arch, "arch", "", "with --rootfs: the drone's processor, `ARCH` arm64, armv7, armv6 or amd64")
+	fs.StringVar(&f.arch, "arch", "", "with --rootfs: the drone's processor, `ARCH` arm64, armv7, armv6 or amd64 (default: the roster's arch column)")
 	fs.BoolVar(&f.rollback, "rollback", false, "put back the previous binary (drone.prev) on the drones instead of flashing")
 	fs.StringVar(&f.only, "only", "", "act on these drones of the roster alone (`IDS`, comma-separated)")
 	if code, ok := parseFlags(fs, args); !ok {
@@ -111,8 +111,6 @@ func runFlash(args []string, stdout, stderr io.Writer) int {
 		return badUsage(fs, "--rootfs and --rollback do not go together")
 	case f.rootfs != "" && f.id == 0:
 		return badUsage(fs, "--rootfs needs --id: the roster's drone to write")
-	case f.rootfs != "" && f.arch == "":
-		return badUsage(fs, "--rootfs needs --arch: arm64, armv7, armv6 or amd64")
 	case f.rootfs == "" && (f.id != 0 || f.arch != ""):
 		return badUsage(fs, "--id and --arch go with --rootfs")
 	case f.parallel < 1:
@@ -354,6 +352,10 @@ func (j *flashJob) connect(ctx context.Context, d packaging.Drone, root string) 
 	if err != nil {
 		rm.close()
 		return nil, packaging.Target{}, flashResult{err: err}
+	}
+	if d.Arch != nil && *d.Arch != tg {
+		rm.close()
+		return nil, tg, flashResult{target: tg.Name(), err: fmt.Errorf("the roster's arch is %s, the drone reports %s (%s): correct the roster; nothing was changed", d.Arch, machine, tg)}
 	}
 	j.out.printf("drone %d: connected to %s as %s, %s (%s)", d.ID, d.Addr(), user, machine, tg)
 	if out, err := rm.run(ctx, j.armedCheck, nil); err != nil {

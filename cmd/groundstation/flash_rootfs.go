@@ -49,9 +49,19 @@ func flashRootfs(ctx context.Context, f flashFlags, stdout io.Writer) error {
 	if err := badRows[d.Row]; err != nil {
 		return err
 	}
-	tg, err := packaging.ParseTarget(f.arch)
-	if err != nil {
-		return fmt.Errorf("--arch: %w", err)
+	var tg packaging.Target
+	switch {
+	case f.arch != "":
+		if tg, err = packaging.ParseTarget(f.arch); err != nil {
+			return fmt.Errorf("--arch: %w", err)
+		}
+		if d.Arch != nil && *d.Arch != tg {
+			return fmt.Errorf("drone %d: --arch %s, but the roster's arch is %s (%s)", d.ID, tg, d.Arch, d.Row)
+		}
+	case d.Arch != nil:
+		tg = *d.Arch
+	default:
+		return fmt.Errorf("drone %d: no processor: give --arch arm64, armv7, armv6 or amd64, or fill the roster's arch column", d.ID)
 	}
 	key, err := os.ReadFile(f.key)
 	if err != nil {

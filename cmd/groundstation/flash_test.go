@@ -477,7 +477,7 @@ func TestFlashRootfs(t *testing.T) {
 	keyFile := filepath.Join(dir, "swarm.key")
 	os.WriteFile(keyFile, []byte(strings.Repeat("cd", 32)+"\n"), 0o600)
 	rosterFile := filepath.Join(dir, "roster.csv")
-	os.WriteFile(rosterFile, []byte("id,host,radio,fc\n1,drone1,/dev/ttyUSB0,/dev/serial0\n2,drone2,/dev/ttyUSB0,/dev/serial0\n"), 0o644)
+	os.WriteFile(rosterFile, []byte("id,host,radio,fc,arch\n1,drone1,/dev/ttyUSB0,/dev/serial0,\n2,drone2,/dev/ttyUSB0,/dev/serial0,x86_64\n"), 0o644)
 	flashStamp = &packaging.Stamp{Version: "v0.0.0-rootfs.1", Commit: "3333333", Date: "2026-12-06T00:00:00Z"}
 	t.Cleanup(func() { flashStamp = nil })
 	cache := filepath.Join(dir, "cache")
@@ -497,8 +497,9 @@ func TestFlashRootfs(t *testing.T) {
 	if sysusersErr != nil && os.Getenv("CI") != "" {
 		t.Fatal("systemd-sysusers is required under CI: apt-get install systemd")
 	}
-	code, out := rootfs(root, "--id", "2", "--arch", "amd64")
-	if code != exitOK {
+	// Drone 2's processor from the roster's arch column.
+	code, out := rootfs(root, "--id", "2")
+	if code != exitOK || !strings.Contains(out, "drone 2: writing drone v0.0.0-rootfs.1 (linux-amd64, ") {
 		t.Fatalf("rootfs: exit %d", code)
 	}
 	for p, want := range map[string]os.FileMode{l.Binary: 0o755, l.Config: 0o644, l.Key: 0o600, l.Unit: 0o644, l.Sysusers: 0o644} {
@@ -581,7 +582,8 @@ func TestFlashRootfs(t *testing.T) {
 	}{
 		{[]string{"--id", "7", "--arch", "arm64"}, exitFail, "drone 7 is not in " + rosterFile},
 		{[]string{"--id", "1", "--arch", "mips"}, exitFail, `--arch: packaging: "mips" is not a target`},
-		{[]string{"--id", "1"}, exitUsage, "--rootfs needs --arch"},
+		{[]string{"--id", "1"}, exitFail, "drone 1: no processor: give --arch arm64, armv7, armv6 or amd64, or fill the roster's arch column"},
+		{[]string{"--id", "2", "--arch", "arm64"}, exitFail, "drone 2: --arch linux-arm64, but the roster's arch is linux-amd64 (row 3)"},
 		{[]string{"--arch", "arm64"}, exitUsage, "--rootfs needs --id"},
 		{[]string{"--id", "1", "--arch", "arm64", "--key", filepath.Join(dir, "missing.key")}, exitFail, "drone 1: --key: open " + filepath.Join(dir, "missing.key")},
 	} {
@@ -655,10 +657,11 @@ func startCutProxy(t *testing.T, to string, after int64) *cutProxy {
 	return p
 }
 
-// One flash over five roster rows: drone 1 good, drone 2 unreachable (a
+// One flash over six roster rows: drone 1 good, drone 2 unreachable (a
 // closed port), drone 3 behind a host key other than the one on file,
-// drone 4's row bad, drone 5 good through a proxy; each failure is named
-// and the others are flashed. Then a new build whose upload to drone 5
+// drone 4's row bad, drone 5 good through a proxy, drone 6 given
+// another processor than it has; each failure is named and the others
+// are flashed. Then a new build whose upload to drone 5
 // is cut by the proxy: drone 5 keeps its previous binary, which runs,
 // and drone 1 gets the new one. A missing key file stops the flash
 // before any drone is touched.
@@ -684,18 +687,20 @@ func TestFlashFailuresIsolated(t *testing.T) {
 	}
 	user := me.Username
 	rosterFile := filepath.Join(dir, "roster.csv")
-	os.WriteFile(rosterFile, []byte(fmt.Sprintf(`id,host,user,radio,fc,fc_baud
-1,127.0.0.1:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600
-2,%[3]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600
-3,localhost:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600
-4,127.0.0.2:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,fast
-5,%[4]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600
+	os.WriteFile(rosterFile, []byte(fmt.Sprintf(`id,host,user,radio,fc,fc_baud,arch
+1,127.0.0.1:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600,
+2,%[3]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600,
+3,localhost:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600,
+4,127.0.0.3:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,fast,
+5,%[4]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600,amd64
+6,127.0.0.2:%[1]s,%[2]s,/dev/ttyUSB0,/dev/serial0,921600,armv6
 `, port, user, closedAddr, proxy.addr)), 0o644)
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
 	otherKey, _ := ssh.NewPublicKey(other)
 	knownHosts := filepath.Join(dir, "known_hosts")
 	os.WriteFile(knownHosts, []byte(knownhosts.Line([]string{"[127.0.0.1]:" + port}, srv.hostKey)+"\n"+
 		knownhosts.Line([]string{knownhosts.Normalize(proxy.addr)}, srv.hostKey)+"\n"+
+		knownhosts.Line([]string{"[127.0.0.2]:" + port}, srv.hostKey)+"\n"+
 		knownhosts.Line([]string{"[localhost]:" + port}, otherKey)+"\n"), 0o600)
 	root := filepath.Join(dir, "drone-{id}")
 	drone := func(id int, p string) string { return filepath.Join(dir, fmt.Sprintf("drone-%d", id), p) }
@@ -727,7 +732,8 @@ func TestFlashFailuresIsolated(t *testing.T) {
 		"drone 2: FAILED: ssh " + user + "@" + closedAddr + ": dial tcp " + closedAddr + ": connect: connection refused",
 		"drone 3: FAILED: ssh " + user + "@localhost:" + port + ": ssh: handshake failed: the host key of localhost:" + port,
 		`drone 4: FAILED: roster.csv: row 5 (drone 4): fc_baud: "fast" is not a number`,
-		"2 drones flashed, 3 failed",
+		"drone 6: FAILED: the roster's arch is linux-armv6, the drone reports x86_64 (linux-amd64): correct the roster; nothing was changed",
+		"2 drones flashed, 4 failed",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing from the output: %q", want)
@@ -737,9 +743,9 @@ func TestFlashFailuresIsolated(t *testing.T) {
 		!regexpLine(out, `^5 +127\.0\.0\.1:\d+ +linux-amd64 +ok +binary,config,key,unit,sysusers +yes `) {
 		t.Fatalf("exit %d, want 1 with drones 1 and 5 flashed", code)
 	}
-	for id := 1; id <= 5; id++ {
+	for id := 1; id <= 6; id++ {
 		want := "drone v0.0.0-isolated.1"
-		if id >= 2 && id <= 4 {
+		if id != 1 && id != 5 {
 			if _, err := os.Stat(drone(id, "")); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("drone %d failed but got files: %v", id, err)
 			}

@@ -310,3 +310,18 @@ func TestLoadRosterRows(t *testing.T) {
 		t.Errorf("no good row: %v", err)
 	}
 }
+
+// The optional arch column.
+func TestRosterArch(t *testing.T) {
+	ro, err := ParseCSV("r.csv", []byte("id,host,radio,fc,arch\n1,a,/dev/ttyUSB0,/dev/serial0,armv6\n2,b,/dev/ttyUSB0,/dev/serial0,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := ro.Drones[0].Arch; a == nil || *a != ARMv6 || ro.Drones[1].Arch != nil {
+		t.Errorf("arch %v, %v, want armv6 and none", ro.Drones[0].Arch, ro.Drones[1].Arch)
+	}
+	_, err = ParseCSV("r.csv", []byte("id,host,radio,fc,arch\n1,a,/dev/ttyUSB0,/dev/serial0,mips\n"))
+	if err == nil || err.Error() != `r.csv: row 2 (drone 1): arch: "mips" is not a processor: arm64, armv7, armv6 or amd64` {
+		t.Errorf("arch mips: %v", err)
+	}
+}

@@ -20,7 +20,7 @@ import (
 
 // Columns are a roster's fields, in the order a CSV roster's header gives
 // them (any order is accepted).
-var Columns = []string{"id", "host", "user", "network", "radio", "radio_baud", "fc", "fc_baud"}
+var Columns = []string{"id", "host", "user", "network", "radio", "radio_baud", "fc", "fc_baud", "arch"}
 
 // Drone is one row of a roster: a drone and how to reach it.
 type Drone struct {
@@ -41,6 +41,9 @@ type Drone struct {
 	// FC and FCBaud are the flight controller's serial device and rate.
 	FC     string
 	FCBaud int
+	// Arch is its processor when the roster gives it (ParseTarget), nil
+	// otherwise.
+	Arch *Target
 
 	bad bool // the row has errors of its own
 }
@@ -328,6 +331,16 @@ func parseRow(file, row string, fs []field) (Drone, []error) {
 			d.Radio = f.value
 		case "fc":
 			d.FC = f.value
+		case "arch":
+			if f.value == "" {
+				continue
+			}
+			tg, err := ParseTarget(f.value)
+			if err != nil {
+				bad("arch", fmt.Sprintf("%q is not a processor: arm64, armv7, armv6 or amd64", f.value))
+				continue
+			}
+			d.Arch = &tg
 		case "radio_baud", "fc_baud":
 			if f.value == "" {
 				continue
