@@ -24,7 +24,7 @@ import (
 )
 
 const flashUsage = `Usage: groundstation flash --roster FILE --key FILE [flags]
-       groundstation flash --rootfs DIR --id N --arch ARCH --roster FILE --key FILE
+       groundstation flash --rootfs DIR --id N [--arch ARCH] --roster FILE --key FILE
        groundstation flash --rollback --roster FILE [--only IDS] [flags]
 
 Installs the drone program on every drone of a roster over SSH
