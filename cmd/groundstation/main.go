@@ -48,9 +48,7 @@ Commands:
   flash --roster FILE --key FILE
                       install the drone program, its config, the swarm
                       key and its systemd service on every drone of a
-                      roster over SSH (docs/flash.md); --rootfs DIR --id N
-                      writes one drone's onto a mounted SD card,
-                      --rollback puts the previous binary back
+                      roster over SSH (docs/flash.md)
   help                show this help
 
 Run "groundstation COMMAND --help" for a command's flags.
