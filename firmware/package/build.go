@@ -194,3 +194,24 @@ func safeName(s string) string {
 		return r
 	}, s)
 }
+
+// ParseTarget reads a target as an operator gives it: its name (arm64,
+// armv7, armv6, amd64, with or without linux-) or a kernel's machine
+// name (armv6l, armv7l, aarch64, x86_64).
+func ParseTarget(s string) (Target, error) {
+	n := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "linux-")
+	switch n {
+	case "arm64":
+		return ARM64, nil
+	case "armv7", "arm":
+		return ARMv7, nil
+	case "armv6":
+		return ARMv6, nil
+	case "amd64":
+		return AMD64, nil
+	}
+	if t, err := TargetOf(n); err == nil {
+		return t, nil
+	}
+	return Target{}, fmt.Errorf("packaging: %q is not a target: arm64, armv7, armv6 or amd64 (or aarch64, armv7l, armv6l, x86_64)", s)
+}

@@ -268,3 +268,60 @@ func TestBuildCache(t *testing.T) {
 		}
 	}
 }
+
+func TestParseTarget(t *testing.T) {
+	for in, want := range map[string]Target{
+		"arm64": ARM64, "linux-arm64": ARM64, "aarch64": ARM64, "armv7": ARMv7, "linux-armv7": ARMv7, "armv7l": ARMv7,
+		"armv6": ARMv6, "armv6l": ARMv6, "amd64": AMD64, "x86_64": AMD64,
+	} {
+		if got, err := ParseTarget(in); err != nil || got != want {
+			t.Errorf("ParseTarget(%q) = %v, %v, want %v", in, got, err, want)
+		}
+	}
+	if _, err := ParseTarget("mips"); err == nil || !strings.Contains(err.Error(), `"mips" is not a target`) {
+		t.Errorf("ParseTarget(mips): %v", err)
+	}
+}
+
+// LoadRosterRows keeps the good rows and names each bad one's problems.
+func TestLoadRosterRows(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "roster.csv")
+	os.WriteFile(p, []byte("id,host,radio,fc,fc_baud\n1,d1,/dev/ttyUSB0,/dev/serial0,921600\n2,d2,/dev/ttyUSB0,/dev/serial0,fast\n3,d3,/dev/ttyUSB0\n4,d4,/dev/ttyUSB0,/dev/serial0,\n"), 0o644)
+	ro, bad, err := LoadRosterRows(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ro.Drones) != 3 || len(bad) != 2 {
+		t.Fatalf("%d drones, %d bad rows, want 3 and 2: %v", len(ro.Drones), len(bad), bad)
+	}
+	if e := bad["row 3"]; e == nil || e.Error() != `roster.csv: row 3 (drone 2): fc_baud: "fast" is not a number` {
+		t.Errorf("row 3: %v", e)
+	}
+	if e := bad["row 4"]; e == nil || e.Error() != "roster.csv: row 4: 3 fields, the header has 5" {
+		t.Errorf("row 4: %v", e)
+	}
+	if _, err := LoadRoster(p); err == nil {
+		t.Errorf("LoadRoster accepted bad rows")
+	}
+	// No good row at all: an error.
+	os.WriteFile(p, []byte("id,host,radio,fc\n1,d1,,/dev/serial0\n"), 0o644)
+	if _, _, err := LoadRosterRows(p); err == nil || !strings.Contains(err.Error(), "row 2 (drone 1): radio: missing") {
+		t.Errorf("no good row: %v", err)
+	}
+}
+
+// The optional arch column.
+func TestRosterArch(t *testing.T) {
+	ro, err := ParseCSV("r.csv", []byte("id,host,radio,fc,arch\n1,a,/dev/ttyUSB0,/dev/serial0,armv6\n2,b,/dev/ttyUSB0,/dev/serial0,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := ro.Drones[0].Arch; a == nil || *a != ARMv6 || ro.Drones[1].Arch != nil {
+		t.Errorf("arch %v, %v, want armv6 and none", ro.Drones[0].Arch, ro.Drones[1].Arch)
+	}
+	_, err = ParseCSV("r.csv", []byte("id,host,radio,fc,arch\n1,a,/dev/ttyUSB0,/dev/serial0,mips\n"))
+	if err == nil || err.Error() != `r.csv: row 2 (drone 1): arch: "mips" is not a processor: arm64, armv7, armv6 or amd64` {
+		t.Errorf("arch mips: %v", err)
+	}
+}

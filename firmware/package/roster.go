@@ -20,7 +20,7 @@ import (
 
 // Columns are a roster's fields, in the order a CSV roster's header gives
 // them (any order is accepted).
-var Columns = []string{"id", "host", "user", "network", "radio", "radio_baud", "fc", "fc_baud"}
+var Columns = []string{"id", "host", "user", "network", "radio", "radio_baud", "fc", "fc_baud", "arch"}
 
 // Drone is one row of a roster: a drone and how to reach it.
 type Drone struct {
@@ -41,6 +41,9 @@ type Drone struct {
 	// FC and FCBaud are the flight controller's serial device and rate.
 	FC     string
 	FCBaud int
+	// Arch is its processor when the roster gives it (ParseTarget), nil
+	// otherwise.
+	Arch *Target
 
 	bad bool // the row has errors of its own
 }
@@ -104,19 +107,77 @@ func LoadRoster(path string) (*Roster, error) {
 	return ParseYAML(name, b)
 }
 
+// LoadRosterRows reads a roster like LoadRoster, but keeps going past
+// rows with errors: it returns the roster and each bad row's errors by
+// its Row ("row 4"), so that the good rows can be acted on. A problem of
+// the file as a whole (its header, its syntax, no good row at all) is an
+// error.
+func LoadRosterRows(path string) (*Roster, map[string]error, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("roster: %w", err)
+	}
+	name := filepath.Base(path)
+	parse := parseYAML
+	if strings.EqualFold(filepath.Ext(path), ".csv") {
+		parse = parseCSV
+	}
+	ro, errs, err := parse(name, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	byRow := map[string][]error{}
+	for _, e := range errs {
+		var re *RowError
+		if !errors.As(e, &re) {
+			return nil, nil, joinSorted(errs)
+		}
+		byRow[re.Row] = append(byRow[re.Row], e)
+	}
+	good := 0
+	for _, d := range ro.Drones {
+		if byRow[d.Row] == nil {
+			good++
+		}
+	}
+	if good == 0 {
+		return nil, nil, joinSorted(errs)
+	}
+	bad := map[string]error{}
+	for row, es := range byRow {
+		bad[row] = errors.Join(es...)
+	}
+	return ro, bad, nil
+}
+
 // field is one cell of a row before it is checked.
 type field struct{ name, value string }
 
 // ParseCSV reads a CSV roster: a header naming the columns (Columns), then
 // one drone a row. Lines starting with # are comments.
 func ParseCSV(name string, b []byte) (*Roster, error) {
+	return strict(parseCSV(name, b))
+}
+
+// strict turns a roster with errors into its errors alone.
+func strict(ro *Roster, errs []error, err error) (*Roster, error) {
+	if err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
+		return nil, joinSorted(errs)
+	}
+	return ro, nil
+}
+
+func parseCSV(name string, b []byte) (*Roster, []error, error) {
 	r := csv.NewReader(bytes.NewReader(b))
 	r.Comment = '#'
 	r.FieldsPerRecord = -1
 	r.TrimLeadingSpace = true
 	header, err := r.Read()
 	if err != nil {
-		return nil, fmt.Errorf("%s: header: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: header: %w", name, err)
 	}
 	var errs []error
 	for i, h := range header {
@@ -150,29 +211,29 @@ func ParseCSV(name string, b []byte) (*Roster, error) {
 		d.bad = len(es) > 0
 		ro.Drones = append(ro.Drones, d)
 	}
-	errs = append(errs, ro.check()...)
-	if len(errs) > 0 {
-		return nil, joinSorted(errs)
-	}
-	return ro, nil
+	return ro, append(errs, ro.check()...), nil
 }
 
 // ParseYAML reads a YAML roster: a list of mappings with the fields of
 // Columns, or such a list under a top-level key "drones".
 func ParseYAML(name string, b []byte) (*Roster, error) {
+	return strict(parseYAML(name, b))
+}
+
+func parseYAML(name string, b []byte) (*Roster, []error, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s: empty roster", name)
+		return nil, nil, fmt.Errorf("%s: empty roster", name)
 	}
 	list := doc.Content[0]
 	if list.Kind == yaml.MappingNode && len(list.Content) == 2 && list.Content[0].Value == "drones" {
 		list = list.Content[1]
 	}
 	if list.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("%s:%d: a roster is a list of drones (or a list under drones:)", name, list.Line)
+		return nil, nil, fmt.Errorf("%s:%d: a roster is a list of drones (or a list under drones:)", name, list.Line)
 	}
 	ro := &Roster{File: name}
 	var errs []error
@@ -200,11 +261,7 @@ func ParseYAML(name string, b []byte) (*Roster, error) {
 		d.bad = len(es) > 0
 		ro.Drones = append(ro.Drones, d)
 	}
-	errs = append(errs, ro.check()...)
-	if len(errs) > 0 {
-		return nil, joinSorted(errs)
-	}
-	return ro, nil
+	return ro, append(errs, ro.check()...), nil
 }
 
 // joinSorted joins errs, those of rows in row order after the others.
@@ -274,6 +331,16 @@ func parseRow(file, row string, fs []field) (Drone, []error) {
 			d.Radio = f.value
 		case "fc":
 			d.FC = f.value
+		case "arch":
+			if f.value == "" {
+				continue
+			}
+			tg, err := ParseTarget(f.value)
+			if err != nil {
+				bad("arch", fmt.Sprintf("%q is not a processor: arm64, armv7, armv6 or amd64", f.value))
+				continue
+			}
+			d.Arch = &tg
 		case "radio_baud", "fc_baud":
 			if f.value == "" {
 				continue
