@@ -35,6 +35,13 @@ func requireChromium(t *testing.T) string {
 // content security policy violations).
 func browser(t *testing.T) (context.Context, func() []string) {
 	exe := requireChromium(t)
+	// A profile of its own, removed by removeProfile: Chromium's helper
+	// processes may still write into it for a moment after the browser
+	// has closed, which t.TempDir's cleanup would report as a failure.
+	profile, err := os.MkdirTemp("", "skyquorum-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
@@ -43,7 +50,7 @@ func browser(t *testing.T) (context.Context, func() []string) {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1400, 1000),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -55,7 +62,13 @@ func browser(t *testing.T) (context.Context, func() []string) {
 		*v.(*int)++
 	}))
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	t.Cleanup(func() {
+		_ = chromedp.Cancel(ctx) // closes the browser and waits for it
+		cancelT()
+		cancelB()
+		cancelA()
+		removeProfile(t, profile)
+	})
 	var mu sync.Mutex
 	var errs []string
 	chromedp.ListenTarget(ctx, func(ev any) {
@@ -231,4 +244,17 @@ func TestBrowserRender250(t *testing.T) {
 	if errs := consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}
+}
+
+// removeProfile removes a browser profile, retrying while Chromium's
+// last helper processes finish writing into it.
+func removeProfile(t *testing.T, dir string) {
+	var err error
+	for range 50 {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("browser profile %s not removed: %v", dir, err)
 }
