@@ -114,6 +114,11 @@ func needBinding() Binding {
 				return bad("with unknown flags")
 			}
 			nack := d.Flags&swarm.SWARM_SHOW_NEED_FLAGS_NACK != 0
+			if nack && d.Count == 0 {
+				// One form per report: a report without entries carries
+				// no NACK flag.
+				return bad("with the NACK flag and no entries")
+			}
 			m := upload.Need{Show: d.ShowId, Round: d.Round, Unknown: d.Flags&swarm.SWARM_SHOW_NEED_FLAGS_UNKNOWN != 0}
 			b := d.Data[:]
 			for range d.Count {
