@@ -244,34 +244,12 @@ func stateCounts(c map[swarm.SWARM_MEMBER_STATE]int) string {
 		if out != "" {
 			out += ", "
 		}
-		out += fmt.Sprintf("%d %s", c[k], stateName(k))
+		out += fmt.Sprintf("%d %s", c[k], station.StateName(k))
 	}
 	if out == "" {
 		return "no drone reporting"
 	}
 	return out
-}
-
-func stateName(s swarm.SWARM_MEMBER_STATE) string {
-	switch s {
-	case swarm.SWARM_MEMBER_STATE_BOOTING:
-		return "booting"
-	case swarm.SWARM_MEMBER_STATE_STANDBY:
-		return "on the ground"
-	case swarm.SWARM_MEMBER_STATE_ARMED:
-		return "armed"
-	case swarm.SWARM_MEMBER_STATE_FLYING:
-		return "flying"
-	case swarm.SWARM_MEMBER_STATE_HOLDING:
-		return "holding"
-	case swarm.SWARM_MEMBER_STATE_LANDING:
-		return "landing"
-	case swarm.SWARM_MEMBER_STATE_RETURNING:
-		return "returning"
-	case swarm.SWARM_MEMBER_STATE_FAILSAFE:
-		return "failsafe"
-	}
-	return fmt.Sprintf("state %d", s)
 }
 
 // waitFor calls done every period until it returns true, calling tick
@@ -337,7 +315,7 @@ func summary(w io.Writer, f sitlFlags, sw *live.Swarm, h *hub.Hub, res flightRes
 		cpu = append(cpu, p.CPU())
 		state := "-"
 		if d.Reported {
-			state = stateName(d.State)
+			state = station.StateName(d.State)
 		}
 		fmt.Fprintf(tw, "  %d\t%d\t%s\t%d%%\t%+.0f ms\t%+.1f\t%.1f\t%d\t%.3f\t\n", p.ID, p.Network, state, d.Battery,
 			float64(p.Offset)/1e6, p.Drift, p.CPU().Seconds(), e.Frames, e.AirtimeShare)

@@ -96,29 +96,6 @@ type Drone struct {
 	EmergencyAck uint32 `json:"emergency_ack"`
 }
 
-// StateName names a SWARM_MEMBER_STATE.
-func StateName(s swarm.SWARM_MEMBER_STATE) string {
-	switch s {
-	case swarm.SWARM_MEMBER_STATE_BOOTING:
-		return "booting"
-	case swarm.SWARM_MEMBER_STATE_STANDBY:
-		return "standby"
-	case swarm.SWARM_MEMBER_STATE_ARMED:
-		return "armed"
-	case swarm.SWARM_MEMBER_STATE_FLYING:
-		return "flying"
-	case swarm.SWARM_MEMBER_STATE_HOLDING:
-		return "holding"
-	case swarm.SWARM_MEMBER_STATE_LANDING:
-		return "landing"
-	case swarm.SWARM_MEMBER_STATE_RETURNING:
-		return "returning"
-	case swarm.SWARM_MEMBER_STATE_FAILSAFE:
-		return "failsafe"
-	}
-	return fmt.Sprintf("state-%d", s)
-}
-
 // preflightChecks names the preflight numbers of SWARM_STATUS, as the
 // drone firmware numbers its checks.
 var preflightChecks = map[uint8]string{
@@ -161,7 +138,7 @@ func StatusOf(sn station.Snapshot) Status {
 			EmergencyAck: d.EmergencyAck,
 		}
 		if d.Reported {
-			v.State = StateName(d.State)
+			v.State = station.StateName(d.State)
 			v.Leading, v.Follows, v.Term, v.Applied = d.Leading, d.Leader, d.Term, d.Applied
 			v.Battery, v.Voltage = d.Battery, d.Voltage
 			v.GPSFix, v.Satellites = d.GPSFix, d.Satellites

@@ -1,6 +1,7 @@
 package station
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -296,4 +297,28 @@ func (s *Station) view(id uint16, now time.Time, live time.Duration) Drone {
 	v.Age = now.Sub(d.at)
 	v.Live = s.isLive(d, now, live)
 	return v
+}
+
+// StateName names a drone's flight state as the ground station's views
+// show it: "standby", "flying", ….
+func StateName(s swarm.SWARM_MEMBER_STATE) string {
+	switch s {
+	case swarm.SWARM_MEMBER_STATE_BOOTING:
+		return "booting"
+	case swarm.SWARM_MEMBER_STATE_STANDBY:
+		return "standby"
+	case swarm.SWARM_MEMBER_STATE_ARMED:
+		return "armed"
+	case swarm.SWARM_MEMBER_STATE_FLYING:
+		return "flying"
+	case swarm.SWARM_MEMBER_STATE_HOLDING:
+		return "holding"
+	case swarm.SWARM_MEMBER_STATE_LANDING:
+		return "landing"
+	case swarm.SWARM_MEMBER_STATE_RETURNING:
+		return "returning"
+	case swarm.SWARM_MEMBER_STATE_FAILSAFE:
+		return "failsafe"
+	}
+	return fmt.Sprintf("state %d", s)
 }

@@ -209,7 +209,7 @@ func (gs *GroupSource) airtime(i int, sn station.Snapshot) float64 {
 func (gs *GroupSource) drone(sn station.Snapshot, d station.Drone) Drone {
 	v := Drone{
 		ID: d.ID, Network: sn.Network, Reported: d.Reported, Live: d.Live,
-		State: StateName(d.State), Mode: ModeName(d.Flags),
+		State: station.StateName(d.State), Mode: ModeName(d.Flags),
 		Leader:  d.ID == sn.Leader && sn.Leader != 0,
 		Battery: d.Battery, GPSFix: d.GPSFix, Satellites: d.Satellites,
 		Loss: d.Loss, Retransmits: d.Retransmits,
@@ -234,29 +234,6 @@ func (gs *GroupSource) drone(sn station.Snapshot, d station.Drone) Drone {
 	}
 	v.ShowT = d.ShowTime.Seconds()
 	return v
-}
-
-// StateName names a drone state for the page.
-func StateName(s swarm.SWARM_MEMBER_STATE) string {
-	switch s {
-	case swarm.SWARM_MEMBER_STATE_BOOTING:
-		return "booting"
-	case swarm.SWARM_MEMBER_STATE_STANDBY:
-		return "standby"
-	case swarm.SWARM_MEMBER_STATE_ARMED:
-		return "armed"
-	case swarm.SWARM_MEMBER_STATE_FLYING:
-		return "flying"
-	case swarm.SWARM_MEMBER_STATE_HOLDING:
-		return "holding"
-	case swarm.SWARM_MEMBER_STATE_LANDING:
-		return "landing"
-	case swarm.SWARM_MEMBER_STATE_RETURNING:
-		return "returning"
-	case swarm.SWARM_MEMBER_STATE_FAILSAFE:
-		return "failsafe"
-	}
-	return fmt.Sprintf("state %d", s)
 }
 
 // ModeName writes a drone's flags in words.
