@@ -157,8 +157,12 @@ func TestConnectEndToEnd(t *testing.T) {
 		return true
 	}, 90*time.Second, 250*time.Millisecond, "a leader every drone follows; connect printed:\n%s\n%s", &out, &errOut)
 	leader := st.Leader
-	assert.Contains(t, out.String(), fmt.Sprintf("leader %d (term", leader))
-	assert.Contains(t, out.String(), "swarm time synced with leader")
+	// connect prints its progress lines on its own tick, which may come
+	// just after the status that shows the same facts.
+	assert.Eventually(t, func() bool {
+		return strings.Contains(out.String(), fmt.Sprintf("leader %d (term", leader)) &&
+			strings.Contains(out.String(), "swarm time synced with leader")
+	}, 5*time.Second, 100*time.Millisecond, "connect printed the leader and the swarm time; it printed:\n%s", &out)
 	for id := 1; id <= drones; id++ {
 		assert.Contains(t, out.String(), fmt.Sprintf("drone %d reporting", id))
 	}
