@@ -560,7 +560,7 @@ func (r *Runner) receive(f wire.Frame) {
 		return
 	}
 	if f.SystemID != r.cfg.SystemID {
-		r.report.heardFrame(f.SystemID, f.Sequence)
+		r.report.heardFrame(f)
 	}
 	// A ground station's messages and the drones' status frames for it
 	// are the radio's own, not the node's: the codec does not decode them.

@@ -74,8 +74,8 @@ type reporter struct {
 	// retrans is the reliable layer's retransmissions at the last status.
 	retrans int
 	// Frames heard and missed since the last status, from the MAVLink
-	// sequence numbers of each sender.
-	seq           map[uint8]uint8
+	// sequence numbers of each stream.
+	seq           map[stream]uint8
 	heard, missed int
 	// sends counts the status frames sent, extras those sent for a
 	// change.
@@ -94,18 +94,25 @@ func (s *reporter) init(r *Runner) {
 	s.spread = int64(len(r.cfg.Members)) * 2 * int64(StatusAirtime(r.cfg.Baud)) / tick
 	s.next = s.rng.Int64N(s.period) + 1 // the drone's phase
 	s.last = -s.gap
-	s.seq = map[uint8]uint8{}
+	s.seq = map[stream]uint8{}
 }
 
-// heardFrame counts a frame from MAVLink system id with sequence number
-// seq: the numbers skipped since its last frame are frames missed.
-func (s *reporter) heardFrame(id, seq uint8) {
-	if last, ok := s.seq[id]; ok {
-		if gap := seq - last - 1; gap < 128 {
+// stream is one sender's sequence of frames: MAVLink numbers frames per
+// system and component, and signing keeps a stream per link ID too, so
+// two ground stations sharing system ID 255 on different link IDs are
+// two streams.
+type stream struct{ system, component, link uint8 }
+
+// heardFrame counts frame f: the sequence numbers skipped since its
+// stream's last frame are frames missed.
+func (s *reporter) heardFrame(f wire.Frame) {
+	k := stream{f.SystemID, f.ComponentID, f.LinkID}
+	if last, ok := s.seq[k]; ok {
+		if gap := f.Sequence - last - 1; gap < 128 {
 			s.missed += int(gap)
 		}
 	}
-	s.seq[id] = seq
+	s.seq[k] = f.Sequence
 	s.heard++
 }
 

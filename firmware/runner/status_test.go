@@ -6,6 +6,7 @@ import (
 
 	"github.com/skyquorum/skyquorum/radio/dialect"
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
+	"github.com/skyquorum/skyquorum/radio/wire"
 )
 
 // StatusPayloadBytes is the payload of a SWARM_STATUS with every field
@@ -51,5 +52,33 @@ func TestStatusPeriod(t *testing.T) {
 	}
 	if a, b := StatusPeriod(50, 0, 0), StatusPeriod(50, 57600, 0); a != b {
 		t.Errorf("without a baud the period is %v, at 57600 %v: want the SiK rate assumed", a, b)
+	}
+}
+
+// Loss counts the frames skipped within each stream: two ground stations
+// sharing system ID 255 and component 190 on signing links 1 and 2, each
+// sending every frame of its own sequence, interleaved, miss nothing; a
+// drone whose sequence skips 3 numbers in 10 frames misses 3.
+func TestStatusLossPerStream(t *testing.T) {
+	var s reporter
+	s.seq = map[stream]uint8{}
+	for i := range 20 {
+		for _, link := range []uint8{1, 2} {
+			seq := uint8(i)
+			if link == 2 {
+				seq += 100 // another station's own counter
+			}
+			s.heardFrame(wire.Frame{SystemID: 255, ComponentID: 190, LinkID: link, Sequence: seq})
+		}
+	}
+	if s.missed != 0 || s.heard != 40 {
+		t.Fatalf("two stations on links 1 and 2: heard %d, missed %d; want 40 heard, 0 missed", s.heard, s.missed)
+	}
+	s.heard, s.missed = 0, 0
+	for _, seq := range []uint8{250, 251, 252, 254, 255, 0, 3, 4, 5, 6} {
+		s.heardFrame(wire.Frame{SystemID: 7, ComponentID: 191, LinkID: 7, Sequence: seq})
+	}
+	if s.missed != 3 || s.heard != 10 {
+		t.Fatalf("a drone skipping 253, 1 and 2: heard %d, missed %d; want 10 heard, 3 missed", s.heard, s.missed)
 	}
 }
