@@ -149,7 +149,8 @@ type Channel struct {
 	Network uint8 `json:"net"`
 	// Airtime is the share of the channel busy lately, in [0, 1]; Loss
 	// the mean share of frames the drones missed, in [0, 1]; ClockErrMS
-	// the error bound of the station's swarm time, in ms.
+	// the error bound of the station's swarm time, in ms (-1: none, as
+	// before the leader's time is heard, or just after a new leader).
 	Airtime    float64 `json:"airtime"`
 	Loss       float64 `json:"loss"`
 	ClockErrMS float64 `json:"clockErrMs"`

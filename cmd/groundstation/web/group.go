@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -164,10 +165,7 @@ func (gs *GroupSource) Snapshot() Snapshot {
 			out.At = sn.At
 		}
 		out.Leaders = append(out.Leaders, sn.Leader)
-		ch := Channel{Network: sn.Network, ClockErrMS: float64(sn.TimeBound) / 1e6}
-		if !sn.TimeSynced {
-			ch.ClockErrMS = 0
-		}
+		ch := Channel{Network: sn.Network, ClockErrMS: clockErrMS(sn)}
 		var lossSum, lossN int
 		for _, d := range sn.Drones {
 			out.Drones = append(out.Drones, gs.drone(sn, d))
@@ -218,6 +216,17 @@ func (gs *GroupSource) Snapshot() Snapshot {
 		out.Log = append(out.Log, le)
 	}
 	return out
+}
+
+// clockErrMS is the error bound of the station's swarm time in ms, -1
+// while it has none: before the station heard the leader's time, and
+// after a change of leader until it has heard the new one's (the bound
+// is then unbounded: math.MaxInt64).
+func clockErrMS(sn station.Snapshot) float64 {
+	if !sn.TimeSynced || sn.TimeBound < 0 || sn.TimeBound >= time.Duration(math.MaxInt64) {
+		return -1
+	}
+	return float64(sn.TimeBound) / 1e6
 }
 
 // airtime estimates network i's busy share over the last second or more

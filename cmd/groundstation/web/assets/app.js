@@ -293,6 +293,8 @@ function plot(id, hist, get, fixedMax) {
     let first = true;
     for (const s of hist) {
       if (s.net !== n) continue;
+      // An unknown value (negative) breaks the line.
+      if (get(s) < 0) { first = true; continue; }
       first ? ctx.moveTo(x(s.t), y(get(s))) : ctx.lineTo(x(s.t), y(get(s)));
       first = false;
     }
