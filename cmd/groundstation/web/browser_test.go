@@ -102,6 +102,15 @@ func TestBrowser(t *testing.T) {
 	if errs := consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}
+	// The server stops: the page says why, in place of retrying.
+	if err := srv.CloseWith("the show is over"); err != nil {
+		t.Fatal(err)
+	}
+	ended := `document.getElementById("ended").textContent == "the show is over" && !document.getElementById("ended").hidden &&
+		document.getElementById("conn").textContent == "ended"`
+	if err := chromedp.Run(ctx, chromedp.Poll(ended, nil, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Errorf("the page does not say that its server has ended: %v", err)
+	}
 }
 
 // TestBrowserRender250 reports how long the page takes to draw a frame of

@@ -69,6 +69,8 @@ type Server struct {
 	forced bool               // Close had to cut connections
 	ending chan struct{}      // closed by Close: streams say why and end
 	why    string             // what the streams say, set before ending closes
+	closed sync.Once
+	closeE error
 }
 
 // New returns the handler of cfg; Listen serves it.
@@ -171,23 +173,27 @@ func (s *Server) Close() error {
 }
 
 // CloseWith stops the server and ends every live stream with an "end"
-// event whose data is why: the page shows it and stops updating.
+// event whose data is why: the page shows it and stops updating. Only
+// the first Close or CloseWith does anything.
 func (s *Server) CloseWith(why string) error {
 	if s.http == nil {
 		return nil
 	}
-	s.why = why
-	close(s.ending)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	err := s.http.Shutdown(ctx)
-	s.cancel()
-	if err != nil {
-		s.forced = true
-		err = s.http.Close()
-	}
-	<-s.done
-	return err
+	s.closed.Do(func() {
+		s.why = why
+		close(s.ending)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err := s.http.Shutdown(ctx)
+		s.cancel()
+		if err != nil {
+			s.forced = true
+			err = s.http.Close()
+		}
+		<-s.done
+		s.closeE = err
+	})
+	return s.closeE
 }
 
 // ServeHTTP checks Host, Origin and token, then serves the page, the
