@@ -240,16 +240,28 @@ func TestDashboardLiveSwarm(t *testing.T) {
 			assert.True(t, ids[strconv.Itoa(id)], "%s: no row of drone %d", when, id)
 		}
 		require.Len(t, v.top, drones, when)
-		seen := 0
-		for _, d := range v.top {
-			if v.drawnInColour(d) {
+		seen, hidden := 0, 0
+		for i, d := range v.top {
+			// A drone drawn later within a disc's width covers it (from
+			// above, drones one over the other).
+			covered := false
+			for _, e := range v.top[i+1:] {
+				if (e.X-d.X)*(e.X-d.X)+(e.Y-d.Y)*(e.Y-d.Y) < 4*d.R*d.R {
+					covered = true
+				}
+			}
+			switch {
+			case covered:
+				hidden++
+			case v.drawnInColour(d):
 				seen++
-			} else {
+			default:
 				t.Errorf("%s: drone %d is not drawn in %s at (%.0f, %.0f) of the top view: the screenshot has %v there",
 					when, d.ID, d.Color, d.X, d.Y, v.at(d.X, d.Y))
 			}
 		}
-		t.Logf("%s: %d of %d drones drawn in their colours; leader %d", when, seen, drones, leader)
+		assert.GreaterOrEqual(t, seen, drones/2, "%s: drones seen in their colours (%d hidden under others)", when, hidden)
+		t.Logf("%s: %d of %d drones drawn in their colours, %d hidden under others; leader %d", when, seen, drones, hidden, leader)
 		return leader
 	}
 	v := holdAndLook(t, ctx, dir, "1-ready.png")
