@@ -334,8 +334,7 @@ func TestDashboardLiveSwarm(t *testing.T) {
 		require.NoError(t, sw.Proc(d.ID).Control(fmt.Sprintf("acquire %d", c)))
 		want[d.ID] = int(c)
 	}
-	err = chromedp.Run(ctx, chromedp.Poll(`document.querySelector("#drones tr td") &&
-		[...document.querySelectorAll("#log tbody tr")].some(r => r.textContent.includes("PAUSE"))`, nil,
+	err = chromedp.Run(ctx, chromedp.Poll(`[...document.querySelectorAll("#log tbody tr")].some(r => r.textContent.includes("PAUSE"))`, nil,
 		chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(200*time.Millisecond)))
 	require.NoError(t, err, "the command log never showed the PAUSE; connect:\n%s", &out)
 	t.Logf("drones take airspace cells %v", want)
