@@ -22,7 +22,7 @@ vet:
 # or Chromium skip when those are missing; say which (go test hides skips
 # without -v).
 notice:
-	@$(GO) test -count=1 -v -run '^$$' ./radio ./radio/link ./radio/interop ./cmd/groundstation/web 2>&1 | grep '^notice:' >&2 || true
+	@$(GO) test -count=1 -v -run '^$$' ./radio ./radio/link ./radio/interop ./cmd/groundstation/web ./cmd/groundstation 2>&1 | grep '^notice:' >&2 || true
 
 # Full seed campaigns, without the race detector; then the real-time
 # tests alone.

@@ -19,6 +19,7 @@ import (
 	"github.com/skyquorum/skyquorum/firmware/config"
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
+	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
 const connectUsage = `Usage: groundstation connect (--serial DEV | --udp ADDR --peer ADDR[,ADDR] [--hub]) --key FILE --members LIST [flags]
@@ -31,7 +32,9 @@ groundstation status and groundstation command reach the swarm. It prints
 what it learns: the leader, drones reporting or going silent. Ctrl-C
 stops it (exit 130). Only one process can own a serial port: run one
 connect per radio, and give each its own --socket. With --http ADDR it
-also serves the operator's dashboard of the network there.
+also serves the operator's dashboard of the network there; --show FILE
+gives the dashboard the show flown (show clock, planned positions,
+geofence, airspace cells).
 
 Flags:
 `
@@ -39,7 +42,7 @@ Flags:
 // connectFlags are groundstation connect's flags.
 type connectFlags struct {
 	serial, udp, peers, keyFile, members, socket string
-	http                                         string
+	http, showFile                               string
 	hub                                          bool
 	baud, network, issuer, linkID                int
 }
@@ -59,6 +62,7 @@ func runConnect(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.linkID, "link-id", 1, "the station's MAVLink signing link `ID` (1-255); a second ground station needs another")
 	fs.StringVar(&f.socket, "socket", operate.DefaultSocket(), "serve the control socket at `PATH`")
 	fs.StringVar(&f.http, "http", "", "serve the dashboard on `ADDR` (host:port, such as 127.0.0.1:8080; default none)")
+	fs.StringVar(&f.showFile, "show", "", "with --http: the show `FILE` (.sqshow) the swarm flies, for the dashboard's show clock, planned positions, geofence and airspace cells")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -85,6 +89,8 @@ func runConnect(args []string, stdout, stderr io.Writer) int {
 		return badUsage(fs, fmt.Sprintf("--link-id %d: give 1 to 255", f.linkID))
 	case f.socket == "":
 		return badUsage(fs, "--socket: give a path")
+	case f.showFile != "" && (f.http == "" || f.http == "off"):
+		return badUsage(fs, "--show goes with --http: it is for the dashboard")
 	}
 	members, err := operate.ParseMembers(f.members)
 	if err != nil {
@@ -123,6 +129,16 @@ func connect(ctx context.Context, f connectFlags, members []uint16, stdout, stde
 	if err != nil {
 		return fmt.Errorf("--key: %w", err)
 	}
+	var sh *show.Show
+	if f.showFile != "" {
+		b, err := os.ReadFile(f.showFile)
+		if err != nil {
+			return fmt.Errorf("--show: %w", err)
+		}
+		if sh, err = show.Decode(b); err != nil {
+			return fmt.Errorf("--show %s: %w", f.showFile, err)
+		}
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ln, err := operate.Listen(f.socket)
 	if err != nil {
@@ -157,18 +173,41 @@ func connect(ctx context.Context, f connectFlags, members []uint16, stdout, stde
 	defer st.Close()
 	progress("ground station on network %d (%s), expecting %d drones; control socket %s",
 		f.network, radioName, len(members), f.socket)
+	var src *web.GroupSource
 	if f.http != "" && f.http != "off" {
-		dash, err := web.Listen(f.http, web.Config{Source: web.NewStationSource(f.baud, st), Logger: logger})
+		src = web.NewStationSource(f.baud, st)
+		if sh != nil {
+			if err := src.SetShow(sh); err != nil {
+				return fmt.Errorf("--show %s: %w", f.showFile, err)
+			}
+		}
+		dash, err := web.Listen(f.http, web.Config{Source: src, Logger: logger})
 		if err != nil {
 			return fmt.Errorf("--http: %w", err)
 		}
-		defer dash.Close()
+		defer dash.CloseWith("groundstation connect has stopped")
 		progress("dashboard: %s", dash.URL())
 	}
 	srv := &operate.Server{Backend: st, Logger: logger, Report: func(req operate.Request, resp operate.Response) {
 		if resp.Result == nil {
 			progress("%s %q not sent: %s", req.Op, req.Command, resp.Error)
 			return
+		}
+		if src != nil {
+			// The dashboard's log shows the socket's commands too.
+			r := resp.Result
+			name := r.Command
+			if r.Emergency {
+				name = fmt.Sprintf("EMERGENCY %s (#%d)", r.Command, r.ID)
+			}
+			errText := ""
+			if !r.Accepted && !r.Emergency {
+				errText = resp.Error
+			}
+			src.Note(uint8(f.network), r.Index, name, errText)
+			if r.At != nil && strings.HasPrefix(r.Command, "START") && r.Accepted {
+				src.Started(uint8(f.network), *r.At)
+			}
 		}
 		lines := resp.Result.Summary()
 		if !resp.OK {

@@ -43,6 +43,7 @@ func TestOperateUsage(t *testing.T) {
 		{[]string{"connect", "--serial", "/dev/null", "--key", key, "--members", "1-300"}, "--members: drone 251 is not in network 0"},
 		{[]string{"connect", "--serial", "/dev/null", "--key", key, "--members", "1", "--network", "256"}, "--network 256: give 0 to 255"},
 		{[]string{"connect", "--serial", "/dev/null", "--key", key, "--members", "1", "--baud", "300"}, "--baud 300"},
+		{[]string{"connect", "--serial", "/dev/null", "--key", key, "--members", "1", "--show", "s.sqshow"}, "--show goes with --http"},
 		{[]string{"status", "extra"}, `unexpected argument "extra"`},
 		{[]string{"status", "--jsn"}, "flag provided but not defined: -jsn"},
 		{[]string{"command"}, "give a command: arm, takeoff ALT"},

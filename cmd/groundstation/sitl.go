@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/skyquorum/skyquorum/cmd/groundstation/web"
 	"github.com/skyquorum/skyquorum/sitl/hub"
 	"github.com/skyquorum/skyquorum/sitl/live"
 	"github.com/skyquorum/skyquorum/swarm/show"
@@ -35,7 +36,8 @@ While it runs, the operator's dashboard of the swarm is served at --http
 (default http://127.0.0.1:8080/; "off" turns it off): the drones seen
 from above and from the side, their table, the command log, the channel's
 airtime, loss and clock error, and the operator's command buttons. Beyond
-the loopback it needs the token in the address it prints.
+the loopback it needs the token in the address it prints. It stays up
+until this program exits, and then tells the page that it has ended.
 
 Flags:
 `
@@ -111,6 +113,10 @@ func sitl(ctx context.Context, f sitlFlags, stdout, stderr io.Writer) error {
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	// stopDash ends the dashboard, if one is served, when this returns,
+	// telling its pages how the flight ended.
+	stopDash, outcome := func(string) {}, "the flight did not start"
+	defer func() { stopDash(outcome + "; groundstation sitl has exited (start it again for a new flight)") }()
 	sh, showPath, err := sitlShow(f, dir)
 	if err != nil {
 		return err
@@ -157,7 +163,34 @@ func sitl(ctx context.Context, f sitlFlags, stdout, stderr io.Writer) error {
 	}
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	res, ferr := fly(fctx, flight{flags: f, show: sh, hub: h, swarm: sw, progress: progress})
+	// The dashboard stays up until this program exits, and then tells
+	// the pages that it has ended.
+	var dash *web.GroupSource
+	serve := func(src *web.GroupSource) {
+		if f.http == "" || f.http == "off" {
+			return
+		}
+		srv, err := web.Listen(f.http, web.Config{Source: src, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			progress("dashboard: %v; flying without it", err)
+			return
+		}
+		dash = src
+		stopDash = func(why string) { _ = srv.CloseWith(why) }
+		progress("dashboard: %s", srv.URL())
+	}
+	res, ferr := fly(fctx, flight{flags: f, show: sh, hub: h, swarm: sw, progress: progress, serve: serve})
+	switch {
+	case ctx.Err() != nil:
+		outcome = "the flight was interrupted"
+	case ferr != nil:
+		outcome = fmt.Sprintf("the flight ended: %v", ferr)
+	default:
+		outcome = "the show is over and every drone has landed"
+	}
+	if dash != nil {
+		dash.End(outcome + "; groundstation sitl is stopping its drones and will exit")
+	}
 	if err := stopSwarm(); err != nil {
 		ferr = errors.Join(ferr, err)
 	}

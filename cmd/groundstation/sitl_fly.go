@@ -28,6 +28,9 @@ type flight struct {
 	hub      *hub.Hub
 	swarm    *live.Swarm
 	progress func(format string, a ...any)
+	// serve serves the dashboard of the flight's picture (it outlives
+	// the flight).
+	serve func(*web.GroupSource)
 }
 
 // flightResult is what the summary reports of a flight.
@@ -92,14 +95,8 @@ func fly(ctx context.Context, fl flight) (flightResult, error) {
 	if err := dash.SetShow(fl.show); err != nil {
 		return res, err
 	}
-	if addr := fl.flags.http; addr != "" && addr != "off" {
-		srv, err := web.Listen(addr, web.Config{Source: dash, Logger: quiet})
-		if err != nil {
-			fl.progress("dashboard: %v; flying without it", err)
-		} else {
-			defer srv.Close()
-			fl.progress("dashboard: %s", srv.URL())
-		}
+	if fl.serve != nil {
+		fl.serve(dash)
 	}
 
 	// A leader, its swarm time, and every drone's status on each network.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"net/http"
@@ -129,7 +130,9 @@ func TestSITLLeavesNoOrphans(t *testing.T) {
 
 // TestSITLFliesTheShow runs groundstation sitl --drones 10 as a user
 // would: it flies the demo show to the end, every drone lands, and it
-// exits 0 having stopped every drone process.
+// exits 0 having stopped every drone process. Its dashboard stays up
+// until the program exits, and its stream's last event says that the
+// show is over and the program has exited.
 func TestSITLFliesTheShow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("flies a 90 s show with ten drone processes")
@@ -167,6 +170,29 @@ func TestSITLFliesTheShow(t *testing.T) {
 		}
 		return planned == 10
 	}, 120*time.Second, 500*time.Millisecond, "the dashboard never showed ten drones flying with a plan; stdout:\n%s", &stdout)
+	// A page's stream, read to its end.
+	m := regexp.MustCompile(`dashboard: (http://\S+)\n`).FindStringSubmatch(stdout.String())
+	events, err := http.Get(m[1] + "events")
+	require.NoError(t, err)
+	defer events.Body.Close()
+	type streamEnd struct{ end string }
+	streamed := make(chan streamEnd, 1)
+	go func() {
+		var se streamEnd
+		sc := bufio.NewScanner(events.Body)
+		sc.Buffer(nil, 1<<20)
+		inEnd := false
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "event: end":
+				inEnd = true
+			case inEnd && strings.HasPrefix(line, "data: "):
+				se.end, inEnd = strings.TrimPrefix(line, "data: "), false
+			}
+		}
+		streamed <- se
+	}()
 	require.Len(t, dash.Drones, 10)
 	require.Len(t, dash.Leaders, 1)
 	leaders := 0
@@ -182,9 +208,15 @@ func TestSITLFliesTheShow(t *testing.T) {
 		assert.True(t, strings.HasPrefix(dash.Log[i].Command, c), "log entry %d: %+v", i, dash.Log[i])
 		assert.Equal(t, 10, dash.Log[i].Applied, "log entry %d applied", i)
 	}
-	err := cmd.Wait()
+	err = cmd.Wait()
 	t.Logf("groundstation sitl --drones 10: %.1f s\n%s", time.Since(start).Seconds(), &stdout)
 	require.NoError(t, err, "stderr:\n%s", &stderr)
+	select {
+	case se := <-streamed:
+		assert.Contains(t, se.end, "every drone has landed; groundstation sitl has exited", "the stream's last event")
+	case <-time.After(5 * time.Second):
+		t.Error("the dashboard's stream did not end when groundstation sitl exited")
+	}
 	out := stdout.String()
 	assert.Contains(t, out, "every drone has landed")
 	assert.Contains(t, out, "landed: 10 of 10")

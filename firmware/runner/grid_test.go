@@ -15,7 +15,7 @@ func TestShowGridCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := showGrid(s)
+	g, err := ShowGrid(s)
 	if err != nil {
 		t.Fatal(err)
 	}

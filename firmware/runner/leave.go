@@ -56,10 +56,11 @@ type leave struct {
 // its show before it tries again.
 const replanEvery = int64(time.Second)
 
-// showGrid is the airspace grid for paths home when Config.Grid is not
+// ShowGrid is the airspace grid for paths home when Config.Grid is not
 // given: the show's fence (or its drones' paths) up to its altitude limit,
-// in cells of about 10 m, within airspace.MaxCells.
-func showGrid(s *show.Show) (airspace.Grid, error) {
+// in cells of about 10 m, within airspace.MaxCells. The dashboard shades
+// the cells drones hold in this grid.
+func ShowGrid(s *show.Show) (airspace.Grid, error) {
 	lo := show.Vec3{X: math.Inf(1), Y: math.Inf(1)}
 	hi := show.Vec3{X: math.Inf(-1), Y: math.Inf(-1), Z: s.Limits.MaxAltitude}
 	grow := func(x, y, z float64) {

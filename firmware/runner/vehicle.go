@@ -157,7 +157,7 @@ func (f *flight) init(r *Runner) {
 	}
 	if r.cfg.Grid != nil {
 		f.grid = *r.cfg.Grid
-	} else if f.grid, err = showGrid(s); err != nil {
+	} else if f.grid, err = ShowGrid(s); err != nil {
 		r.log.Error("runner: no airspace grid for this show", "err", err)
 		f.planner = nil
 	}

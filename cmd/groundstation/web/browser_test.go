@@ -1,114 +1,14 @@
 package web
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/skyquorum/skyquorum/cmd/groundstation/web/webtest"
 )
-
-// requireChromium returns the path of a Chromium, or skips the test when
-// there is none; under CI (CI set) a missing browser fails the test, so
-// that CI never passes by skipping.
-func requireChromium(t *testing.T) string {
-	t.Helper()
-	if p := chromium(); p != "" {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("a headless Chromium is required under CI: apt-get install -y chromium")
-	}
-	t.Skip("chromium not installed (apt-get install -y chromium); CI runs this test")
-	return ""
-}
-
-// browser opens a headless Chromium on a fresh profile and collects its
-// console errors, uncaught exceptions and error log entries (such as
-// content security policy violations).
-func browser(t *testing.T) (context.Context, func() []string) {
-	exe := requireChromium(t)
-	// A profile of its own, removed by removeProfile: Chromium's helper
-	// processes may still write into it for a moment after the browser
-	// has closed, which t.TempDir's cleanup would report as a failure.
-	profile, err := os.MkdirTemp("", "skyquorum-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1400, 1000),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	// chromedp reports events of this Chromium's newer protocol that its
-	// pinned schema does not know; they are counted, not printed.
-	var chatter sync.Map
-	ctx, cancelB := chromedp.NewContext(actx, chromedp.WithErrorf(func(format string, _ ...any) {
-		v, _ := chatter.LoadOrStore(format, new(int))
-		*v.(*int)++
-	}))
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() {
-		_ = chromedp.Cancel(ctx) // closes the browser and waits for it
-		cancelT()
-		cancelB()
-		cancelA()
-		removeProfile(t, profile)
-	})
-	var mu sync.Mutex
-	var errs []string
-	chromedp.ListenTarget(ctx, func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.APITypeError || ev.Type == runtime.APITypeAssert {
-				var args []string
-				for _, a := range ev.Args {
-					args = append(args, string(a.Value))
-				}
-				errs = append(errs, "console: "+strings.Join(args, " "))
-			}
-		case *runtime.EventExceptionThrown:
-			errs = append(errs, "exception: "+ev.ExceptionDetails.Error())
-		case *cdplog.EventEntryAdded:
-			if ev.Entry.Level == cdplog.LevelError {
-				errs = append(errs, fmt.Sprintf("log (%s): %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
-			}
-		}
-	})
-	if err := chromedp.Run(ctx, cdplog.Enable(), runtime.Enable()); err != nil {
-		t.Fatalf("starting %s: %v", exe, err)
-	}
-	return ctx, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(errs)
-	}
-}
-
-func evalInt(t *testing.T, ctx context.Context, js string) int {
-	t.Helper()
-	var n int
-	if err := chromedp.Run(ctx, chromedp.Evaluate(js, &n)); err != nil {
-		t.Fatalf("%s: %v", js, err)
-	}
-	return n
-}
 
 // waitCommands waits until src has recorded n commands.
 func waitCommands(t *testing.T, src *ShowSource, n int) []Command {
@@ -124,7 +24,7 @@ func waitCommands(t *testing.T, src *ShowSource, n int) []Command {
 }
 
 func TestBrowser(t *testing.T) {
-	ctx, consoleErrors := browser(t)
+	ctx, consoleErrors := webtest.Browser(t, 1400, 1000, 60*time.Second)
 	const n = 12
 	src := newShowSource(t, n)
 	if _, err := src.Command(t.Context(), Command{Op: "start"}); err != nil {
@@ -143,27 +43,27 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the page drew no frames: %v (console: %q)", err, consoleErrors())
 	}
-	if rows := evalInt(t, ctx, `document.querySelectorAll("#drones tbody tr").length`); rows != n {
+	if rows := webtest.EvalInt(t, ctx, `document.querySelectorAll("#drones tbody tr").length`); rows != n {
 		t.Errorf("%d drone rows, want %d", rows, n)
 	}
 	// Drone 6 fails preflight in the simulation: not ready, so first.
-	if first := evalInt(t, ctx, `+document.querySelector("#drones tbody tr").dataset.id`); first != 6 {
+	if first := webtest.EvalInt(t, ctx, `+document.querySelector("#drones tbody tr").dataset.id`); first != 6 {
 		t.Errorf("first row is drone %d, want the not-ready drone 6", first)
 	}
-	if marks := evalInt(t, ctx, `document.querySelectorAll("#drones .leader-mark").length`); marks != 1 {
+	if marks := webtest.EvalInt(t, ctx, `document.querySelectorAll("#drones .leader-mark").length`); marks != 1 {
 		t.Errorf("%d leader marks in the table, want 1", marks)
 	}
-	if lead := evalInt(t, ctx, `+document.querySelector("#drones .leader-mark").closest("tr").dataset.id`); lead != 1 {
+	if lead := webtest.EvalInt(t, ctx, `+document.querySelector("#drones .leader-mark").closest("tr").dataset.id`); lead != 1 {
 		t.Errorf("leader mark on drone %d, want 1", lead)
 	}
-	if marks := evalInt(t, ctx, `window.sqStats.leaderMarks`); marks != 2 {
+	if marks := webtest.EvalInt(t, ctx, `window.sqStats.leaderMarks`); marks != 2 {
 		t.Errorf("%d leader marks drawn, want 2 (top and side views)", marks)
 	}
 	// The top view has drawn: count its painted pixels.
 	painted := `(() => { const c = document.getElementById(%q); const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
 		let k = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) k++; return k; })()`
 	for _, id := range []string{"top", "side", "plotAir"} {
-		if px := evalInt(t, ctx, fmt.Sprintf(painted, id)); px < 50 {
+		if px := webtest.EvalInt(t, ctx, fmt.Sprintf(painted, id)); px < 50 {
 			t.Errorf("canvas %s has %d painted pixels, want at least 50", id, px)
 		}
 	}
@@ -180,7 +80,7 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Run(ctx, chromedp.Click(emergencyHold, chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
-	if open := evalInt(t, ctx, `document.getElementById("confirm").open ? 1 : 0`); open != 1 {
+	if open := webtest.EvalInt(t, ctx, `document.getElementById("confirm").open ? 1 : 0`); open != 1 {
 		t.Fatal("the HOLD button did not ask for confirmation")
 	}
 	if err := chromedp.Run(ctx, chromedp.Click(`#confirmNo`, chromedp.ByQuery)); err != nil {
@@ -202,13 +102,22 @@ func TestBrowser(t *testing.T) {
 	if errs := consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}
+	// The server stops: the page says why, in place of retrying.
+	if err := srv.CloseWith("the show is over"); err != nil {
+		t.Fatal(err)
+	}
+	ended := `document.getElementById("ended").textContent == "the show is over" && !document.getElementById("ended").hidden &&
+		document.getElementById("conn").textContent == "ended"`
+	if err := chromedp.Run(ctx, chromedp.Poll(ended, nil, chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Errorf("the page does not say that its server has ended: %v", err)
+	}
 }
 
 // TestBrowserRender250 reports how long the page takes to draw a frame of
 // 250 drones (both views, the table, the log and the plots); it asserts
 // only that every drone is drawn, not the time.
 func TestBrowserRender250(t *testing.T) {
-	ctx, consoleErrors := browser(t)
+	ctx, consoleErrors := webtest.Browser(t, 1400, 1000, 60*time.Second)
 	src := newShowSource(t, 250)
 	if _, err := src.Command(t.Context(), Command{Op: "start"}); err != nil {
 		t.Fatal(err)
@@ -244,17 +153,4 @@ func TestBrowserRender250(t *testing.T) {
 	if errs := consoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %q", errs)
 	}
-}
-
-// removeProfile removes a browser profile, retrying while Chromium's
-// last helper processes finish writing into it.
-func removeProfile(t *testing.T, dir string) {
-	var err error
-	for range 50 {
-		if err = os.RemoveAll(dir); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Logf("browser profile %s not removed: %v", dir, err)
 }

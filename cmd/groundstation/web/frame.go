@@ -13,6 +13,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 )
 
 // Source is what the dashboard shows and commands.
@@ -41,9 +43,28 @@ type Snapshot struct {
 	// Fence is the geofence polygon (X north, Y west, in metres), empty
 	// when the show has none.
 	Fence [][2]float64 `json:"fence"`
-	// CellSize is the edge of an airspace cell in metres (0: unknown),
-	// for shading locked cells.
-	CellSize float64 `json:"cellSize"`
+	// Grid is the airspace grid whose cells the drones lock, for shading
+	// the cells held; nil when the source does not know it.
+	Grid *Grid `json:"grid"`
+	// Ended is set once the source has stopped following the swarm (the
+	// flight of groundstation sitl is over): why, for the operator.
+	Ended string `json:"ended,omitempty"`
+}
+
+// Grid is an airspace grid: cell c is (i, j, k) = (c mod Dims[0],
+// c / Dims[0] mod Dims[1], c / (Dims[0] Dims[1])) and spans Origin +
+// (i, j, k) × Size to Origin + (i+1, j+1, k+1) × Size, in the show's
+// frame (X north, Y west, Z up, metres).
+type Grid struct {
+	Origin [3]float64 `json:"origin"`
+	Size   [3]float64 `json:"size"`
+	Dims   [3]int     `json:"dims"`
+}
+
+// GridOf converts an airspace grid.
+func GridOf(g airspace.Grid) *Grid {
+	return &Grid{Origin: [3]float64{g.Origin.X, g.Origin.Y, g.Origin.Z},
+		Size: [3]float64{g.Size.X, g.Size.Y, g.Size.Z}, Dims: g.Dims}
 }
 
 // Drone is one drone of the picture.
@@ -128,7 +149,8 @@ type Channel struct {
 	Network uint8 `json:"net"`
 	// Airtime is the share of the channel busy lately, in [0, 1]; Loss
 	// the mean share of frames the drones missed, in [0, 1]; ClockErrMS
-	// the error bound of the station's swarm time, in ms.
+	// the error bound of the station's swarm time, in ms (-1: none, as
+	// before the leader's time is heard, or just after a new leader).
 	Airtime    float64 `json:"airtime"`
 	Loss       float64 `json:"loss"`
 	ClockErrMS float64 `json:"clockErrMs"`

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/skyquorum/skyquorum/cmd/groundstation/station"
+	"github.com/skyquorum/skyquorum/firmware/runner"
 	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/emergency"
 	"github.com/skyquorum/skyquorum/swarm/show"
@@ -31,6 +34,8 @@ type GroupSource struct {
 	mu      sync.Mutex
 	show    *show.Show
 	tracks  []*show.Track
+	grid    *Grid
+	ended   string
 	startAt []time.Time // per station, zero before START
 	log     []logged
 	air     []airWindow
@@ -65,17 +70,37 @@ func NewStationSource(baud int, stations ...*station.Station) *GroupSource {
 	return &GroupSource{stations: stations, baud: baud, Lead: 5 * time.Second}
 }
 
-// SetShow gives the show flown, for planned positions, the fence and
-// the show clock.
+// SetShow gives the show flown, for planned positions, the fence, the
+// show clock and the airspace grid (the one the drones use when their
+// configuration gives none: runner.ShowGrid).
 func (gs *GroupSource) SetShow(s *show.Show) error {
 	tr, err := s.Tracks()
 	if err != nil {
 		return err
 	}
+	g, err := runner.ShowGrid(s)
+	if err != nil {
+		return err
+	}
 	gs.mu.Lock()
 	defer gs.mu.Unlock()
-	gs.show, gs.tracks = s, tr
+	gs.show, gs.tracks, gs.grid = s, tr, GridOf(g)
 	return nil
+}
+
+// SetGrid gives the airspace grid of the drones' configuration.
+func (gs *GroupSource) SetGrid(g airspace.Grid) {
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	gs.grid = GridOf(g)
+}
+
+// End marks the picture as no longer followed, saying why: the page
+// shows it.
+func (gs *GroupSource) End(why string) {
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	gs.ended = why
 }
 
 // Started records the START of network (its swarm time), for the show
@@ -105,6 +130,16 @@ func (gs *GroupSource) Record(network uint8, c command.Command, r station.Result
 	gs.log = append(gs.log, e)
 }
 
+// Note adds a command sent by other means, as text (groundstation
+// command through connect's control socket), to the log: index 0 for an
+// emergency command or one not accepted, errText empty when it did not
+// fail.
+func (gs *GroupSource) Note(network uint8, index uint32, cmd, errText string) {
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	gs.log = append(gs.log, logged{at: time.Now(), network: network, index: index, cmd: cmd, err: errText})
+}
+
 // Snapshot implements Source.
 func (gs *GroupSource) Snapshot() Snapshot {
 	sns := make([]station.Snapshot, len(gs.stations))
@@ -115,6 +150,7 @@ func (gs *GroupSource) Snapshot() Snapshot {
 	defer gs.mu.Unlock()
 	var out Snapshot
 	out.Fence = [][2]float64{}
+	out.Grid, out.Ended = gs.grid, gs.ended
 	if gs.show != nil {
 		out.Fence = gs.show.Fence.Polygon
 		out.Show.Loaded = true
@@ -129,10 +165,7 @@ func (gs *GroupSource) Snapshot() Snapshot {
 			out.At = sn.At
 		}
 		out.Leaders = append(out.Leaders, sn.Leader)
-		ch := Channel{Network: sn.Network, ClockErrMS: float64(sn.TimeBound) / 1e6}
-		if !sn.TimeSynced {
-			ch.ClockErrMS = 0
-		}
+		ch := Channel{Network: sn.Network, ClockErrMS: clockErrMS(sn)}
 		var lossSum, lossN int
 		for _, d := range sn.Drones {
 			out.Drones = append(out.Drones, gs.drone(sn, d))
@@ -183,6 +216,17 @@ func (gs *GroupSource) Snapshot() Snapshot {
 		out.Log = append(out.Log, le)
 	}
 	return out
+}
+
+// clockErrMS is the error bound of the station's swarm time in ms, -1
+// while it has none: before the station heard the leader's time, and
+// after a change of leader until it has heard the new one's (the bound
+// is then unbounded: math.MaxInt64).
+func clockErrMS(sn station.Snapshot) float64 {
+	if !sn.TimeSynced || sn.TimeBound < 0 || sn.TimeBound >= time.Duration(math.MaxInt64) {
+		return -1
+	}
+	return float64(sn.TimeBound) / 1e6
 }
 
 // airtime estimates network i's busy share over the last second or more

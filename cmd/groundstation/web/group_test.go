@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/skyquorum/skyquorum/cmd/groundstation/station"
+	"github.com/skyquorum/skyquorum/firmware/runner"
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
 	"github.com/skyquorum/skyquorum/swarm/show/demo"
@@ -56,6 +58,20 @@ func TestGroupSource(t *testing.T) {
 	if !sn.Show.Loaded || sn.Show.Running || sn.Show.Duration != sh.Duration().Seconds() || len(sn.Fence) != len(sh.Fence.Polygon) {
 		t.Errorf("show clock %+v, fence %v", sn.Show, sn.Fence)
 	}
+	// The cells drones hold are shaded in the grid they use: the show's.
+	grid, err := runner.ShowGrid(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sn.Grid == nil || *sn.Grid != *GridOf(grid) {
+		t.Errorf("grid %+v, want the show's %+v", sn.Grid, grid)
+	}
+	// No swarm time yet: no clock error bound (-1), not a bound of 0.
+	for _, c := range sn.Channels {
+		if c.ClockErrMS != -1 {
+			t.Errorf("network %d: clock error %v ms before any swarm time, want -1", c.Network, c.ClockErrMS)
+		}
+	}
 	if _, err := src.Command(t.Context(), Command{Op: "start"}); err == nil || !strings.Contains(err.Error(), "swarm time unknown") {
 		t.Errorf("START without swarm time: %v", err)
 	}
@@ -82,5 +98,25 @@ func TestGroupSource(t *testing.T) {
 	var f frame
 	if err := json.Unmarshal(New(Config{Source: src}).Frame(), &f); err != nil || len(f.Drones) != 5 {
 		t.Fatalf("frame: %v, %d drones", err, len(f.Drones))
+	}
+}
+
+// A station synced with a leader but without a sample of a new leader's
+// time has an unbounded error (math.MaxInt64): the plot shows a gap, not
+// a bound of 9 223 372 036 854 ms.
+func TestClockErrMS(t *testing.T) {
+	for _, tc := range []struct {
+		synced bool
+		bound  time.Duration
+		want   float64
+	}{
+		{false, 0, -1},
+		{true, 2500 * time.Microsecond, 2.5},
+		{true, time.Duration(math.MaxInt64), -1},
+		{true, 0, 0},
+	} {
+		if got := clockErrMS(station.Snapshot{TimeSynced: tc.synced, TimeBound: tc.bound}); got != tc.want {
+			t.Errorf("synced %v, bound %v: %v ms, want %v", tc.synced, tc.bound, got, tc.want)
+		}
 	}
 }

@@ -67,6 +67,10 @@ type Server struct {
 	done   chan struct{}
 	cancel context.CancelFunc // ends the live streams
 	forced bool               // Close had to cut connections
+	ending chan struct{}      // closed by Close: streams say why and end
+	why    string             // what the streams say, set before ending closes
+	closed sync.Once
+	closeE error
 }
 
 // New returns the handler of cfg; Listen serves it.
@@ -90,7 +94,7 @@ func New(cfg Config) *Server {
 	if err != nil {
 		panic(err)
 	}
-	return &Server{cfg: cfg, files: http.FileServerFS(sub), log: cfg.Logger}
+	return &Server{cfg: cfg, files: http.FileServerFS(sub), log: cfg.Logger, ending: make(chan struct{})}
 }
 
 // Period is the period of the live updates.
@@ -162,21 +166,34 @@ func Listen(addr string, cfg Config) (*Server, error) {
 // URL is the dashboard's address, with its token.
 func (s *Server) URL() string { return s.url }
 
-// Close stops the server and ends every live stream.
+// Close stops the server and ends every live stream, telling the pages
+// that the ground station has stopped.
 func (s *Server) Close() error {
+	return s.CloseWith("the ground station has stopped serving this dashboard")
+}
+
+// CloseWith stops the server and ends every live stream with an "end"
+// event whose data is why: the page shows it and stops updating. Only
+// the first Close or CloseWith does anything.
+func (s *Server) CloseWith(why string) error {
 	if s.http == nil {
 		return nil
 	}
-	s.cancel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	err := s.http.Shutdown(ctx)
-	if err != nil {
-		s.forced = true
-		err = s.http.Close()
-	}
-	<-s.done
-	return err
+	s.closed.Do(func() {
+		s.why = why
+		close(s.ending)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err := s.http.Shutdown(ctx)
+		s.cancel()
+		if err != nil {
+			s.forced = true
+			err = s.http.Close()
+		}
+		<-s.done
+		s.closeE = err
+	})
+	return s.closeE
 }
 
 // ServeHTTP checks Host, Origin and token, then serves the page, the
@@ -344,6 +361,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case <-r.Context().Done():
+			return
+		case <-s.ending:
+			fmt.Fprintf(w, "event: end\ndata: %s\n\n", strings.ReplaceAll(s.why, "\n", " "))
+			fl.Flush()
 			return
 		case _, ok := <-tick:
 			if !ok || !send() {

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -229,7 +230,8 @@ func TestStreamRate(t *testing.T) {
 
 // TestCloseEndsStreams: closing the server ends an open stream itself,
 // so that the graceful shutdown completes instead of cutting the
-// connection when its grace runs out.
+// connection when its grace runs out, and the stream's last event says
+// why (the page shows it rather than retrying in silence).
 func TestCloseEndsStreams(t *testing.T) {
 	s, err := Listen("127.0.0.1:0", Config{Source: newShowSource(t, 3)})
 	if err != nil {
@@ -240,13 +242,25 @@ func TestCloseEndsStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if _, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil {
+	rd := bufio.NewReader(resp.Body)
+	if _, err := rd.ReadString('\n'); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
+	const why = "the flight is over"
+	if err := s.CloseWith(why); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	if s.forced {
 		t.Fatal("Close had to cut the open stream: the graceful shutdown waited for it")
 	}
+	rest, _ := io.ReadAll(rd)
+	if !strings.HasSuffix(string(rest), "event: end\ndata: "+why+"\n\n") {
+		t.Fatalf("the stream ended with %q, want an end event saying %q", lastLines(string(rest), 3), why)
+	}
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
 }

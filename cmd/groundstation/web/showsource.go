@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/skyquorum/skyquorum/firmware/runner"
+	"github.com/skyquorum/skyquorum/swarm/airspace"
 	"github.com/skyquorum/skyquorum/swarm/show"
 )
 
@@ -21,6 +23,7 @@ type ShowSource struct {
 	mu     sync.Mutex
 	show   *show.Show
 	tracks []*show.Track
+	grid   airspace.Grid
 	rng    *rand.Rand
 	now    time.Time
 	born   time.Time
@@ -50,7 +53,11 @@ func NewShowSource(s *show.Show, seed uint64, start time.Time) (*ShowSource, err
 	if err != nil {
 		return nil, err
 	}
-	ss := &ShowSource{show: s, tracks: tr, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	g, err := runner.ShowGrid(s)
+	if err != nil {
+		return nil, err
+	}
+	ss := &ShowSource{show: s, tracks: tr, grid: g, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		now: start, born: start, state: "standby", leader: 1}
 	ss.drones = make([]simDrone, len(s.Drones))
 	for k := range ss.drones {
@@ -115,7 +122,7 @@ func (ss *ShowSource) Snapshot() Snapshot {
 	defer ss.mu.Unlock()
 	n := len(ss.drones)
 	out := Snapshot{
-		At: ss.now, Leaders: []uint16{ss.leader}, CellSize: 5,
+		At: ss.now, Leaders: []uint16{ss.leader}, Grid: GridOf(ss.grid),
 		Drones: make([]Drone, n), Fence: ss.show.Fence.Polygon,
 		Log: append([]LogEntry(nil), ss.log...),
 		Show: ShowClock{Loaded: true, Running: ss.started, T: ss.showT.Seconds(),
@@ -149,7 +156,9 @@ func (ss *ShowSource) Snapshot() Snapshot {
 		if ss.running {
 			p := ss.tracks[k].At(ss.showT).Pos
 			v.Planned = &[3]float64{p.X, p.Y, p.Z}
-			v.Cell, v.Cells = cellOf(d.pos, 5), 1
+			if c, err := ss.grid.CellOf(airspace.Point{X: d.pos[0], Y: d.pos[1], Z: d.pos[2]}); err == nil {
+				v.Cell, v.Cells = int(c), 1
+			}
 		}
 		loss += float64(d.loss) / 100
 		out.Drones[k] = v
@@ -160,12 +169,6 @@ func (ss *ShowSource) Snapshot() Snapshot {
 	out.Channels = []Channel{{Airtime: 0.3 + 0.05*math.Sin(ss.now.Sub(ss.born).Seconds()/7), Loss: loss,
 		ClockErrMS: 2 + math.Abs(math.Sin(ss.now.Sub(ss.born).Seconds()/11))}}
 	return out
-}
-
-// cellOf numbers the cell of p in a grid of size metres.
-func cellOf(p [3]float64, size float64) int {
-	x, y := int(math.Floor(p[0]/size))&0xff, int(math.Floor(p[1]/size))&0xff
-	return x<<8 | y
 }
 
 // Command implements Source: it records c and obeys it.

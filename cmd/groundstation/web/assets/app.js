@@ -14,13 +14,26 @@ function withToken(path) {
 }
 
 // ---- live stream ----
+let ended = "";
 function connect() {
   const es = new EventSource(withToken("/events"));
-  es.onopen = () => { $("conn").textContent = "live"; $("conn").className = "ok"; };
-  es.onerror = () => { $("conn").textContent = "disconnected, retrying…"; $("conn").className = "bad"; };
+  es.onopen = () => { if (!ended) { $("conn").textContent = "live"; $("conn").className = "ok"; } };
+  es.onerror = () => {
+    if (ended) return;
+    $("conn").textContent = "disconnected, retrying…"; $("conn").className = "bad";
+  };
+  // The server's last word: it has stopped, and the page no longer
+  // updates.
+  es.addEventListener("end", (ev) => {
+    es.close();
+    showEnded(ev.data || "the ground station has stopped");
+  });
   es.onmessage = (ev) => {
     const f = JSON.parse(ev.data);
     if (f.error) { $("conn").textContent = f.error; return; }
+    // window.sqHold = true (in the console) holds the picture still, as
+    // for a screenshot; frames keep arriving and are skipped.
+    if (window.sqHold) return;
     last = f;
     const t0 = performance.now();
     render(f);
@@ -30,7 +43,16 @@ function connect() {
   };
 }
 
+function showEnded(why) {
+  ended = why;
+  $("conn").textContent = "ended"; $("conn").className = "bad";
+  $("ended").textContent = why;
+  $("ended").hidden = false;
+  document.body.dataset.ended = "1";
+}
+
 function render(f) {
+  if (f.ended && !ended) showEnded(f.ended);
   const s = f.show || {};
   $("showT").textContent = s.loaded ? s.t.toFixed(1) : "–";
   $("showDur").textContent = s.loaded ? s.duration.toFixed(1) : "–";
@@ -57,6 +79,11 @@ function bounds(f, axes) {
     if (d.planned) add(axes(d.planned)[0], axes(d.planned)[1]);
   }
   if (axes.fence) for (const p of f.fence || []) add(-p[1], -p[0]);
+  if (axes.fence && f.grid) for (const d of f.drones || []) {
+    if (d.cells <= 0 || d.cell < 0) continue;
+    const [x0, y0, dx, dy] = cellRect(f.grid, d.cell);
+    add(-y0, -x0); add(-(y0 + dy), -(x0 + dx));
+  }
   if (!isFinite(lo[0])) { lo = [-10, -10]; hi = [10, 10]; }
   return { lo, hi };
 }
@@ -71,23 +98,38 @@ function frameFor(cv, b, pad) {
 }
 function hi0(b, i) { return b.hi[i] - b.lo[i]; }
 
+// cellRect is airspace cell c of grid g as [x0, y0, dx, dy] (X north,
+// Y west, metres).
+function cellRect(g, c) {
+  const i = c % g.dims[0], j = Math.floor(c / g.dims[0]) % g.dims[1];
+  return [g.origin[0] + i * g.size[0], g.origin[1] + j * g.size[1], g.size[0], g.size[1]];
+}
+
 function drawDrones(ctx, f, axes, m, shadeCells) {
   const drones = f.drones || [];
   const r = Math.max(2, Math.min(6, m.k * 0.6));
   if (shadeCells) {
-    ctx.fillStyle = "rgba(120,160,255,0.18)";
-    const size = f.cellSize || 0;
+    // The first cell each drone holds, shaded where the grid is known;
+    // without the grid, a disc around the drone.
+    const g = f.grid, seen = new Set();
+    stats.cells = [];
     for (const d of drones) {
       if (d.cells <= 0) continue;
-      if (size > 0) {
-        const x0 = Math.floor(d.pos[0] / size) * size, y0 = Math.floor(d.pos[1] / size) * size;
-        const [a1, b1] = m.at(-(y0 + size), -(x0 + size));
-        ctx.fillRect(a1, b1, size * m.k, size * m.k);
+      ctx.fillStyle = "rgba(120,160,255,0.3)"; ctx.strokeStyle = "rgba(150,185,255,0.8)";
+      if (g && d.cell >= 0) {
+        if (seen.has(d.cell)) continue;
+        seen.add(d.cell);
+        const [x0, y0, dx, dy] = cellRect(g, d.cell);
+        const [a1, b1] = m.at(-(y0 + dy), -(x0 + dx));
+        ctx.fillRect(a1, b1, dy * m.k, dx * m.k);
+        ctx.strokeRect(a1, b1, dy * m.k, dx * m.k);
+        stats.cells.push({ cell: d.cell, id: d.id, x: a1, y: b1, w: dy * m.k, h: dx * m.k });
       } else {
         const [a, b] = m.at(...axes(d.pos));
         ctx.beginPath(); ctx.arc(a, b, r * 2.5, 0, 2 * Math.PI); ctx.fill();
       }
     }
+    stats.top = [];
   }
   ctx.lineWidth = 1;
   for (const d of drones) {
@@ -100,16 +142,20 @@ function drawDrones(ctx, f, axes, m, shadeCells) {
     ctx.beginPath(); ctx.arc(pa, pb, r, 0, 2 * Math.PI); ctx.stroke();
   }
   for (const d of drones) {
+    if (!d.leader) continue;
+    const [a, b] = m.at(...axes(d.pos));
+    stats.leaderMarks++;
+    ctx.strokeStyle = "#fc3"; ctx.lineWidth = 2;
+    ctx.beginPath(); ctx.arc(a, b, r + 4, 0, 2 * Math.PI); ctx.stroke();
+    ctx.fillStyle = "#fc3"; ctx.font = "12px sans-serif"; ctx.fillText("★" + d.id, a + r + 5, b - r - 2);
+    ctx.lineWidth = 1;
+  }
+  // The drones last: no mark, label or planned ring hides one.
+  for (const d of drones) {
     const [a, b] = m.at(...axes(d.pos));
     ctx.fillStyle = d.live ? (d.color === "#000000" ? "#444" : d.color) : "#555";
     ctx.beginPath(); ctx.arc(a, b, r, 0, 2 * Math.PI); ctx.fill();
-    if (d.leader) {
-      stats.leaderMarks++;
-      ctx.strokeStyle = "#fc3"; ctx.lineWidth = 2;
-      ctx.beginPath(); ctx.arc(a, b, r + 4, 0, 2 * Math.PI); ctx.stroke();
-      ctx.fillStyle = "#fc3"; ctx.font = "12px sans-serif"; ctx.fillText("★" + d.id, a + r + 5, b - r - 2);
-      ctx.lineWidth = 1;
-    }
+    if (shadeCells) stats.top.push({ id: d.id, color: ctx.fillStyle, x: a, y: b, r: r });
   }
 }
 
@@ -178,6 +224,9 @@ function drawTable(drones) {
     const tr = document.createElement("tr");
     tr.className = (d.ready ? "" : "notready ") + (d.live ? "" : "dead");
     tr.dataset.id = d.id;
+    tr.dataset.color = d.color;
+    tr.dataset.leader = d.leader ? "1" : "0";
+    tr.dataset.cell = d.cells > 0 ? d.cell : -1;
     cols.forEach((c, i) => {
       const td = document.createElement("td");
       if (c === null) {
@@ -244,6 +293,8 @@ function plot(id, hist, get, fixedMax) {
     let first = true;
     for (const s of hist) {
       if (s.net !== n) continue;
+      // An unknown value (negative) breaks the line.
+      if (get(s) < 0) { first = true; continue; }
       first ? ctx.moveTo(x(s.t), y(get(s))) : ctx.lineTo(x(s.t), y(get(s)));
       first = false;
     }
