@@ -223,6 +223,11 @@ func (v *Vehicle) state(t autopilot.Telemetry) runner.VehicleState {
 	}
 	lat, lon := v.cfg.Frame.LatLon(v.cfg.Home)
 	for _, c := range t.Preflight(v.cfg.Clock.Now(), lat, lon, autopilot.PreflightLimits{}).Checks {
+		// Once armed, the drone has left its home for the show and
+		// arming is behind it: those two checks are for the ground.
+		if t.Armed && (c.Name == autopilot.CheckHome || c.Name == autopilot.CheckArmable) {
+			continue
+		}
 		if !c.OK {
 			st.Preflight = PreflightNumber(c.Name)
 			break

@@ -207,6 +207,31 @@ func TestStateCarriesStatusTelemetry(t *testing.T) {
 	}
 }
 
+// TestPreflightInTheAir: an armed drone flying 10 m from its show home
+// passes its preflight, which a status would otherwise report as failing
+// on the home distance for the whole show; disarmed at the same place, it
+// fails on the home distance (7).
+func TestPreflightInTheAir(t *testing.T) {
+	r := start(t, vehicle.ArduPilot, nil)
+	eventually(t, "preflight passes", func() bool { return r.v.State().Preflight == 0 })
+	check(t, r.v.Arm())
+	eventually(t, "armed", func() bool { _, armed, _ := r.truth(); return armed })
+	target := home.Add(show.Vec3{X: 10, Z: 3})
+	eventually(t, "10 m from home", func() bool {
+		check(t, r.v.Follow(target, show.Vec3{}))
+		p, _, _ := r.truth()
+		return p.Dist(target) < 0.05 && r.v.State().Position.Dist(target) < 0.5
+	})
+	if st := r.v.State(); st.Preflight != 0 {
+		t.Errorf("armed 10 m from home: preflight %d, want 0 (the home distance is checked on the ground)", st.Preflight)
+	}
+	check(t, r.v.Land())
+	eventually(t, "landed and disarmed", func() bool { _, armed, _ := r.truth(); return !armed })
+	eventually(t, "on the ground 10 m from home, the home distance fails", func() bool {
+		return r.v.State().Preflight == fcvehicle.PreflightNumber(autopilot.CheckHome)
+	})
+}
+
 // TestGPSTime: the vehicle reports the flight controller's GPS time (its
 // clock 250 ms behind here) while it has a fix, and none once it lost it.
 func TestGPSTime(t *testing.T) {
