@@ -714,7 +714,11 @@ func (s *Sim) arqFrame(f *arq.Frame) *frame {
 }
 
 func (s *Sim) rawFrame(from algorithms.NodeID, to []algorithms.NodeID, m algorithms.Message) *frame {
-	return &frame{from: from, msg: m, to: to, all: to == nil, bytes: s.rawBytes(from, to, m), class: algorithms.ClassOf(m), kind: m.Kind()}
+	inner := m // the class is the core message's, not the bookkeeping wrapper's
+	if st, ok := m.(stamped); ok {
+		inner = st.Message
+	}
+	return &frame{from: from, msg: m, to: to, all: to == nil, bytes: s.rawBytes(from, to, m), class: algorithms.ClassOf(inner), kind: m.Kind()}
 }
 
 // rawBytes is the length on air of a core message sent raw (see
