@@ -157,10 +157,13 @@ type ImplicitConfig struct {
 	PerVoterTicks int64
 	// MaxRetryTicks caps the doubling. Default 4 × RetryTicks.
 	MaxRetryTicks int64
-	// IdleTicks is how often a requester asks again a voter that has
-	// told it its request waits in the queue (in case the YES that
-	// follows is lost), and caps the doubling of a voter's questions to
-	// its candidate. Default 8 × MaxRetryTicks.
+	// AskTicks caps the doubling of a voter's questions to its candidate
+	// (whether it still uses the vote). Default 8 × MaxRetryTicks.
+	AskTicks int64
+	// IdleTicks is when a requester first asks again a voter that has
+	// told it its request waits in the queue, doubling after: only a
+	// safety net, since such a voter repeats the vote it gives it.
+	// Default 4 × AskTicks.
 	IdleTicks int64
 }
 
@@ -201,8 +204,12 @@ type ImplicitMaekawa struct {
 	self    bool
 	clock   clock.Lamport
 	now     int64
-	req     map[Resource]*implicitRequest
-	voter   map[Resource]*implicitVoter
+	// srtt is the smoothed time from a REQUEST to its YES, in ticks
+	// (0 until measured): the channel's queue, which a busy channel
+	// makes long, is in it, so repeats wait for what is on its way.
+	srtt  int64
+	req   map[Resource]*implicitRequest
+	voter map[Resource]*implicitVoter
 }
 
 type implicitRequest struct {
@@ -214,6 +221,8 @@ type implicitRequest struct {
 	retry  int64                        // next repeat to the other voters
 	wait   int64                        // current backoff
 	idle   int64                        // next repeat to the queueing voters
+	sent   int64                        // when the REQUEST was first sent
+	again  bool                         // the REQUEST was repeated
 	// idleWait doubles: a voter that queued the request repeats its
 	// vote when it gives it, so this repeat is only a safety net.
 	idleWait int64
@@ -255,8 +264,11 @@ func NewImplicitMaekawa(id algorithms.NodeID, quorums Quorums, cfg ImplicitConfi
 	if cfg.MaxRetryTicks < cfg.RetryTicks {
 		cfg.MaxRetryTicks = 4 * cfg.RetryTicks
 	}
-	if cfg.IdleTicks < cfg.MaxRetryTicks {
-		cfg.IdleTicks = 8 * cfg.MaxRetryTicks
+	if cfg.AskTicks < cfg.MaxRetryTicks {
+		cfg.AskTicks = 8 * cfg.MaxRetryTicks
+	}
+	if cfg.IdleTicks < cfg.AskTicks {
+		cfg.IdleTicks = 4 * cfg.AskTicks
 	}
 	quorum := normalizeIDs(own)
 	return &ImplicitMaekawa{
@@ -285,7 +297,8 @@ func (m *ImplicitMaekawa) Request(r Resource) error {
 		votes:    make(map[algorithms.NodeID]uint32, len(m.quorum)),
 		seen:     make(map[algorithms.NodeID]uint32, len(m.quorum)),
 		queued:   map[algorithms.NodeID]bool{},
-		wait:     m.cfg.RetryTicks,
+		wait:     m.retryTicks(),
+		sent:     m.now,
 		idle:     m.now + m.cfg.IdleTicks,
 		idleWait: m.cfg.IdleTicks,
 	}
@@ -376,13 +389,14 @@ func (m *ImplicitMaekawa) Tick() {
 		}
 		if len(missing) > 0 {
 			m.Send(missing, ImplicitRequest{Resource: r, TS: q.stamp.T, again: true})
+			q.again = true
 		}
 		if idle {
 			q.idleWait *= 2
 			q.idle = m.now + q.idleWait
 		}
 		if fast {
-			q.wait = min(2*q.wait, m.cfg.MaxRetryTicks)
+			q.wait = min(2*q.wait, max(m.cfg.MaxRetryTicks, 4*m.retryTicks()))
 			q.retry = m.now + q.wait + m.cfg.PerVoterTicks*int64(len(missing))
 		}
 	}
@@ -449,11 +463,20 @@ func (m *ImplicitMaekawa) yes(r Resource, voter algorithms.NodeID, ts, grant uin
 	q.seen[voter] = grant
 	q.votes[voter] = grant
 	delete(q.queued, voter)
+	if !q.again && voter != m.id {
+		// Karn's rule: only answers to a REQUEST sent once are timed.
+		sample := m.now - q.sent
+		if m.srtt == 0 {
+			m.srtt = sample
+		} else {
+			m.srtt += (sample - m.srtt) / 8
+		}
+	}
 	if q.state == wanted {
 		// Progress: the next repeat waits for the answers still to come,
 		// but the backoff is kept, so that a request queued behind others
 		// for long repeats itself rarely.
-		q.retry = max(q.retry, m.now+m.cfg.RetryTicks+m.cfg.PerVoterTicks*int64(len(m.quorum)-len(q.votes)))
+		q.retry = max(q.retry, m.now+m.retryTicks()+m.cfg.PerVoterTicks*int64(len(m.quorum)-len(q.votes)))
 		m.checkEntry(r)
 	}
 }
@@ -559,7 +582,7 @@ func (m *ImplicitMaekawa) voterRequest(r Resource, s clock.Stamp) {
 	}
 	if s.Less(v.candidate) && !v.inquired {
 		v.inquired = true
-		v.inquireRT = m.cfg.RetryTicks
+		v.inquireRT = m.retryTicks()
 		v.inquireAt = m.now + v.inquireRT
 		to := algorithms.NodeID(v.candidate.ID)
 		if to == m.id {
@@ -618,7 +641,7 @@ func (m *ImplicitMaekawa) vote(r Resource, s clock.Stamp) {
 	v.candidate = s
 	v.grant++
 	v.votedAt = m.now
-	v.probeRT = 4 * m.cfg.RetryTicks
+	v.probeRT = 2 * m.retryTicks()
 	v.probeAt = m.now + m.useTicks(s)
 	m.sendYes(r, v, false)
 }
@@ -630,14 +653,20 @@ func (m *ImplicitMaekawa) probe(r Resource, v *implicitVoter) {
 		return
 	}
 	m.Send(algorithms.To(algorithms.NodeID(v.candidate.ID)), ImplicitYes{Resource: r, TS: v.candidate.T, Grant: v.grant, again: true})
-	v.probeRT = min(2*v.probeRT, m.cfg.IdleTicks)
+	v.probeRT = min(2*v.probeRT, m.cfg.AskTicks)
 	v.probeAt = m.now + v.probeRT
 }
 
 // useTicks is how long a vote for s takes to be used: the requester's
 // wait for its votes before it repeats its REQUEST.
 func (m *ImplicitMaekawa) useTicks(s clock.Stamp) int64 {
-	return m.cfg.RetryTicks + m.cfg.PerVoterTicks*int64(len(m.quorums[algorithms.NodeID(s.ID)]))
+	return m.retryTicks() + m.cfg.PerVoterTicks*int64(len(m.quorums[algorithms.NodeID(s.ID)]))
+}
+
+// retryTicks is the first wait for an answer: RetryTicks, or twice the
+// measured round trip when that is longer.
+func (m *ImplicitMaekawa) retryTicks() int64 {
+	return max(m.cfg.RetryTicks, 2*m.srtt)
 }
 
 func (m *ImplicitMaekawa) sendYes(r Resource, v *implicitVoter, again bool) {

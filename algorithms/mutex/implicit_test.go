@@ -70,7 +70,7 @@ func TestImplicitMaekawaCounts(t *testing.T) {
 func lossyContention(t *testing.T, n, res, rounds int, seed uint64, loss float64, eager bool) *contention {
 	t.Helper()
 	q := Best(seqIDs(1, n))
-	_, cores := implicitGroup(q, ImplicitConfig{RetryTicks: 3, PerVoterTicks: 1, MaxRetryTicks: 12, IdleTicks: 48})
+	_, cores := implicitGroup(q, ImplicitConfig{RetryTicks: 3, PerVoterTicks: 1, MaxRetryTicks: 12, AskTicks: 48, IdleTicks: 96})
 	h := newContention(t, seed, cores, resources(res), rounds)
 	h.ticks = true
 	drop := rand.New(rand.NewPCG(seed, 0x1055))
@@ -125,7 +125,7 @@ func step(t *testing.T, c *ImplicitMaekawa, from algorithms.NodeID, msg algorith
 // lost messages.
 func TestImplicitMaekawaVoter(t *testing.T) {
 	q := Quorums{1: {1, 2}, 2: {2, 3}, 3: {2, 3}}
-	v := NewImplicitMaekawa(2, q, ImplicitConfig{RetryTicks: 2, PerVoterTicks: 1, MaxRetryTicks: 8, IdleTicks: 8})
+	v := NewImplicitMaekawa(2, q, ImplicitConfig{RetryTicks: 2, PerVoterTicks: 1, MaxRetryTicks: 8, AskTicks: 8, IdleTicks: 8})
 
 	// A first REQUEST gets vote 1; its repeat gets the same vote again.
 	rd := step(t, v, 1, ImplicitRequest{Resource: 1, TS: 5})
@@ -176,7 +176,7 @@ func TestImplicitMaekawaVoter(t *testing.T) {
 // its RELEASE, and missing votes are asked for again, in one frame.
 func TestImplicitMaekawaRequester(t *testing.T) {
 	q := Quorums{1: {1, 2, 3}, 2: {1, 2, 3}, 3: {1, 2, 3}}
-	r := NewImplicitMaekawa(1, q, ImplicitConfig{RetryTicks: 2, PerVoterTicks: 1, MaxRetryTicks: 8, IdleTicks: 32})
+	r := NewImplicitMaekawa(1, q, ImplicitConfig{RetryTicks: 2, PerVoterTicks: 1, MaxRetryTicks: 8, AskTicks: 8, IdleTicks: 32})
 	require.NoError(t, r.Request(1))
 	rd := r.Ready()
 	require.Equal(t, []algorithms.Send{{To: []algorithms.NodeID{2, 3}, Msg: ImplicitRequest{Resource: 1, TS: 1}}}, rd.Sends)

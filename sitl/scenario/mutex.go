@@ -131,9 +131,9 @@ func (m Mutex) variant() string {
 
 // implicitConfig sizes the repeats of ImplicitMaekawa like the reliable
 // delivery layer's timeouts: sim.MinRTO plus one frame's airtime for each
-// voter still to answer, doubling up to sim.MaxRTO; a request queued
-// behind others, and a vote whose holder is slow to collect the rest,
-// are asked about every 8 × sim.MaxRTO at most.
+// voter still to answer, doubling up to sim.MaxRTO; a vote whose holder
+// is slow to collect the rest is asked about every 8 × sim.MaxRTO at
+// most, and a request queued behind others first after 32 × sim.MaxRTO.
 func (m Mutex) implicitConfig(cfg sim.Config) mutex.ImplicitConfig {
 	tick := cfg.Tick
 	if tick == 0 {
@@ -148,7 +148,8 @@ func (m Mutex) implicitConfig(cfg sim.Config) mutex.ImplicitConfig {
 		RetryTicks:    int64((sim.MinRTO + tick - 1) / tick),
 		PerVoterTicks: int64((frame + tick - 1) / tick),
 		MaxRetryTicks: int64(sim.MaxRTO / tick),
-		IdleTicks:     int64(8 * sim.MaxRTO / tick),
+		AskTicks:      int64(8 * sim.MaxRTO / tick),
+		IdleTicks:     int64(32 * sim.MaxRTO / tick),
 	}
 }
 
