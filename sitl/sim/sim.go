@@ -898,11 +898,13 @@ func (s *Sim) countFamily(f *frame) {
 		}
 		return
 	}
-	fam := s.cfg.Family(m)
-	if fam == "" || f.class == algorithms.ClassHeartbeat {
+	if f.class == algorithms.ClassHeartbeat {
 		return
 	}
-	s.fam.frames[fam]++
+	fam := s.cfg.Family(m) // "": no family, but owed acknowledgements all the same
+	if fam != "" {
+		s.fam.frames[fam]++
+	}
 	if f.arq != nil && f.class == algorithms.ClassData {
 		w := len(f.to)
 		if f.all {
