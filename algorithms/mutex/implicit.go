@@ -145,12 +145,12 @@ func (m ImplicitRelease) Class() algorithms.Class { return classOf(m.again) }
 // ImplicitConfig sets the retransmission timers of ImplicitMaekawa, in
 // ticks.
 type ImplicitConfig struct {
-	// RetryTicks is how long a requester waits after its REQUEST (or
-	// its last new vote), plus PerVoterTicks for each voter it still
-	// waits for, before it asks the voters it has no vote from again,
-	// and how long a voter waits before it repeats an INQUIRE or asks its
-	// candidate whether it still uses the vote. Each repeat doubles the
-	// wait, up to MaxRetryTicks. Default 25.
+	// RetryTicks is how long a requester waits at least after its
+	// REQUEST (or its last new vote), plus PerVoterTicks for each voter
+	// it still waits for, before it asks the voters it has no vote from
+	// again, and how long a voter waits before it repeats an INQUIRE;
+	// twice the measured round trip when that is longer. Each repeat
+	// doubles the wait, up to MaxRetryTicks. Default 25.
 	RetryTicks int64
 	// PerVoterTicks is the time one answer takes on the channel, in
 	// ticks. Default 1.
@@ -172,17 +172,22 @@ type ImplicitConfig struct {
 // the protocol's own answers are its acknowledgements.
 //
 //   - REQUEST goes as one frame to the quorum; each voter's YES
-//     acknowledges it. A requester that lacks votes RetryTicks after its
-//     last new one sends the REQUEST again, in one frame, to the voters it
-//     lacks; a voter answers a repeated REQUEST it has voted for with its
-//     YES again, and ignores one it has queued.
+//     acknowledges it. A requester that lacks votes a round trip after its
+//     last new one (RetryTicks, or twice the measured round trip, plus
+//     PerVoterTicks per vote still missing) sends the REQUEST again, in
+//     one frame, to the voters it lacks; a voter answers a repeated
+//     REQUEST it has voted for with its YES again, and one it has queued
+//     with FAILED (ImplicitQueued), after which the requester asks that
+//     voter again only after IdleTicks, doubling.
 //   - RELEASE goes as one frame to the quorum and is never acknowledged.
 //     A voter that lost it learns it from the requester's next REQUEST
 //     (a later timestamp from the same drone ends the earlier request), or,
 //     when another request waits for its vote, by repeating its YES to the
-//     candidate after RetryTicks: a drone that gets a vote for a request
-//     it has finished answers with the RELEASE again, one in the critical
-//     section ignores it.
+//     candidate once the vote has had the time to be used, doubling up to
+//     AskTicks: a drone that gets a vote for a request it has finished
+//     answers with the RELEASE again, one in the critical section ignores
+//     it. A vote given to a request that waited in the queue is repeated
+//     the same way, since that requester no longer asks.
 //   - INQUIRE is repeated until the RELINQUISH (or a RELEASE) comes; a
 //     RELINQUISH is sent again for every INQUIRE of a vote already given
 //     back.
