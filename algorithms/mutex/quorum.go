@@ -118,8 +118,9 @@ func Grid(ids []algorithms.NodeID) Quorums {
 	return q
 }
 
-// ProjectivePlane builds quorums from the finite projective plane of prime
-// order q, the smallest prime with q²+q+1 ≥ N. The plane is cyclic (a
+// ProjectivePlane builds quorums from the finite projective plane of
+// prime-power order q (2, 3, 4, 5, 7, 8, 9, 11, 13, 16, …), the smallest
+// with q²+q+1 ≥ N. The plane is cyclic (a
 // Singer difference set D): point p is p mod P with P = q²+q+1, and the
 // lines are the translates D+s. Point p belongs to the drone of index
 // p mod N, so every drone owns at least one point, and drone i takes the
@@ -226,10 +227,10 @@ func mergeUnique(a, b []int) []int {
 	return append(a[:0], out...)
 }
 
-// planeOrder returns the smallest prime q with q²+q+1 ≥ n.
+// planeOrder returns the smallest prime power q with q²+q+1 ≥ n.
 func planeOrder(n int) int {
 	q := 2
-	for q*q+q+1 < n || !isPrime(q) {
+	for q*q+q+1 < n || !isPrimePower(q) {
 		q++
 	}
 	return q
@@ -248,34 +249,38 @@ func isPrime(n int) bool {
 }
 
 // singerSet returns a perfect difference set modulo P = q²+q+1 for a prime
-// q, sorted: q+1 residues whose pairwise differences hit every nonzero
-// residue exactly once (Singer 1938). It works in GF(q³) = GF(q)[x]/(f) for
-// a monic irreducible cubic f in which x generates GF(q³)*/GF(q)* (a group
-// of order P): the projective points are the powers x^i, i < P, and D
-// collects those that lie on the plane {c₀ + c₁x}, i.e. on one line.
+// power q, sorted: q+1 residues whose pairwise differences hit every
+// nonzero residue exactly once (Singer 1938). It works in GF(q³) =
+// GF(q)[x]/(f) for a monic irreducible cubic f in which x generates
+// GF(q³)*/GF(q)* (a group of order P): the projective points are the
+// powers x^i, i < P, and D collects those that lie on the plane
+// {c₀ + c₁x}, i.e. on one line. GF(q) itself is table-based (galois).
 func singerSet(q int) []int {
+	f := newGalois(q)
 	points := q*q + q + 1
 	for a := 0; a < q; a++ {
 		for b := 0; b < q; b++ {
 			for c := 1; c < q; c++ {
-				if !cubicIrreducible(q, a, b, c) {
+				if !cubicIrreducible(f, a, b, c) {
 					continue
 				}
-				if d := singerCandidate(q, points, a, b, c); d != nil {
+				if d := singerCandidate(f, points, a, b, c); d != nil {
 					return d
 				}
 			}
 		}
 	}
-	// Every prime order has a Singer cycle; reaching this is a bug.
+	// Every prime power order has a Singer cycle; reaching this is a bug.
 	panic(fmt.Sprintf("mutex: no Singer difference set found for order %d", q))
 }
 
 // cubicIrreducible reports whether x³+ax²+bx+c has no root in GF(q), which
 // for a cubic means it is irreducible.
-func cubicIrreducible(q, a, b, c int) bool {
-	for t := 0; t < q; t++ {
-		if ((t*t%q*t)%q+a*t%q*t%q+b*t%q+c)%q == 0 {
+func cubicIrreducible(f *galois, a, b, c int) bool {
+	for t := 0; t < f.q; t++ {
+		t2 := f.Mul(t, t)
+		v := f.Add(f.Add(f.Mul(t2, t), f.Mul(a, t2)), f.Add(f.Mul(b, t), c))
+		if v == 0 {
 			return false
 		}
 	}
@@ -285,9 +290,9 @@ func cubicIrreducible(q, a, b, c int) bool {
 // singerCandidate walks the powers of x modulo x³+ax²+bx+c and returns the
 // difference set, or nil when x reaches a scalar before the P-th power (its
 // class does not generate the whole plane).
-func singerCandidate(q, points, a, b, c int) []int {
+func singerCandidate(f *galois, points, a, b, c int) []int {
 	c0, c1, c2 := 1, 0, 0 // x⁰
-	d := make([]int, 0, q+1)
+	d := make([]int, 0, f.q+1)
 	for i := 0; i < points; i++ {
 		if i > 0 && c1 == 0 && c2 == 0 {
 			return nil
@@ -296,9 +301,9 @@ func singerCandidate(q, points, a, b, c int) []int {
 			d = append(d, i)
 		}
 		// Multiply by x, reducing x³ = −ax² − bx − c.
-		c0, c1, c2 = (q-c*c2%q)%q, (c0+q-b*c2%q)%q, (c1+q-a*c2%q)%q
+		c0, c1, c2 = f.Sub(0, f.Mul(c, c2)), f.Sub(c0, f.Mul(b, c2)), f.Sub(c1, f.Mul(a, c2))
 	}
-	if len(d) != q+1 {
+	if len(d) != f.q+1 {
 		return nil
 	}
 	return d

@@ -2,6 +2,7 @@ package mutex
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -161,9 +162,12 @@ func TestQuorumSizeTargets(t *testing.T) {
 		{7, 3},    // the Fano plane: q = 2
 		{13, 4},   // q = 3
 		{57, 8},   // q = 7
-		{250, 18}, // one radio network: q = 17
+		{21, 5},   // q = 4
+		{73, 9},   // q = 8
+		{91, 10},  // q = 9
+		{250, 17}, // one radio network: q = 16
 		{2000, 48},
-		{65534, 258},
+		{65534, 257}, // q = 256
 	}
 	for _, c := range cases {
 		st := Best(seqIDs(1, c.n)).Stats()
@@ -174,14 +178,17 @@ func TestQuorumSizeTargets(t *testing.T) {
 }
 
 // TestSingerSets checks that the difference set behind ProjectivePlane is
-// perfect for every prime order the constructions use (up to 257, which
-// covers N = 65534): its q+1 elements have q(q+1) = P−1 distinct nonzero
-// differences, so two lines D+s, D+s' share exactly one point.
+// perfect for every prime-power order up to 257 (the constructions use up
+// to 256, which covers N = 65534): its q+1 elements have q(q+1) = P−1
+// distinct nonzero differences, so two lines D+s, D+s' share exactly one
+// point, and so any two quorums of the plane intersect.
 func TestSingerSets(t *testing.T) {
+	orders := 0
 	for q := 2; q <= 257; q++ {
-		if !isPrime(q) {
+		if !isPrimePower(q) {
 			continue
 		}
+		orders++
 		points := q*q + q + 1
 		d := singerSet(q)
 		require.Len(t, d, q+1, "q=%d", q)
@@ -196,6 +203,87 @@ func TestSingerSets(t *testing.T) {
 				seen[diff] = true
 			}
 		}
+	}
+	assert.Equal(t, 71, orders, "prime powers from 2 to 257") // 55 primes, 16 higher powers
+}
+
+// TestPlanesOfEveryOrder builds the full plane of every prime-power order
+// up to 32 (N = q²+q+1, one point per drone) and checks all pairs: every
+// quorum has q+1 members and any two meet in exactly one drone.
+func TestPlanesOfEveryOrder(t *testing.T) {
+	t.Parallel()
+	for q := 2; q <= 32; q++ {
+		if !isPrimePower(q) {
+			continue
+		}
+		n := q*q + q + 1
+		ids := seqIDs(1, n)
+		quorums := ProjectivePlane(ids)
+		checkShape(t, ids, quorums)
+		words := (n + 63) / 64
+		sets := make([][]uint64, n)
+		for i, id := range ids {
+			require.Len(t, quorums[id], q+1, "q=%d drone %d", q, id)
+			sets[i] = make([]uint64, words)
+			for _, m := range quorums[id] {
+				k := int(m) - 1
+				sets[i][k/64] |= 1 << (k % 64)
+			}
+		}
+		for a := range n {
+			for b := a + 1; b < n; b++ {
+				common := 0
+				for w := range words {
+					common += bits.OnesCount64(sets[a][w] & sets[b][w])
+				}
+				if common != 1 {
+					require.Failf(t, "lines do not meet once", "q=%d: quorums of %d %v and %d %v share %d", q, ids[a], quorums[ids[a]], ids[b], quorums[ids[b]], common)
+				}
+			}
+		}
+	}
+}
+
+// TestGalois checks the field axioms of GF(q) for every prime power up to
+// 64 and for 256: addition and multiplication are commutative groups (0
+// excluded for multiplication), multiplication distributes.
+func TestGalois(t *testing.T) {
+	for q := 2; q <= 256; q++ {
+		if !isPrimePower(q) || (q > 64 && q != 256) {
+			continue
+		}
+		f := newGalois(q)
+		step := 1
+		if q > 16 {
+			step = q/16 + 1 // sampled: all triples of GF(256) would take 16M
+		}
+		for a := 0; a < q; a++ {
+			require.Equal(t, 0, f.Add(a, f.Sub(0, a)), "q=%d: a + (−a), a=%d", q, a)
+			if a != 0 {
+				inverses := 0
+				for b := 1; b < q; b++ {
+					if f.Mul(a, b) == 1 {
+						inverses++
+					}
+				}
+				require.Equal(t, 1, inverses, "q=%d: inverses of %d", q, a)
+			}
+			for b := 0; b < q; b += step {
+				require.Equal(t, f.Add(a, b), f.Add(b, a), "q=%d", q)
+				require.Equal(t, f.Mul(a, b), f.Mul(b, a), "q=%d", q)
+				for c := 0; c < q; c += step {
+					require.Equal(t, f.Mul(a, f.Add(b, c)), f.Add(f.Mul(a, b), f.Mul(a, c)), "q=%d: %d(%d+%d)", q, a, b, c)
+					require.Equal(t, f.Mul(a, f.Mul(b, c)), f.Mul(f.Mul(a, b), c), "q=%d", q)
+					require.Equal(t, f.Add(a, f.Add(b, c)), f.Add(f.Add(a, b), c), "q=%d", q)
+				}
+			}
+		}
+	}
+	p, k, ok := primePower(81)
+	assert.Equal(t, []int{3, 4}, []int{p, k})
+	assert.True(t, ok)
+	for _, q := range []int{0, 1, 6, 12, 100} {
+		assert.False(t, isPrimePower(q), "%d", q)
 	}
 }
 
@@ -246,6 +334,6 @@ func ExampleBest() {
 	fmt.Println(Best(ids).Stats())
 	fmt.Println(Grid(ids).Stats())
 	// Output:
-	// N=250 quorum_size min=17 max=18 mean=17.77
+	// N=250 quorum_size min=16 max=17 mean=16.91
 	// N=250 quorum_size min=25 max=31 mean=30.40
 }

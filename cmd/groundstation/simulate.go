@@ -286,6 +286,7 @@ func simulateMutex(args []string, c *commonFlags, stderr io.Writer) (result, err
 	m := scenario.Mutex{}
 	var hold float64
 	fs.StringVar(&m.Algorithm, "algorithm", "", strings.Join(scenario.MutexAlgorithms, "|")+" (required)")
+	fs.StringVar(&m.Variant, "variant", "", "maekawa: "+strings.Join(scenario.MaekawaVariants, "|")+" (default "+scenario.MaekawaVariants[0]+")")
 	fs.IntVar(&m.Entries, "entries", 100, "critical-section entries in the whole swarm")
 	fs.IntVar(&m.Concurrency, "concurrency", 1, "most requests outstanding in the whole swarm")
 	fs.Float64Var(&hold, "hold", 10, "time spent inside the critical section, in ms")

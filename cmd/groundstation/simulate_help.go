@@ -11,10 +11,13 @@ import (
 // what it runs and what its main fields mean. docs/simulate.md has every
 // field.
 var scenarioHelp = map[string]string{
-	"mutex": `Usage: groundstation simulate mutex --algorithm central|ring|ricart|maekawa [flags] [--json]
+	"mutex": `Usage: groundstation simulate mutex --algorithm central|ring|ricart|maekawa [--variant implicit|textbook] [flags] [--json]
 
 Mutual exclusion on one airspace cell: drones drawn from the seed request
 the cell until --entries entries are done, at most --concurrency at once.
+Maekawa runs over plain frames whose votes and releases stand for the
+acknowledgements (--variant implicit, the default), or behind the reliable
+delivery layer as the textbook has it (--variant textbook).
 
 Main fields:
   completed                entries done

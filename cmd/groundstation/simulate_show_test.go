@@ -23,7 +23,7 @@ var showFields = []string{
 	"heartbeat_airtime_share", "coordination_airtime_share", "clock_error_ms_max", "clock_spread_ms_max", "memory_bytes_per_drone",
 	"leaders_per_term_max", "commands_refused", "show_phase", "show_phase_mismatch", "show_time_error_ms_max",
 	"show_out_of_sync_drone_seconds", "views_in_force", "views_in_force_min", "voters_retired",
-	"lock_wait_ms_max", "lock_acquisitions_open", "backlog_commands", "backlog_drone_commands",
+	"lock_wait_ms_max", "lock_frames_per_entry", "lock_acquisitions_open", "backlog_commands", "backlog_drone_commands",
 	"lock_acquisitions_unfinished", "min_separation_m", "separation_violations", "separation_at_risk",
 	"failsafe_vehicles", "trace",
 }

@@ -158,6 +158,39 @@ func Bindings() []Binding {
 			func(r mutex.Resource) mutex.MaekawaRelease { return mutex.MaekawaRelease{Resource: r} },
 			func(m mutex.MaekawaRelease) mutex.Resource { return m.Resource }),
 
+		// Maekawa over plain frames, acknowledged by its own answers
+		// (algorithms/mutex).
+		implicitBinding(swarm.SWARM_MUTEX_KIND_REQUEST, false,
+			func(r mutex.Resource, ts, _ uint32) mutex.ImplicitRequest {
+				return mutex.ImplicitRequest{Resource: r, TS: ts}
+			},
+			func(m mutex.ImplicitRequest) (mutex.Resource, uint32, uint32) { return m.Resource, m.TS, 0 }),
+		implicitBinding(swarm.SWARM_MUTEX_KIND_YES, true,
+			func(r mutex.Resource, ts, g uint32) mutex.ImplicitYes {
+				return mutex.ImplicitYes{Resource: r, TS: ts, Grant: g}
+			},
+			func(m mutex.ImplicitYes) (mutex.Resource, uint32, uint32) { return m.Resource, m.TS, m.Grant }),
+		implicitBinding(swarm.SWARM_MUTEX_KIND_INQUIRE, true,
+			func(r mutex.Resource, ts, g uint32) mutex.ImplicitInquire {
+				return mutex.ImplicitInquire{Resource: r, TS: ts, Grant: g}
+			},
+			func(m mutex.ImplicitInquire) (mutex.Resource, uint32, uint32) { return m.Resource, m.TS, m.Grant }),
+		implicitBinding(swarm.SWARM_MUTEX_KIND_RELINQUISH, true,
+			func(r mutex.Resource, ts, g uint32) mutex.ImplicitRelinquish {
+				return mutex.ImplicitRelinquish{Resource: r, TS: ts, Grant: g}
+			},
+			func(m mutex.ImplicitRelinquish) (mutex.Resource, uint32, uint32) { return m.Resource, m.TS, m.Grant }),
+		implicitBinding(swarm.SWARM_MUTEX_KIND_FAILED, false,
+			func(r mutex.Resource, ts, _ uint32) mutex.ImplicitQueued {
+				return mutex.ImplicitQueued{Resource: r, TS: ts}
+			},
+			func(m mutex.ImplicitQueued) (mutex.Resource, uint32, uint32) { return m.Resource, m.TS, 0 }),
+		implicitBinding(swarm.SWARM_MUTEX_KIND_RELEASE, false,
+			func(r mutex.Resource, ts, _ uint32) mutex.ImplicitRelease {
+				return mutex.ImplicitRelease{Resource: r, TS: ts}
+			},
+			func(m mutex.ImplicitRelease) (mutex.Resource, uint32, uint32) { return m.Resource, m.TS, 0 }),
+
 		// Ring election, Chang and Roberts (algorithms/election).
 		electionBinding(swarm.SWARM_ELECTION_ALGORITHM_RING, swarm.SWARM_ELECTION_KIND_ELECTION,
 			func(term uint32, id algorithms.NodeID) election.RingElection {
@@ -217,6 +250,26 @@ func mutexBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind sw
 func stampedBinding[M algorithms.Message](alg swarm.SWARM_MUTEX_ALGORITHM, kind swarm.SWARM_MUTEX_KIND,
 	build func(mutex.Resource, uint32) M, fields func(M) (mutex.Resource, uint32)) Binding {
 	return mutexFieldsBinding(alg, kind, true, build, fields)
+}
+
+// implicitBinding binds a message of Maekawa over plain frames: a
+// resource, a timestamp and, when granted, a grant number; decoding
+// rejects any other field set.
+func implicitBinding[M algorithms.Message](kind swarm.SWARM_MUTEX_KIND, granted bool,
+	build func(mutex.Resource, uint32, uint32) M, fields func(M) (mutex.Resource, uint32, uint32)) Binding {
+	const alg = swarm.SWARM_MUTEX_ALGORITHM_MAEKAWA_IMPLICIT
+	return Bind(
+		func(m M) *swarm.MessageSwarmMutex {
+			r, ts, g := fields(m)
+			return &swarm.MessageSwarmMutex{Algorithm: alg, Kind: kind, Resource: uint16(r), Timestamp: ts, Grant: g}
+		},
+		func(d *swarm.MessageSwarmMutex) (M, error) {
+			var zero M
+			if (!granted && d.Grant != 0) || d.Lease != 0 || d.Node != 0 || d.Sent != 0 || d.Incarnation != 0 {
+				return zero, fmt.Errorf("codec: %s %s carries fields it does not use: %w", alg, kind, ErrMalformed)
+			}
+			return build(mutex.Resource(d.Resource), d.Timestamp, d.Grant), nil
+		})
 }
 
 // mutexFieldsBinding binds a mutual exclusion message that carries a

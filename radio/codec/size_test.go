@@ -55,6 +55,12 @@ var generators = map[reflect.Type]gen{
 	reflect.TypeFor[mutex.MaekawaInquire]():      fill[mutex.MaekawaInquire](),
 	reflect.TypeFor[mutex.MaekawaRelinquish]():   fill[mutex.MaekawaRelinquish](),
 	reflect.TypeFor[mutex.MaekawaRelease]():      fill[mutex.MaekawaRelease](),
+	reflect.TypeFor[mutex.ImplicitRequest]():     fill[mutex.ImplicitRequest](),
+	reflect.TypeFor[mutex.ImplicitYes]():         fill[mutex.ImplicitYes](),
+	reflect.TypeFor[mutex.ImplicitInquire]():     fill[mutex.ImplicitInquire](),
+	reflect.TypeFor[mutex.ImplicitRelinquish]():  fill[mutex.ImplicitRelinquish](),
+	reflect.TypeFor[mutex.ImplicitRelease]():     fill[mutex.ImplicitRelease](),
+	reflect.TypeFor[mutex.ImplicitQueued]():      fill[mutex.ImplicitQueued](),
 	reflect.TypeFor[election.RingElection]():     fill[election.RingElection](),
 	reflect.TypeFor[election.RingElected]():      fill[election.RingElected](),
 	reflect.TypeFor[election.RingAck]():          fill[election.RingAck](),
@@ -161,6 +167,9 @@ func fillValue(r *rand.Rand, v reflect.Value, zero bool) {
 	switch v.Kind() {
 	case reflect.Struct:
 		for i := range v.NumField() {
+			if !v.Type().Field(i).IsExported() {
+				continue // not on air (a repeat mark)
+			}
 			fillValue(r, v.Field(i), zero)
 		}
 	case reflect.Array:

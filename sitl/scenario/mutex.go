@@ -14,6 +14,12 @@ import (
 // MutexAlgorithms are the algorithms the mutex scenario runs.
 var MutexAlgorithms = []string{"central", "ring", "ricart", "maekawa"}
 
+// MaekawaVariants are the variants of the maekawa algorithm: "implicit"
+// (mutex.ImplicitMaekawa, over plain frames, acknowledged by its own
+// answers; the default) and "textbook" (mutex.Maekawa, behind the reliable
+// delivery layer).
+var MaekawaVariants = []string{"implicit", "textbook"}
+
 // ErrUnknownAlgorithm is returned for an algorithm the scenario does not
 // know.
 var ErrUnknownAlgorithm = errors.New("unknown algorithm")
@@ -23,6 +29,9 @@ type Mutex struct {
 	Common
 	// Algorithm is one of MutexAlgorithms.
 	Algorithm string
+	// Variant is one of MaekawaVariants for maekawa ("" is the first),
+	// and empty for the other algorithms.
+	Variant string
 	// Entries is the number of critical-section entries in the whole swarm.
 	Entries int
 	// Concurrency is the most requests outstanding at once.
@@ -38,6 +47,7 @@ type Mutex struct {
 type MutexResult struct {
 	CommonResult
 	Algorithm           string   `json:"algorithm"`
+	Variant             *string  `json:"variant"`
 	Entries             int      `json:"entries"`
 	Concurrency         int      `json:"concurrency"`
 	Hold                float64  `json:"hold"`
@@ -91,6 +101,10 @@ func (m Mutex) Validate() error {
 	switch {
 	case !slices.Contains(MutexAlgorithms, m.Algorithm):
 		return fmt.Errorf("--algorithm %q: %w (want one of %v)", m.Algorithm, ErrUnknownAlgorithm, MutexAlgorithms)
+	case m.Algorithm == "maekawa" && m.Variant != "" && !slices.Contains(MaekawaVariants, m.Variant):
+		return fmt.Errorf("--variant %q: %w (want one of %v)", m.Variant, ErrUnknownAlgorithm, MaekawaVariants)
+	case m.Algorithm != "maekawa" && m.Variant != "":
+		return fmt.Errorf("--variant %q: only maekawa has variants", m.Variant)
 	case m.Entries < 1:
 		return fmt.Errorf("--entries %d: must be at least 1", m.Entries)
 	case m.Concurrency < 1:
@@ -103,7 +117,43 @@ func (m Mutex) Validate() error {
 	return nil
 }
 
-func (m Mutex) factory(quorums mutex.Quorums) sim.Factory {
+// variant returns the Maekawa variant the run uses, "" for the other
+// algorithms.
+func (m Mutex) variant() string {
+	switch {
+	case m.Algorithm != "maekawa":
+		return ""
+	case m.Variant == "":
+		return MaekawaVariants[0]
+	}
+	return m.Variant
+}
+
+// implicitConfig sizes the repeats of ImplicitMaekawa like the reliable
+// delivery layer's timeouts: sim.MinRTO plus one frame's airtime for each
+// voter still to answer, doubling up to sim.MaxRTO; a vote whose holder
+// is slow to collect the rest is asked about every 8 × sim.MaxRTO at
+// most, and a request queued behind others first after 32 × sim.MaxRTO.
+func (m Mutex) implicitConfig(cfg sim.Config) mutex.ImplicitConfig {
+	tick := cfg.Tick
+	if tick == 0 {
+		tick = 10 * sim.Millisecond
+	}
+	baud := cfg.Baud
+	if baud == 0 {
+		baud = 57600
+	}
+	frame := sim.Airtime(sim.FrameBytes(32, !cfg.Unsigned), baud)
+	return mutex.ImplicitConfig{
+		RetryTicks:    int64((sim.MinRTO + tick - 1) / tick),
+		PerVoterTicks: int64((frame + tick - 1) / tick),
+		MaxRetryTicks: int64(sim.MaxRTO / tick),
+		AskTicks:      int64(8 * sim.MaxRTO / tick),
+		IdleTicks:     int64(32 * sim.MaxRTO / tick),
+	}
+}
+
+func (m Mutex) factory(quorums mutex.Quorums, implicit mutex.ImplicitConfig) sim.Factory {
 	ids := make([]algorithms.NodeID, m.Drones)
 	for i := range ids {
 		ids[i] = algorithms.NodeID(i + 1)
@@ -117,7 +167,10 @@ func (m Mutex) factory(quorums mutex.Quorums) sim.Factory {
 		case "ricart":
 			return mutex.NewRicart(id, ids), nil
 		case "maekawa":
-			return mutex.NewMaekawa(id, quorums), nil
+			if m.variant() == "textbook" {
+				return mutex.NewMaekawa(id, quorums), nil
+			}
+			return mutex.NewImplicitMaekawa(id, quorums, implicit), nil
 		}
 		return nil, fmt.Errorf("mutex: %q: %w", m.Algorithm, ErrUnknownAlgorithm)
 	}
@@ -144,7 +197,7 @@ func RunMutex(m Mutex) (MutexResult, error) {
 		}
 		quorums = mutex.Best(ids)
 	}
-	s, err := sim.New(cfg, m.factory(quorums))
+	s, err := sim.New(cfg, m.factory(quorums, m.implicitConfig(cfg)))
 	if err != nil {
 		return MutexResult{}, err
 	}
@@ -265,6 +318,8 @@ func RunMutex(m Mutex) (MutexResult, error) {
 		v := inversions
 		r.ME3Violations = &v
 	case "maekawa":
+		v := m.variant()
+		r.Variant = &v
 		qs := quorums.Stats()
 		r.QuorumSizeMin, r.QuorumSizeMax, r.QuorumSizeMean = qs.Min, qs.Max, qs.Mean
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -29,6 +30,7 @@ type entryCost struct {
 	requester  int
 	messages   map[string]int
 	dataFrames int
+	frames     int // every transmission but heartbeats
 }
 
 // perEntryCosts reads a trace and returns the cost of every entry (with
@@ -48,9 +50,12 @@ func perEntryCosts(t *testing.T, trace []byte) []entryCost {
 		case l.Ev == "send":
 			require.NotEmpty(t, out, "a message before the first request")
 			out[len(out)-1].messages[l.Kind] += l.Messages
-		case l.Ev == "tx" && l.Class != nil && *l.Class == 0:
+		case l.Ev == "tx" && l.Class != nil && *l.Class != int(algorithms.ClassHeartbeat):
 			require.NotEmpty(t, out, "a frame before the first request")
-			out[len(out)-1].dataFrames++
+			out[len(out)-1].frames++
+			if *l.Class == int(algorithms.ClassData) {
+				out[len(out)-1].dataFrames++
+			}
 		}
 	}
 	require.NoError(t, sc.Err())
@@ -169,29 +174,43 @@ func TestMutexValidate(t *testing.T) {
 		{Algorithm: "central", Entries: 0, Concurrency: 1},
 		{Algorithm: "central", Entries: 1, Concurrency: 0},
 		{Algorithm: "central", Entries: 1, Concurrency: 1, Hold: -1},
+		{Algorithm: "central", Variant: "textbook", Entries: 1, Concurrency: 1},
+		{Algorithm: "maekawa", Variant: "bogus", Entries: 1, Concurrency: 1},
 	} {
 		assert.Error(t, m.Validate(), "%+v", m)
+	}
+	for _, v := range append([]string{""}, MaekawaVariants...) {
+		assert.NoError(t, Mutex{Algorithm: "maekawa", Variant: v, Entries: 1, Concurrency: 1}.Validate(), v)
 	}
 }
 
 // Ricart–Agrawala (Coulouris et al., "Distributed Systems"): 2(N−1) messages per entry,
 // and on a broadcast radio N data frames (one REQUEST to everyone, N−1
-// REPLYs). Maekawa: 3(K−1) messages and K+1 data frames, K being the
-// requester's quorum size, its own vote free. Fault-free, concurrency 1,
-// checked per entry from the trace.
+// REPLYs). Maekawa, both variants: 3(K−1) messages and K+1 data frames, K
+// being the requester's quorum size, its own vote free; the implicit
+// variant sends nothing else (K+1 frames on air, acknowledgements
+// included). Fault-free, concurrency 1, checked per entry from the trace.
 func TestMutexTextbookCostsPerEntry(t *testing.T) {
-	for _, n := range []int{4, 9, 16, 25, 100} {
+	for _, n := range []int{4, 9, 16, 21, 25, 100, 250} {
 		ids := make([]algorithms.NodeID, n)
 		for i := range ids {
 			ids[i] = algorithms.NodeID(i + 1)
 		}
 		quorums := mutex.Best(ids)
-		for _, alg := range []string{"ricart", "maekawa"} {
-			var trace bytes.Buffer
-			r, err := RunMutex(Mutex{
-				Common:    Common{Drones: n, Seed: uint64(n), Trace: &trace},
+		for _, alg := range []string{"ricart", "maekawa", "maekawa/textbook"} {
+			if n == 250 && alg == "ricart" {
+				continue
+			}
+			m := Mutex{
+				Common:    Common{Drones: n, Seed: uint64(n)},
 				Algorithm: alg, Entries: 30, Concurrency: 1, Hold: 10 * sim.Millisecond,
-			})
+			}
+			if alg == "maekawa/textbook" {
+				m.Algorithm, m.Variant = "maekawa", "textbook"
+			}
+			var trace bytes.Buffer
+			m.Trace = &trace
+			r, err := RunMutex(m)
 			require.NoError(t, err)
 			require.False(t, r.Failed(), "%s N=%d seed=%d", alg, n, n)
 			costs := perEntryCosts(t, trace.Bytes())
@@ -201,18 +220,34 @@ func TestMutexTextbookCostsPerEntry(t *testing.T) {
 				case "ricart":
 					assert.Equal(t, 2*(n-1), total(c.messages), "ricart N=%d entry %d seed=%d", n, i, n)
 					assert.Equal(t, n, c.dataFrames, "ricart N=%d entry %d seed=%d", n, i, n)
-				case "maekawa":
+				default:
 					k := len(quorums[algorithms.NodeID(c.requester)])
-					assert.Equal(t, 3*(k-1), total(c.messages), "maekawa N=%d K=%d entry %d seed=%d", n, k, i, n)
+					assert.Equal(t, 3*(k-1), total(c.messages), "%s N=%d K=%d entry %d seed=%d", alg, n, k, i, n)
 					want := k + 1
 					if k == 1 {
 						want = 0 // a quorum of one: every vote is its own
 					}
-					assert.Equal(t, want, c.dataFrames, "maekawa N=%d K=%d entry %d seed=%d", n, k, i, n)
+					assert.Equal(t, want, c.dataFrames, "%s N=%d K=%d entry %d seed=%d", alg, n, k, i, n)
+					if alg == "maekawa" {
+						assert.Equal(t, want, c.frames, "%s N=%d K=%d entry %d seed=%d: no frame but the data", alg, n, k, i, n)
+					}
 				}
 			}
 		}
 	}
+}
+
+// The goal the swarm's lock protocol is held to: an uncontended lock of one
+// cell at 250 drones costs at most 20 frames, acknowledgements included,
+// fault-free (K = 17 from the plane of order 16: 18 frames).
+func TestMaekawaFramesPerEntryAt250(t *testing.T) {
+	r, err := RunMutex(Mutex{Common: Common{Drones: 250, Seed: 1}, Algorithm: "maekawa", Entries: 40, Concurrency: 1, Hold: 10 * sim.Millisecond})
+	require.NoError(t, err)
+	require.False(t, r.Failed(), "seed=1")
+	assert.Equal(t, 17, r.QuorumSizeMax, "seed=1")
+	assert.LessOrEqual(t, r.FramesPerEntry, 20.0, "seed=1")
+	assert.Zero(t, r.AckFrames, "seed=1")
+	assert.Zero(t, r.Retransmissions, "seed=1")
 }
 
 // The token ring reports its token passes, and passes the token even when
@@ -231,12 +266,16 @@ func TestRingTokenPasses(t *testing.T) {
 // keeps happened-before order (ME3).
 func TestMutexUnderFaults(t *testing.T) {
 	n := seeds.Count(t, 200)
-	for _, alg := range MutexAlgorithms {
+	for _, alg := range append(slices.Clone(MutexAlgorithms), "maekawa/textbook") {
 		for seed := 1; seed <= n; seed++ {
-			r, err := RunMutex(Mutex{
+			m := Mutex{
 				Common:    Common{Drones: 7, Seed: uint64(seed), Loss: 0.2, Dup: 0.05, Reorder: 50 * sim.Millisecond},
 				Algorithm: alg, Entries: 20, Concurrency: 3, Hold: 10 * sim.Millisecond, Cells: 2,
-			})
+			}
+			if alg == "maekawa/textbook" {
+				m.Algorithm, m.Variant = "maekawa", "textbook"
+			}
+			r, err := RunMutex(m)
 			require.NoError(t, err)
 			require.Zero(t, r.ME1Violations, "%s seed=%d", alg, seed)
 			require.Zero(t, r.ME2Unfinished, "%s seed=%d", alg, seed)
@@ -248,17 +287,20 @@ func TestMutexUnderFaults(t *testing.T) {
 }
 
 // Full contention: every drone requests again as soon as it leaves, over
-// several cells; Sanders' rules keep Maekawa from deadlocking.
+// several cells; Sanders' rules keep Maekawa (both variants) from
+// deadlocking.
 func TestMaekawaFullContention(t *testing.T) {
-	for _, n := range []int{9, 16, 50} {
-		for seed := 1; seed <= seeds.Count(t, 10); seed++ {
-			r, err := RunMutex(Mutex{
-				Common:    Common{Drones: n, Seed: uint64(seed), Loss: 0.1},
-				Algorithm: "maekawa", Entries: 4 * n, Concurrency: n, Hold: 5 * sim.Millisecond, Cells: 3,
-			})
-			require.NoError(t, err)
-			require.Zero(t, r.ME1Violations, "N=%d seed=%d", n, seed)
-			require.Equal(t, 4*n, r.Completed, "N=%d seed=%d: deadlock or starvation", n, seed)
+	for _, variant := range MaekawaVariants {
+		for _, n := range []int{9, 16, 50} {
+			for seed := 1; seed <= seeds.Count(t, 10); seed++ {
+				r, err := RunMutex(Mutex{
+					Common:    Common{Drones: n, Seed: uint64(seed), Loss: 0.1},
+					Algorithm: "maekawa", Variant: variant, Entries: 4 * n, Concurrency: n, Hold: 5 * sim.Millisecond, Cells: 3,
+				})
+				require.NoError(t, err)
+				require.Zero(t, r.ME1Violations, "%s N=%d seed=%d", variant, n, seed)
+				require.Equal(t, 4*n, r.Completed, "%s N=%d seed=%d: deadlock or starvation", variant, n, seed)
+			}
 		}
 	}
 }

@@ -107,15 +107,18 @@ type ShowResult struct {
 	// The show flown: its drones, length and hash, and the largest
 	// distance between a vehicle flying it and where its drone's part
 	// of the show puts it at the drone's own show time.
-	ShowDrones           int     `json:"show_drones"`
-	ShowDurationS        float64 `json:"show_duration_s"`
-	ShowHash             string  `json:"show_hash"`
-	ShowDeviationMMax    float64 `json:"show_deviation_m_max"`
-	ViewsInForce         int     `json:"views_in_force"`
-	ViewsInForceMin      int     `json:"views_in_force_min"`
-	VotersRetired        []int   `json:"voters_retired"`
-	LockWaitMsMax        float64 `json:"lock_wait_ms_max"`
-	LockAcquisitionsOpen int     `json:"lock_acquisitions_open"`
+	ShowDrones        int     `json:"show_drones"`
+	ShowDurationS     float64 `json:"show_duration_s"`
+	ShowHash          string  `json:"show_hash"`
+	ShowDeviationMMax float64 `json:"show_deviation_m_max"`
+	ViewsInForce      int     `json:"views_in_force"`
+	ViewsInForceMin   int     `json:"views_in_force_min"`
+	VotersRetired     []int   `json:"voters_retired"`
+	LockWaitMsMax     float64 `json:"lock_wait_ms_max"`
+	// LockFramesPerEntry is what the airspace locks put on air per cell
+	// acquired (sim.Sim.FamilyFrames), null when no cell was acquired.
+	LockFramesPerEntry   *float64 `json:"lock_frames_per_entry"`
+	LockAcquisitionsOpen int      `json:"lock_acquisitions_open"`
 	// The backlog at the end of Duration: committed commands some live
 	// drone had not applied yet, and the (drone, command) pairs missing.
 	BacklogCommands      int `json:"backlog_commands"`
@@ -204,6 +207,7 @@ func RunShow(sh Show) (ShowResult, error) {
 	cfg.ClockOffset = sh.ClockOffset
 	cfg.ClockDriftPPM = sh.ClockDrift
 	cfg.Tick = 10 * sim.Millisecond
+	cfg.Family = lockFamily
 	if cfg.Baud == 0 {
 		cfg.Baud = 57600
 	}
@@ -321,6 +325,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		maxTerm    uint32
 		holders    = map[airspace.Cell]map[algorithms.NodeID]bool{}
 		lockIn     int
+		lockCells  int
 		clockErr   float64
 		spread     float64
 		crashAt    sim.Time = -1
@@ -370,6 +375,7 @@ func RunShow(sh Show) (ShowResult, error) {
 				holders[c][id] = true
 			}
 			lockIn++
+			lockCells += len(ev.Cells)
 			// Hold the cells for two seconds, then leave.
 			s.After(2*sim.Second, func() {
 				if !s.Up(id) || !node(id).Locks().Holding() {
@@ -731,6 +737,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		ClockSpreadMsMax:           spread,
 		CommandsRefused:            len(refused),
 		LockWaitMsMax:              lockWait,
+		LockFramesPerEntry:         lockFramesPerEntry(s, lockCells),
 		ShowTimeErrorMsMax:         showErr,
 		ShowOutOfSyncDroneSeconds:  outOfSync,
 		ShowDeviationMMax:          deviation,
@@ -1005,4 +1012,23 @@ func (c *clockedNode) Step(from algorithms.NodeID, m algorithms.Message) error {
 func (c *clockedNode) Tick() {
 	c.SetClock(c.now())
 	c.Node.Tick()
+}
+
+// lockFamily names the airspace locks' messages "lock" (sim.Config.Family).
+func lockFamily(m algorithms.Message) string {
+	switch m.(type) {
+	case airspace.Request, airspace.Yes, airspace.Inquire, airspace.Relinquish, airspace.Release, airspace.Renew:
+		return "lock"
+	}
+	return ""
+}
+
+// lockFramesPerEntry is the frames of the airspace locks per cell
+// acquired, or nil when none was.
+func lockFramesPerEntry(s *sim.Sim, cells int) *float64 {
+	if cells == 0 {
+		return nil
+	}
+	v := s.FamilyFrames("lock") / float64(cells)
+	return &v
 }

@@ -38,6 +38,11 @@ func TestShowFaultFree(t *testing.T) {
 	assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin)
 	assert.Positive(t, r.LockEntries)
 	assert.Zero(t, r.ME1Violations)
+	// A cell costs at least its K+1 data frames (K = 6 at 30 drones),
+	// renewals and acknowledgements on top.
+	require.NotNil(t, r.LockFramesPerEntry, "seed=2")
+	assert.GreaterOrEqual(t, *r.LockFramesPerEntry, 7.0, "seed=2")
+	assert.LessOrEqual(t, *r.LockFramesPerEntry, 20.0, "seed=2")
 	assert.LessOrEqual(t, r.HeartbeatAirtimeShare, 0.05)
 	assert.Positive(t, r.ClockErrorMsMax)
 	// The show: loaded, armed, flown with pauses and landed, every
@@ -78,6 +83,10 @@ func TestShow250FaultFree(t *testing.T) {
 	assert.LessOrEqual(t, r.HeartbeatAirtimeShare, 0.05, "seed=1")
 	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.21, "seed=1")
 	assert.Less(t, r.ClockErrorMsMax, 100.0, "seed=1")
+	// Quorums of 17 (the plane of order 16): 21.6 lock frames per cell,
+	// 23.4 with the quorums of 18 of the plane of order 17.
+	require.NotNil(t, r.LockFramesPerEntry, "seed=1")
+	assert.Less(t, *r.LockFramesPerEntry, 22.5, "seed=1")
 }
 
 // Loss, clock offset and drift, a leader crash and other crashes with

@@ -56,6 +56,10 @@ type Config struct {
 	// TrackCausality keeps a vector clock per drone, merged on every core
 	// message, for happened-before checks (costs N words per message).
 	TrackCausality bool
+	// Family, when set, names the family of a core message (say "lock"
+	// for the airspace locks); FamilyFrames then tells what each family
+	// put on air.
+	Family func(algorithms.Message) string
 	// Wire sizes every frame as the radio encodes it (radio/codec's Codec
 	// does). Without it, a frame's payload is estimated from the messages'
 	// Size, arq's frame header and 2 bytes per address, which falls short
@@ -177,6 +181,7 @@ type Sim struct {
 	log     *slog.Logger
 	onEvent func(id algorithms.NodeID, ev algorithms.Event)
 	calm    bool // Calm was called: no loss, duplication or reordering
+	fam     familyCounts
 	// Drop, when set, is asked for every frame a drone would receive;
 	// returning true loses it (for targeted faults in tests).
 	Drop func(from, to algorithms.NodeID) bool
@@ -714,7 +719,11 @@ func (s *Sim) arqFrame(f *arq.Frame) *frame {
 }
 
 func (s *Sim) rawFrame(from algorithms.NodeID, to []algorithms.NodeID, m algorithms.Message) *frame {
-	return &frame{from: from, msg: m, to: to, all: to == nil, bytes: s.rawBytes(from, to, m), class: algorithms.ClassOf(m), kind: m.Kind()}
+	inner := m // the class is the core message's, not the bookkeeping wrapper's
+	if st, ok := m.(stamped); ok {
+		inner = st.Message
+	}
+	return &frame{from: from, msg: m, to: to, all: to == nil, bytes: s.rawBytes(from, to, m), class: algorithms.ClassOf(inner), kind: m.Kind()}
 }
 
 // rawBytes is the length on air of a core message sent raw (see
@@ -828,6 +837,7 @@ func (s *Sim) transmit(d *drone, f *frame) {
 	if f.class == algorithms.ClassHeartbeat {
 		s.stats.HeartbeatAirtimeByNetwork[d.network] += air
 	}
+	s.countFamily(f)
 	switch f.class {
 	case algorithms.ClassAck:
 		s.stats.AckFrames++
@@ -853,6 +863,81 @@ func (s *Sim) transmit(d *drone, f *frame) {
 		}
 		s.propagate(network, f)
 	})
+}
+
+// familyCounts are the frames of each message family (Config.Family).
+type familyCounts struct {
+	frames map[string]int // data, retransmissions and own acknowledgements
+	// owed weighs each family's first reliable transmissions by their
+	// destinations, each of which acknowledges them; total sums it.
+	owed  map[string]int
+	total int
+	// acks counts the reliable delivery layer's acknowledgement frames.
+	acks  int
+	sizes []int // drones per network
+}
+
+// countFamily counts frame f for its message's family.
+func (s *Sim) countFamily(f *frame) {
+	if s.cfg.Family == nil {
+		return
+	}
+	if s.fam.frames == nil {
+		s.fam.frames, s.fam.owed = map[string]int{}, map[string]int{}
+	}
+	m := f.msg
+	if f.arq != nil {
+		m = f.arq.Payload
+	}
+	if st, ok := m.(stamped); ok {
+		m = st.Message
+	}
+	if m == nil {
+		if f.class == algorithms.ClassAck {
+			s.fam.acks++
+		}
+		return
+	}
+	if f.class == algorithms.ClassHeartbeat {
+		return
+	}
+	fam := s.cfg.Family(m) // "": no family, but owed acknowledgements all the same
+	if fam != "" {
+		s.fam.frames[fam]++
+	}
+	if f.arq != nil && f.class == algorithms.ClassData {
+		w := len(f.to)
+		if f.all {
+			w = s.networkSize(f.from) - 1
+		}
+		s.fam.owed[fam] += w
+		s.fam.total += w
+	}
+}
+
+// networkSize is the number of drones on drone id's network.
+func (s *Sim) networkSize(id algorithms.NodeID) int {
+	if s.fam.sizes == nil {
+		s.fam.sizes = make([]int, len(s.busy))
+		for _, d := range s.drones {
+			s.fam.sizes[d.network]++
+		}
+	}
+	return s.fam.sizes[s.drone(id).network]
+}
+
+// FamilyFrames returns the frames the messages of family put on air
+// (Config.Family): their first transmissions and repeats, the
+// acknowledgement-only messages of their own protocol, and a share of the
+// reliable delivery layer's acknowledgement frames in proportion to the
+// acknowledgements the family's reliable transmissions are owed (one per
+// destination). Acknowledgements that ride on other frames add no frame.
+func (s *Sim) FamilyFrames(family string) float64 {
+	n := float64(s.fam.frames[family])
+	if s.fam.total > 0 {
+		n += float64(s.fam.acks) * float64(s.fam.owed[family]) / float64(s.fam.total)
+	}
+	return n
 }
 
 // countWindows adds the channel time from start to end to the windows of

@@ -290,3 +290,41 @@ func TestOnAirStampsTheWait(t *testing.T) {
 	air := int64(Airtime(FrameBytes(2+2+10, true), 57600))
 	assert.Equal(t, []algorithms.Message{onAirProbe{0}, onAirProbe{air}, onAirProbe{2 * air}}, s.Core(2).(*recorder).got)
 }
+
+type repeated struct{}
+
+func (repeated) Kind() string            { return "REPEATED" }
+func (repeated) Size() int               { return 4 }
+func (repeated) Unreliable()             {}
+func (repeated) Class() algorithms.Class { return algorithms.ClassRetransmission }
+
+// FamilyFrames counts a family's frames, its raw repeats as the class they
+// name (with causality tracking too), and a share of the acknowledgement
+// frames in proportion to the acknowledgements the family is owed.
+func TestFamilyFrames(t *testing.T) {
+	s, err := New(Config{Drones: 3, Seed: 1, TrackCausality: true, Family: func(m algorithms.Message) string {
+		if n, ok := m.(note); ok && !n.echo {
+			return "note"
+		}
+		if _, ok := m.(repeated); ok {
+			return "note"
+		}
+		return ""
+	}}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		return &gossip{id: id}, nil
+	})
+	require.NoError(t, err)
+	// One reliable NOTE to both others (one frame, two acknowledgements
+	// owed), whose echoes are another family's (one each, one owed each),
+	// and one raw repeat.
+	s.Call(1, func(c algorithms.Core) {
+		c.(*gossip).Send(algorithms.To(2, 3), note{})
+		c.(*gossip).Send(algorithms.To(2), repeated{})
+	})
+	s.Run(5*Second, nil)
+	st := s.Stats()
+	assert.Equal(t, 1, st.Retransmissions, "a raw repeat counts as its class says")
+	assert.Equal(t, 3, st.DataFrames)
+	require.Positive(t, st.AckFrames)
+	assert.InDelta(t, 2+float64(st.AckFrames)*2/4, s.FamilyFrames("note"), 1e-9)
+}

@@ -22,7 +22,7 @@ type MessageSwarmMutex struct {
 	Algorithm SWARM_MUTEX_ALGORITHM `mavenum:"uint8"`
 	// Message kind.
 	Kind SWARM_MUTEX_KIND `mavenum:"uint8"`
-	// Number of the voter's vote the message is about (lease YES, INQUIRE, RELINQUISH); 0 when unused.
+	// Number of the voter's vote the message is about (lease and implicit Maekawa YES, INQUIRE, RELINQUISH); 0 when unused.
 	Grant uint32 `mavext:"true"`
 	// Requester's tick count when it sent the REQUEST or RENEW (lease REQUEST, RENEW, and the YES answering one); 0 when unused.
 	Sent uint32 `mavext:"true"`
