@@ -123,6 +123,9 @@ type Result struct {
 	Applied []uint16 `json:"applied"`
 	Pending []uint16 `json:"pending"`
 	Silent  []uint16 `json:"silent"`
+	// Lacking are the live drones that lack the show a LOAD names, or
+	// the loaded show before an ARM: the command was not sent.
+	Lacking []uint16 `json:"lacking,omitempty"`
 	// ElapsedMS is the time the request took, in milliseconds.
 	ElapsedMS int64 `json:"elapsed_ms"`
 }
@@ -141,6 +144,8 @@ func (r Result) Summary() []string {
 	case r.Emergency:
 		verb = "acknowledged"
 		first = fmt.Sprintf("emergency %s (id %d) sent to every drone", r.Command, r.ID)
+	case len(r.Lacking) > 0:
+		first = fmt.Sprintf("%s not sent: drones %s lack the show", r.Command, ids(r.Lacking))
 	case r.Accepted:
 		first = fmt.Sprintf("%s committed at index %d by leader %d (term %d)", r.Command, r.Index, r.Leader, r.Term)
 	default:

@@ -233,6 +233,9 @@ func (gs *GroupSource) drone(sn station.Snapshot, d station.Drone) Drone {
 		v.Planned = &[3]float64{p.X, p.Y, p.Z}
 	}
 	v.ShowT = d.ShowTime.Seconds()
+	if d.Show != 0 {
+		v.Show = fmt.Sprintf("%#016x", d.Show)
+	}
 	return v
 }
 
@@ -323,6 +326,10 @@ func (gs *GroupSource) Command(ctx context.Context, c Command) (string, error) {
 			default:
 				cmd = command.Resume{At: t.UnixNano()}
 			}
+		}
+		if err := station.ShowGate(st.Snapshot(), cmd); err != nil {
+			errs = append(errs, fmt.Errorf("network %d: %v not sent: %w", st.Network(), cmd, err))
+			continue
 		}
 		r, err := st.Send(ctx, cmd)
 		gs.Record(st.Network(), cmd, r, err)
