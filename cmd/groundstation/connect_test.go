@@ -104,7 +104,9 @@ func (l *lockedBuffer) String() string {
 
 // A live swarm of four drone processes on a radio hub: groundstation
 // connect joins the hub over UDP, status shows every drone and the
-// leader, so does a second connect on a serial radio, an ARM is applied by all four (exit 0), an emergency HOLD is
+// leader, so does a second connect on a serial radio, an ARM is not sent
+// since no drone holds a show (exit 1, naming them), a LIGHTS is applied
+// by all four (exit 0), an emergency HOLD is
 // acknowledged by all four (exit 0), and a command sent
 // right after a drone is killed fails within its short timeout naming
 // that drone (exit 1). Ctrl-C stops connect with exit 130 and removes
@@ -219,12 +221,21 @@ func TestConnectEndToEnd(t *testing.T) {
 		assert.Regexp(t, regexp.MustCompile(fmt.Sprintf(`(?m)^%d\s+standby\s+%s\d+%%`, id, mark)), table)
 	}
 
+	// No drone holds a show: an ARM is not sent, and says why.
 	stdout.Reset()
 	stderr.Reset()
-	code := run([]string{"command", "arm", "--socket", sock, "--timeout", "20s"}, &stdout, &stderr)
+	code := run([]string{"command", "arm", "--socket", sock, "--timeout", "1s"}, &stdout, &stderr)
 	t.Logf("command arm: %s%s", &stdout, &stderr)
+	require.Equal(t, exitFail, code, stderr.String())
+	assert.Contains(t, stdout.String(), "ARM not sent: drones 1 2 3 4 lack the show")
+	assert.Contains(t, stderr.String(), "4 live drones lack the loaded show: 1 (holds none), 2 (holds none)")
+
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"command", "lights", "0", "0", "255", "--socket", sock, "--timeout", "20s"}, &stdout, &stderr)
+	t.Logf("command lights: %s%s", &stdout, &stderr)
 	require.Equal(t, exitOK, code, stderr.String())
-	assert.Regexp(t, `ARM committed at index \d+ by leader \d+`, stdout.String())
+	assert.Regexp(t, `LIGHTS #0000ff committed at index \d+ by leader \d+`, stdout.String())
 	assert.Contains(t, stdout.String(), fmt.Sprintf("applied by %d of %d drones", drones, drones))
 
 	// An emergency HOLD goes to every drone at once; all acknowledge it.
@@ -236,7 +247,7 @@ func TestConnectEndToEnd(t *testing.T) {
 	assert.Regexp(t, `emergency HOLD \(id \d+\) sent to every drone`, stdout.String())
 	assert.Contains(t, stdout.String(), fmt.Sprintf("acknowledged by %d of %d drones", drones, drones))
 
-	assert.Regexp(t, `  ARM committed at index \d+ by leader \d+ \(term \d+\); applied by 4 of 4 drones`, out.String())
+	assert.Regexp(t, `  LIGHTS #0000ff committed at index \d+ by leader \d+ \(term \d+\); applied by 4 of 4 drones`, out.String())
 	assert.Regexp(t, `  emergency HOLD \(id \d+\) sent to every drone; acknowledged by 4 of 4 drones`, out.String())
 
 	// A follower dies; a command with a short timeout names it.

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/skyquorum/skyquorum/cmd/groundstation/operate"
 )
 
@@ -18,8 +20,11 @@ const showUploadUsage = `Usage: groundstation show upload FILE [flags]
 
 Uploads the show to every drone of the network that groundstation connect
 joined, in one broadcast with coded repair (docs/upload.md), and prints
-its progress every second: symbols sent, repairs, the polls the drones
-answered and the drones that asked for the most. It ends when the
+its progress every second: on a terminal a bar of the chunks every drone
+is known to hold, with the drones that report holding the show and the
+slowest ones; else a line whenever it changes: symbols sent, repairs, the
+polls the drones answered, the drones holding the show and the drones
+that asked for the most. It ends when the
 station's polls go unanswered: every drone that heard them holds the show,
 its SHA-256 checked.
 
@@ -76,7 +81,8 @@ func showUpload(args []string, stdout, stderr io.Writer) error {
 	}
 	u := resp.Upload
 	fmt.Fprintf(stdout, "uploading show %s: %d bytes, %d chunks in %d blocks, %s repair\n", u.Hash, len(b), u.Chunks, u.Blocks, *repair)
-	last := ""
+	progress := newUploadProgress(stdout, stderr, u.Chunks, isTerminal(stderr))
+	defer progress.finish()
 	for {
 		select {
 		case <-ctx.Done():
@@ -90,28 +96,88 @@ func showUpload(args []string, stdout, stderr io.Writer) error {
 		if !resp.OK {
 			return fmt.Errorf("%s", resp.Error)
 		}
-		line := uploadLine(*resp.Upload)
-		if line != last {
-			fmt.Fprintln(stdout, line)
-			last = line
-		}
+		progress.show(*resp.Upload)
 		if resp.Upload.Done {
+			progress.finish()
 			fmt.Fprintf(stdout, "done: every drone that answered holds show %s\n", resp.Upload.Hash)
 			return nil
 		}
 	}
 }
 
+// uploadProgress shows an upload's progress: a bar on a terminal, of the
+// chunks every drone is known to hold (operate.UploadStatus.Everywhere),
+// naming the drones that hold the show and the slowest; else a line
+// whenever it changes.
+type uploadProgress struct {
+	out  io.Writer
+	bar  *progressbar.ProgressBar
+	last string
+}
+
+func newUploadProgress(stdout, stderr io.Writer, chunks int, tty bool) *uploadProgress {
+	p := &uploadProgress{out: stdout}
+	if tty {
+		p.bar = progressbar.NewOptions(chunks,
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("at every drone"),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetRenderBlankState(true),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return p
+}
+
+// show draws the upload's state.
+func (p *uploadProgress) show(u operate.UploadStatus) {
+	if p.bar != nil {
+		p.bar.Describe(uploadBarText(u))
+		_ = p.bar.Set(u.Everywhere())
+		return
+	}
+	if line := uploadLine(u); line != p.last {
+		fmt.Fprintln(p.out, line)
+		p.last = line
+	}
+}
+
+// finish ends the bar.
+func (p *uploadProgress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+}
+
+// uploadBarText is the bar's description: the drones holding the show
+// and the slowest ones.
+func uploadBarText(u operate.UploadStatus) string {
+	text := fmt.Sprintf("held by %d/%d drones", len(u.Held), u.Live)
+	if s := slowest(u); s != "" {
+		text += "; slowest " + s
+	}
+	return text
+}
+
+// slowest names the drones that asked for the most in the last answered
+// poll, with the symbols each asked for: "7 (12), 3 (4)".
+func slowest(u operate.UploadStatus) string {
+	var slow []string
+	for _, a := range u.Asked[:min(len(u.Asked), 5)] {
+		slow = append(slow, fmt.Sprintf("%d (%d)", a.Drone, a.Symbols))
+	}
+	return strings.Join(slow, ", ")
+}
+
 // uploadLine is one line of an upload's progress.
 func uploadLine(u operate.UploadStatus) string {
 	pct := 100 * min(u.Symbols, u.Chunks) / max(u.Chunks, 1)
-	line := fmt.Sprintf("%3d%% %d/%d chunks sent, %d repairs, %d polls answered", pct, min(u.Symbols, u.Chunks), u.Chunks, u.Repairs, u.Rounds)
-	if len(u.Asked) > 0 {
-		var slow []string
-		for _, a := range u.Asked[:min(len(u.Asked), 5)] {
-			slow = append(slow, fmt.Sprintf("%d (%d)", a.Drone, a.Symbols))
-		}
-		line += "; slowest: " + strings.Join(slow, ", ")
+	line := fmt.Sprintf("%3d%% %d/%d chunks sent, %d repairs, %d polls answered; held by %d of %d live drones",
+		pct, min(u.Symbols, u.Chunks), u.Chunks, u.Repairs, u.Rounds, len(u.Held), u.Live)
+	if s := slowest(u); s != "" {
+		line += "; slowest: " + s
 	}
 	return line
 }

@@ -70,9 +70,31 @@ type UploadStatus struct {
 	// Asked lists the drones that reported in the last answered poll,
 	// with the symbols each asked for, the neediest first.
 	Asked []Asked `json:"asked"`
+	// Lacks is the part of the show, in symbols, that the neediest drone
+	// of each block still lacked at the last answered poll (summed over
+	// the blocks); 0 before the first.
+	Lacks int `json:"lacks"`
+	// Held are the live drones whose status reports holding the show
+	// (its digest), Live how many drones are live.
+	Held []uint16 `json:"held"`
+	Live int      `json:"live"`
 	// Done: the station's polls go unanswered; every drone that heard
 	// them holds the show.
 	Done bool `json:"done"`
+}
+
+// Everywhere is the number of chunks every drone is known to hold, for a
+// progress bar up to Chunks: during the first pass the chunks sent; after
+// an answered poll the chunks less what the neediest drones lacked; all
+// of them once done.
+func (u UploadStatus) Everywhere() int {
+	switch {
+	case u.Done:
+		return u.Chunks
+	case u.Rounds == 0:
+		return min(u.Symbols, u.Chunks)
+	}
+	return max(u.Chunks-u.Lacks, 0)
 }
 
 // Asked is one drone's report in an upload.

@@ -40,6 +40,10 @@ type UploadProgress struct {
 	// Asked is, per drone that reported in the last answered poll, the
 	// symbols it asked for: the slowest drones, as that round saw them.
 	Asked map[uint16]int
+	// Lacks is what the neediest drone of each block asked for in the
+	// last answered poll, summed over the blocks (coded repair: symbols;
+	// NACK: chunks): the part of the show some drone still lacked then.
+	Lacks int
 	// Idle: the station fell silent after polls that no drone answered;
 	// every drone that heard them holds the show.
 	Idle bool
@@ -108,8 +112,9 @@ func (s *Station) tickUpload(n int) {
 		u.snd.Tick()
 		rd := u.snd.Ready()
 		for _, ev := range rd.Events {
-			if _, ok := ev.(upload.RoundEvent); ok {
+			if ev, ok := ev.(upload.RoundEvent); ok {
 				u.progress.Rounds++
+				u.progress.Lacks = ev.Symbols
 				u.progress.Asked, u.asking = u.asking, map[uint16]int{}
 			}
 		}
