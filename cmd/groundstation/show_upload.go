@@ -81,6 +81,9 @@ func showUpload(args []string, stdout, stderr io.Writer) error {
 	}
 	u := resp.Upload
 	fmt.Fprintf(stdout, "uploading show %s: %d bytes, %d chunks in %d blocks, %s repair\n", u.Hash, len(b), u.Chunks, u.Blocks, *repair)
+	if u.Resumed {
+		fmt.Fprintln(stdout, "resuming the upload connect stored: a poll first, then what the drones report they lack")
+	}
 	progress := newUploadProgress(stdout, stderr, u.Chunks, isTerminal(stderr))
 	defer progress.finish()
 	for {

@@ -81,6 +81,9 @@ type UploadStatus struct {
 	// Done: the station's polls go unanswered; every drone that heard
 	// them holds the show.
 	Done bool `json:"done"`
+	// Resumed: the station went on with an upload of the same show that
+	// an earlier run of it stored, beginning with a poll.
+	Resumed bool `json:"resumed"`
 }
 
 // Everywhere is the number of chunks every drone is known to hold, for a

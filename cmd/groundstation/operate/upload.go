@@ -56,7 +56,7 @@ func (s *Server) upload(req Request) Response {
 // progress.
 func UploadStatusOf(p station.UploadProgress) UploadStatus {
 	st := UploadStatus{Hash: p.Hash.String(), Chunks: p.Chunks, Blocks: p.Blocks, Symbols: p.Symbols,
-		Repairs: p.Repairs, Rounds: p.Rounds, Lacks: p.Lacks, Done: p.Idle, Asked: []Asked{}, Held: []uint16{}}
+		Repairs: p.Repairs, Rounds: p.Rounds, Lacks: p.Lacks, Done: p.Idle, Resumed: p.Resumed, Asked: []Asked{}, Held: []uint16{}}
 	for id, n := range p.Asked {
 		st.Asked = append(st.Asked, Asked{Drone: id, Symbols: n})
 	}
