@@ -48,7 +48,7 @@ func TestShowUploadThenFly(t *testing.T) {
 	digest := fmt.Sprintf("%#016x", h.Digest())
 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hb, err := hub.Start(hub.Config{Baud: 57600, Seed: 1, Logger: quiet})
+	hb, err := hub.Start(hub.Config{Baud: 57600, Loss: 0.05, Seed: 1, Logger: quiet})
 	require.NoError(t, err)
 	defer hb.Close()
 	sw, err := live.Start(live.Config{Drones: drones, Program: []string{bin, "drone"}, Dir: t.TempDir(), Seed: 1,
