@@ -217,9 +217,10 @@ func (f *flight) heldDigest(r *Runner) uint64 {
 	return 0
 }
 
-// use makes h the show the drone flies.
+// use makes h the show the drone flies; one it cannot fly (no part for
+// this drone, malformed) is not tried again until another is loaded.
 func (f *flight) use(r *Runner, h heldShow) {
-	f.show, f.track, f.hasShow, f.planner = nil, nil, false, nil
+	f.show, f.track, f.hasShow, f.planner, f.digest = nil, nil, false, nil, h.digest
 	s := h.show
 	k := r.showIndex()
 	if k < 0 || k >= len(s.Drones) {
@@ -252,19 +253,18 @@ func (f *flight) loaded(r *Runner, p *show.Player) bool {
 	if !ok {
 		return false
 	}
+	if digest != f.digest {
+		if h, held := f.holds(digest); held {
+			r.log.Info("runner: flies the loaded show", "digest", fmt.Sprintf("%#016x", digest))
+			f.use(r, h)
+		}
+	}
 	if f.hasShow && digest == f.digest {
 		return true
 	}
-	if h, held := f.holds(digest); held {
-		r.log.Info("runner: flies the loaded show", "digest", fmt.Sprintf("%#016x", digest))
-		f.use(r, h)
-		if f.hasShow && digest == f.digest {
-			return true
-		}
-	}
 	if f.refused != digest {
 		f.refused = digest
-		r.log.Error("runner: refuses to arm: the swarm loaded a show this drone does not hold verified; it does not fly it",
+		r.log.Error("runner: refuses to arm: the swarm loaded a show this drone does not hold verified (or one with no part for it); it does not fly it",
 			"loaded", fmt.Sprintf("%#016x", digest), "holds", fmt.Sprintf("%#016x", f.heldDigest(r)))
 	}
 	return false
