@@ -174,7 +174,15 @@ func TestUploadedShowIsFlown(t *testing.T) {
 	// Drone 3 starts after the upload, which no longer polls: it holds
 	// no show.
 	lacking := h.start(3)
-	electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	electAndCommit(t, h, command.Load{Show: 1, Digest: digest})
+	// Once a drone applied the LOAD, its status says whether it holds
+	// the loaded show.
+	for _, d := range holders {
+		if st := statusOf(d); st.Flags&swarm.SWARM_MEMBER_FLAGS_SHOW_LOADED == 0 {
+			t.Errorf("seed %d: drone %d applied the LOAD of the show it holds; its status flags %v lack SHOW_LOADED", seed, d.id, st.Flags)
+		}
+	}
+	electAndCommit(t, h, command.Arm{})
 	h.advance(100)
 	for _, d := range holders {
 		st := statusOf(d)

@@ -125,8 +125,13 @@ func (f *flight) obey(r *Runner, op emergency.Op) {
 	}
 }
 
-// applied ends an emergency HOLD when the log moves the show on.
+// applied takes up the show a LOAD names at once, so that the next
+// status says whether the drone holds it, and ends an emergency HOLD when
+// the log moves the show on.
 func (f *flight) applied(r *Runner, c command.Command) {
+	if c.Kind() == command.KindLoad && r.node != nil {
+		f.loaded(r, r.node.Show())
+	}
 	if f.alarm != emergency.Hold {
 		return
 	}
