@@ -190,10 +190,15 @@ func (f *flight) received(r *Runner, b []byte) {
 	r.log.Info("runner: holds a received show", "digest", fmt.Sprintf("%#016x", show.Hash(h).Digest()), "drones", len(s.Drones))
 }
 
-// holds returns the held show of the given digest.
+// holds returns the held show of the given digest: the configured one,
+// the received one, or the one it flies (which a later upload may have
+// replaced as the received one).
 func (f *flight) holds(digest uint64) (heldShow, bool) {
 	if digest == 0 {
 		return heldShow{}, false
+	}
+	if f.hasShow && f.digest == digest {
+		return heldShow{show: f.show, digest: f.digest}, true
 	}
 	for _, h := range f.held {
 		if h.show != nil && h.digest == digest {
