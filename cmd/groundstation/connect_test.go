@@ -247,8 +247,12 @@ func TestConnectEndToEnd(t *testing.T) {
 	assert.Regexp(t, `emergency HOLD \(id \d+\) sent to every drone`, stdout.String())
 	assert.Contains(t, stdout.String(), fmt.Sprintf("acknowledged by %d of %d drones", drones, drones))
 
-	assert.Regexp(t, `  LIGHTS #0000ff committed at index \d+ by leader \d+ \(term \d+\); applied by 4 of 4 drones`, out.String())
-	assert.Regexp(t, `  emergency HOLD \(id \d+\) sent to every drone; acknowledged by 4 of 4 drones`, out.String())
+	// connect prints a command's outcome after it answered the command.
+	for _, re := range []string{`  LIGHTS #0000ff committed at index \d+ by leader \d+ \(term \d+\); applied by 4 of 4 drones`,
+		`  emergency HOLD \(id \d+\) sent to every drone; acknowledged by 4 of 4 drones`} {
+		assert.Eventually(t, func() bool { return regexp.MustCompile(re).MatchString(out.String()) },
+			5*time.Second, 50*time.Millisecond, "connect printed %s; it printed:\n%s", re, &out)
+	}
 
 	// A follower dies; a command with a short timeout names it.
 	victim := uint16(1)
@@ -316,4 +320,12 @@ func TestCommandLoadShow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, info.Digest, got)
 	assert.Regexp(t, `^0x[0-9a-f]{16}$`, got)
+}
+
+// connect keeps the state of a show upload beside its socket unless told
+// where, or told not to.
+func TestUploadStatePath(t *testing.T) {
+	assert.Equal(t, "/run/user/1/gs.sock.upload", uploadStatePath(connectFlags{socket: "/run/user/1/gs.sock"}))
+	assert.Equal(t, "/var/lib/gs/upload", uploadStatePath(connectFlags{socket: "/run/user/1/gs.sock", uploadState: "/var/lib/gs/upload"}))
+	assert.Equal(t, "", uploadStatePath(connectFlags{socket: "/run/user/1/gs.sock", uploadState: "off"}))
 }
