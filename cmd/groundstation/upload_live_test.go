@@ -27,7 +27,9 @@ import (
 
 // A live swarm of ten drone processes configured with no show: a LOAD
 // of the demo show is not sent while no drone holds it, naming all ten;
-// groundstation show upload puts it on every drone over the hub's radio;
+// the upload of a larger show, cut short by connect's end, is resumed by
+// connect started again without sending a chunk twice;
+// groundstation show upload puts the demo show on every drone over the hub's radio;
 // then every drone reports holding it, LOAD, ARM and START commit and
 // are applied by all ten, and the show flies from the uploaded show.
 func TestShowUploadThenFly(t *testing.T) {
@@ -58,11 +60,15 @@ func TestShowUploadThenFly(t *testing.T) {
 
 	sock := filepath.Join(dir, "gs.sock")
 	var out, errOut lockedBuffer
-	conn := exec.Command(bin, "connect", "--udp", "127.0.0.1:0", "--peer", hb.Addr(1), "--hub",
-		"--key", sw.KeyFile(), "--members", fmt.Sprintf("1-%d", drones), "--socket", sock)
-	conn.Stdout, conn.Stderr = &out, &errOut
-	require.NoError(t, conn.Start())
-	defer conn.Process.Kill()
+	startConnect := func() *exec.Cmd {
+		conn := exec.Command(bin, "connect", "--udp", "127.0.0.1:0", "--peer", hb.Addr(1), "--hub",
+			"--key", sw.KeyFile(), "--members", fmt.Sprintf("1-%d", drones), "--socket", sock)
+		conn.Stdout, conn.Stderr = &out, &errOut
+		require.NoError(t, conn.Start())
+		t.Cleanup(func() { _ = conn.Process.Kill() })
+		return conn
+	}
+	conn := startConnect()
 
 	status := func() operate.Status {
 		var stdout, stderr bytes.Buffer
@@ -100,11 +106,53 @@ func TestShowUploadThenFly(t *testing.T) {
 	require.Equal(t, exitFail, code)
 	assert.Contains(t, stderr, fmt.Sprintf("10 live drones lack show %s: 1 (holds none)", digest))
 
+	// A larger show's upload is cut short by connect's end; connect
+	// started again resumes it from the state it kept beside its socket:
+	// a poll, then only repair symbols.
+	big, err := demo.New(60)
+	require.NoError(t, err)
+	bb, err := big.Encode()
+	require.NoError(t, err)
+	bigFile := filepath.Join(dir, "demo60.sqshow")
+	require.NoError(t, os.WriteFile(bigFile, bb, 0o644))
+	go func() { _ = run([]string{"show", "upload", "--socket", sock, bigFile}, io.Discard, io.Discard) }()
+	var before operate.UploadStatus
+	require.Eventually(t, func() bool {
+		resp, err := ask(context.Background(), sock, operate.Request{Op: operate.OpUploadStatus})
+		if err != nil || !resp.OK {
+			return false
+		}
+		before = *resp.Upload
+		return before.Symbols >= before.Chunks/2
+	}, 30*time.Second, 100*time.Millisecond, "half the larger show sent")
+	require.NoError(t, conn.Process.Signal(syscall.SIGINT))
+	_ = conn.Wait()
+	conn = startConnect()
+	require.Eventually(t, func() bool { st := status(); return st.Leader != 0 && st.TimeSynced },
+		20*time.Second, 250*time.Millisecond, "the restarted connect finds the leader")
 	began := time.Now()
+	var resOut, resErr bytes.Buffer
+	require.Equal(t, exitOK, run([]string{"show", "upload", "--socket", sock, bigFile}, &resOut, &resErr), "%s%s", &resOut, &resErr)
+	resp, err := ask(context.Background(), sock, operate.Request{Op: operate.OpUploadStatus})
+	require.NoError(t, err)
+	after := resp.Upload
+	t.Logf("show upload of %d bytes (%d chunks) cut after %d symbols; connect started again resumed it in %.1f s with %d symbols (%d repairs), %d polls answered\n%s",
+		len(bb), after.Chunks, before.Symbols, time.Since(began).Seconds(), after.Symbols, after.Repairs, after.Rounds, &resOut)
+	assert.True(t, after.Resumed)
+	assert.Contains(t, resOut.String(), "resuming the upload connect stored")
+	assert.Equal(t, after.Symbols, after.Repairs, "no chunk sent again")
+	assert.Less(t, after.Symbols, after.Chunks)
+	bh, err := big.Hash()
+	require.NoError(t, err)
+	assert.Eventually(t, func() bool {
+		return every(status(), func(d operate.Drone) bool { return d.Show == fmt.Sprintf("%#016x", bh.Digest()) })
+	}, 15*time.Second, 250*time.Millisecond, "every drone reports the larger show")
+
+	began = time.Now()
 	var upOut, upErr bytes.Buffer
 	require.Equal(t, exitOK, run([]string{"show", "upload", "--socket", sock, showFile}, &upOut, &upErr), "%s%s", &upOut, &upErr)
 	took := time.Since(began)
-	resp, err := ask(context.Background(), sock, operate.Request{Op: operate.OpUploadStatus})
+	resp, err = ask(context.Background(), sock, operate.Request{Op: operate.OpUploadStatus})
 	require.NoError(t, err)
 	require.True(t, resp.OK, resp.Error)
 	u := resp.Upload
