@@ -328,6 +328,8 @@ func (gs *GroupSource) Command(ctx context.Context, c Command) (string, error) {
 			}
 		}
 		if err := station.ShowGate(st.Snapshot(), cmd); err != nil {
+			// Not sent: the log says why, naming the drones that lack the show.
+			gs.Record(st.Network(), cmd, station.Result{}, err)
 			errs = append(errs, fmt.Errorf("network %d: %v not sent: %w", st.Network(), cmd, err))
 			continue
 		}
