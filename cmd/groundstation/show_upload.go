@@ -24,9 +24,10 @@ its progress every second: on a terminal a bar of the chunks every drone
 is known to hold, with the drones that report holding the show and the
 slowest ones; else a line whenever it changes: symbols sent, repairs, the
 polls the drones answered, the drones holding the show and the drones
-that asked for the most. It ends when the
-station's polls go unanswered: every drone that heard them holds the show,
-its SHA-256 checked.
+that asked for the most. It ends (exit 0) when the station's polls go
+unanswered and every live drone's status reports holding the show, its
+SHA-256 checked; when some live drone still does not 30 s after the polls
+went unanswered, it fails naming them.
 
 Flags:
 `
@@ -34,6 +35,19 @@ Flags:
 // uploadPoll is how often show upload asks how the upload stands (a
 // variable for tests).
 var uploadPoll = time.Second
+
+// uploadSettle is how long show upload waits, once the station's polls go
+// unanswered, for every live drone's status to report the show.
+var uploadSettle = 30 * time.Second
+
+// idList writes drone IDs as "3 7 12".
+func idList(ids []uint16) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = fmt.Sprint(id)
+	}
+	return strings.Join(s, " ")
+}
 
 func showUpload(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("show upload", flag.ContinueOnError)
@@ -86,6 +100,7 @@ func showUpload(args []string, stdout, stderr io.Writer) error {
 	}
 	progress := newUploadProgress(stdout, stderr, u.Chunks, isTerminal(stderr))
 	defer progress.finish()
+	var idleSince time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -100,10 +115,25 @@ func showUpload(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s", resp.Error)
 		}
 		progress.show(*resp.Upload)
-		if resp.Upload.Done {
+		// Done: the station's polls go unanswered and every live drone's
+		// status reports the show; the statuses may lag by a period, or
+		// a drone may have missed every poll.
+		up := resp.Upload
+		switch {
+		case up.Done && len(up.Missing) == 0 && up.Live > 0:
 			progress.finish()
-			fmt.Fprintf(stdout, "done: every drone that answered holds show %s\n", resp.Upload.Hash)
+			fmt.Fprintf(stdout, "done: every live drone (%d) holds show %s\n", up.Live, up.Hash)
 			return nil
+		case !up.Done:
+			idleSince = time.Time{}
+		case idleSince.IsZero():
+			idleSince = time.Now()
+		case time.Since(idleSince) > uploadSettle:
+			progress.finish()
+			if up.Live == 0 {
+				return fmt.Errorf("the station's polls go unanswered, and no drone is live: no status reports show %s", up.Hash)
+			}
+			return fmt.Errorf("the station's polls go unanswered, but drones %s do not report holding show %s; run the command again to poll them", idList(up.Missing), up.Hash)
 		}
 	}
 }

@@ -29,6 +29,8 @@ type fakeUploader struct {
 	show  []byte
 	opt   station.UploadOptions
 	asked int
+	// never is a drone that never reports holding the show (0: none).
+	never uint16
 }
 
 func (f *fakeUploader) Upload(b []byte, opt station.UploadOptions) (show.Hash, error) {
@@ -62,7 +64,7 @@ func (f *fakeUploader) Snapshot() station.Snapshot {
 	var sn station.Snapshot
 	for id := uint16(1); id <= 3; id++ {
 		d := station.Drone{ID: id, Reported: true, Live: true}
-		if f.show != nil && f.asked >= 4 {
+		if f.show != nil && f.asked >= 4 && id != f.never {
 			d.Show = show.Hash(sha256.Sum256(f.show)).Digest()
 		}
 		sn.Drones = append(sn.Drones, d)
@@ -104,7 +106,20 @@ func TestShowUploadThroughConnect(t *testing.T) {
 	assert.Contains(t, out, "uploading show "+show.Hash(h).String())
 	assert.Contains(t, out, "held by 0 of 3 live drones; slowest: 7 (3)")
 	assert.Contains(t, out, "held by 3 of 3 live drones")
-	assert.Contains(t, out, "done: every drone that answered holds show "+show.Hash(h).String())
+	assert.Contains(t, out, "done: every live drone (3) holds show "+show.Hash(h).String())
+
+	// A drone whose status never reports the show: the command fails,
+	// naming it, once the statuses had time to come.
+	oldSettle := uploadSettle
+	uploadSettle = 50 * time.Millisecond
+	t.Cleanup(func() { uploadSettle = oldSettle })
+	f.mu.Lock()
+	f.asked, f.never = 0, 2
+	f.mu.Unlock()
+	code, out, errOut = runCmd("show", "upload", file, "--socket", sock)
+	assert.Equal(t, exitFail, code, out)
+	assert.Contains(t, errOut, "the station's polls go unanswered, but drones 2 do not report holding show "+show.Hash(h).String())
+	assert.NotContains(t, out, "done:")
 
 	code, _, errOut = runCmd("show", "upload", file, "--socket", sock, "--repair", "fountain")
 	assert.Equal(t, exitUsage, code)

@@ -78,6 +78,9 @@ type UploadStatus struct {
 	// (its digest), Live how many drones are live.
 	Held []uint16 `json:"held"`
 	Live int      `json:"live"`
+	// Missing are the live drones whose status does not report holding
+	// the show (yet).
+	Missing []uint16 `json:"missing"`
 	// Done: the station's polls go unanswered; every drone that heard
 	// them holds the show.
 	Done bool `json:"done"`

@@ -48,7 +48,7 @@ func (s *Server) upload(req Request) Response {
 		return Response{Error: "no upload: start one with groundstation show upload FILE"}
 	}
 	st := UploadStatusOf(p)
-	st.Held, st.Live = held(s.Backend.Snapshot(), p.Hash)
+	st.Held, st.Missing, st.Live = held(s.Backend.Snapshot(), p.Hash)
 	return Response{OK: true, Upload: &st}
 }
 
@@ -67,17 +67,19 @@ func UploadStatusOf(p station.UploadProgress) UploadStatus {
 }
 
 // held returns the live drones of sn whose status reports holding the
-// show of hash h, and how many drones are live.
-func held(sn station.Snapshot, h show.Hash) ([]uint16, int) {
-	out, live := []uint16{}, 0
+// show of hash h, those whose status does not, and how many are live.
+func held(sn station.Snapshot, h show.Hash) (holding, missing []uint16, live int) {
+	holding, missing = []uint16{}, []uint16{}
 	for _, d := range sn.Drones {
 		if !d.Live {
 			continue
 		}
 		live++
 		if d.Show == h.Digest() {
-			out = append(out, d.ID)
+			holding = append(holding, d.ID)
+		} else {
+			missing = append(missing, d.ID)
 		}
 	}
-	return out, live
+	return holding, missing, live
 }
