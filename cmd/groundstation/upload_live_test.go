@@ -109,11 +109,11 @@ func TestShowUploadThenFly(t *testing.T) {
 	// A larger show's upload is cut short by connect's end; connect
 	// started again resumes it from the state it kept beside its socket:
 	// a poll, then only repair symbols.
-	big, err := demo.New(60)
+	big, err := demo.New(40)
 	require.NoError(t, err)
 	bb, err := big.Encode()
 	require.NoError(t, err)
-	bigFile := filepath.Join(dir, "demo60.sqshow")
+	bigFile := filepath.Join(dir, "demo40.sqshow")
 	require.NoError(t, os.WriteFile(bigFile, bb, 0o644))
 	go func() { _ = run([]string{"show", "upload", "--socket", sock, bigFile}, io.Discard, io.Discard) }()
 	var before operate.UploadStatus
