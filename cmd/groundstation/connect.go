@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"github.com/skyquorum/skyquorum/cmd/groundstation/station"
 	"github.com/skyquorum/skyquorum/cmd/groundstation/web"
 	"github.com/skyquorum/skyquorum/firmware/config"
+	"github.com/skyquorum/skyquorum/firmware/state"
 	"github.com/skyquorum/skyquorum/radio/link"
 	"github.com/skyquorum/skyquorum/radio/wire"
 	"github.com/skyquorum/skyquorum/swarm/show"
@@ -34,7 +36,9 @@ stops it (exit 130). Only one process can own a serial port: run one
 connect per radio, and give each its own --socket. With --http ADDR it
 also serves the operator's dashboard of the network there; --show FILE
 gives the dashboard the show flown (show clock, planned positions,
-geofence, airspace cells).
+geofence, airspace cells). It keeps the state of a show upload beside
+the socket (--upload-state): started again, it resumes an upload of the
+same show with a poll, sending only what the drones report they lack.
 
 Flags:
 `
@@ -42,7 +46,7 @@ Flags:
 // connectFlags are groundstation connect's flags.
 type connectFlags struct {
 	serial, udp, peers, keyFile, members, socket string
-	http, showFile                               string
+	http, showFile, uploadState                  string
 	hub                                          bool
 	baud, network, issuer, linkID                int
 }
@@ -63,6 +67,7 @@ func runConnect(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.socket, "socket", operate.DefaultSocket(), "serve the control socket at `PATH`")
 	fs.StringVar(&f.http, "http", "", "serve the dashboard on `ADDR` (host:port, such as 127.0.0.1:8080; default none)")
 	fs.StringVar(&f.showFile, "show", "", "with --http: the show `FILE` (.sqshow) the swarm flies, for the dashboard's show clock, planned positions, geofence and airspace cells")
+	fs.StringVar(&f.uploadState, "upload-state", "", "keep the state of a show upload in `FILE`, so that connect started again resumes it (default: the socket's path with .upload; \"off\": none)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -115,6 +120,18 @@ func runConnect(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// uploadStatePath is where connect keeps the state of a show upload: the
+// --upload-state file, else beside the control socket; "" for none.
+func uploadStatePath(f connectFlags) string {
+	switch f.uploadState {
+	case "off":
+		return ""
+	case "":
+		return f.socket + ".upload"
+	}
+	return f.uploadState
+}
+
 // connect runs the station and its control socket until ctx ends, then
 // returns ctx's error.
 func connect(ctx context.Context, f connectFlags, members []uint16, stdout, stderr io.Writer) error {
@@ -164,8 +181,17 @@ func connect(ctx context.Context, f connectFlags, members []uint16, stdout, stde
 			radioName += " (radio hub)"
 		}
 	}
-	st, err := station.Open(station.Config{Link: l, Key: key, Network: uint8(f.network), Baud: f.baud,
-		Members: members, Issuer: uint16(f.issuer), LinkID: uint8(f.linkID), Logger: logger})
+	cfg := station.Config{Link: l, Key: key, Network: uint8(f.network), Baud: f.baud,
+		Members: members, Issuer: uint16(f.issuer), LinkID: uint8(f.linkID), Logger: logger}
+	if up := uploadStatePath(f); up != "" {
+		d, err := state.Open(filepath.Dir(up))
+		if err != nil {
+			l.Close()
+			return fmt.Errorf("--upload-state: %w", err)
+		}
+		cfg.UploadStore = d.Named(filepath.Base(up))
+	}
+	st, err := station.Open(cfg)
 	if err != nil {
 		l.Close()
 		return err

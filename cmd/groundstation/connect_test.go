@@ -105,7 +105,9 @@ func (l *lockedBuffer) String() string {
 
 // A live swarm of four drone processes on a radio hub: groundstation
 // connect joins the hub over UDP, status shows every drone and the
-// leader, so does a second connect on a serial radio, an ARM is applied by all four (exit 0), an emergency HOLD is
+// leader, so does a second connect on a serial radio, an ARM is not sent
+// since no drone holds a show (exit 1, naming them), a LIGHTS is applied
+// by all four (exit 0), an emergency HOLD is
 // acknowledged by all four (exit 0), and a command sent
 // right after a drone is killed fails within its short timeout naming
 // that drone (exit 1). Ctrl-C stops connect with exit 130 and removes
@@ -220,12 +222,21 @@ func TestConnectEndToEnd(t *testing.T) {
 		assert.Regexp(t, regexp.MustCompile(fmt.Sprintf(`(?m)^%d\s+standby\s+%s\d+%%`, id, mark)), table)
 	}
 
+	// No drone holds a show: an ARM is not sent, and says why.
 	stdout.Reset()
 	stderr.Reset()
-	code := run([]string{"command", "arm", "--socket", sock, "--timeout", "20s"}, &stdout, &stderr)
+	code := run([]string{"command", "arm", "--socket", sock, "--timeout", "1s"}, &stdout, &stderr)
 	t.Logf("command arm: %s%s", &stdout, &stderr)
+	require.Equal(t, exitFail, code, stderr.String())
+	assert.Contains(t, stdout.String(), "ARM not sent: drones 1 2 3 4 lack the show")
+	assert.Contains(t, stderr.String(), "4 live drones lack the loaded show: 1 (holds none), 2 (holds none)")
+
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"command", "lights", "0", "0", "255", "--socket", sock, "--timeout", "20s"}, &stdout, &stderr)
+	t.Logf("command lights: %s%s", &stdout, &stderr)
 	require.Equal(t, exitOK, code, stderr.String())
-	assert.Regexp(t, `ARM committed at index \d+ by leader \d+`, stdout.String())
+	assert.Regexp(t, `LIGHTS #0000ff committed at index \d+ by leader \d+`, stdout.String())
 	assert.Contains(t, stdout.String(), fmt.Sprintf("applied by %d of %d drones", drones, drones))
 
 	// An emergency HOLD goes to every drone at once; all acknowledge it.
@@ -237,8 +248,12 @@ func TestConnectEndToEnd(t *testing.T) {
 	assert.Regexp(t, `emergency HOLD \(id \d+\) sent to every drone`, stdout.String())
 	assert.Contains(t, stdout.String(), fmt.Sprintf("acknowledged by %d of %d drones", drones, drones))
 
-	assert.Regexp(t, `  ARM committed at index \d+ by leader \d+ \(term \d+\); applied by 4 of 4 drones`, out.String())
-	assert.Regexp(t, `  emergency HOLD \(id \d+\) sent to every drone; acknowledged by 4 of 4 drones`, out.String())
+	// connect prints a command's outcome after it answered the command.
+	for _, re := range []string{`  LIGHTS #0000ff committed at index \d+ by leader \d+ \(term \d+\); applied by 4 of 4 drones`,
+		`  emergency HOLD \(id \d+\) sent to every drone; acknowledged by 4 of 4 drones`} {
+		assert.Eventually(t, func() bool { return regexp.MustCompile(re).MatchString(out.String()) },
+			5*time.Second, 50*time.Millisecond, "connect printed %s; it printed:\n%s", re, &out)
+	}
 
 	// A follower dies; a command with a short timeout names it.
 	victim := uint16(1)
@@ -306,4 +321,12 @@ func TestCommandLoadShow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, info.Digest, got)
 	assert.Regexp(t, `^0x[0-9a-f]{16}$`, got)
+}
+
+// connect keeps the state of a show upload beside its socket unless told
+// where, or told not to.
+func TestUploadStatePath(t *testing.T) {
+	assert.Equal(t, "/run/user/1/gs.sock.upload", uploadStatePath(connectFlags{socket: "/run/user/1/gs.sock"}))
+	assert.Equal(t, "/var/lib/gs/upload", uploadStatePath(connectFlags{socket: "/run/user/1/gs.sock", uploadState: "/var/lib/gs/upload"}))
+	assert.Equal(t, "", uploadStatePath(connectFlags{socket: "/run/user/1/gs.sock", uploadState: "off"}))
 }

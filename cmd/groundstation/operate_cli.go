@@ -87,7 +87,9 @@ lately).
 
 Commands, committed to the swarm's command log through the leader and
 applied by every drone in the same order:
-  arm                   arm the motors
+  arm                   arm the motors; sent only when every live drone
+                        holds the loaded show, else it exits 1 naming those
+                        that do not
   takeoff ALT           climb to ALT metres above the launch point and hover
   start [--at T]        start the loaded show at swarm time T (default +10s)
   pause --at T          freeze the show at swarm time T
@@ -96,9 +98,11 @@ applied by every drone in the same order:
   return                fly back to the launch point and land
   lights R G B          set the lights' colour (0-255 each, or lights '#rrggbb',
                         quoted: the shell takes # for a comment)
-  load SHOW [0xDIGEST]  select show number SHOW (the digest guards against
-                        a drone holding another version of it; --show FILE
-                        takes it from the show file)
+  load SHOW 0xDIGEST    select show number SHOW by its digest (--show FILE
+                        takes it from the show file); sent once every live
+                        drone reports holding that show (groundstation show
+                        upload puts it there), else at --timeout it exits 1
+                        naming the drones that lack it
 
 Emergency commands, signed and sent to every drone at once, obeyed without
 the leader or a majority; the drones acknowledge them:

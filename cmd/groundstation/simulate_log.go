@@ -16,8 +16,11 @@ func simulateLog(args []string, c *commonFlags, stderr io.Writer) (result, error
 	fs.BoolVar(&lg.CrashLeader, "crash-leader", false, "the leader crashes at a random point mid-run")
 	fs.Float64Var(&lg.Crash, "crash", 0, "probability that each drone crashes at a random time, never a majority of the committee, in [0, 1)")
 	fs.BoolVar(&lg.Restart, "restart", false, "crashed drones restart from their persisted state")
-	var commitDelay float64
+	var commitDelay, interval float64
+	fs.Float64Var(&interval, "interval", 100, "time between two commands of the ground station, in ms")
 	fs.Float64Var(&commitDelay, "commit-delay", 0, "how long a commit point waits for the next APPEND to carry it, in ms")
+	fs.IntVar(&lg.UploadSize, "upload-size", 0, "run a show upload of `BYTES` beside the log from the first command on (0: none)")
+	fs.Float64Var(&lg.UploadShare, "upload-share", 0, "share of the channel the upload may use, in (0, 1] (default 0.6)")
 	if err := parse(fs, args, stderr); err != nil {
 		return nil, err
 	}
@@ -27,6 +30,12 @@ func simulateLog(args []string, c *commonFlags, stderr io.Writer) (result, error
 	lg.Common = c.common()
 	var err error
 	if lg.CommitDelay, err = flagMS("commit-delay", commitDelay); err != nil {
+		return nil, err
+	}
+	if interval <= 0 {
+		return nil, usageErr("--interval %v: must be above 0 ms", interval)
+	}
+	if lg.Interval, err = flagMS("interval", interval); err != nil {
 		return nil, err
 	}
 	if err := lg.Validate(); err != nil {

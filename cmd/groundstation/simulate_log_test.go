@@ -54,6 +54,9 @@ func TestSimulateLogBadUsage(t *testing.T) {
 		{[]string{"--crash", "1"}, "--crash 1"},
 		{[]string{"--commit-delay", "-5"}, "--commit-delay"},
 		{[]string{"--loss", "2"}, "--loss"},
+		{[]string{"--interval", "0"}, "--interval 0"},
+		{[]string{"--upload-size", "-1"}, "--upload-size -1"},
+		{[]string{"--upload-size", "1000", "--upload-share", "1.5"}, "--upload-share 1.5"},
 	} {
 		code, _, errOut := runCmd(append([]string{"simulate", "log"}, c.args...)...)
 		assert.Equal(t, exitUsage, code, "%v", c.args)

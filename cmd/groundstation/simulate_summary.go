@@ -33,7 +33,7 @@ func summaryGroup(name string) string {
 		strings.Contains(name, "frames"),
 		strings.Contains(name, "airtime"), strings.Contains(name, "retransmissions"):
 		return "radio"
-	case name == "duration", name == "settle", name == "hold", name == "commit_delay",
+	case name == "duration", name == "settle", name == "hold", name == "commit_delay", name == "interval",
 		name == "real_time_factor", strings.HasPrefix(name, "clock_"),
 		strings.Contains(name, "_ms"), strings.HasSuffix(name, "_seconds"), strings.HasSuffix(name, "_s"),
 		strings.Contains(name, "latency"), strings.Contains(name, "failover"):
@@ -47,7 +47,7 @@ func summaryUnit(name string) string {
 	switch {
 	case name == "baud":
 		return "bit/s"
-	case name == "reorder", name == "hold", name == "commit_delay", name == "clock_offset",
+	case name == "reorder", name == "hold", name == "commit_delay", name == "interval", name == "clock_offset",
 		strings.HasSuffix(name, "_ms"), strings.Contains(name, "_ms_"):
 		return "ms"
 	case name == "duration", name == "settle", strings.HasSuffix(name, "_seconds"), strings.HasSuffix(name, "_s"):

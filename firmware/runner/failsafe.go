@@ -24,7 +24,7 @@ const DefaultLinkLossAfter = 10 * time.Second
 // (local: the local clock), and reports whether it took over the vehicle.
 func (f *flight) failsafe(r *Runner, local int64, st VehicleState, running bool) bool {
 	v := r.cfg.Vehicle
-	if s := r.cfg.Show; s != nil && st.Airborne && !r.cfg.NoGeofence {
+	if s := f.show; s != nil && st.Airborne && !r.cfg.NoGeofence {
 		out := s.Limits.MaxAltitude > 0 && st.Position.Z > s.Limits.MaxAltitude
 		if poly := s.Fence.Polygon; len(poly) >= 3 && !inside(poly, st.Position.X, st.Position.Y) {
 			out = true

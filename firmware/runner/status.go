@@ -24,7 +24,7 @@ const DefaultStatusShare = 0.05
 
 // StatusPayloadBytes is the longest SWARM_STATUS payload (MAVLink 2 trims
 // trailing zeros, so most frames are shorter).
-const StatusPayloadBytes = 41
+const StatusPayloadBytes = 49
 
 // statusBaud is the serial rate the status budget assumes when the
 // configuration has none: a SiK radio's.
@@ -176,6 +176,7 @@ func (r *Runner) status() *swarm.MessageSwarmStatus {
 	if r.fly.alarm != 0 {
 		m.Flags |= swarm.SWARM_MEMBER_FLAGS_EMERGENCY
 	}
+	m.ShowDigest = r.fly.heldDigest(r)
 	if r.node == nil {
 		return m
 	}

@@ -19,7 +19,7 @@ func TestStatusPayloadBytes(t *testing.T) {
 	m := &swarm.MessageSwarmStatus{
 		Applied: 1, Term: 1, ShowTime: 1, X: 1, Y: 1, Z: 1, Leader: 1, Voltage: 1, Cell: 1, SrcVehicle: 1, DstVehicle: 1,
 		NetworkId: 1, State: 1, Flags: 1, Battery: 1, GpsFix: 1, Satellites: 1, Loss: 1, Retransmits: 1, Cells: 1,
-		Color: [3]uint8{1, 1, 1}, Preflight: 1,
+		Color: [3]uint8{1, 1, 1}, Preflight: 1, ShowDigest: 1<<63 | 1,
 	}
 	if n := len(rw.GetMessage(m.GetID()).Write(m, true).Payload); n != StatusPayloadBytes {
 		t.Fatalf("SWARM_STATUS payload of %d bytes; StatusPayloadBytes says %d", n, StatusPayloadBytes)
@@ -27,19 +27,19 @@ func TestStatusPayloadBytes(t *testing.T) {
 }
 
 // The status period at 57600 baud and the default 5% share: a signed
-// 66-byte frame takes 11.46 ms, so 10 drones report every 2.29 s, 50
-// every 11.46 s and 250 every 57.3 s, each taking 5% of the channel
-// together; 4 drones or fewer report every second (4.6% at 4).
+// 74-byte frame takes 12.85 ms, so 10 drones report every 2.57 s, 50
+// every 12.85 s and 250 every 64.2 s, each taking 5% of the channel
+// together; 3 drones or fewer report every second (3.9% at 3).
 func TestStatusPeriod(t *testing.T) {
-	if got := StatusAirtime(57600); got.Round(10*time.Microsecond) != 11460*time.Microsecond {
-		t.Errorf("status airtime %v at 57600 baud; want 11.46 ms", got)
+	if got := StatusAirtime(57600); got.Round(10*time.Microsecond) != 12850*time.Microsecond {
+		t.Errorf("status airtime %v at 57600 baud; want 12.85 ms", got)
 	}
 	for _, c := range []struct {
 		members int
 		want    time.Duration
 	}{
-		{1, time.Second}, {4, time.Second}, {10, 2292 * time.Millisecond}, {50, 11458 * time.Millisecond},
-		{250, 57292 * time.Millisecond},
+		{1, time.Second}, {3, time.Second}, {4, 1028 * time.Millisecond}, {10, 2569 * time.Millisecond},
+		{50, 12847 * time.Millisecond}, {250, 64236 * time.Millisecond},
 	} {
 		got := StatusPeriod(c.members, 57600, 0)
 		if got.Round(time.Millisecond) != c.want {

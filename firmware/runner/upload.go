@@ -87,6 +87,7 @@ func (r *Runner) flushUpload() {
 		switch ev := ev.(type) {
 		case upload.HeldEvent:
 			r.log.Info("runner: holds the show", "hash", ev.Hash.String())
+			r.fly.received(r, u.rx.Show())
 			store = true
 		case upload.BadShowEvent:
 			r.log.Warn("runner: the received show does not match its hash; receiving it again", "hash", ev.Hash.String())

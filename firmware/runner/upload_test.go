@@ -7,7 +7,9 @@ import (
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/radio/codec"
+	"github.com/skyquorum/skyquorum/radio/dialect/swarm"
 	"github.com/skyquorum/skyquorum/radio/link"
+	"github.com/skyquorum/skyquorum/swarm/command"
 	"github.com/skyquorum/skyquorum/swarm/upload"
 )
 
@@ -131,4 +133,73 @@ func TestShowUploadOverTheRadio(t *testing.T) {
 		t.Fatalf("seed %d: drone 3 lacked %d symbols and asked for %d", seed, lacks, u.asked[3])
 	}
 	t.Logf("drone 3 kept %d of %d chunks across its restart, lacked %d, asked for %d", kept, chunks, lacks, u.asked[3])
+}
+
+// statusOf is drone d's SWARM_STATUS now.
+func statusOf(d *drone) *swarm.MessageSwarmStatus {
+	d.r.mu.Lock()
+	defer d.r.mu.Unlock()
+	return d.r.status()
+}
+
+// A show the upload put on drones that were configured with none is
+// the one they fly when the swarm LOADs its digest: they report holding
+// it (SWARM_STATUS.show_digest, then SHOW_LOADED) and arm at ARM. A
+// drone that does not hold it reports none, and refuses to arm.
+func TestUploadedShowIsFlown(t *testing.T) {
+	const seed = 5
+	h := newHarness(t, 3, 0.05, seed)
+	sh, digest := demoShow(t, 3)
+	b, err := sh.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(b)
+	holders := []*drone{h.start(1), h.start(2)}
+	u := newUploader(t, h, b)
+	for range 5000 {
+		if holds(holders[0], want) && holds(holders[1], want) {
+			break
+		}
+		u.step()
+	}
+	for _, d := range holders {
+		if !holds(d, want) {
+			t.Fatalf("seed %d: drone %d does not hold the show", seed, d.id)
+		}
+		if got := statusOf(d).ShowDigest; got != digest {
+			t.Fatalf("seed %d: drone %d reports show %#x; want %#x", seed, d.id, got, digest)
+		}
+	}
+	// Drone 3 starts after the upload, which no longer polls: it holds
+	// no show.
+	lacking := h.start(3)
+	electAndCommit(t, h, command.Load{Show: 1, Digest: digest})
+	// Once a drone applied the LOAD, its status says whether it holds
+	// the loaded show.
+	for _, d := range holders {
+		if st := statusOf(d); st.Flags&swarm.SWARM_MEMBER_FLAGS_SHOW_LOADED == 0 {
+			t.Errorf("seed %d: drone %d applied the LOAD of the show it holds; its status flags %v lack SHOW_LOADED", seed, d.id, st.Flags)
+		}
+	}
+	electAndCommit(t, h, command.Arm{})
+	h.advance(100)
+	for _, d := range holders {
+		st := statusOf(d)
+		if st.ShowDigest != digest || st.Flags&swarm.SWARM_MEMBER_FLAGS_SHOW_LOADED == 0 || !d.veh.State().Armed {
+			t.Errorf("seed %d: drone %d: show %#x, flags %v, armed %v; want show %#x loaded and armed",
+				seed, d.id, st.ShowDigest, st.Flags, d.veh.State().Armed, digest)
+		}
+	}
+	st := statusOf(lacking)
+	if st.ShowDigest != 0 || st.Flags&swarm.SWARM_MEMBER_FLAGS_SHOW_LOADED != 0 || lacking.veh.State().Armed {
+		t.Errorf("seed %d: drone 3 (no show): show %#x, flags %v, armed %v; want no show, not loaded, not armed",
+			seed, st.ShowDigest, st.Flags, lacking.veh.State().Armed)
+	}
+	lacking.r.mu.Lock()
+	refused := lacking.r.fly.refused
+	lacking.r.mu.Unlock()
+	if refused != digest {
+		t.Errorf("seed %d: drone 3 logged no refusal of show %#x (refused %#x)", seed, digest, refused)
+	}
 }

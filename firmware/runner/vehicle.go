@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"time"
 
 	"github.com/skyquorum/skyquorum/swarm/airspace"
@@ -62,13 +64,18 @@ type VehicleState struct {
 // flight flies the drone's part of the show from what the node's player
 // says, as the simulator's scenario does (sitl/scenario/show.go, follow).
 type flight struct {
+	// show is the show whose part the drone flies (digest its digest),
+	// one of the shows it holds verified: configured (Config.Show) and
+	// received (the last show a show upload put on it).
+	show    *show.Show
 	track   *show.Track
 	home    show.Vec3
 	landing time.Duration // the show time the drone's part ends, down
 	digest  uint64
 	hasShow bool
-	last    string // the last one-shot action given: "arm", "land", "return", "hold"
-	warned  bool
+	held    [2]heldShow // configured, received
+	refused uint64      // the loaded digest whose refusal was logged
+	last    string      // the last one-shot action given: "arm", "land", "return", "hold"
 	// planner plans a path home (LeaveShow) on grid, leave is a
 	// departure in progress (nil: none).
 	planner *rth.Planner
@@ -118,8 +125,13 @@ func (f *flight) obey(r *Runner, op emergency.Op) {
 	}
 }
 
-// applied ends an emergency HOLD when the log moves the show on.
+// applied takes up the show a LOAD names at once, so that the next
+// status says whether the drone holds it, and ends an emergency HOLD when
+// the log moves the show on.
 func (f *flight) applied(r *Runner, c command.Command) {
+	if c.Kind() == command.KindLoad && r.node != nil {
+		f.loaded(r, r.node.Show())
+	}
 	if f.alarm != emergency.Hold {
 		return
 	}
@@ -130,14 +142,99 @@ func (f *flight) applied(r *Runner, c command.Command) {
 	}
 }
 
+// heldShow is a show the drone holds, and its digest (the first 8 bytes
+// of the SHA-256 of its encoding, as LOAD names it).
+type heldShow struct {
+	show   *show.Show
+	digest uint64
+}
+
+const (
+	heldConfigured = iota
+	heldReceived
+)
+
+// init takes the configured show, and the received one when a restored
+// upload holds a whole show, and flies the configured one (the received
+// one when there is none) until a LOAD names another.
 func (f *flight) init(r *Runner) {
-	s := r.cfg.Show
-	if s == nil {
+	if s := r.cfg.Show; s != nil {
+		h, err := s.Hash()
+		if err != nil {
+			r.log.Error("runner: the show cannot be hashed", "err", err)
+		} else {
+			f.held[heldConfigured] = heldShow{show: s, digest: h.Digest()}
+		}
+	}
+	if b := r.upload.rx.Show(); b != nil {
+		f.received(r, b)
+	}
+	for _, h := range f.held {
+		if h.show != nil {
+			f.use(r, h)
+			return
+		}
+	}
+}
+
+// received takes in a show the upload put on the drone, its SHA-256
+// checked against the offer's.
+func (f *flight) received(r *Runner, b []byte) {
+	s, err := show.Decode(b)
+	if err != nil {
+		r.log.Error("runner: the received show does not decode; the drone does not hold it", "err", err)
 		return
 	}
+	h := sha256.Sum256(b)
+	f.held[heldReceived] = heldShow{show: s, digest: show.Hash(h).Digest()}
+	r.log.Info("runner: holds a received show", "digest", fmt.Sprintf("%#016x", show.Hash(h).Digest()), "drones", len(s.Drones))
+}
+
+// holds returns the held show of the given digest: the configured one,
+// the received one, or the one it flies (which a later upload may have
+// replaced as the received one).
+func (f *flight) holds(digest uint64) (heldShow, bool) {
+	if digest == 0 {
+		return heldShow{}, false
+	}
+	if f.hasShow && f.digest == digest {
+		return heldShow{show: f.show, digest: f.digest}, true
+	}
+	for _, h := range f.held {
+		if h.show != nil && h.digest == digest {
+			return h, true
+		}
+	}
+	return heldShow{}, false
+}
+
+// heldDigest is the digest SWARM_STATUS reports: the loaded show's when
+// the drone holds it, else the received show's, else the configured
+// show's; 0 when it holds none.
+func (f *flight) heldDigest(r *Runner) uint64 {
+	if r.node != nil {
+		if _, d, ok := r.node.Show().Show(); ok {
+			if _, held := f.holds(d); held {
+				return d
+			}
+		}
+	}
+	for _, i := range []int{heldReceived, heldConfigured} {
+		if f.held[i].show != nil {
+			return f.held[i].digest
+		}
+	}
+	return 0
+}
+
+// use makes h the show the drone flies; one it cannot fly (no part for
+// this drone, malformed) is not tried again until another is loaded.
+func (f *flight) use(r *Runner, h heldShow) {
+	f.show, f.track, f.hasShow, f.planner, f.digest = nil, nil, false, nil, h.digest
+	s := h.show
 	k := r.showIndex()
 	if k < 0 || k >= len(s.Drones) {
-		r.log.Warn("runner: the show has no part for this drone", "drones", len(s.Drones))
+		r.log.Warn("runner: the show has no part for this drone", "digest", fmt.Sprintf("%#016x", h.digest), "drones", len(s.Drones))
 		return
 	}
 	tr, err := s.Track(k)
@@ -145,12 +242,7 @@ func (f *flight) init(r *Runner) {
 		r.log.Error("runner: the show's part for this drone is malformed", "err", err)
 		return
 	}
-	h, err := s.Hash()
-	if err != nil {
-		r.log.Error("runner: the show cannot be hashed", "err", err)
-		return
-	}
-	f.track, f.home, f.landing, f.digest, f.hasShow = tr, s.Drones[k].Home, s.Drones[k].Landing, h.Digest(), true
+	f.show, f.track, f.home, f.landing, f.digest, f.hasShow = s, tr, s.Drones[k].Home, s.Drones[k].Landing, h.digest, true
 	if f.planner, err = rth.New(s); err != nil {
 		r.log.Error("runner: no path home can be planned for this show", "err", err)
 		return
@@ -161,6 +253,31 @@ func (f *flight) init(r *Runner) {
 		r.log.Error("runner: no airspace grid for this show", "err", err)
 		f.planner = nil
 	}
+}
+
+// loaded flies the show the swarm loaded when the drone holds it, and
+// reports whether it does; a drone that does not hold it says so once
+// per LOAD, and neither arms nor flies.
+func (f *flight) loaded(r *Runner, p *show.Player) bool {
+	_, digest, ok := p.Show()
+	if !ok {
+		return false
+	}
+	if digest != f.digest {
+		if h, held := f.holds(digest); held {
+			r.log.Info("runner: flies the loaded show", "digest", fmt.Sprintf("%#016x", digest))
+			f.use(r, h)
+		}
+	}
+	if f.hasShow && digest == f.digest {
+		return true
+	}
+	if f.refused != digest {
+		f.refused = digest
+		r.log.Error("runner: refuses to arm: the swarm loaded a show this drone does not hold verified (or one with no part for it); it does not fly it",
+			"loaded", fmt.Sprintf("%#016x", digest), "holds", fmt.Sprintf("%#016x", f.heldDigest(r)))
+	}
+	return false
 }
 
 // once gives a one-shot command, again only after another was given.
@@ -221,11 +338,7 @@ func (f *flight) step(r *Runner, local int64) {
 	if ph == show.Idle {
 		return
 	}
-	if _, digest, ok := p.Show(); !ok || !f.hasShow || digest != f.digest {
-		if !f.warned {
-			r.log.Error("runner: the swarm loaded a show this drone does not hold; it does not fly it")
-			f.warned = true
-		}
+	if !f.loaded(r, p) {
 		if st.Airborne {
 			f.once(r, "hold", v.Hold)
 		}

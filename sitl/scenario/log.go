@@ -9,6 +9,7 @@ import (
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
 	"github.com/skyquorum/skyquorum/algorithms/election"
 	"github.com/skyquorum/skyquorum/sitl/sim"
+	"github.com/skyquorum/skyquorum/swarm/upload"
 )
 
 // Log configures the command log scenario.
@@ -38,6 +39,13 @@ type Log struct {
 	// (optional, default 0: at once). Longer than Interval, it saves the
 	// COMMIT frame and delays every learner's apply by up to Interval.
 	CommitDelay sim.Time
+	// UploadSize, when above 0, runs a show upload of that many bytes
+	// beside the log from the first command on: the ground station (one
+	// more vehicle) broadcasts it with coded repair, taking UploadShare
+	// of the channel (default DefaultUploadShare), and every drone
+	// receives it beside its log node.
+	UploadSize  int
+	UploadShare float64
 }
 
 // LogResult holds the fields of the log scenario.
@@ -49,6 +57,7 @@ type LogResult struct {
 	Crash                float64  `json:"crash"`
 	Restart              bool     `json:"restart"`
 	CommitDelay          float64  `json:"commit_delay"`
+	Interval             float64  `json:"interval"`
 	Committed            int      `json:"committed"`
 	AppliedMin           int      `json:"applied_min"`
 	LostCommitted        int      `json:"lost_committed"`
@@ -94,6 +103,20 @@ type LogResult struct {
 	CommitteeChanges int            `json:"committee_changes"`
 	Reproposed       int            `json:"reproposed"`
 	MessagesByKind   map[string]int `json:"messages_by_kind"`
+	// UploadSize and UploadShare echo the flags (0: no upload);
+	// UploadSeconds is the time from the first command until every live
+	// drone held the show (null: no upload, or not every drone held it);
+	// UploadUnfinished the live drones without it at the end.
+	// CommandsDuringUpload counts the commands first proposed before
+	// every live drone held the show, and CommitLatencyMsP50Upload and
+	// P99 are their commit latencies (null: none).
+	UploadSize               int      `json:"upload_size"`
+	UploadShare              *float64 `json:"upload_share"`
+	UploadSeconds            *float64 `json:"upload_seconds"`
+	UploadUnfinished         int      `json:"upload_unfinished"`
+	CommandsDuringUpload     int      `json:"commands_during_upload"`
+	CommitLatencyMsP50Upload *float64 `json:"commit_latency_ms_p50_upload"`
+	CommitLatencyMsP99Upload *float64 `json:"commit_latency_ms_p99_upload"`
 }
 
 // Failed reports whether the run breaks the exit rule (Failures): a
@@ -122,6 +145,12 @@ func (l Log) Validate() error {
 		return fmt.Errorf("detect-after %v: must not be negative", l.DetectAfter)
 	case l.CommitDelay < 0:
 		return fmt.Errorf("--commit-delay %v: must not be negative", l.CommitDelay)
+	case l.UploadSize < 0 || l.UploadSize > upload.MaxShowSize:
+		return fmt.Errorf("--upload-size %d: must be 0 to %d bytes", l.UploadSize, upload.MaxShowSize)
+	case l.UploadShare < 0 || l.UploadShare > 1:
+		return fmt.Errorf("--upload-share %v: must be in (0, 1]", l.UploadShare)
+	case l.UploadSize > 0 && l.Drones > 65533:
+		return fmt.Errorf("--drones %d: the ground station takes one vehicle ID, at most 65533 drones", l.Drones)
 	}
 	return nil
 }
@@ -211,6 +240,9 @@ func RunLog(l Log) (LogResult, error) {
 	if l.DetectAfter == 0 {
 		l.DetectAfter = 500 * sim.Millisecond
 	}
+	if l.UploadSize > 0 && l.UploadShare == 0 {
+		l.UploadShare = DefaultUploadShare
+	}
 	if err := l.Validate(); err != nil {
 		return LogResult{}, err
 	}
@@ -231,18 +263,57 @@ func RunLog(l Log) (LogResult, error) {
 		cfg.Baud = 57600
 	}
 	timing := logTiming(l, cfg)
+	var up *logUpload
+	if l.UploadSize > 0 {
+		if up, err = newLogUpload(l, cfg.Baud, cfg.Tick.Seconds()); err != nil {
+			return LogResult{}, err
+		}
+		cfg.Drones = n + 1
+	}
 	s, err := sim.New(cfg, func(id algorithms.NodeID, restored []byte) (algorithms.Core, error) {
+		if up != nil && id == up.station {
+			return up.sender, nil
+		}
 		nc := timing
 		nc.Log.ID, nc.Log.Members = id, ids
+		var nd *cmdlog.Node
+		var err error
 		if restored != nil {
-			return cmdlog.NewNode(nc, cmdlog.Restore(restored))
+			nd, err = cmdlog.NewNode(nc, cmdlog.Restore(restored))
+		} else {
+			nd, err = cmdlog.NewNode(nc)
 		}
-		return cmdlog.NewNode(nc)
+		if err != nil || up == nil {
+			return nd, err
+		}
+		return up.drone(id, nd, l.Seed)
 	})
 	if err != nil {
 		return LogResult{}, err
 	}
-	node := func(id algorithms.NodeID) *cmdlog.Node { return s.Core(id).(*cmdlog.Node) }
+	node := func(id algorithms.NodeID) *cmdlog.Node {
+		if d, ok := s.Core(id).(*logDrone); ok {
+			return d.Node
+		}
+		return s.Core(id).(*cmdlog.Node)
+	}
+	// uploading reports whether the upload runs: begun, and some live
+	// drone does not hold the show yet.
+	var uploadBegun, uploadDoneAt sim.Time = -1, -1
+	uploading := func() bool {
+		if up == nil || uploadBegun < 0 || uploadDoneAt >= 0 {
+			return false
+		}
+		for _, id := range ids {
+			if s.Up(id) && !s.Core(id).(*logDrone).rx.Holds(up.hash) {
+				return true
+			}
+		}
+		uploadDoneAt = s.Now()
+		return false
+	}
+	var commitLatUp []float64
+	duringUpload := map[int]bool{}
 
 	var (
 		started      bool
@@ -296,8 +367,8 @@ func RunLog(l Log) (LogResult, error) {
 	}
 	propose := func(at algorithms.NodeID, p *proposal) {
 		s.Record("propose", at, fmt.Sprint(p.id))
-		s.Call(at, func(c algorithms.Core) {
-			pos, err := c.(*cmdlog.Node).Propose(workload(p.id))
+		s.Call(at, func(algorithms.Core) {
+			pos, err := node(at).Propose(workload(p.id))
 			if err != nil {
 				s.Violation("workload", "drone %d: propose %d: %v", at, p.id, err)
 				return
@@ -327,6 +398,9 @@ func RunLog(l Log) (LogResult, error) {
 				issued++
 				p := &proposal{id: issued}
 				pending[issued], firstAt[issued] = p, s.Now()
+				if uploading() {
+					duringUpload[issued] = true
+				}
 				propose(at, p)
 			}
 		}
@@ -438,6 +512,10 @@ func RunLog(l Log) (LogResult, error) {
 			s.After(at, func() { crashLeader(0) })
 		}
 		s.After(0, tick)
+		if up != nil {
+			uploadBegun = s.Now()
+			up.sender.on = true
+		}
 	}
 
 	caughtUp := func() bool {
@@ -498,6 +576,9 @@ func RunLog(l Log) (LogResult, error) {
 				if _, ok := committedAt[cid]; !ok {
 					committedAt[cid] = s.Now()
 					commitLat = append(commitLat, (s.Now() - firstAt[cid]).Milliseconds())
+					if duringUpload[cid] {
+						commitLatUp = append(commitLatUp, (s.Now() - firstAt[cid]).Milliseconds())
+					}
 					delete(pending, cid)
 				}
 				appliedCmds[id][cid] = true
@@ -509,6 +590,9 @@ func RunLog(l Log) (LogResult, error) {
 	})
 
 	limit := 120*sim.Second + sim.Time(l.Commands)*(l.Interval+sim.Second) + sim.Time(n)*50*sim.Millisecond
+	if up != nil {
+		limit += 600 * sim.Second
+	}
 	s.Run(limit, func() bool {
 		if !started {
 			// The first leader's no-op applied everywhere and nothing
@@ -521,7 +605,8 @@ func RunLog(l Log) (LogResult, error) {
 		if len(committedAt) == l.Commands {
 			workloadDone = true
 		}
-		return workloadDone && waiting == 0 && caughtUp()
+		uploading()
+		return workloadDone && waiting == 0 && caughtUp() && (up == nil || uploadDoneAt >= 0)
 	})
 
 	st := s.Stats()
@@ -533,6 +618,7 @@ func RunLog(l Log) (LogResult, error) {
 		Crash:              l.Crash,
 		Restart:            l.Restart,
 		CommitDelay:        l.CommitDelay.Milliseconds(),
+		Interval:           l.Interval.Milliseconds(),
 		Committed:          len(committedAt),
 		OrderViolations:    st.Violations["order"],
 		Terms:              int(maxTerm),
@@ -548,6 +634,25 @@ func RunLog(l Log) (LogResult, error) {
 		CommitteeChanges:   configs,
 		Reproposed:         reproposed,
 		MessagesByKind:     st.MessagesByKind,
+	}
+	if up != nil {
+		r.Drones = n // the ground station is no drone
+		share := l.UploadShare
+		r.UploadSize, r.UploadShare = l.UploadSize, &share
+		if uploadDoneAt >= 0 {
+			t := (uploadDoneAt - uploadBegun).Seconds()
+			r.UploadSeconds = &t
+		}
+		for _, id := range ids {
+			if s.Up(id) && !s.Core(id).(*logDrone).rx.Holds(up.hash) {
+				r.UploadUnfinished++
+			}
+		}
+		r.CommandsDuringUpload = len(duringUpload)
+		if len(commitLatUp) > 0 {
+			p50, p99 := percentile(commitLatUp, 50), percentile(commitLatUp, 99)
+			r.CommitLatencyMsP50Upload, r.CommitLatencyMsP99Upload = &p50, &p99
+		}
 	}
 	committed := len(committedAt)
 	r.DataFramesPerCommand = per(st.DataFrames-base.DataFrames, committed)

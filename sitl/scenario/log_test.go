@@ -416,3 +416,34 @@ func TestLogSafetyUnderChaos(t *testing.T) {
 		}
 	}
 }
+
+// A show upload beside the command log, at 60% of the channel and 10%
+// loss, with the leader crashing during it: every command commits in
+// order, every drone comes to hold the show, and a command a second
+// commits within half a second even during the upload, though later than
+// without one.
+func TestLogBesideUpload(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
+		base := Log{Common: Common{Drones: 20, Seed: seed, Loss: 0.1}, Commands: 15, Committee: 5,
+			Interval: sim.Second, CrashLeader: true}
+		alone, err := RunLog(base)
+		require.NoError(t, err)
+		require.False(t, alone.Failed(), "seed %d: %+v", seed, alone)
+		withUpload := base
+		withUpload.UploadSize = 30000
+		r, err := RunLog(withUpload)
+		require.NoError(t, err)
+		require.False(t, r.Failed(), "seed %d: %+v", seed, r)
+		require.NotNil(t, r.UploadSeconds, "seed %d: not every drone holds the show", seed)
+		assert.Zero(t, r.UploadUnfinished, "seed %d", seed)
+		assert.Equal(t, 20, r.Drones, "seed %d: the drones, the ground station not counted", seed)
+		require.Positive(t, r.CommandsDuringUpload, "seed %d", seed)
+		require.NotNil(t, r.CommitLatencyMsP99Upload, "seed %d", seed)
+		assert.Less(t, *r.CommitLatencyMsP99Upload, 500.0, "seed %d", seed)
+		assert.Greater(t, *r.CommitLatencyMsP50Upload, alone.CommitLatencyMsP50, "seed %d: the upload shares the channel", seed)
+		require.NotNil(t, r.FailoverMs, "seed %d", seed)
+		t.Logf("seed %d: commit latency p50 %.0f ms, p99 %.0f ms alone; %.0f ms, %.0f ms during the upload (%d commands, %.1f s); failover %.0f ms alone, %.0f ms during it",
+			seed, alone.CommitLatencyMsP50, alone.CommitLatencyMsP99, *r.CommitLatencyMsP50Upload, *r.CommitLatencyMsP99Upload,
+			r.CommandsDuringUpload, *r.UploadSeconds, *alone.FailoverMs, *r.FailoverMs)
+	}
+}

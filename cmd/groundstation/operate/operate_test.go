@@ -90,6 +90,10 @@ func (f *fake) Emergency(_ context.Context, op emergency.Op) (emergency.Command,
 
 // picture is a network of four drones: 1 leads and is ready, 2 fails
 // its GPS preflight check, 3 has been silent for 12 s, 4 was never heard.
+// testShow is the digest of the show the live drones of picture hold
+// and have loaded.
+const testShow = 0x1122334455667788
+
 func picture() station.Snapshot {
 	return station.Snapshot{
 		Network: 0, Issuer: 65000, Leader: 1, Term: 2, LeaderHeard: 400 * time.Millisecond,
@@ -98,9 +102,11 @@ func picture() station.Snapshot {
 		Drones: []station.Drone{
 			{ID: 1, SystemID: 1, Reported: true, State: swarm.SWARM_MEMBER_STATE_STANDBY, Leading: true, Leader: 1, Term: 2,
 				Battery: 97, GPSFix: 3, Satellites: 14, X: 1, Y: -2, Z: 0.1, Loss: 2, Retransmits: 1, Cell: 7, Cells: 2,
-				Color: [3]uint8{255, 0, 128}, Age: 400 * time.Millisecond, Live: true, Statuses: 9, Frames: 30},
+				Color: [3]uint8{255, 0, 128}, Age: 400 * time.Millisecond, Live: true, Statuses: 9, Frames: 30,
+				Show: testShow, Flags: swarm.SWARM_MEMBER_FLAGS_SHOW_LOADED},
 			{ID: 2, SystemID: 2, Reported: true, State: swarm.SWARM_MEMBER_STATE_STANDBY, Leader: 1, Term: 2,
 				Battery: 80, GPSFix: 1, Satellites: 3, Cell: station.NoCell, Preflight: 2,
+				Show: testShow, Flags: swarm.SWARM_MEMBER_FLAGS_SHOW_LOADED,
 				Age: 900 * time.Millisecond, Live: true, Statuses: 9, Frames: 30},
 			{ID: 3, SystemID: 3, Reported: true, State: swarm.SWARM_MEMBER_STATE_STANDBY, Leader: 1, Term: 2,
 				Battery: -1, Satellites: -1, Cell: station.NoCell, Age: 12 * time.Second, Live: false, Statuses: 4, Frames: 10},
@@ -322,8 +328,10 @@ func TestTable(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, WriteTable(&b, StatusOf(picture())))
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-	require.Len(t, lines, 6, b.String())
+	require.Len(t, lines, 7, b.String())
 	assert.Equal(t, "network 0: leader 1 (term 2, heard 0.4s ago); swarm time 21:30:00.0 ±3ms; 1 of 4 drones ready", lines[0])
+	assert.Equal(t, "show 0x1122334455667788 (loaded) held by 2 drones: 1 2", lines[1])
+	lines = append(lines[:1], lines[2:]...)
 	assert.Regexp(t, `^ID +STATE +LDR +BATT +GPS +POSITION \(m\) +LOSS +RETX +CELLS +COLOUR +PREFLIGHT +AGE +NOT READY$`, lines[1])
 	assert.Regexp(t, `^2 +standby +80% +nofix/3 +0\.0,0\.0,0\.0 +0% +0 +- +#000000 +gps-fix +0\.9s +preflight: gps-fix$`, lines[2])
 	assert.Regexp(t, `^3 +standby +\? +none/\? .* +12\.0s +silent for 12s$`, lines[3])
@@ -460,4 +468,82 @@ func TestServerReport(t *testing.T) {
 	srv.Handle(context.Background(), Request{Op: OpCommand, Command: "ARM"})
 	srv.Handle(context.Background(), Request{Op: OpCommand, Command: "JUMP"})
 	assert.Equal(t, []string{"command ARM ok=true", "command JUMP ok=false"}, got)
+}
+
+// Which live drones hold which show: one line a show, the loaded one
+// marked, the drones that hold none last; nothing while no drone holds
+// a show.
+func TestShows(t *testing.T) {
+	sn := picture()
+	sn.Drones[1].Show, sn.Drones[1].Flags = 0x99, 0
+	sn.Drones = append(sn.Drones, station.Drone{ID: 5, Reported: true, Live: true},
+		station.Drone{ID: 6, Reported: true, Live: true, Show: 0x99})
+	st := StatusOf(sn)
+	assert.Equal(t, []string{
+		"show 0x0000000000000099 held by 2 drones: 2 6",
+		"show 0x1122334455667788 (loaded) held by 1 drones: 1",
+		"no show held by 1 drones: 5",
+	}, st.Shows())
+	for _, d := range st.Drones {
+		switch d.ID {
+		case 1:
+			assert.Equal(t, "0x1122334455667788", d.Show)
+			assert.True(t, d.ShowLoaded)
+		case 5:
+			assert.Equal(t, "", d.Show)
+			assert.False(t, d.ShowLoaded)
+		}
+	}
+	for i := range sn.Drones {
+		sn.Drones[i].Show = 0
+	}
+	assert.Empty(t, StatusOf(sn).Shows())
+}
+
+// A LOAD goes out only once every live drone reports holding the show it
+// names: it waits for the drones' statuses, and at its timeout it is not
+// sent, naming the drones that lack it and what they hold. An ARM goes
+// out only when every live drone holds the loaded show. A silent drone
+// does not hold the gate.
+func TestShowGate(t *testing.T) {
+	f := &fake{snap: picture(), synced: true, progress: station.Progress{Index: 5, Applied: []uint16{1, 2}}}
+	path := serve(t, f)
+	load := fmt.Sprintf("LOAD 1 %#016x", uint64(0xAABB))
+	f.mu.Lock()
+	f.snap.Drones[1].Show, f.snap.Drones[1].Flags = 0, 0
+	f.mu.Unlock()
+	resp := do(t, path, Request{Op: OpCommand, Command: load, TimeoutMS: 50})
+	require.False(t, resp.OK)
+	assert.Contains(t, resp.Error, "LOAD show 1 digest 0x000000000000aabb was not sent")
+	assert.Contains(t, resp.Error, "2 live drones lack show 0x000000000000aabb: 1 (holds 0x1122334455667788), 2 (holds none)")
+	assert.Equal(t, []uint16{1, 2}, resp.Result.Lacking)
+	assert.False(t, resp.Result.Accepted)
+	assert.Equal(t, "LOAD show 1 digest 0x000000000000aabb not sent: drones 1 2 lack the show", resp.Result.Summary()[0])
+	assert.Empty(t, f.sent)
+
+	resp = do(t, path, Request{Op: OpCommand, Command: "ARM", TimeoutMS: 50})
+	require.False(t, resp.OK)
+	assert.Contains(t, resp.Error, "1 live drones lack the loaded show: 2 (holds none)")
+	assert.Equal(t, []uint16{2}, resp.Result.Lacking)
+	assert.Empty(t, f.sent)
+
+	resp = do(t, path, Request{Op: OpCommand, Command: "LOAD 1", TimeoutMS: 50})
+	require.False(t, resp.OK)
+	assert.Contains(t, resp.Error, "names no digest")
+	assert.Empty(t, f.sent)
+
+	// The drones report the show while the LOAD waits: it goes out.
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for i := range f.snap.Drones {
+			f.snap.Drones[i].Show = 0xAABB
+		}
+	}()
+	resp = do(t, path, Request{Op: OpCommand, Command: load, TimeoutMS: 5000})
+	require.True(t, resp.OK, resp.Error)
+	require.Len(t, f.sent, 1)
+	assert.Equal(t, command.Load{Show: 1, Digest: 0xAABB}, f.sent[0])
+	assert.Empty(t, resp.Result.Lacking)
 }

@@ -70,9 +70,37 @@ type UploadStatus struct {
 	// Asked lists the drones that reported in the last answered poll,
 	// with the symbols each asked for, the neediest first.
 	Asked []Asked `json:"asked"`
+	// Lacks is the part of the show, in symbols, that the neediest drone
+	// of each block still lacked at the last answered poll (summed over
+	// the blocks); 0 before the first.
+	Lacks int `json:"lacks"`
+	// Held are the live drones whose status reports holding the show
+	// (its digest), Live how many drones are live.
+	Held []uint16 `json:"held"`
+	Live int      `json:"live"`
+	// Missing are the live drones whose status does not report holding
+	// the show (yet).
+	Missing []uint16 `json:"missing"`
 	// Done: the station's polls go unanswered; every drone that heard
 	// them holds the show.
 	Done bool `json:"done"`
+	// Resumed: the station went on with an upload of the same show that
+	// an earlier run of it stored, beginning with a poll.
+	Resumed bool `json:"resumed"`
+}
+
+// Everywhere is the number of chunks every drone is known to hold, for a
+// progress bar up to Chunks: during the first pass the chunks sent; after
+// an answered poll the chunks less what the neediest drones lacked; all
+// of them once done.
+func (u UploadStatus) Everywhere() int {
+	switch {
+	case u.Done:
+		return u.Chunks
+	case u.Rounds == 0:
+		return min(u.Symbols, u.Chunks)
+	}
+	return max(u.Chunks-u.Lacks, 0)
 }
 
 // Asked is one drone's report in an upload.
@@ -123,6 +151,9 @@ type Result struct {
 	Applied []uint16 `json:"applied"`
 	Pending []uint16 `json:"pending"`
 	Silent  []uint16 `json:"silent"`
+	// Lacking are the live drones that lack the show a LOAD names, or
+	// the loaded show before an ARM: the command was not sent.
+	Lacking []uint16 `json:"lacking,omitempty"`
 	// ElapsedMS is the time the request took, in milliseconds.
 	ElapsedMS int64 `json:"elapsed_ms"`
 }
@@ -141,6 +172,8 @@ func (r Result) Summary() []string {
 	case r.Emergency:
 		verb = "acknowledged"
 		first = fmt.Sprintf("emergency %s (id %d) sent to every drone", r.Command, r.ID)
+	case len(r.Lacking) > 0:
+		first = fmt.Sprintf("%s not sent: drones %s lack the show", r.Command, ids(r.Lacking))
 	case r.Accepted:
 		first = fmt.Sprintf("%s committed at index %d by leader %d (term %d)", r.Command, r.Index, r.Leader, r.Term)
 	default:

@@ -161,6 +161,12 @@ func (s *Server) command(ctx context.Context, req Request) Response {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout(req))
 	defer cancel()
 	res := &Result{Command: c.String(), At: at}
+	if err := s.showGate(ctx, c); err != nil {
+		res.Lacking = nonNil(station.Lacking(s.Backend.Snapshot(), c))
+		res.ElapsedMS = s.now().Sub(began).Milliseconds()
+		s.log().Warn("operate: command not sent", "cmd", c.String(), "err", err)
+		return Response{Error: fmt.Sprintf("%s was not sent: %v", c, err), Result: res}
+	}
 	r, err := s.Backend.Send(ctx, c)
 	if err != nil {
 		res.ElapsedMS = s.now().Sub(began).Milliseconds()
@@ -176,6 +182,30 @@ func (s *Server) command(ctx context.Context, req Request) Response {
 		return Response{Error: notApplied(c.String(), "applied", *res), Result: res}
 	}
 	return Response{OK: true, Result: res}
+}
+
+// showGate waits until the picture lets c go out (station.ShowGate):
+// a LOAD until every live drone reports holding the show, an ARM until
+// every live drone holds the loaded show; at ctx's end it returns the
+// gate's last refusal, which names the drones that lack it.
+func (s *Server) showGate(ctx context.Context, c command.Command) error {
+	poll := s.Poll
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		err := station.ShowGate(s.Backend.Snapshot(), c)
+		if err == nil || errors.Is(err, station.ErrShowNotHeld) && c.Kind() == command.KindLoad && c.(command.Load).Digest == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-t.C:
+		}
+	}
 }
 
 // notApplied says which drones did not apply a command.

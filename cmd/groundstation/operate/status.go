@@ -91,6 +91,11 @@ type Drone struct {
 	// time.
 	AgeMS      int64 `json:"age_ms"`
 	ShowTimeMS int64 `json:"show_time_ms"`
+	// Show is the digest of the show it holds verified, "0x…" as a LOAD
+	// names it ("" none); ShowLoaded is true when it is the show the
+	// swarm loaded.
+	Show       string `json:"show"`
+	ShowLoaded bool   `json:"show_loaded"`
 	// EmergencyAck is the last emergency command of this station it
 	// acknowledged.
 	EmergencyAck uint32 `json:"emergency_ack"`
@@ -111,6 +116,60 @@ func PreflightName(n uint8) string {
 		return s
 	}
 	return fmt.Sprintf("check-%d", n)
+}
+
+// ShowName writes a show digest as a LOAD names it, "0x…"; "" for 0.
+func ShowName(digest uint64) string {
+	if digest == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%#016x", digest)
+}
+
+// Shows says which live drones hold which show: one line a show,
+// "show 0x… (loaded): 1-3 5", the drones that hold none last.
+func (s Status) Shows() []string {
+	held := map[string][]uint16{}
+	loaded := map[string]bool{}
+	var order []string
+	for _, d := range s.Drones {
+		if !d.Reported || !d.Live {
+			continue
+		}
+		if _, ok := held[d.Show]; !ok {
+			order = append(order, d.Show)
+		}
+		held[d.Show] = append(held[d.Show], d.ID)
+		loaded[d.Show] = loaded[d.Show] || d.ShowLoaded
+	}
+	slices.SortFunc(order, func(a, b string) int {
+		switch {
+		case a == b:
+			return 0
+		case a == "":
+			return 1
+		case b == "":
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	if len(order) == 1 && order[0] == "" {
+		return nil // no drone holds a show: nothing to tell
+	}
+	var out []string
+	for _, sh := range order {
+		v := held[sh]
+		slices.Sort(v)
+		switch {
+		case sh == "":
+			out = append(out, fmt.Sprintf("no show held by %d drones: %s", len(v), ids(v)))
+		case loaded[sh]:
+			out = append(out, fmt.Sprintf("show %s (loaded) held by %d drones: %s", sh, len(v), ids(v)))
+		default:
+			out = append(out, fmt.Sprintf("show %s held by %d drones: %s", sh, len(v), ids(v)))
+		}
+	}
+	return out
 }
 
 func millis(d time.Duration) int64 {
@@ -152,6 +211,8 @@ func StatusOf(sn station.Snapshot) Status {
 			v.Preflight, v.PreflightCheck = d.Preflight, PreflightName(d.Preflight)
 			v.AgeMS = millis(d.Age)
 			v.ShowTimeMS = d.ShowTime.Milliseconds()
+			v.Show = ShowName(d.Show)
+			v.ShowLoaded = d.Flags&swarm.SWARM_MEMBER_FLAGS_SHOW_LOADED != 0
 		}
 		v.Problems = problems(d)
 		v.Ready = len(v.Problems) == 0
@@ -230,6 +291,9 @@ func WriteTable(w io.Writer, st Status) error {
 		clock = fmt.Sprintf("swarm time %s ±%dms", st.SwarmTime.UTC().Format("15:04:05.0"), st.TimeBoundMS)
 	}
 	fmt.Fprintf(w, "network %d: %s; %s; %d of %d drones ready\n", st.Network, leader, clock, st.Ready(), len(st.Drones))
+	for _, line := range st.Shows() {
+		fmt.Fprintln(w, line)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tLDR\tBATT\tGPS\tPOSITION (m)\tLOSS\tRETX\tCELLS\tCOLOUR\tPREFLIGHT\tAGE\tNOT READY")
 	for _, d := range st.Drones {

@@ -48,6 +48,7 @@ func (s *Server) upload(req Request) Response {
 		return Response{Error: "no upload: start one with groundstation show upload FILE"}
 	}
 	st := UploadStatusOf(p)
+	st.Held, st.Missing, st.Live = held(s.Backend.Snapshot(), p.Hash)
 	return Response{OK: true, Upload: &st}
 }
 
@@ -55,7 +56,7 @@ func (s *Server) upload(req Request) Response {
 // progress.
 func UploadStatusOf(p station.UploadProgress) UploadStatus {
 	st := UploadStatus{Hash: p.Hash.String(), Chunks: p.Chunks, Blocks: p.Blocks, Symbols: p.Symbols,
-		Repairs: p.Repairs, Rounds: p.Rounds, Done: p.Idle, Asked: []Asked{}}
+		Repairs: p.Repairs, Rounds: p.Rounds, Lacks: p.Lacks, Done: p.Idle, Resumed: p.Resumed, Asked: []Asked{}, Held: []uint16{}}
 	for id, n := range p.Asked {
 		st.Asked = append(st.Asked, Asked{Drone: id, Symbols: n})
 	}
@@ -63,4 +64,22 @@ func UploadStatusOf(p station.UploadProgress) UploadStatus {
 		return cmp.Or(cmp.Compare(b.Symbols, a.Symbols), cmp.Compare(a.Drone, b.Drone))
 	})
 	return st
+}
+
+// held returns the live drones of sn whose status reports holding the
+// show of hash h, those whose status does not, and how many are live.
+func held(sn station.Snapshot, h show.Hash) (holding, missing []uint16, live int) {
+	holding, missing = []uint16{}, []uint16{}
+	for _, d := range sn.Drones {
+		if !d.Live {
+			continue
+		}
+		live++
+		if d.Show == h.Digest() {
+			holding = append(holding, d.ID)
+		} else {
+			missing = append(missing, d.ID)
+		}
+	}
+	return holding, missing, live
 }

@@ -69,6 +69,11 @@ type Drone struct {
 	Preflight uint8
 	// ShowTime is the drone's show time (0 while no show runs).
 	ShowTime time.Duration
+	// Show is the digest of the show the drone holds verified (the
+	// first 8 bytes of its SHA-256, as a LOAD names it; 0: none): the
+	// loaded show when it holds that one, else the show it received
+	// last, else the one it was configured with.
+	Show uint64
 	// Age is the time since its last status (data age), by the station's
 	// clock; Live reports Age within Config.Live.
 	Age  time.Duration
@@ -155,7 +160,7 @@ func (sn Snapshot) LiveDrones() []uint16 {
 }
 
 // statusPayload is the largest SWARM_STATUS payload, in bytes.
-const statusPayload = 41
+const statusPayload = 49
 
 // statusPeriod is the period at which the drones send their status: all
 // of them within StatusShare of the channel, at least 1 s. Call with s.mu
@@ -294,6 +299,7 @@ func (s *Station) view(id uint16, now time.Time, live time.Duration) Drone {
 	v.Color = m.Color
 	v.Preflight = m.Preflight
 	v.ShowTime = time.Duration(m.ShowTime) * time.Millisecond
+	v.Show = m.ShowDigest
 	v.Age = now.Sub(d.at)
 	v.Live = s.isLive(d, now, live)
 	return v

@@ -40,6 +40,14 @@ type Clock = radio.Clock
 // ErrConfig is returned by Open for a configuration that cannot work.
 var ErrConfig = errors.New("station: bad configuration")
 
+// Store keeps one state blob; firmware/state's Dir is one.
+type Store interface {
+	// Load returns the blob last saved, nil when there is none.
+	Load() ([]byte, error)
+	// Save replaces it.
+	Save(b []byte) error
+}
+
 // Config configures a Station.
 type Config struct {
 	// Link is the transport to the network's radio channel; the Station
@@ -78,6 +86,13 @@ type Config struct {
 	// Retry is the wait before a command is sent again with the same
 	// sequence number (optional, default 1 s).
 	Retry time.Duration
+	// UploadStore keeps the sending side of a show upload (its round and
+	// the next repair symbol of each block; upload.Sender's Persist), so
+	// that a station restarted from it resumes an upload of the same show
+	// with a poll, the drones asking only for what they lack, instead of
+	// sending the whole show again (optional: without it every upload
+	// starts over).
+	UploadStore Store
 	// TimePoll is the period of the swarm time requests to the leader
 	// (optional, default 5 s).
 	TimePoll time.Duration

@@ -487,9 +487,9 @@ func TestStatusPeriod(t *testing.T) {
 	}
 	n := newNet(t, func(c *station.Config) { c.Members = members })
 	sn := n.st.Snapshot()
-	// 250 × (41 + 25 bytes) × 10 bits / 57600 baud / 0.05 = 57.29 s.
-	assert.InDelta(t, 57.29, sn.StatusPeriod.Seconds(), 0.01)
-	assert.InDelta(t, 3*57.29+2, sn.Live.Seconds(), 0.03)
+	// 250 × (49 + 25 bytes) × 10 bits / 57600 baud / 0.05 = 64.24 s.
+	assert.InDelta(t, 64.24, sn.StatusPeriod.Seconds(), 0.01)
+	assert.InDelta(t, 3*64.24+2, sn.Live.Seconds(), 0.03)
 	assert.Len(t, sn.Drones, 250)
 	assert.False(t, sn.Drones[0].Reported)
 	assert.Equal(t, time.Duration(-1), sn.Drones[0].Heard)

@@ -1,6 +1,7 @@
 package station
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"time"
@@ -40,9 +41,17 @@ type UploadProgress struct {
 	// Asked is, per drone that reported in the last answered poll, the
 	// symbols it asked for: the slowest drones, as that round saw them.
 	Asked map[uint16]int
+	// Lacks is what the neediest drone of each block asked for in the
+	// last answered poll, summed over the blocks (coded repair: symbols;
+	// NACK: chunks): the part of the show some drone still lacked then.
+	Lacks int
 	// Idle: the station fell silent after polls that no drone answered;
 	// every drone that heard them holds the show.
 	Idle bool
+	// Resumed: the upload went on from the state an earlier run of the
+	// station stored (Config.UploadStore): it began with a poll, not the
+	// whole show.
+	Resumed bool
 }
 
 // stationUpload is the sender's side of an upload in progress.
@@ -50,6 +59,7 @@ type stationUpload struct {
 	snd      *upload.Sender
 	progress UploadProgress
 	asking   map[uint16]int // reports since the last answered poll
+	saved    []byte         // the state last stored
 }
 
 // Upload starts broadcasting an encoded show to every drone of the
@@ -66,10 +76,24 @@ func (s *Station) Upload(showBytes []byte, opt UploadOptions) (show.Hash, error)
 	if baud == 0 {
 		baud = 57600
 	}
-	snd, err := upload.NewSender(upload.SenderConfig{
+	cfg := upload.SenderConfig{
 		Show: showBytes, Scheme: opt.Repair,
 		BytesPerTick: opt.Share * float64(baud) / 10 * uploadTick.Seconds(),
-	})
+	}
+	// The stored state resumes an upload of the same show; the sender
+	// refuses the state of another show, which is then dropped.
+	if st := s.cfg.UploadStore; st != nil {
+		b, err := st.Load()
+		if err != nil {
+			s.log.Warn("station: the stored upload state is not read; the upload starts over", "err", err)
+		}
+		cfg.Restored = b
+	}
+	snd, err := upload.NewSender(cfg)
+	if err != nil && cfg.Restored != nil {
+		cfg.Restored = nil
+		snd, err = upload.NewSender(cfg)
+	}
 	if err != nil {
 		return show.Hash{}, fmt.Errorf("station: upload: %w", err)
 	}
@@ -77,10 +101,30 @@ func (s *Station) Upload(showBytes []byte, opt UploadOptions) (show.Hash, error)
 	defer s.mu.Unlock()
 	l := snd.Layout()
 	s.up = &stationUpload{snd: snd, progress: UploadProgress{
-		Hash: snd.Hash(), Chunks: l.Chunks(), Blocks: l.Blocks, Asked: map[uint16]int{},
+		Hash: snd.Hash(), Chunks: l.Chunks(), Blocks: l.Blocks, Asked: map[uint16]int{}, Resumed: cfg.Restored != nil,
 	}, asking: map[uint16]int{}}
-	s.log.Info("station: uploading a show", "hash", snd.Hash().String(), "bytes", len(showBytes), "chunks", l.Chunks(), "repair", opt.Repair.String())
+	s.log.Info("station: uploading a show", "hash", snd.Hash().String(), "bytes", len(showBytes), "chunks", l.Chunks(),
+		"repair", opt.Repair.String(), "resumed", cfg.Restored != nil)
+	s.saveUpload()
 	return snd.Hash(), nil
+}
+
+// saveUpload stores the sender's state when it changed: when the upload
+// starts, and after each poll. Call with s.mu held.
+func (s *Station) saveUpload() {
+	st, u := s.cfg.UploadStore, s.up
+	if st == nil || u == nil {
+		return
+	}
+	b := u.snd.Persist()
+	if bytes.Equal(b, u.saved) {
+		return
+	}
+	if err := st.Save(b); err != nil {
+		s.log.Warn("station: upload state not stored", "err", err)
+		return
+	}
+	u.saved = b
 }
 
 // UploadProgress returns how the upload stands; ok is false when there is
@@ -108,8 +152,9 @@ func (s *Station) tickUpload(n int) {
 		u.snd.Tick()
 		rd := u.snd.Ready()
 		for _, ev := range rd.Events {
-			if _, ok := ev.(upload.RoundEvent); ok {
+			if ev, ok := ev.(upload.RoundEvent); ok {
 				u.progress.Rounds++
+				u.progress.Lacks = ev.Symbols
 				u.progress.Asked, u.asking = u.asking, map[uint16]int{}
 			}
 		}
@@ -131,6 +176,7 @@ func (s *Station) tickUpload(n int) {
 			}
 		}
 	}
+	s.saveUpload()
 }
 
 // uploadNeed takes a drone's report. Call with s.mu held.

@@ -108,6 +108,9 @@ type Drone struct {
 	Planned *[3]float64 `json:"planned,omitempty"`
 	// ShowT is the show time it reports, in seconds (0: no show runs).
 	ShowT float64 `json:"showT"`
+	// Show is the digest of the show it holds verified, "0x…" (""
+	// none).
+	Show string `json:"show,omitempty"`
 	// Applied is the log index of the last command it applied.
 	Applied uint32 `json:"applied"`
 	// AgeMS is the age of its data in milliseconds (-1 never heard).

@@ -277,6 +277,9 @@ func (gs *GroupSource) drone(sn station.Snapshot, d station.Drone) Drone {
 		v.Planned = &[3]float64{p.X, p.Y, p.Z}
 	}
 	v.ShowT = d.ShowTime.Seconds()
+	if d.Show != 0 {
+		v.Show = fmt.Sprintf("%#016x", d.Show)
+	}
 	return v
 }
 
@@ -367,6 +370,12 @@ func (gs *GroupSource) Command(ctx context.Context, c Command) (string, error) {
 			default:
 				cmd = command.Resume{At: t.UnixNano()}
 			}
+		}
+		if err := station.ShowGate(st.Snapshot(), cmd); err != nil {
+			// Not sent: the log says why, naming the drones that lack the show.
+			gs.Record(st.Network(), cmd, station.Result{}, err)
+			errs = append(errs, fmt.Errorf("network %d: %v not sent: %w", st.Network(), cmd, err))
+			continue
 		}
 		r, err := st.Send(ctx, cmd)
 		gs.Record(st.Network(), cmd, r, err)

@@ -48,6 +48,8 @@ type MessageSwarmStatus struct {
 	Color [3]uint8
 	// 0 when the preflight checks pass; else the number of the first failing check.
 	Preflight uint8
+	// First 8 bytes, big endian, of the SHA-256 of the show the sender holds verified: the loaded show when it holds that one, else the show it received last, else the show it was configured with; 0 when it holds none. Last, so that MAVLink 2 trims it when 0.
+	ShowDigest uint64 `mavext:"true"`
 }
 
 // GetID implements the message.Message interface.
