@@ -30,6 +30,12 @@ func TestSimulateUploadJSON(t *testing.T) {
 	assert.Equal(t, 0.0, got["upload_unfinished"], "seed 2")
 	assert.LessOrEqual(t, got["ratio"].(float64), 1.3, "seed 2")
 	assert.InDelta(t, got["airtime_ms"].(float64)/got["one_copy_airtime_ms"].(float64), got["ratio"].(float64), 1e-9)
+	// Commands committed during the upload: above the fault-free 33 ms
+	// of an idle channel (the upload holds the channel) and bounded.
+	p99, ok := got["commit_latency_ms_p99"].(float64)
+	require.True(t, ok, "commit_latency_ms_p99 %v, want a number (seed 2)", got["commit_latency_ms_p99"])
+	assert.Greater(t, p99, 33.0, "seed 2")
+	assert.Less(t, p99, 1000.0, "seed 2")
 }
 
 func TestSimulateUploadBadRepair(t *testing.T) {

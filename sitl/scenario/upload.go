@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 
@@ -73,8 +74,10 @@ type UploadResult struct {
 	Rounds       int `json:"rounds"`
 	// ReportAirtimeMs is the airtime of the drones' reports.
 	ReportAirtimeMs float64 `json:"report_airtime_ms"`
-	// CommitLatencyMsP99 is null: this scenario runs the upload alone,
-	// without commands.
+	// CommitLatencyMsP99 is the p99 commit latency of commands proposed
+	// during a coded upload of the same size and share beside the command
+	// log (a committee of 5), one a second (commitBesideUpload); null when
+	// none was.
 	CommitLatencyMsP99 *float64 `json:"commit_latency_ms_p99"`
 	Crashed            int      `json:"crashed"`
 	// AskedAfterRestart counts the symbols restarted drones asked for;
@@ -284,5 +287,30 @@ func RunUpload(u Upload) (UploadResult, error) {
 		}
 	}
 	res.StepErrors = st.StepErrors
+	if p99, err := commitBesideUpload(u, res.UploadSeconds); err != nil {
+		return res, err
+	} else {
+		res.CommitLatencyMsP99 = p99
+	}
 	return res, nil
+}
+
+// commitBesideUpload measures commands committed during an upload: the log
+// scenario with the same drones, seed, channel and faults runs one command
+// a second beside a coded upload of the same size and share (Log's
+// UploadSize) for as long as this upload took and 10 s more, and its p99
+// commit latency of the commands proposed before every drone held the
+// show is the figure (nil when none was).
+func commitBesideUpload(u Upload, seconds float64) (*float64, error) {
+	c := u.Common
+	c.Progress = nil
+	lr, err := RunLog(Log{
+		Common: c, Commands: int(math.Ceil(seconds)) + 10, Interval: sim.Second, Committee: min(5, c.Drones),
+		Crash: u.Crash, Restart: u.Restart && u.Crash > 0,
+		UploadSize: u.Size, UploadShare: u.Share,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("commands beside the upload: %w", err)
+	}
+	return lr.CommitLatencyMsP99Upload, nil
 }
