@@ -174,11 +174,17 @@ func (n *Node) deadVoter(votes map[algorithms.NodeID]int) algorithms.NodeID {
 }
 
 // replacementFor returns the live, unretired drone in the fewest quorums
-// (the lowest ID among equals), other than d; 0 if there is none.
+// (the lowest ID among equals), other than d, heard from within half a
+// failure detector's timeout; 0 if there is none. Drones cut off together
+// are suspected one by one, up to a timeout apart (their last heartbeats
+// were heard at different times): when d is suspected, another drone of
+// the same cut is most likely not suspected yet, but silent for about a
+// timeout already. Choosing it made a change of view, a minute to
+// activate, that left the quorums as unreachable as before.
 func (n *Node) replacementFor(d algorithms.NodeID, votes map[algorithms.NodeID]int) algorithms.NodeID {
 	var best algorithms.NodeID
 	for _, id := range n.memberList {
-		if id == d || n.retired[id] || n.down[id] {
+		if id == d || n.retired[id] || n.down[id] || 2*n.members.Silence(id) >= int64(n.members.TimeoutTicks()) {
 			continue
 		}
 		if best == 0 || votes[id] < votes[best] {

@@ -360,3 +360,56 @@ func TestViewSwitchUnderContention(t *testing.T) {
 		assert.Positive(t, entries[true], "seed=%d: nobody entered after the switch", seed)
 	}
 }
+
+// A partition that leaves the command log's committee majority on the
+// smaller side (drones 5, 6 and 7 of 7, the committee being the five
+// highest): that side commits, and its leader retires the voters cut off
+// on the other side one at a time. Those are suspected one by one, up to
+// a failure detector's timeout apart, and a replacement chosen at the
+// first suspicion was another cut-off drone not yet suspected (drone 2
+// for drone 1 in seed 1, drone 1 for drone 4 in seed 2): a change of
+// view, a minute to activate, that changed nothing for the drones that
+// could still be reached, so drone 5, whose quorum held drone 1, waited
+// 112 to 121 s for a cell after the cut. Every replacement is now a drone
+// of the side that commits: drone 5 is granted the cell after the first
+// change that retires drone 1 (60 s after the cut when drone 1 is the
+// first retired).
+func TestSmallerSideWithCommitteeRetiresCutOffVoters(t *testing.T) {
+	small, big := []algorithms.NodeID{5, 6, 7}, []algorithms.NodeID{1, 2, 3, 4}
+	const holder, taker = algorithms.NodeID(1), algorithms.NodeID(5)
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
+		s, ids := swarmOf(t, sim.Config{Drones: 7, Seed: seed, Loss: 0.05, ClockOffset: 200 * sim.Millisecond, ClockDriftPPM: 50})
+		require.Contains(t, mutex.Best(ids)[taker], holder)
+		check := &me1{t: t, seed: seed, s: s, holders: map[airspace.Cell]algorithms.NodeID{}}
+		const cut = 30 * sim.Second
+		var granted sim.Time = -1
+		s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
+			check.event(id, ev)
+			switch ev := ev.(type) {
+			case airspace.Acquired:
+				if id == taker && s.Now() > cut && granted < 0 {
+					granted = s.Now()
+				}
+			case swarm.ViewInForce:
+				if id == taker {
+					assert.Contains(t, small, ev.Replacement, "seed=%d: view %d retires %d for %d, cut off too", seed, ev.Epoch, ev.Retired, ev.Replacement)
+				}
+			}
+		})
+		s.At(15*sim.Second, func() {
+			s.Call(holder, func(c algorithms.Core) { require.NoError(t, c.(clocked).Locks().Acquire([]airspace.Cell{7})) })
+		})
+		s.At(cut, func() {
+			require.True(t, s.Core(holder).(clocked).Locks().Holding(), "seed=%d", seed)
+			s.Partition(small, big)
+			s.Call(taker, func(c algorithms.Core) { require.NoError(t, c.(clocked).Locks().Acquire([]airspace.Cell{7})) })
+		})
+		s.Run(cut+150*sim.Second, nil)
+		require.GreaterOrEqual(t, granted, sim.Time(0), "seed=%d: drone %d was never granted the cell", seed, taker)
+		t.Logf("seed=%d: drone %d granted the cell %v after the cut", seed, taker, granted-cut)
+		assert.Less(t, granted-cut, 130*sim.Second, "seed=%d", seed)
+		l, _ := s.Core(taker).(clocked).Leader()
+		assert.Contains(t, small, l, "seed=%d: the smaller side leads", seed)
+		assert.True(t, s.Core(l).(clocked).Log().Log().Leading(), "seed=%d: drone %d leads the log", seed, l)
+	}
+}

@@ -156,22 +156,29 @@ func testShowUnderFaults(t *testing.T, election string) {
 // back, these runs took 0.83 to 0.91 of the channel, and the busiest 10 s
 // were full; before held-back acquisitions started at staggered shares,
 // 0.51 to 0.57. Counted as the radio encodes the frames (longer than the
-// cores' own sizes said), seeds 1 to 3 take up to 0.46 of the channel and
-// 0.73 of the busiest 10 s; seeds 1 to 30 (SKYQUORUM_SOAK=1) up to 0.54
-// and 0.85.
+// cores' own sizes said), seeds 1 to 30 took up to 0.55 of the channel and
+// 0.90 of the busiest 10 s, seeds 92 and 63 0.58 and 0.57 (0.92 of their
+// busiest 10 s), while held-back acquisitions waited 30 s at most whatever
+// the channel's share; waiting longer the busier the channel is
+// (airspace, "A budget for new acquisitions"), seeds 1 to 100 take 0.44
+// at most, and 0.74 of the busiest 10 s.
 func TestShowHeavyLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("50 drones for 120 s of simulated time under heavy loss")
 	}
+	list := []uint64{92, 63}
 	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
+		list = append(list, seed)
+	}
+	for _, seed := range list {
 		r, err := RunShow(Show{
 			Common:   Common{Drones: 50, Seed: seed, Loss: 0.2, Dup: 0.05, Reorder: 50 * sim.Millisecond},
 			Networks: 1, Duration: 120 * sim.Second, CrashLeader: true, Crash: 0.1, Restart: true,
 			ClockOffset: 500 * sim.Millisecond, ClockDrift: 50, Settle: 60 * sim.Second,
 		})
 		require.NoError(t, err)
-		assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.6, "seed=%d", seed)
-		assert.Less(t, r.CoordinationAirtimeShareMax10s, 0.95, "seed=%d", seed)
+		assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.5, "seed=%d", seed)
+		assert.Less(t, r.CoordinationAirtimeShareMax10s, 0.8, "seed=%d", seed)
 		assert.Empty(t, Failures(r), "seed=%d", seed)
 		assert.Zero(t, r.LostCommitted, "seed=%d", seed)
 		assert.Zero(t, r.ME1Violations, "seed=%d", seed)

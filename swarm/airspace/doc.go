@@ -77,13 +77,24 @@
 // drone's frames, retransmissions and repairs included), and the core
 // keeps the busy share averaged over about 100 ticks. An acquisition made
 // while that share is above BusyShare sends nothing yet: its first REQUEST
-// goes once the share has fallen below it, or after WaitTicks at the
-// latest, so that a drone never waits for ever on a channel that other
-// traffic keeps busy. Acquisitions already under way go on. So when loss
-// makes every vote cost more frames, the swarm starts fewer acquisitions at
-// once rather than more: the channel stays short of full, and the answers
-// of those under way arrive while their leases last. The swarm node sets
-// BusyShare to 0.2 (swarm.LockBusyShare).
+// goes once it has waited WaitTicks × (share − own)/BusyShare, own being
+// the acquisition's staggered share (BusyStagger), so at once when the
+// channel falls below it, and the longer the busier the channel, at most
+// BusyHoldTicks (3 × WaitTicks), so that a drone never waits for ever on
+// a channel that other traffic keeps busy. The wait is measured against
+// the share of each tick: when the channel quietens, it shrinks, and the
+// drones that have waited longest go first. Acquisitions already under
+// way go on. So when loss makes every vote cost more frames, the swarm
+// starts fewer acquisitions at once rather than more: the channel stays
+// short of full, and the answers of those under way arrive while their
+// leases last; a channel just above its budget delays acquisitions
+// little. A fixed wait (WaitTicks at most, whatever the share) let every
+// held-back drone start after it on a channel that stayed busy, so that
+// the heavy-loss show kept its channel above half busy in half of its
+// runs; a longer fixed wait kept the crossings of a fault-free swarm,
+// whose channel sits just above the budget, waiting as long
+// (docs/swarm.md, "Heavy loss"). The swarm node sets BusyShare to 0.15
+// and BusyStagger to 0.7 (swarm.LockBusyShare, swarm.LockBusyStagger).
 //
 // RELEASE goes as one plain frame. A drone that gave a request up and
 // still receives a vote for it sends the RELEASE again; a lost RELEASE

@@ -80,19 +80,26 @@ type Config struct {
 	// lets the core measure the channel (ChannelBusy).
 	TickNanos int64
 	// BusyShare, when positive, holds back the first REQUEST of an
-	// acquisition while the channel, averaged over about a second, is
-	// busier than this share (optional, default 0: never), for at most
-	// WaitTicks. Every frame counts in the measure, retransmissions and
-	// repairs included, so on a lossy channel the swarm starts fewer
-	// acquisitions at once instead of answering loss with more traffic.
+	// acquisition made while the channel, averaged over about a second,
+	// is busier than this share (optional, default 0: never). The held
+	// acquisition starts once it has waited WaitTicks × (share − own) /
+	// BusyShare, own being its staggered share (BusyStagger): at once
+	// when the channel falls below its own share, and the longer the
+	// farther the channel is above it, BusyHoldTicks at most. Every frame
+	// counts in the measure, retransmissions and repairs included, so on
+	// a lossy channel the swarm starts fewer acquisitions at once instead
+	// of answering loss with more traffic.
 	BusyShare float64
 	// BusyStagger, in [0, 1), spreads the share below which a held-back
-	// acquisition starts: each starts once the share falls below
-	// BusyShare × (1 − BusyStagger × u), with u in [0, 1) drawn from the
-	// drone's ID and the tick the acquisition began (optional, default
-	// 0). Without it, every drone held back by the same busy channel
-	// sees it fall below BusyShare in the same tick, and all start at once.
+	// acquisition starts: its own share is BusyShare × (1 − BusyStagger ×
+	// u), with u in [0, 1) drawn from the drone's ID and the tick the
+	// acquisition began (optional, default 0). Without it, every drone
+	// held back by the same busy channel sees it fall below BusyShare in
+	// the same tick, and all start at once.
 	BusyStagger float64
+	// BusyHoldTicks is the longest a held-back acquisition waits for the
+	// channel (optional, default 3 × WaitTicks).
+	BusyHoldTicks int
 }
 
 type vote struct {
@@ -250,6 +257,9 @@ func New(cfg Config) (*Locks, error) {
 	if cfg.WaitTicks == 0 {
 		cfg.WaitTicks = 3 * cfg.LeaseTicks
 	}
+	if cfg.BusyHoldTicks == 0 {
+		cfg.BusyHoldTicks = 3 * cfg.WaitTicks
+	}
 	own, ok := cfg.Quorums[cfg.ID]
 	switch {
 	case !ok || len(own) == 0:
@@ -368,17 +378,30 @@ func (l *Locks) ChannelBusy(total int64) {
 // [0, 1].
 func (l *Locks) BusyShare() float64 { return float64(l.busyShare) / 1e6 }
 
-// channelBusyFor reports whether the held-back acquisition a must wait
-// on: the channel is busier than its staggered share (Config.BusyStagger).
-func (l *Locks) channelBusyFor(a *acquisition) bool {
-	// A splitmix64 of the drone and the acquisition's first tick: the
-	// same inputs give the same share, and no global randomness is read.
+// stagger returns the held-back acquisition a's own number u in [0, 1): a
+// splitmix64 of the drone and the acquisition's first tick, so that the
+// same inputs give the same number and no global randomness is read.
+func (l *Locks) stagger(a *acquisition) float64 {
 	h := uint64(l.cfg.ID)*0x9e3779b97f4a7c15 ^ uint64(a.since)*0xbf58476d1ce4e5b9
 	h ^= h >> 31
 	h *= 0x94d049bb133111eb
 	h ^= h >> 29
-	u := float64(h>>11) / (1 << 53)
-	return l.busierThan(1 - l.cfg.BusyStagger*u)
+	return float64(h>>11) / (1 << 53)
+}
+
+// holdTicks is how long the held-back acquisition a may wait for the
+// channel at its present busy share: WaitTicks × (share − own)/BusyShare,
+// where own is the acquisition's staggered share BusyShare × (1 −
+// BusyStagger × u), and BusyHoldTicks at most. Nothing once the channel
+// is below its own share; the farther above, the longer. Integer
+// arithmetic: every platform computes the same.
+func (l *Locks) holdTicks(a *acquisition) int64 {
+	budget := int64(l.cfg.BusyShare * 1e6)
+	own := budget - int64(l.cfg.BusyShare*l.cfg.BusyStagger*l.stagger(a)*1e6)
+	if budget <= 0 || l.busyShare <= own {
+		return 0
+	}
+	return min(int64(l.cfg.WaitTicks)*(l.busyShare-own)/budget, int64(l.cfg.BusyHoldTicks))
 }
 
 // channelBusy reports whether the channel is busier than BusyShare.
@@ -629,10 +652,11 @@ func (l *Locks) tickRequests() {
 		return
 	}
 	if l.acq.held {
-		// Held back by a busy channel: ask once it is less busy, or
-		// once it has waited WaitTicks. The wait for votes counts from
-		// then.
-		if !l.channelBusyFor(l.acq) || l.now-l.acq.since >= int64(l.cfg.WaitTicks) {
+		// Held back by a busy channel: ask once it has waited as long
+		// as the channel's share asks (holdTicks), at once when it is
+		// below the acquisition's own share. The wait for votes counts
+		// from then.
+		if l.now-l.acq.since >= l.holdTicks(l.acq) {
 			l.acq.held = false
 			l.acq.since = l.now
 			l.requestNext()

@@ -312,6 +312,20 @@ func (m *Membership) IsAlive(id algorithms.NodeID) bool {
 	return mb != nil && mb.alive
 }
 
+// Silence returns how many ticks have passed since anything was last
+// heard from id (0 for this drone; the ticks since the start for a member
+// never heard).
+func (m *Membership) Silence(id algorithms.NodeID) int64 {
+	if id == m.cfg.ID {
+		return 0
+	}
+	mb := m.member(id)
+	if mb == nil {
+		return m.now
+	}
+	return m.now - mb.last
+}
+
 // Incarnation returns the incarnation id's heartbeats carry, and whether a
 // heartbeat of id was ever heard.
 func (m *Membership) Incarnation(id algorithms.NodeID) (uint32, bool) {
