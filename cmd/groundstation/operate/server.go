@@ -184,16 +184,21 @@ func (s *Server) command(ctx context.Context, req Request) Response {
 	return Response{OK: true, Result: res}
 }
 
+// ticker ticks at the server's poll period (Poll, default 100 ms).
+func (s *Server) ticker() *time.Ticker {
+	poll := s.Poll
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
+	}
+	return time.NewTicker(poll)
+}
+
 // showGate waits until the picture lets c go out (station.ShowGate):
 // a LOAD until every live drone reports holding the show, an ARM until
 // every live drone holds the loaded show; at ctx's end it returns the
 // gate's last refusal, which names the drones that lack it.
 func (s *Server) showGate(ctx context.Context, c command.Command) error {
-	poll := s.Poll
-	if poll <= 0 {
-		poll = 100 * time.Millisecond
-	}
-	t := time.NewTicker(poll)
+	t := s.ticker()
 	defer t.Stop()
 	for {
 		err := station.ShowGate(s.Backend.Snapshot(), c)
@@ -327,11 +332,7 @@ func (s *Server) emergency(ctx context.Context, req Request) Response {
 		return Response{Error: fmt.Sprintf("emergency %s not sent: %v", name, err)}
 	}
 	res := &Result{Command: name, Emergency: true, ID: cmd.ID}
-	poll := s.Poll
-	if poll <= 0 {
-		poll = 100 * time.Millisecond
-	}
-	t := time.NewTicker(poll)
+	t := s.ticker()
 	defer t.Stop()
 	for {
 		res.Applied, res.Pending, res.Silent = acks(s.Backend.Snapshot(), cmd.ID)
