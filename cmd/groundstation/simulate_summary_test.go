@@ -46,3 +46,24 @@ func TestSimulateJSONUnchanged(t *testing.T) {
 	assert.Contains(t, out, `"messages_by_kind":{"ACK":0,"APPEND":77,`)
 	assert.True(t, strings.HasSuffix(out, `,"trace":null}`+"\n"), out)
 }
+
+// Without --upload-size the show scenario prints no upload or commit
+// latency field: its JSON is what it was before the upload flags.
+func TestSimulateShowJSONWithoutUpload(t *testing.T) {
+	code, out, errOut := runCmd("simulate", "show", "--drones", "5", "--duration", "20", "--settle", "0", "--json")
+	require.Equal(t, exitOK, code, errOut)
+	assert.NotContains(t, out, `"upload_`)
+	assert.NotContains(t, out, `"commit_latency_`)
+	assert.NotContains(t, out, `"commands_during_upload"`)
+	assert.True(t, strings.HasSuffix(out, `"failsafe_vehicles":0,"trace":null}`+"\n"), out)
+
+	code, out, errOut = runCmd("simulate", "show", "--drones", "5", "--duration", "20", "--settle", "0", "--upload-size", "2000", "--json")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, `"drones":5,`)
+	assert.Contains(t, out, `"upload_size":2000,"upload_share":0.6,"upload_begin_s":0,`)
+	assert.Contains(t, out, `"upload_unfinished":0,`)
+
+	code, _, errOut = runCmd("simulate", "show", "--drones", "6", "--networks", "2", "--upload-size", "2000")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--networks 2")
+}

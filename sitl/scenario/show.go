@@ -212,7 +212,7 @@ func (sh Show) Validate() error {
 		return fmt.Errorf("minimum distance %v m: must not be negative", sh.MinDistance)
 	case sh.UploadSize < 0 || sh.UploadSize > upload.MaxShowSize:
 		return fmt.Errorf("--upload-size %d: must be 0 to %d bytes", sh.UploadSize, upload.MaxShowSize)
-	case sh.UploadShare < 0 || sh.UploadShare > 1:
+	case !(sh.UploadShare >= 0 && sh.UploadShare <= 1):
 		return fmt.Errorf("--upload-share %v: must be in (0, 1]", sh.UploadShare)
 	case sh.UploadSize > 0 && sh.Networks > 1:
 		return fmt.Errorf("--upload-size with --networks %d: the upload runs on a single network", sh.Networks)
