@@ -62,6 +62,12 @@ func TestSimulateShowJSONWithoutUpload(t *testing.T) {
 	assert.Contains(t, out, `"drones":5,`)
 	assert.Contains(t, out, `"upload_size":2000,"upload_share":0.6,"upload_begin_s":0,`)
 	assert.Contains(t, out, `"upload_unfinished":0,`)
+	// The fields docs/simulate.md names for the show with an upload.
+	for _, f := range []string{"upload_size", "upload_share", "upload_begin_s", "upload_seconds", "upload_unfinished",
+		"upload_airtime_share", "commit_latency_ms_p50", "commit_latency_ms_p99", "commit_latency_ms_max",
+		"commands_during_upload", "commit_latency_ms_p50_upload", "commit_latency_ms_p99_upload"} {
+		assert.Contains(t, out, `"`+f+`":`)
+	}
 
 	code, _, errOut = runCmd("simulate", "show", "--drones", "6", "--networks", "2", "--upload-size", "2000")
 	assert.Equal(t, exitUsage, code)

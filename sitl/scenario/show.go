@@ -156,27 +156,32 @@ type ShowResult struct {
 	// FailsafeVehicles counts the vehicles in their autopilot's failsafe
 	// at the end: their drone crashed and did not take them back.
 	FailsafeVehicles int `json:"failsafe_vehicles"`
-	// The upload (UploadSize; absent without one): the flags echoed,
-	// when it began (s), the time from then until every live drone held
-	// the show (null: not every drone held it by the end),
-	// the live drones without it at the end, and the upload's share of
-	// the channel over Duration, which coordination_airtime_share leaves
-	// out. Commit latency is from the leader's proposal of a show command
-	// to its first application (the leader's, at commit), over the
-	// commands committed in Duration, and over those proposed while the
-	// upload ran (commands_during_upload).
-	UploadSize               int      `json:"upload_size,omitempty"`
-	UploadShare              *float64 `json:"upload_share,omitempty"`
-	UploadBeginS             *float64 `json:"upload_begin_s,omitempty"`
-	UploadSeconds            *float64 `json:"upload_seconds,omitempty"`
-	UploadUnfinished         *int     `json:"upload_unfinished,omitempty"`
-	UploadAirtimeShare       *float64 `json:"upload_airtime_share,omitempty"`
-	CommitLatencyMsP50       *float64 `json:"commit_latency_ms_p50,omitempty"`
-	CommitLatencyMsP99       *float64 `json:"commit_latency_ms_p99,omitempty"`
-	CommitLatencyMsMax       *float64 `json:"commit_latency_ms_max,omitempty"`
-	CommandsDuringUpload     *int     `json:"commands_during_upload,omitempty"`
-	CommitLatencyMsP50Upload *float64 `json:"commit_latency_ms_p50_upload,omitempty"`
-	CommitLatencyMsP99Upload *float64 `json:"commit_latency_ms_p99_upload,omitempty"`
+	// The upload's fields, absent without one (ShowUploadResult).
+	*ShowUploadResult
+}
+
+// ShowUploadResult holds the show scenario's fields of an upload beside
+// the swarm (Show.UploadSize): the flags echoed, when it began (s), the
+// time from then until every live drone held the show (null: not every
+// drone held it by the end), the live drones without it at the end, and
+// the upload's share of the channel over Duration, which
+// coordination_airtime_share leaves out. Commit latency is from the
+// leader's proposal of a show command to its first application (the
+// leader's, at commit), over the commands committed in Duration, and over
+// those proposed while the upload ran (commands_during_upload).
+type ShowUploadResult struct {
+	UploadSize               int      `json:"upload_size"`
+	UploadShare              float64  `json:"upload_share"`
+	UploadBeginS             float64  `json:"upload_begin_s"`
+	UploadSeconds            *float64 `json:"upload_seconds"`
+	UploadUnfinished         int      `json:"upload_unfinished"`
+	UploadAirtimeShare       float64  `json:"upload_airtime_share"`
+	CommitLatencyMsP50       *float64 `json:"commit_latency_ms_p50"`
+	CommitLatencyMsP99       *float64 `json:"commit_latency_ms_p99"`
+	CommitLatencyMsMax       *float64 `json:"commit_latency_ms_max"`
+	CommandsDuringUpload     int      `json:"commands_during_upload"`
+	CommitLatencyMsP50Upload *float64 `json:"commit_latency_ms_p50_upload"`
+	CommitLatencyMsP99Upload *float64 `json:"commit_latency_ms_p99_upload"`
 }
 
 // Failed reports whether the run breaks the exit rule (Failures): a
@@ -930,26 +935,21 @@ func RunShow(sh Show) (ShowResult, error) {
 	}
 	if up != nil {
 		r.Drones = n // the ground station is no drone
-		r.UploadSize = sh.UploadSize
-		share, begin := sh.UploadShare, uploadBegun.Seconds()
-		r.UploadShare, r.UploadBeginS = &share, &begin
+		r.ShowUploadResult = &ShowUploadResult{UploadSize: sh.UploadSize}
+		r.UploadShare, r.UploadBeginS = sh.UploadShare, uploadBegun.Seconds()
 		if uploadDoneAt >= 0 {
 			t := (uploadDoneAt - uploadBegun).Seconds()
 			r.UploadSeconds = &t
 		}
-		unfinished := 0
 		for id := algorithms.NodeID(1); int(id) <= n; id++ {
 			if s.Up(id) && !node(id).rx.Holds(up.hash) {
-				unfinished++
+				r.UploadUnfinished++
 			}
 		}
-		r.UploadUnfinished = &unfinished
 		// The upload is no coordination: its share is its own.
-		upShare := float64(uploadAirtime) / float64(sh.Duration)
-		r.UploadAirtimeShare = &upShare
+		r.UploadAirtimeShare = float64(uploadAirtime) / float64(sh.Duration)
 		r.CoordinationAirtimeShare = float64(airtime[0]-uploadAirtime) / float64(sh.Duration)
-		during := len(commitLatUp)
-		r.CommandsDuringUpload = &during
+		r.CommandsDuringUpload = len(commitLatUp)
 		if len(commitLat) > 0 {
 			p50, p99, most := percentile(commitLat, 50), percentile(commitLat, 99), slices.Max(commitLat)
 			r.CommitLatencyMsP50, r.CommitLatencyMsP99, r.CommitLatencyMsMax = &p50, &p99, &most
