@@ -23,7 +23,7 @@ func TestSimulateNumberFlagsChecked(t *testing.T) {
 		"mutex":     {"hold"},
 		"multicast": {"crash"},
 		"log":       {"crash", "commit-delay"},
-		"show":      {"crash", "duration", "settle", "clock-offset", "clock-drift"},
+		"show":      {"crash", "duration", "settle", "clock-offset", "clock-drift", "upload-share"},
 		"upload":    {"share", "crash"},
 	}
 	for sc, args := range base {

@@ -22,6 +22,8 @@ func simulateShow(args []string, c *commonFlags, stderr io.Writer) (result, erro
 	fs.Float64Var(&offset, "clock-offset", 0, "each drone's clock starts up to ±MS off")
 	fs.Float64Var(&sh.ClockDrift, "clock-drift", 0, "each drone's clock drifts up to ±PPM")
 	fs.StringVar(&sh.Election, "election", "bully", "leader election: bully|ring")
+	fs.IntVar(&sh.UploadSize, "upload-size", 0, "run a show upload of `BYTES` beside the swarm, from 5 s before the leader's crash with --crash-leader, from the start otherwise (0: none)")
+	fs.Float64Var(&sh.UploadShare, "upload-share", 0, "share of the channel the upload may use, in (0, 1] (default 0.6)")
 	var showFile string
 	fs.StringVar(&showFile, "show", "", "the show to fly: a "+ShowExt+", .skyc or CSV file (default: the demo show for --drones)")
 	if err := parse(fs, args, stderr); err != nil {

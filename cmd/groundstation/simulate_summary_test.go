@@ -46,3 +46,30 @@ func TestSimulateJSONUnchanged(t *testing.T) {
 	assert.Contains(t, out, `"messages_by_kind":{"ACK":0,"APPEND":77,`)
 	assert.True(t, strings.HasSuffix(out, `,"trace":null}`+"\n"), out)
 }
+
+// Without --upload-size the show scenario prints no upload or commit
+// latency field: its JSON is what it was before the upload flags.
+func TestSimulateShowJSONWithoutUpload(t *testing.T) {
+	code, out, errOut := runCmd("simulate", "show", "--drones", "5", "--duration", "20", "--settle", "0", "--json")
+	require.Equal(t, exitOK, code, errOut)
+	assert.NotContains(t, out, `"upload_`)
+	assert.NotContains(t, out, `"commit_latency_`)
+	assert.NotContains(t, out, `"commands_during_upload"`)
+	assert.True(t, strings.HasSuffix(out, `"failsafe_vehicles":0,"trace":null}`+"\n"), out)
+
+	code, out, errOut = runCmd("simulate", "show", "--drones", "5", "--duration", "20", "--settle", "0", "--upload-size", "2000", "--json")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, `"drones":5,`)
+	assert.Contains(t, out, `"upload_size":2000,"upload_share":0.6,"upload_begin_s":0,`)
+	assert.Contains(t, out, `"upload_unfinished":0,`)
+	// The fields docs/simulate.md names for the show with an upload.
+	for _, f := range []string{"upload_size", "upload_share", "upload_begin_s", "upload_seconds", "upload_unfinished",
+		"upload_airtime_share", "commit_latency_ms_p50", "commit_latency_ms_p99", "commit_latency_ms_max",
+		"commands_during_upload", "commit_latency_ms_p50_upload", "commit_latency_ms_p99_upload"} {
+		assert.Contains(t, out, `"`+f+`":`)
+	}
+
+	code, _, errOut = runCmd("simulate", "show", "--drones", "6", "--networks", "2", "--upload-size", "2000")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "--networks 2")
+}

@@ -263,9 +263,9 @@ func RunLog(l Log) (LogResult, error) {
 		cfg.Baud = 57600
 	}
 	timing := logTiming(l, cfg)
-	var up *logUpload
+	var up *sideUpload
 	if l.UploadSize > 0 {
-		if up, err = newLogUpload(l, cfg.Baud, cfg.Tick.Seconds()); err != nil {
+		if up, err = newSideUpload(n, l.UploadSize, l.UploadShare, l.Seed, cfg.Baud, cfg.Tick.Seconds()); err != nil {
 			return LogResult{}, err
 		}
 		cfg.Drones = n + 1
@@ -286,7 +286,7 @@ func RunLog(l Log) (LogResult, error) {
 		if err != nil || up == nil {
 			return nd, err
 		}
-		return up.drone(id, nd, l.Seed)
+		return up.drone(id, nd)
 	})
 	if err != nil {
 		return LogResult{}, err

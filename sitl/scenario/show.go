@@ -19,6 +19,7 @@ import (
 	"github.com/skyquorum/skyquorum/swarm/show"
 	"github.com/skyquorum/skyquorum/swarm/show/demo"
 	"github.com/skyquorum/skyquorum/swarm/timesync"
+	"github.com/skyquorum/skyquorum/swarm/upload"
 )
 
 // Show configures the show scenario: the whole swarm node with simulated
@@ -48,7 +49,21 @@ type Show struct {
 	// (0: the show's own, or DefaultMinDistance if it has none); closer
 	// pairs are counted in separation_violations or separation_at_risk.
 	MinDistance float64
+	// UploadSize, when above 0, runs a show upload of that many bytes
+	// beside the swarm, as in the log scenario: the ground station (one
+	// more vehicle on the channel, no drone) broadcasts it with coded
+	// repair, taking UploadShare of the channel (default
+	// DefaultUploadShare), and every drone runs an upload receiver beside
+	// its swarm node. The upload begins uploadLead before the leader
+	// crashes with CrashLeader, at the start otherwise. It needs a single
+	// network.
+	UploadSize  int
+	UploadShare float64
 }
+
+// uploadLead is how long before the leader's crash an upload begins, so
+// that the failover happens while the show is on its way.
+const uploadLead = 5 * sim.Second
 
 // DefaultMinDistance is the minimum distance between two vehicles for a
 // show that names none.
@@ -141,6 +156,32 @@ type ShowResult struct {
 	// FailsafeVehicles counts the vehicles in their autopilot's failsafe
 	// at the end: their drone crashed and did not take them back.
 	FailsafeVehicles int `json:"failsafe_vehicles"`
+	// The upload's fields, absent without one (ShowUploadResult).
+	*ShowUploadResult
+}
+
+// ShowUploadResult holds the show scenario's fields of an upload beside
+// the swarm (Show.UploadSize): the flags echoed, when it began (s), the
+// time from then until every live drone held the show (null: not every
+// drone held it by the end), the live drones without it at the end, and
+// the upload's share of the channel over Duration, which
+// coordination_airtime_share leaves out. Commit latency is from the
+// leader's proposal of a show command to its first application (the
+// leader's, at commit), over the commands committed in Duration, and over
+// those proposed while the upload ran (commands_during_upload).
+type ShowUploadResult struct {
+	UploadSize               int      `json:"upload_size"`
+	UploadShare              float64  `json:"upload_share"`
+	UploadBeginS             float64  `json:"upload_begin_s"`
+	UploadSeconds            *float64 `json:"upload_seconds"`
+	UploadUnfinished         int      `json:"upload_unfinished"`
+	UploadAirtimeShare       float64  `json:"upload_airtime_share"`
+	CommitLatencyMsP50       *float64 `json:"commit_latency_ms_p50"`
+	CommitLatencyMsP99       *float64 `json:"commit_latency_ms_p99"`
+	CommitLatencyMsMax       *float64 `json:"commit_latency_ms_max"`
+	CommandsDuringUpload     int      `json:"commands_during_upload"`
+	CommitLatencyMsP50Upload *float64 `json:"commit_latency_ms_p50_upload"`
+	CommitLatencyMsP99Upload *float64 `json:"commit_latency_ms_p99_upload"`
 }
 
 // Failed reports whether the run breaks the exit rule (Failures): a
@@ -174,6 +215,14 @@ func (sh Show) Validate() error {
 		return fmt.Errorf("--drones %d: the show has %d drones", sh.Drones, len(sh.Plan.Drones))
 	case sh.MinDistance < 0:
 		return fmt.Errorf("minimum distance %v m: must not be negative", sh.MinDistance)
+	case sh.UploadSize < 0 || sh.UploadSize > upload.MaxShowSize:
+		return fmt.Errorf("--upload-size %d: must be 0 to %d bytes", sh.UploadSize, upload.MaxShowSize)
+	case !(sh.UploadShare >= 0 && sh.UploadShare <= 1):
+		return fmt.Errorf("--upload-share %v: must be in (0, 1]", sh.UploadShare)
+	case sh.UploadSize > 0 && sh.Networks > 1:
+		return fmt.Errorf("--upload-size with --networks %d: the upload runs on a single network", sh.Networks)
+	case sh.UploadSize > 0 && sh.Drones > 65533:
+		return fmt.Errorf("--upload-size with --drones %d: the ground station needs a vehicle ID, so at most 65533 drones", sh.Drones)
 	}
 	return nil
 }
@@ -196,6 +245,9 @@ var showKey = []byte("skyquorum simulated swarm key 32")
 // ME1 per cell over lease intervals, one leader per term, no committed
 // command lost or reordered, and each drone's swarm-time error.
 func RunShow(sh Show) (ShowResult, error) {
+	if sh.UploadSize > 0 && sh.UploadShare == 0 {
+		sh.UploadShare = DefaultUploadShare
+	}
 	if err := sh.Validate(); err != nil {
 		return ShowResult{}, err
 	}
@@ -212,6 +264,14 @@ func RunShow(sh Show) (ShowResult, error) {
 		cfg.Baud = 57600
 	}
 	n := sh.Drones
+	var up *sideUpload
+	if sh.UploadSize > 0 {
+		if up, err = newSideUpload(n, sh.UploadSize, sh.UploadShare, sh.Seed, cfg.Baud, cfg.Tick.Seconds()); err != nil {
+			return ShowResult{}, err
+		}
+		cfg.Drones = n + 1
+		cfg.Family = uploadFamily
+	}
 	// Drones are spread over networks in contiguous blocks, as the
 	// simulator does; each network is its own swarm.
 	netOf := func(id algorithms.NodeID) int { return (int(id) - 1) * sh.Networks / n }
@@ -250,6 +310,9 @@ func RunShow(sh Show) (ShowResult, error) {
 		return ShowResult{}, err
 	}
 	factory := func(id algorithms.NodeID, restored []byte) (algorithms.Core, error) {
+		if up != nil && id == up.station {
+			return up.sender, nil
+		}
 		inc := incarnation[id]
 		incarnation[id]++
 		members := groups[netOf(id)]
@@ -272,7 +335,13 @@ func RunShow(sh Show) (ShowResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &clockedNode{Node: node, id: id, now: func() int64 { return int64(s.LocalTime(id)) }, acted: func(term uint32) { acted(id, term) }}, nil
+		c := &clockedNode{Node: node, id: id, now: func() int64 { return int64(s.LocalTime(id)) }, acted: func(term uint32) { acted(id, term) }}
+		if up != nil {
+			if c.rx, err = up.receiver(id); err != nil {
+				return nil, err
+			}
+		}
+		return c, nil
 	}
 	var before runtime.MemStats
 	runtime.GC()
@@ -334,6 +403,16 @@ func RunShow(sh Show) (ShowResult, error) {
 		// settling is set once Duration has passed: no more faults,
 		// commands or airspace requests.
 		settling bool
+		// proposed holds when each show command was proposed, by
+		// (network, log index, term); commitLat the latencies of the
+		// commands committed in Duration, commitLatUp those of the
+		// commands proposed while the upload ran.
+		proposed    = map[[3]int]sim.Time{}
+		commitLat   []float64
+		commitLatUp []float64
+		// The upload: when it began and when every live drone held the
+		// show (-1: not yet).
+		uploadBegun, uploadDoneAt sim.Time = -1, -1
 	)
 	s.OnEvent(func(id algorithms.NodeID, ev algorithms.Event) {
 		switch ev := ev.(type) {
@@ -354,6 +433,13 @@ func RunShow(sh Show) (ShowResult, error) {
 			if ev.Entry.Kind == cmdlog.KindCommand {
 				if _, ok := commandAt[k]; !ok {
 					commandAt[k] = s.Now()
+					if at, ok := proposed[[3]int{k[0], k[1], int(ev.Entry.Term)}]; ok && up != nil && !settling {
+						ms := float64(s.Now()-at) / float64(sim.Millisecond)
+						commitLat = append(commitLat, ms)
+						if uploadBegun >= 0 && at >= uploadBegun && (uploadDoneAt < 0 || at < uploadDoneAt) {
+							commitLatUp = append(commitLatUp, ms)
+						}
+					}
 				}
 			}
 		case swarm.Refused:
@@ -468,7 +554,14 @@ func RunShow(sh Show) (ShowResult, error) {
 				nd := node(id)
 				cmd := nextCommand(nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), seq, last, hash.Digest(), showEnd)
 				if cmd != nil {
-					s.Call(id, func(c algorithms.Core) { _, _ = c.(*clockedNode).Propose(cmd) })
+					s.Call(id, func(c algorithms.Core) {
+						pos, err := c.(*clockedNode).Propose(cmd)
+						if k := [3]int{net, int(pos.Index), int(pos.Term)}; err == nil && up != nil {
+							if _, ok := proposed[k]; !ok {
+								proposed[k] = s.Now()
+							}
+						}
+					})
 				}
 			}
 		}
@@ -630,8 +723,34 @@ func RunShow(sh Show) (ShowResult, error) {
 	s.At(0, sampleSpread)
 
 	// Faults.
+	// The upload: the ground station's sender starts, and every 100 ms
+	// until every live drone holds the show the receivers are checked.
+	var checkUpload func()
+	checkUpload = func() {
+		for id := algorithms.NodeID(1); int(id) <= n; id++ {
+			if s.Up(id) && !node(id).rx.Holds(up.hash) {
+				s.After(100*sim.Millisecond, checkUpload)
+				return
+			}
+		}
+		uploadDoneAt = s.Now()
+	}
+	beginUpload := func(at sim.Time) {
+		if up == nil {
+			return
+		}
+		s.At(at, func() {
+			uploadBegun = s.Now()
+			up.sender.on = true
+			checkUpload()
+		})
+	}
+	if !sh.CrashLeader {
+		beginUpload(0)
+	}
 	if sh.CrashLeader {
 		at := sh.Duration/3 + sim.Time(rng.Int64N(int64(sh.Duration/3)))
+		beginUpload(max(at-uploadLead, 0))
 		s.At(at, func() {
 			if l, ok := leaderOf(0); ok && !settling {
 				crashedLdr, crashAt = l, s.Now()
@@ -681,7 +800,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		}
 		return keys
 	}
-	up := func(id algorithms.NodeID) bool { return s.Up(id) }
+	live := func(id algorithms.NodeID) bool { return s.Up(id) }
 	// openAcquisitions counts the live drones that asked for airspace
 	// and do not hold it yet.
 	openAcquisitions := func() int {
@@ -699,8 +818,9 @@ func RunShow(sh Show) (ShowResult, error) {
 	// The end of the measured run: what is missing or open now is the
 	// backlog; the channel figures cover the measured run alone.
 	airtime := slices.Clone(s.Stats().AirtimeByNetwork)
+	uploadAirtime := s.FamilyAirtime("upload")
 	heartbeatAirtime := slices.Clone(s.Stats().HeartbeatAirtimeByNetwork)
-	backlog := countMissing(commands(), groups, up, appliedAt)
+	backlog := countMissing(commands(), groups, live, appliedAt)
 	locksOpen := openAcquisitions()
 	if sh.Settle > 0 {
 		settling = true
@@ -799,7 +919,7 @@ func RunShow(sh Show) (ShowResult, error) {
 	// Committed: applied by some drone. Lost: committed and still not
 	// applied by a live drone of its network after settling, counted once
 	// per command however many drones miss it.
-	lost := countMissing(commands(), groups, up, appliedAt)
+	lost := countMissing(commands(), groups, live, appliedAt)
 	r.LostCommitted = lost.commands
 	r.CommandsAppliedMin = lost.appliedMin
 	r.CommandsCommitted = len(commandAt)
@@ -812,6 +932,32 @@ func RunShow(sh Show) (ShowResult, error) {
 	r.CoordinationAirtimeShareMax10s = st.BusiestWindowShare(sh.Duration)
 	if after.HeapAlloc > before.HeapAlloc {
 		r.MemoryBytesPerDrone = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+	}
+	if up != nil {
+		r.Drones = n // the ground station is no drone
+		r.ShowUploadResult = &ShowUploadResult{UploadSize: sh.UploadSize}
+		r.UploadShare, r.UploadBeginS = sh.UploadShare, uploadBegun.Seconds()
+		if uploadDoneAt >= 0 {
+			t := (uploadDoneAt - uploadBegun).Seconds()
+			r.UploadSeconds = &t
+		}
+		for id := algorithms.NodeID(1); int(id) <= n; id++ {
+			if s.Up(id) && !node(id).rx.Holds(up.hash) {
+				r.UploadUnfinished++
+			}
+		}
+		// The upload is no coordination: its share is its own.
+		r.UploadAirtimeShare = float64(uploadAirtime) / float64(sh.Duration)
+		r.CoordinationAirtimeShare = float64(airtime[0]-uploadAirtime) / float64(sh.Duration)
+		r.CommandsDuringUpload = len(commitLatUp)
+		if len(commitLat) > 0 {
+			p50, p99, most := percentile(commitLat, 50), percentile(commitLat, 99), slices.Max(commitLat)
+			r.CommitLatencyMsP50, r.CommitLatencyMsP99, r.CommitLatencyMsMax = &p50, &p99, &most
+		}
+		if len(commitLatUp) > 0 {
+			p50, p99 := percentile(commitLatUp, 50), percentile(commitLatUp, 99)
+			r.CommitLatencyMsP50Upload, r.CommitLatencyMsP99Upload = &p50, &p99
+		}
 	}
 	return r, nil
 }
@@ -973,6 +1119,8 @@ type clockedNode struct {
 	// served holds the drone's term at each TIMESYNC request it stepped
 	// as time server, in order: one reply each.
 	served []uint32
+	// rx, when there is an upload, receives the show beside the node.
+	rx *upload.Receiver
 }
 
 // Ready implements algorithms.Core, and reports the drone's actions as
@@ -995,11 +1143,17 @@ func (c *clockedNode) Ready() algorithms.Ready {
 			c.acted(term)
 		}
 	}
+	if c.rx != nil {
+		r = withUpload(r, c.rx)
+	}
 	return r
 }
 
 // Step implements algorithms.Core.
 func (c *clockedNode) Step(from algorithms.NodeID, m algorithms.Message) error {
+	if c.rx != nil && isUpload(m) {
+		return c.rx.Step(from, m)
+	}
 	c.SetClock(c.now())
 	err := c.Node.Step(from, m)
 	if _, ok := m.(timesync.Request); ok && c.TimeSync().Leader() == c.id {
@@ -1012,6 +1166,9 @@ func (c *clockedNode) Step(from algorithms.NodeID, m algorithms.Message) error {
 func (c *clockedNode) Tick() {
 	c.SetClock(c.now())
 	c.Node.Tick()
+	if c.rx != nil {
+		c.rx.Tick()
+	}
 }
 
 // lockFamily names the airspace locks' messages "lock" (sim.Config.Family).
@@ -1021,6 +1178,15 @@ func lockFamily(m algorithms.Message) string {
 		return "lock"
 	}
 	return ""
+}
+
+// uploadFamily names the airspace locks' messages "lock" and the show
+// upload's "upload" (sim.Config.Family).
+func uploadFamily(m algorithms.Message) string {
+	if isUpload(m) {
+		return "upload"
+	}
+	return lockFamily(m)
 }
 
 // lockFramesPerEntry is the frames of the airspace locks per cell

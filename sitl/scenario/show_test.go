@@ -210,3 +210,47 @@ func TestShowClockSpread(t *testing.T) {
 		assert.Positive(t, r.ClockSpreadMsMax, "seed=%d", seed)
 	}
 }
+
+// A show upload beside the swarm: the ground station, one more vehicle
+// on the channel, broadcasts the show from 5 s before the leader crashes,
+// at the default share. The swarm's own heartbeats still detect the
+// crash and a new leader takes over while the show is on its way, every
+// drone comes to hold the show, commands keep committing, and the
+// station counts as no drone.
+func TestShowUploadDuringFailover(t *testing.T) {
+	const seed = 1
+	logged := logTo(t)
+	r, err := RunShow(Show{
+		Common: Common{Drones: 20, Seed: seed}, Networks: 1, Duration: 120 * sim.Second, Settle: DefaultSettle,
+		CrashLeader: true, UploadSize: 40000,
+	})
+	require.NoError(t, err)
+	assert.NotContains(t, logged.String(), "violation", "seed=%d", seed)
+	assert.False(t, r.Failed(), "seed=%d: %v", seed, Failures(r))
+	assert.Equal(t, 20, r.Drones, "seed=%d", seed)
+	assert.Equal(t, 40000, r.UploadSize, "seed=%d", seed)
+	require.NotNil(t, r.ShowUploadResult, "seed=%d", seed)
+	assert.Equal(t, DefaultUploadShare, r.UploadShare, "seed=%d", seed)
+	// Every drone holds the show, within the time the channel share
+	// allows it (40 kB at 0.6 of 5760 B/s is 11.6 s) and twice that.
+	assert.Zero(t, r.UploadUnfinished, "seed=%d", seed)
+	require.NotNil(t, r.UploadSeconds, "seed=%d", seed)
+	assert.GreaterOrEqual(t, *r.UploadSeconds, 11.0, "seed=%d", seed)
+	assert.LessOrEqual(t, *r.UploadSeconds, 30.0, "seed=%d", seed)
+	// The failover completes, by heartbeats, while the upload runs: the
+	// crash is 5 s after its start.
+	require.NotNil(t, r.LeaderFailoverMs, "seed=%d", seed)
+	assert.Positive(t, *r.LeaderFailoverMs, "seed=%d", seed)
+	assert.Less(t, *r.LeaderFailoverMs, 30000.0, "seed=%d", seed)
+	assert.NotEqual(t, 20, r.Leader, "seed=%d: the highest drone crashed", seed)
+	assert.Equal(t, 2, r.Terms, "seed=%d", seed)
+	// Commands commit during the upload, and the upload's airtime is
+	// not counted as coordination.
+	assert.Positive(t, r.CommandsDuringUpload, "seed=%d", seed)
+	require.NotNil(t, r.CommitLatencyMsP99Upload, "seed=%d", seed)
+	assert.Less(t, *r.CommitLatencyMsP99Upload, 5000.0, "seed=%d", seed)
+	assert.Greater(t, r.UploadAirtimeShare, 0.05, "seed=%d", seed)
+	assert.Less(t, r.CoordinationAirtimeShare, 0.5, "seed=%d", seed)
+	assert.Equal(t, "LANDING", r.ShowPhase, "seed=%d", seed)
+	assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin, "seed=%d", seed)
+}

@@ -837,7 +837,7 @@ func (s *Sim) transmit(d *drone, f *frame) {
 	if f.class == algorithms.ClassHeartbeat {
 		s.stats.HeartbeatAirtimeByNetwork[d.network] += air
 	}
-	s.countFamily(f)
+	s.countFamily(f, air)
 	switch f.class {
 	case algorithms.ClassAck:
 		s.stats.AckFrames++
@@ -875,15 +875,18 @@ type familyCounts struct {
 	// acks counts the reliable delivery layer's acknowledgement frames.
 	acks  int
 	sizes []int // drones per network
+	// air is the channel time of the frames counted in frames.
+	air map[string]Time
 }
 
-// countFamily counts frame f for its message's family.
-func (s *Sim) countFamily(f *frame) {
+// countFamily counts frame f, air long on the channel, for its message's
+// family.
+func (s *Sim) countFamily(f *frame, air Time) {
 	if s.cfg.Family == nil {
 		return
 	}
 	if s.fam.frames == nil {
-		s.fam.frames, s.fam.owed = map[string]int{}, map[string]int{}
+		s.fam.frames, s.fam.owed, s.fam.air = map[string]int{}, map[string]int{}, map[string]Time{}
 	}
 	m := f.msg
 	if f.arq != nil {
@@ -904,6 +907,7 @@ func (s *Sim) countFamily(f *frame) {
 	fam := s.cfg.Family(m) // "": no family, but owed acknowledgements all the same
 	if fam != "" {
 		s.fam.frames[fam]++
+		s.fam.air[fam] += air
 	}
 	if f.arq != nil && f.class == algorithms.ClassData {
 		w := len(f.to)
@@ -925,6 +929,12 @@ func (s *Sim) networkSize(id algorithms.NodeID) int {
 	}
 	return s.fam.sizes[s.drone(id).network]
 }
+
+// FamilyAirtime returns the channel time, summed over networks, of the
+// frames that carry messages of family (Config.Family): their first
+// transmissions, repeats and the acknowledgement-only messages of their
+// own protocol, not the reliable delivery layer's acknowledgements.
+func (s *Sim) FamilyAirtime(family string) Time { return s.fam.air[family] }
 
 // FamilyFrames returns the frames the messages of family put on air
 // (Config.Family): their first transmissions and repeats, the

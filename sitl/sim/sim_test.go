@@ -327,4 +327,9 @@ func TestFamilyFrames(t *testing.T) {
 	assert.Equal(t, 3, st.DataFrames)
 	require.Positive(t, st.AckFrames)
 	assert.InDelta(t, 2+float64(st.AckFrames)*2/4, s.FamilyFrames("note"), 1e-9)
+	// Its airtime is that of its two frames: some, not all, and no one
+	// else's.
+	assert.Positive(t, s.FamilyAirtime("note"))
+	assert.Less(t, s.FamilyAirtime("note"), st.Airtime*2/4)
+	assert.Zero(t, s.FamilyAirtime("other"))
 }
