@@ -62,8 +62,15 @@ type Log struct {
 	nakTimer     int               // ticks to the next NAK; 0: none due
 	nakBack      int               // backoff of the NAK timer while nothing progresses
 	ackDue       bool
-	promisedTo   algorithms.NodeID // a Promise of term already went to it
-	down         map[algorithms.NodeID]bool
+	// ackTimer counts down a committee member's deferred acknowledgement
+	// (0: none); acked is the Match of its last acknowledgement of the
+	// term; heard holds the highest Match overheard from each drone in
+	// the term (not with Textbook).
+	ackTimer   int
+	acked      uint32
+	heard      map[algorithms.NodeID]uint32
+	promisedTo algorithms.NodeID // a Promise of term already went to it
+	down       map[algorithms.NodeID]bool
 
 	cfgValid bool
 	cfgIdx   uint32
@@ -137,6 +144,7 @@ func New(cfg Config, opts ...Option) (*Log, error) {
 		initial:     slices.Clone(members[len(members)-cfg.Committee:]),
 		rng:         cfg.Seed ^ uint64(cfg.ID)*0x9e3779b97f4a7c15,
 		pending:     map[uint32]Append{},
+		heard:       map[algorithms.NodeID]uint32{},
 		down:        map[algorithms.NodeID]bool{},
 		nakBack:     1,
 		caughtUp:    -1,
@@ -354,6 +362,8 @@ func (l *Log) newTerm(t uint32, leader, vote algorithms.NodeID) {
 	clear(l.pending)
 	l.nakTimer, l.nakBack = 0, 1
 	l.ackDue = false
+	l.ackTimer, l.acked = 0, 0
+	clear(l.heard)
 	l.promisedTo = 0
 	l.dirty = true
 	if was != follower && leader != l.id {
@@ -488,6 +498,17 @@ func (l *Log) Tick() {
 	case recovering:
 		l.tickRecovery()
 	}
+	if l.role == follower {
+		// This drone's own acknowledgement counts once it has been
+		// persisted, with the Ready that sent it.
+		l.followCommit()
+	}
+	if l.ackTimer > 0 {
+		l.ackTimer--
+		if l.ackTimer == 0 && l.role == follower && l.verified > l.acked && !l.othersHold(l.verified) {
+			l.ackDue = true
+		}
+	}
 	if l.nakTimer > 0 {
 		l.nakTimer--
 		if l.nakTimer == 0 && l.gap() && l.role == follower {
@@ -517,7 +538,11 @@ func (l *Log) Step(from algorithms.NodeID, m algorithms.Message) error {
 	case Commit:
 		return l.stepCommit(from, m)
 	case Ack:
-		l.stepAck(from, m)
+		if l.role == follower {
+			l.overhear(from, m)
+		} else {
+			l.stepAck(from, m)
+		}
 	case Nak:
 		l.stepNak(m)
 	case Stale:
@@ -673,8 +698,14 @@ func (l *Log) stepAppend(from algorithms.NodeID, m Append) error {
 	progressed := l.accept(m)
 	l.followCommit()
 	l.noteCaughtUp(m.Commit, m.Confirmed)
-	if l.inCommittee(l.id) && (m.Retry || l.ackForConfirm(progressed)) {
+	switch {
+	case !l.inCommittee(l.id):
+	case m.Retry || (!progressed && l.ackForConfirm(false)):
+		// The leader lacks a majority, or wants to stay confirmed:
+		// everyone at once.
 		l.ackDue = true
+	case progressed:
+		l.wantAck()
 	}
 	l.armNak(progressed && m.Repair)
 	return nil
@@ -784,9 +815,10 @@ func (l *Log) gapEnd() uint32 {
 }
 
 // followCommit advances a follower's commit point to the leader's, as far
-// as its log is known to equal the leader's.
+// as its log is known to equal the leader's, or to what the
+// acknowledgements it overheard show committed.
 func (l *Log) followCommit() {
-	if c := min(l.leaderCommit, l.verified); c > l.commit {
+	if c := max(min(l.leaderCommit, l.verified), l.inferred()); c > l.commit {
 		l.commit = c
 		l.dirty = true
 		l.apply()
@@ -894,7 +926,11 @@ func (l *Log) stepCommit(from algorithms.NodeID, m Commit) error {
 	l.noteCaughtUp(m.Commit, m.Confirmed)
 	// A member acknowledges what made progress, and an idle leader's
 	// beacon now and then, so that the leader stays confirmed.
-	if l.inCommittee(l.id) && l.ackForConfirm(progressed) {
+	switch {
+	case !l.inCommittee(l.id):
+	case progressed:
+		l.wantAck()
+	case l.ackForConfirm(false):
 		l.ackDue = true
 	}
 	l.armNak(false)
@@ -969,4 +1005,119 @@ func (l *Log) stepFetch(from algorithms.NodeID, m Fetch) {
 		l.Send(algorithms.To(from), Entries{Term: l.term, PrevIndex: next - 1, PrevTerm: l.termAt(next - 1), Last: l.lastIndex(), Entries: es})
 		next += uint32(len(es))
 	}
+}
+
+// --- overheard acknowledgements ---------------------------------------------
+
+// wantAck schedules a committee member's acknowledgement of entries that
+// made progress. With Textbook every member acknowledges at once.
+// Otherwise the first members by rank, as many as a majority needs with
+// the leader, acknowledge at once; the others wait AckDelay per rank
+// beyond them and keep quiet when they have overheard a majority store
+// what they store (their next acknowledgement carries their Match).
+func (l *Log) wantAck() {
+	if l.cfg.Textbook {
+		l.ackDue = true
+		return
+	}
+	r, quick := l.ackRank()
+	switch {
+	case r < quick:
+		l.ackDue = true
+	case l.ackTimer == 0:
+		l.ackTimer = l.cfg.AckDelay * (r - quick + 1)
+	}
+}
+
+// ackRank returns this member's rank among the committee members other
+// than the leader that are not reported down, highest ID first, and how
+// many of them a majority needs besides the leader.
+func (l *Log) ackRank() (rank, quick int) {
+	cfg := l.config()
+	quick = majority(len(cfg))
+	if _, ok := slices.BinarySearch(cfg, l.leader); ok {
+		quick--
+	}
+	for i := len(cfg) - 1; i >= 0; i-- {
+		m := cfg[i]
+		if m == l.id {
+			break
+		}
+		if m != l.leader && !l.down[m] {
+			rank++
+		}
+	}
+	return rank, quick
+}
+
+// overhear takes an acknowledgement sent to the leader of the term by a
+// committee member: the member stores the leader's log up to Match.
+func (l *Log) overhear(from algorithms.NodeID, m Ack) {
+	if l.cfg.Textbook || m.Term != l.term || m.Match <= l.heard[from] {
+		return
+	}
+	l.heard[from] = m.Match
+	l.followCommit()
+}
+
+// othersHold reports whether the leader and the acknowledgements this
+// member overheard make a majority of the committee that stores the
+// leader's log up to i.
+func (l *Log) othersHold(i uint32) bool {
+	cfg := l.config()
+	n := 0
+	for _, m := range cfg {
+		if m == l.leader || (m != l.id && l.heard[m] >= i) {
+			n++
+		}
+	}
+	return n >= majority(len(cfg))
+}
+
+// inferred returns the highest entry that a follower knows to be
+// committed from the acknowledgements it overheard (0: none beyond its
+// commit point): an entry of the current term, in the prefix of its log
+// known to equal the leader's, that a majority of the committee stores,
+// counting the leader, this drone as far as it acknowledged, and every
+// acknowledgement of the term it overheard (Raft §5.4.2). The committee
+// is the one in force at the end of that prefix: the leader's may be one
+// change later, whose majorities intersect this one's (and an entry
+// before a committed change is committed with it).
+func (l *Log) inferred() uint32 {
+	if l.cfg.Textbook || l.role != follower || l.leader == 0 || l.verified <= l.commit || l.termAt(l.verified) != l.term {
+		return 0
+	}
+	cfg := l.configAt(l.verified)
+	held := make([]uint32, 0, len(cfg))
+	for _, m := range cfg {
+		switch m {
+		case l.leader:
+			held = append(held, l.verified)
+		case l.id:
+			held = append(held, min(l.acked, l.verified))
+		default:
+			held = append(held, min(l.heard[m], l.verified))
+		}
+	}
+	slices.Sort(held)
+	n := held[len(held)-majority(len(held))]
+	if n <= l.commit || l.termAt(n) != l.term {
+		return 0
+	}
+	return n
+}
+
+// configAt returns the committee in force at index i: named by the last
+// config entry at or before i, or the first committee.
+func (l *Log) configAt(i uint32) []algorithms.NodeID {
+	if l.configIndex() <= i {
+		return l.config()
+	}
+	for j := min(i, l.lastIndex()); j >= 1; j-- {
+		if e := l.entries[j-1]; e.Kind == KindConfig {
+			ids, _ := decodeConfig(e.Data, l.isMember)
+			return ids
+		}
+	}
+	return l.initial
 }

@@ -1,6 +1,7 @@
 package cmdlog
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,58 +11,117 @@ import (
 )
 
 // The first committee is the Committee highest IDs; a leader sequences only
-// after its recovery, and a command costs one APPEND broadcast, one ACK per
-// other committee member and one COMMIT broadcast, whatever the swarm's
-// size; every drone applies it.
+// after its recovery. With Textbook a command costs one APPEND broadcast,
+// one ACK per other committee member and one COMMIT broadcast, whatever
+// the swarm's size. By default it costs one APPEND and the ACKs of the two
+// members a majority of five needs besides the leader: every drone infers
+// the commit point from them and applies the command before any COMMIT;
+// the others stay quiet, and one COMMIT follows only when no APPEND
+// carries the commit point within CommitDelay.
 func TestCommitCostsOneBroadcastAndCommitteeAcks(t *testing.T) {
-	for _, n := range []int{5, 7, 20} {
-		sw := newSwarm(t, 1, n, harnessConfig(5), nil)
-		assert.Equal(t, []algorithms.NodeID(ids(n)[n-5:]), sw.log(1).Committee())
-		_, err := sw.log(algorithms.NodeID(n)).Propose([]byte("x"))
-		require.ErrorIs(t, err, ErrNotLeader, "no proposal before the recovery")
+	for _, textbook := range []bool{true, false} {
+		for _, n := range []int{5, 7, 20} {
+			cfg := harnessConfig(5)
+			cfg.Textbook = textbook
+			sw := newSwarm(t, 1, n, cfg, nil)
+			assert.Equal(t, []algorithms.NodeID(ids(n)[n-5:]), sw.log(1).Committee())
+			_, err := sw.log(algorithms.NodeID(n)).Propose([]byte("x"))
+			require.ErrorIs(t, err, ErrNotLeader, "no proposal before the recovery")
 
-		sw.elect(algorithms.NodeID(n), 1)
-		sw.net.RunTicks(3)
-		require.Equal(t, []algorithms.NodeID{algorithms.NodeID(n)}, sw.leading[1])
+			sw.elect(algorithms.NodeID(n), 1)
+			sw.net.RunTicks(3 * cfg.Retransmit)
+			require.Equal(t, []algorithms.NodeID{algorithms.NodeID(n)}, sw.leading[1])
 
-		before := map[string]int{}
-		for k, v := range sw.net.ByKind {
-			before[k] = v
+			before := map[string]int{}
+			for k, v := range sw.net.ByKind {
+				before[k] = v
+			}
+			frames := sw.net.Frames
+			sw.propose(algorithms.NodeID(n), "lights on")
+			sw.net.Run(1 << 20)
+			want := 1 + 4 + 1
+			if !textbook {
+				want = 1 + 2
+			}
+			assert.Equal(t, want, sw.net.Frames-frames, "N=%d textbook=%v: frames before any tick", n, textbook)
+			assert.Equal(t, n-1, sw.net.ByKind["APPEND"]-before["APPEND"], "N=%d: one broadcast, N−1 textbook messages", n)
+			// A member counts its own ACK once it is persisted.
+			sw.net.RunTicks(1)
+			assert.Equal(t, want, sw.net.Frames-frames, "N=%d textbook=%v: frames after a tick", n, textbook)
+			for _, id := range ids(n) {
+				assert.Equal(t, []string{"lights on"}, sw.commands(id), "N=%d textbook=%v drone %d", n, textbook, id)
+			}
+			// Until the beacon: nothing more with Textbook; otherwise
+			// the one delayed COMMIT, the other members quiet.
+			sw.net.RunTicks(cfg.Beacon - 2)
+			if !textbook {
+				want++
+			}
+			assert.Equal(t, want, sw.net.Frames-frames, "N=%d textbook=%v: frames of one command", n, textbook)
+			sw.agree()
 		}
+	}
+}
+
+// A stream of commands closer together than CommitDelay costs one APPEND
+// and majority(C)−1 ACKs each, every drone inferring the commit point, and
+// after the last one COMMIT, which the C−majority(C) members that kept
+// quiet acknowledge (so that the idle leader stays confirmed).
+func TestCommandStreamCost(t *testing.T) {
+	for _, c := range []int{3, 5, 7} {
+		cfg := harnessConfig(c)
+		cfg.CommitDelay = 5
+		sw := newSwarm(t, 1, 12, cfg, nil)
+		sw.elect(12, 1)
+		sw.net.RunTicks(3 * cfg.Beacon)
 		frames := sw.net.Frames
-		sw.propose(algorithms.NodeID(n), "lights on")
-		sw.net.Run(1 << 20)
-		assert.Equal(t, 1+4+1, sw.net.Frames-frames, "N=%d: APPEND, C−1 ACKs, COMMIT", n)
-		assert.Equal(t, n-1, sw.net.ByKind["APPEND"]-before["APPEND"], "N=%d: one broadcast, N−1 textbook messages", n)
-		for _, id := range ids(n) {
-			assert.Equal(t, []string{"lights on"}, sw.commands(id), "N=%d drone %d", n, id)
+		const k = 10
+		for i := range k {
+			sw.propose(12, fmt.Sprint(i))
+			sw.net.RunTicks(cfg.CommitDelay - 2)
+			for _, id := range ids(12) {
+				assert.Len(t, sw.commands(id), i+1, "C=%d drone %d after command %d", c, id, i)
+			}
 		}
+		sw.net.RunTicks(cfg.Beacon - 1)
+		assert.Equal(t, k*majority(c)+1+c-majority(c), sw.net.Frames-frames, "C=%d: %d commands", c, k)
 		sw.agree()
 	}
 }
 
 // Raft §5.3: an entry is committed once a majority of the committee stores
-// it, not before.
+// it, not before. With Textbook the ACKs of drones 3, 4 and 5 are lost; by
+// default drones 3, 4 and 5 miss the leader's messages (a member that
+// stores an entry and overhears enough ACKs knows it committed).
 func TestCommitNeedsCommitteeMajority(t *testing.T) {
-	sw := newSwarm(t, 2, 7, harnessConfig(5), nil) // committee 3..7
-	sw.elect(7, 1)
-	sw.net.RunTicks(3)
-	deaf := map[algorithms.NodeID]bool{3: true, 4: true, 5: true}
-	sw.net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
-		_, ack := m.(Ack)
-		return ack && deaf[from]
-	}
-	sw.propose(7, "a")
-	sw.net.RunTicks(10)
-	assert.Equal(t, uint32(1), sw.log(7).CommitIndex(), "drones 6 and 7 are two of five")
-	for _, id := range ids(7) {
-		assert.Empty(t, sw.commands(id), "drone %d applied an uncommitted command", id)
-	}
-	delete(deaf, 5)
-	sw.net.RunTicks(40) // the leader's repeats have backed off
-	assert.Equal(t, uint32(2), sw.log(7).CommitIndex(), "drones 5, 6 and 7 are three of five")
-	for _, id := range ids(7) {
-		assert.Equal(t, []string{"a"}, sw.commands(id), "drone %d", id)
+	for _, textbook := range []bool{true, false} {
+		cfg := harnessConfig(5)
+		cfg.Textbook = textbook
+		sw := newSwarm(t, 2, 7, cfg, nil) // committee 3..7
+		sw.elect(7, 1)
+		sw.net.RunTicks(3)
+		deaf := map[algorithms.NodeID]bool{3: true, 4: true, 5: true}
+		sw.net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
+			if textbook {
+				_, ack := m.(Ack)
+				return ack && deaf[from]
+			}
+			return from == 7 && deaf[to]
+		}
+		sw.propose(7, "a")
+		sw.net.RunTicks(10)
+		assert.Equal(t, uint32(1), sw.log(7).CommitIndex(), "textbook=%v: drones 6 and 7 are two of five", textbook)
+		for _, id := range ids(7) {
+			assert.Empty(t, sw.commands(id), "textbook=%v: drone %d applied an uncommitted command", textbook, id)
+		}
+		delete(deaf, 5)
+		sw.net.RunTicks(40) // the leader's repeats have backed off
+		assert.Equal(t, uint32(2), sw.log(7).CommitIndex(), "textbook=%v: drones 5, 6 and 7 are three of five", textbook)
+		for _, id := range ids(7) {
+			if !deaf[id] {
+				assert.Equal(t, []string{"a"}, sw.commands(id), "textbook=%v: drone %d", textbook, id)
+			}
+		}
 	}
 }
 
