@@ -16,6 +16,7 @@ func simulateLog(args []string, c *commonFlags, stderr io.Writer) (result, error
 	fs.BoolVar(&lg.CrashLeader, "crash-leader", false, "the leader crashes at a random point mid-run")
 	fs.Float64Var(&lg.Crash, "crash", 0, "probability that each drone crashes at a random time, never a majority of the committee, in [0, 1)")
 	fs.BoolVar(&lg.Restart, "restart", false, "crashed drones restart from their persisted state")
+	fs.BoolVar(&lg.Textbook, "textbook", false, "the textbook round: every member acknowledges to the leader, which broadcasts each commit point")
 	var commitDelay float64
 	fs.Float64Var(&commitDelay, "commit-delay", 0, "how long a commit point waits for the next APPEND to carry it, in ms")
 	if err := parse(fs, args, stderr); err != nil {

@@ -35,9 +35,14 @@ type Log struct {
 	DetectAfter sim.Time
 	// CommitDelay is how long the leader holds a new commit point for
 	// the next APPEND to carry before it broadcasts a COMMIT of its own
-	// (optional, default 0: at once). Longer than Interval, it saves the
+	// (optional; by default the core's: its Retransmit, or at once with
+	// Textbook). With Textbook and longer than Interval, it saves the
 	// COMMIT frame and delays every learner's apply by up to Interval.
 	CommitDelay sim.Time
+	// Textbook runs the textbook round (cmdlog.Config.Textbook): every
+	// committee member acknowledges to the leader alone, which
+	// broadcasts every commit point in a COMMIT.
+	Textbook bool
 }
 
 // LogResult holds the fields of the log scenario.
@@ -49,6 +54,7 @@ type LogResult struct {
 	Crash                float64  `json:"crash"`
 	Restart              bool     `json:"restart"`
 	CommitDelay          float64  `json:"commit_delay"`
+	Textbook             bool     `json:"textbook"`
 	Committed            int      `json:"committed"`
 	AppliedMin           int      `json:"applied_min"`
 	LostCommitted        int      `json:"lost_committed"`
@@ -132,13 +138,18 @@ func (l Log) Validate() error {
 func logTiming(l Log, cfg sim.Config) cmdlog.NodeConfig {
 	ticks := func(t sim.Time) int { return int((t + cfg.Tick - 1) / cfg.Tick) }
 	frame := sim.Airtime(sim.FrameBytes(40, !cfg.Unsigned), cfg.Baud)
+	ack := sim.Airtime(sim.FrameBytes(20, !cfg.Unsigned), cfg.Baud)
 	round := sim.Time(l.Committee+1)*frame + 2*cfg.Reorder
 	bound := sim.DeliveryBound(cfg.Loss)
 	return cmdlog.NodeConfig{
 		Log: cmdlog.Config{
-			Committee:    l.Committee,
-			Seed:         l.Seed,
-			CommitDelay:  ticks(l.CommitDelay),
+			Committee:   l.Committee,
+			Seed:        l.Seed,
+			CommitDelay: ticks(l.CommitDelay),
+			Textbook:    l.Textbook,
+			// A member beyond the first majority waits until the
+			// majority's acknowledgements are on air.
+			AckDelay:     ticks(2*ack+cfg.Reorder) + 1,
 			Retransmit:   ticks(round + 100*sim.Millisecond),
 			NakDelay:     ticks(cfg.Reorder+2*frame) + 1,
 			NakJitter:    ticks(cfg.Reorder + 8*frame),
@@ -533,6 +544,7 @@ func RunLog(l Log) (LogResult, error) {
 		Crash:              l.Crash,
 		Restart:            l.Restart,
 		CommitDelay:        l.CommitDelay.Milliseconds(),
+		Textbook:           l.Textbook,
 		Committed:          len(committedAt),
 		OrderViolations:    st.Violations["order"],
 		Terms:              int(maxTerm),
