@@ -68,7 +68,7 @@ type Log struct {
 	// the term (not with Textbook).
 	ackTimer   int
 	acked      uint32
-	heard      map[algorithms.NodeID]uint32
+	heard      map[algorithms.NodeID]heardAck
 	promisedTo algorithms.NodeID // a Promise of term already went to it
 	down       map[algorithms.NodeID]bool
 
@@ -97,6 +97,13 @@ type Log struct {
 
 	dirty bool
 	saved []byte
+}
+
+// heardAck is the highest Match overheard from a committee member in the
+// term, and the tick of its last acknowledgement.
+type heardAck struct {
+	match uint32
+	at    int64
 }
 
 // promise is a member's vote for this drone, with its log's summary.
@@ -144,7 +151,7 @@ func New(cfg Config, opts ...Option) (*Log, error) {
 		initial:     slices.Clone(members[len(members)-cfg.Committee:]),
 		rng:         cfg.Seed ^ uint64(cfg.ID)*0x9e3779b97f4a7c15,
 		pending:     map[uint32]Append{},
-		heard:       map[algorithms.NodeID]uint32{},
+		heard:       map[algorithms.NodeID]heardAck{},
 		down:        map[algorithms.NodeID]bool{},
 		nakBack:     1,
 		caughtUp:    -1,
@@ -505,8 +512,14 @@ func (l *Log) Tick() {
 	}
 	if l.ackTimer > 0 {
 		l.ackTimer--
-		if l.ackTimer == 0 && l.role == follower && l.verified > l.acked && !l.othersHold(l.verified) {
-			l.ackDue = true
+		if l.ackTimer == 0 && l.role == follower && l.ackForConfirm(l.verified > l.acked) {
+			if l.othersHold(l.verified) {
+				// A majority acknowledged recently, which also keeps
+				// the leader confirmed.
+				l.lastAck = l.now
+			} else {
+				l.ackDue = true
+			}
 		}
 	}
 	if l.nakTimer > 0 {
@@ -700,11 +713,10 @@ func (l *Log) stepAppend(from algorithms.NodeID, m Append) error {
 	l.noteCaughtUp(m.Commit, m.Confirmed)
 	switch {
 	case !l.inCommittee(l.id):
-	case m.Retry || (!progressed && l.ackForConfirm(false)):
-		// The leader lacks a majority, or wants to stay confirmed:
-		// everyone at once.
+	case m.Retry:
+		// The leader lacks a majority: everyone at once.
 		l.ackDue = true
-	case progressed:
+	case l.ackForConfirm(progressed):
 		l.wantAck()
 	}
 	l.armNak(progressed && m.Repair)
@@ -926,12 +938,8 @@ func (l *Log) stepCommit(from algorithms.NodeID, m Commit) error {
 	l.noteCaughtUp(m.Commit, m.Confirmed)
 	// A member acknowledges what made progress, and an idle leader's
 	// beacon now and then, so that the leader stays confirmed.
-	switch {
-	case !l.inCommittee(l.id):
-	case progressed:
+	if l.inCommittee(l.id) && l.ackForConfirm(progressed) {
 		l.wantAck()
-	case l.ackForConfirm(false):
-		l.ackDue = true
 	}
 	l.armNak(false)
 	return nil
@@ -1010,11 +1018,12 @@ func (l *Log) stepFetch(from algorithms.NodeID, m Fetch) {
 // --- overheard acknowledgements ---------------------------------------------
 
 // wantAck schedules a committee member's acknowledgement of entries that
-// made progress. With Textbook every member acknowledges at once.
-// Otherwise the first members by rank, as many as a majority needs with
-// the leader, acknowledge at once; the others wait AckDelay per rank
-// beyond them and keep quiet when they have overheard a majority store
-// what they store (their next acknowledgement carries their Match).
+// made progress, or of a leader to keep confirmed. With Textbook every
+// member acknowledges at once. Otherwise the first members by rank, as
+// many as a majority needs with the leader, acknowledge at once; the
+// others wait AckDelay per rank beyond them and keep quiet when they have
+// overheard, within Confirm/4, a majority acknowledge what they store
+// (their next acknowledgement carries their Match).
 func (l *Log) wantAck() {
 	if l.cfg.Textbook {
 		l.ackDue = true
@@ -1053,21 +1062,25 @@ func (l *Log) ackRank() (rank, quick int) {
 // overhear takes an acknowledgement sent to the leader of the term by a
 // committee member: the member stores the leader's log up to Match.
 func (l *Log) overhear(from algorithms.NodeID, m Ack) {
-	if l.cfg.Textbook || m.Term != l.term || m.Match <= l.heard[from] {
+	if l.cfg.Textbook || m.Term != l.term {
 		return
 	}
-	l.heard[from] = m.Match
-	l.followCommit()
+	h := l.heard[from]
+	l.heard[from] = heardAck{match: max(h.match, m.Match), at: l.now}
+	if m.Match > h.match {
+		l.followCommit()
+	}
 }
 
 // othersHold reports whether the leader and the acknowledgements this
-// member overheard make a majority of the committee that stores the
-// leader's log up to i.
+// member overheard within Confirm/4 make a majority of the committee that
+// stores the leader's log up to i.
 func (l *Log) othersHold(i uint32) bool {
 	cfg := l.config()
 	n := 0
 	for _, m := range cfg {
-		if m == l.leader || (m != l.id && l.heard[m] >= i) {
+		h, ok := l.heard[m]
+		if m == l.leader || (m != l.id && ok && h.match >= i && l.now-h.at <= int64(l.cfg.Confirm/4)) {
 			n++
 		}
 	}
@@ -1096,7 +1109,7 @@ func (l *Log) inferred() uint32 {
 		case l.id:
 			held = append(held, min(l.acked, l.verified))
 		default:
-			held = append(held, min(l.heard[m], l.verified))
+			held = append(held, min(l.heard[m].match, l.verified))
 		}
 	}
 	slices.Sort(held)
