@@ -149,9 +149,11 @@ type Config struct {
 	// acknowledgements it overhears (Raft's rule: an entry of the
 	// current term stored by a majority of the committee is committed).
 	Textbook bool
-	// AckDelay (optional, default 3) is how long a committee member
-	// beyond the first majority waits, per rank, before it acknowledges
-	// an entry that it has not overheard a majority acknowledge.
+	// AckDelay (optional, default majority(Committee)+1, about the
+	// airtime of the first majority's acknowledgements at 57600 baud and
+	// 10 ms ticks, plus a tick) is how long a committee member beyond the
+	// first majority waits, per rank, before it acknowledges an entry
+	// that it has not overheard a majority acknowledge.
 	AckDelay int
 	// Retransmit (optional, default 30) is how long the leader waits for
 	// a committee majority before it broadcasts its uncommitted entries
@@ -216,7 +218,7 @@ func (c *Config) fill() error {
 	}{
 		{"CommitDelay", &c.CommitDelay, 0},
 		{"Retransmit", &c.Retransmit, 30},
-		{"AckDelay", &c.AckDelay, 3},
+		{"AckDelay", &c.AckDelay, majority(c.Committee) + 1},
 		{"NakDelay", &c.NakDelay, 5},
 		{"NakJitter", &c.NakJitter, 10},
 		{"RepairGap", &c.RepairGap, 5},

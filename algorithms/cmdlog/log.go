@@ -63,10 +63,11 @@ type Log struct {
 	nakBack      int               // backoff of the NAK timer while nothing progresses
 	ackDue       bool
 	// ackTimer counts down a committee member's deferred acknowledgement
-	// (0: none); acked is the Match of its last acknowledgement of the
-	// term; heard holds the highest Match overheard from each drone in
-	// the term (not with Textbook).
+	// (0: none) of the log up to ackFor; acked is the Match of its last
+	// acknowledgement of the term; heard holds the highest Match
+	// overheard from each drone in the term (not with Textbook).
 	ackTimer   int
+	ackFor     uint32
 	acked      uint32
 	heard      map[algorithms.NodeID]heardAck
 	promisedTo algorithms.NodeID // a Promise of term already went to it
@@ -369,7 +370,7 @@ func (l *Log) newTerm(t uint32, leader, vote algorithms.NodeID) {
 	clear(l.pending)
 	l.nakTimer, l.nakBack = 0, 1
 	l.ackDue = false
-	l.ackTimer, l.acked = 0, 0
+	l.ackTimer, l.ackFor, l.acked = 0, 0, 0
 	clear(l.heard)
 	l.promisedTo = 0
 	l.dirty = true
@@ -513,12 +514,18 @@ func (l *Log) Tick() {
 	if l.ackTimer > 0 {
 		l.ackTimer--
 		if l.ackTimer == 0 && l.role == follower && l.ackForConfirm(l.verified > l.acked) {
-			if l.othersHold(l.verified) {
+			switch {
+			case !l.othersHold(l.ackFor):
+				l.ackDue = true
+			case l.verified > l.ackFor:
+				// Entries arrived meanwhile: give their
+				// acknowledgements the same time.
+				r, quick := l.ackRank()
+				l.ackTimer, l.ackFor = l.cfg.AckDelay*(r-quick+1), l.verified
+			default:
 				// A majority acknowledged recently, which also keeps
 				// the leader confirmed.
 				l.lastAck = l.now
-			} else {
-				l.ackDue = true
 			}
 		}
 	}
@@ -1034,7 +1041,7 @@ func (l *Log) wantAck() {
 	case r < quick:
 		l.ackDue = true
 	case l.ackTimer == 0:
-		l.ackTimer = l.cfg.AckDelay * (r - quick + 1)
+		l.ackTimer, l.ackFor = l.cfg.AckDelay*(r-quick+1), l.verified
 	}
 }
 

@@ -138,7 +138,8 @@ func (l Log) Validate() error {
 func logTiming(l Log, cfg sim.Config) cmdlog.NodeConfig {
 	ticks := func(t sim.Time) int { return int((t + cfg.Tick - 1) / cfg.Tick) }
 	frame := sim.Airtime(sim.FrameBytes(40, !cfg.Unsigned), cfg.Baud)
-	ack := sim.Airtime(sim.FrameBytes(20, !cfg.Unsigned), cfg.Baud)
+	ack := sim.Airtime(sim.FrameBytes(30, !cfg.Unsigned), cfg.Baud)
+	quick := sim.Time(l.Committee / 2) // acknowledgements a majority needs besides the leader
 	round := sim.Time(l.Committee+1)*frame + 2*cfg.Reorder
 	bound := sim.DeliveryBound(cfg.Loss)
 	return cmdlog.NodeConfig{
@@ -149,7 +150,7 @@ func logTiming(l Log, cfg sim.Config) cmdlog.NodeConfig {
 			Textbook:    l.Textbook,
 			// A member beyond the first majority waits until the
 			// majority's acknowledgements are on air.
-			AckDelay:     ticks(2*ack+cfg.Reorder) + 1,
+			AckDelay:     ticks(quick*ack+cfg.Reorder) + 2,
 			Retransmit:   ticks(round + 100*sim.Millisecond),
 			NakDelay:     ticks(cfg.Reorder+2*frame) + 1,
 			NakJitter:    ticks(cfg.Reorder + 8*frame),

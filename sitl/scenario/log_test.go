@@ -49,6 +49,18 @@ func TestLogFaultFreeFramesPerCommand(t *testing.T) {
 	}
 }
 
+// Fault-free, a command costs majority(C) frames for any committee: the
+// APPEND and the acknowledgements of the first C/2 members; the others,
+// waiting for them on the shared channel, keep quiet.
+func TestLogFramesPerCommandByCommittee(t *testing.T) {
+	for _, c := range []int{1, 3, 7, 9} {
+		r, err := RunLog(Log{Common: Common{Drones: 30, Seed: uint64(c)}, Commands: 50, Committee: c})
+		require.NoError(t, err)
+		require.False(t, r.Failed(), "C=%d seed=%d: %+v", c, c, r)
+		assert.InDelta(t, float64(c/2+1), r.FramesPerCommand, 0.021, "C=%d seed=%d", c, c)
+	}
+}
+
 // At N = 250 with 10% loss, a command is committed within 200 ms (p99) and
 // costs fewer frames than the textbook round fault-free; nothing committed
 // is lost or reordered.
