@@ -185,10 +185,11 @@ type Config struct {
 	// waits for promises or entries before it asks again, doubling up to
 	// 8×.
 	RecoverRetry int
-	// Redundancy (optional, default 1; negative for none) is how many
-	// entries before the new ones an APPEND repeats when they fit its
-	// frame, so that a drone that missed one APPEND takes its entries
-	// from the next instead of asking.
+	// Redundancy (optional, default 2, 1 with Textbook; negative for
+	// none) is how many entries before the new ones an APPEND repeats
+	// when they fit its frame, so that a drone that missed that many
+	// APPENDs in a row takes their entries from the next instead of
+	// asking.
 	Redundancy int
 }
 
@@ -206,8 +207,10 @@ func (c *Config) fill() error {
 		return fmt.Errorf("cmdlog: committee of %d among %d members: %w", c.Committee, len(c.Members), ErrBadConfig)
 	}
 	switch {
-	case c.Redundancy == 0:
+	case c.Redundancy == 0 && c.Textbook:
 		c.Redundancy = 1
+	case c.Redundancy == 0:
+		c.Redundancy = 2
 	case c.Redundancy < 0:
 		c.Redundancy = 0
 	}

@@ -124,40 +124,50 @@ func TestCommitNeedsCommitteeMajority(t *testing.T) {
 	}
 }
 
-// A learner that misses one APPEND takes its entry from the next one (it
-// repeats the entry before the new one); one that misses two asks with a
-// NAK and gets a REPAIR. Either way it applies in log order.
+// A learner that misses up to Redundancy APPENDs in a row takes their
+// entries from the next one (it repeats the entries before the new one);
+// one that misses more asks with a NAK and gets a REPAIR. Either way it
+// applies in log order. Redundancy is 2 by default, 1 with Textbook.
 func TestLearnersRepairGaps(t *testing.T) {
-	for _, redundancy := range []int{1, -1} {
+	for _, c := range []struct {
+		redundancy, lost int
+		nak              bool
+	}{{0, 2, false}, {2, 2, false}, {1, 1, false}, {1, 2, true}, {-1, 1, true}} {
 		cfg := harnessConfig(3)
-		cfg.Redundancy = redundancy
+		cfg.Redundancy = c.redundancy
 		sw := newSwarm(t, 3, 6, cfg, nil) // committee 4..6, learners 1..3
 		sw.elect(6, 1)
 		sw.net.RunTicks(3)
 		lost := 0
 		sw.net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
-			if a, ok := m.(Append); ok && to == 1 && !a.Repair && lost < 1 {
+			if a, ok := m.(Append); ok && to == 1 && !a.Repair && lost < c.lost {
 				lost++
 				return true
 			}
 			return false
 		}
-		for _, c := range []string{"a", "b", "c"} {
-			sw.propose(6, c)
+		for _, cmd := range []string{"a", "b", "c", "d"} {
+			sw.propose(6, cmd)
 			sw.net.RunTicks(1)
 		}
 		sw.net.RunTicks(20)
 		for _, id := range ids(6) {
-			assert.Equal(t, []string{"a", "b", "c"}, sw.commands(id), "redundancy %d drone %d", redundancy, id)
+			assert.Equal(t, []string{"a", "b", "c", "d"}, sw.commands(id), "redundancy %d drone %d", c.redundancy, id)
 		}
-		if redundancy > 0 {
-			assert.Zero(t, sw.net.ByKind["NAK"], "the next APPEND repeated the lost entry")
+		if c.nak {
+			assert.Positive(t, sw.net.ByKind["NAK"], "redundancy %d, %d lost", c.redundancy, c.lost)
+			assert.Positive(t, sw.net.ByKind["REPAIR"], "redundancy %d, %d lost", c.redundancy, c.lost)
 		} else {
-			assert.Positive(t, sw.net.ByKind["NAK"])
-			assert.Positive(t, sw.net.ByKind["REPAIR"])
+			assert.Zero(t, sw.net.ByKind["NAK"], "redundancy %d, %d lost: the next APPEND repeated the lost entries", c.redundancy, c.lost)
 		}
 		sw.agree()
 	}
+	cfg := Config{ID: 1, Members: ids(3)}
+	require.NoError(t, cfg.fill())
+	assert.Equal(t, 2, cfg.Redundancy)
+	cfg = Config{ID: 1, Members: ids(3), Textbook: true}
+	require.NoError(t, cfg.fill())
+	assert.Equal(t, 1, cfg.Redundancy, "the textbook round as it was")
 }
 
 // Members refuse entries from an older term and say so; the old leader
