@@ -132,10 +132,29 @@ type Config struct {
 	Committee int
 	// Seed (optional) seeds the drone's own jitter of repair requests.
 	Seed uint64
-	// CommitDelay (optional, default 0) is how long a new commit point
-	// waits for an APPEND to ride on before it goes out as a COMMIT of its
-	// own.
+	// CommitDelay (optional) is how long a new commit point waits for an
+	// APPEND to ride on before it goes out as a COMMIT of its own: by
+	// default Retransmit, since every drone that overhears the
+	// acknowledgements learns the commit point without it; 0 (at once)
+	// with Textbook.
 	CommitDelay int
+	// Textbook (optional) keeps the textbook round, C+1 frames a
+	// command: every committee member acknowledges each new entry to the
+	// leader alone, at once, and the leader broadcasts each commit point
+	// in a COMMIT after CommitDelay. By default a command costs
+	// majority(C) frames: acknowledgements are broadcast, only as many
+	// members as a majority needs acknowledge at once (the others wait
+	// AckDelay per rank and keep quiet when they overhear that majority),
+	// and every drone infers the commit point from the APPEND and the
+	// acknowledgements it overhears (Raft's rule: an entry of the
+	// current term stored by a majority of the committee is committed).
+	Textbook bool
+	// AckDelay (optional, default majority(Committee)+1, about the
+	// airtime of the first majority's acknowledgements at 57600 baud and
+	// 10 ms ticks, plus a tick) is how long a committee member beyond the
+	// first majority waits, per rank, before it acknowledges an entry
+	// that it has not overheard a majority acknowledge.
+	AckDelay int
 	// Retransmit (optional, default 30) is how long the leader waits for
 	// a committee majority before it broadcasts its uncommitted entries
 	// again (backing off to 8× while nothing progresses), and how long a
@@ -166,10 +185,11 @@ type Config struct {
 	// waits for promises or entries before it asks again, doubling up to
 	// 8×.
 	RecoverRetry int
-	// Redundancy (optional, default 1; negative for none) is how many
-	// entries before the new ones an APPEND repeats when they fit its
-	// frame, so that a drone that missed one APPEND takes its entries
-	// from the next instead of asking.
+	// Redundancy (optional, default 2, 1 with Textbook; negative for
+	// none) is how many entries before the new ones an APPEND repeats
+	// when they fit its frame, so that a drone that missed that many
+	// APPENDs in a row takes their entries from the next instead of
+	// asking.
 	Redundancy int
 }
 
@@ -187,8 +207,10 @@ func (c *Config) fill() error {
 		return fmt.Errorf("cmdlog: committee of %d among %d members: %w", c.Committee, len(c.Members), ErrBadConfig)
 	}
 	switch {
-	case c.Redundancy == 0:
+	case c.Redundancy == 0 && c.Textbook:
 		c.Redundancy = 1
+	case c.Redundancy == 0:
+		c.Redundancy = 2
 	case c.Redundancy < 0:
 		c.Redundancy = 0
 	}
@@ -199,6 +221,7 @@ func (c *Config) fill() error {
 	}{
 		{"CommitDelay", &c.CommitDelay, 0},
 		{"Retransmit", &c.Retransmit, 30},
+		{"AckDelay", &c.AckDelay, majority(c.Committee) + 1},
 		{"NakDelay", &c.NakDelay, 5},
 		{"NakJitter", &c.NakJitter, 10},
 		{"RepairGap", &c.RepairGap, 5},
@@ -213,6 +236,9 @@ func (c *Config) fill() error {
 		if *t.v == 0 {
 			*t.v = t.def
 		}
+	}
+	if c.CommitDelay == 0 && !c.Textbook {
+		c.CommitDelay = c.Retransmit
 	}
 	// Defaults that follow from Beacon.
 	if c.Confirm < 0 {

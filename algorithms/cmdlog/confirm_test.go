@@ -31,9 +31,23 @@ func TestConfirmation(t *testing.T) {
 			require.True(t, ok, "drone %d", id)
 			require.LessOrEqual(t, since, int64(8*cfg.Beacon+1), "drone %d", id)
 		}
-		acksBefore = max(acksBefore, int(sw.log(7).heardAt[5]))
+		acksBefore = max(acksBefore, int(sw.log(7).heardAt[6]))
 	}
 	assert.Positive(t, acksBefore)
+	// Drone 6 is the member a majority needs besides the leader; drone 5
+	// overhears its acknowledgements and keeps quiet, until drone 6
+	// stops acknowledging.
+	assert.Less(t, sw.log(7).heardAt[5], int64(10), "drone 5 acknowledged beside drone 6")
+	sw.net.Drop = func(from, _ algorithms.NodeID, m algorithms.Message) bool {
+		_, ack := m.(Ack)
+		return ack && from == 6
+	}
+	for range 2 * cfg.Confirm / 10 {
+		sw.net.RunTicks(10)
+		require.True(t, sw.log(7).confirmed(), "an idle leader lost its confirmation without drone 6")
+	}
+	assert.Greater(t, sw.log(7).heardAt[5], int64(acksBefore), "drone 5 took over")
+	sw.net.Drop = nil
 
 	// The committee (5 and 6) no longer hears the leader.
 	sw.slots[5].dead, sw.slots[6].dead = true, true

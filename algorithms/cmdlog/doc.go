@@ -56,11 +56,18 @@
 // # Radio
 //
 // Every message is a plain radio frame (algorithms.Unreliable): the log
-// does its own repair. Without losses a command costs one APPEND broadcast,
-// one acknowledgement per other committee member, and a COMMIT broadcast
-// when no next APPEND carries the commit point in time (Config.CommitDelay):
-// C+1 frames at most, whatever the swarm's size. Through the reliable
-// delivery layer every drone would acknowledge every APPEND. Each APPEND
+// does its own repair. Without losses a command costs one APPEND broadcast
+// and the broadcast acknowledgements of the members a majority of the
+// committee needs besides the leader: majority(C) frames, whatever the
+// swarm's size. Every drone counts the acknowledgements it overhears and
+// infers the commit point from them (Raft's rule: an entry of the current
+// term stored by a majority of the committee is committed); the other
+// members keep quiet when they overhear that majority (Config.AckDelay),
+// and a COMMIT follows only when no next APPEND carries the commit point
+// within Config.CommitDelay. With Config.Textbook every member
+// acknowledges to the leader alone and a COMMIT carries every commit
+// point: C+1 frames. Through the reliable delivery layer every drone would
+// acknowledge every APPEND. Each APPEND
 // also repeats the entry before its new ones when they fit
 // (Config.Redundancy), so that a drone that missed one APPEND takes the
 // entry from the next instead of asking.

@@ -278,8 +278,14 @@ func (l *Log) flush() {
 		}
 	}
 	if l.ackDue && l.leader != 0 && l.leader != l.id && l.role == follower {
-		l.Send(algorithms.To(l.leader), Ack{Term: l.term, Match: l.verified})
-		l.lastAck = l.now
+		// Broadcast, so that every drone counts it towards the commit
+		// point; with Textbook, to the leader.
+		var to []algorithms.NodeID
+		if l.cfg.Textbook {
+			to = algorithms.To(l.leader)
+		}
+		l.Send(to, Ack{Term: l.term, Match: l.verified})
+		l.lastAck, l.acked, l.ackTimer = l.now, l.verified, 0
 	}
 	l.ackDue = false
 }

@@ -62,8 +62,16 @@ type Log struct {
 	nakTimer     int               // ticks to the next NAK; 0: none due
 	nakBack      int               // backoff of the NAK timer while nothing progresses
 	ackDue       bool
-	promisedTo   algorithms.NodeID // a Promise of term already went to it
-	down         map[algorithms.NodeID]bool
+	// ackTimer counts down a committee member's deferred acknowledgement
+	// (0: none) of the log up to ackFor; acked is the Match of its last
+	// acknowledgement of the term; heard holds the highest Match
+	// overheard from each drone in the term (not with Textbook).
+	ackTimer   int
+	ackFor     uint32
+	acked      uint32
+	heard      map[algorithms.NodeID]heardAck
+	promisedTo algorithms.NodeID // a Promise of term already went to it
+	down       map[algorithms.NodeID]bool
 
 	cfgValid bool
 	cfgIdx   uint32
@@ -90,6 +98,13 @@ type Log struct {
 
 	dirty bool
 	saved []byte
+}
+
+// heardAck is the highest Match overheard from a committee member in the
+// term, and the tick of its last acknowledgement.
+type heardAck struct {
+	match uint32
+	at    int64
 }
 
 // promise is a member's vote for this drone, with its log's summary.
@@ -137,6 +152,7 @@ func New(cfg Config, opts ...Option) (*Log, error) {
 		initial:     slices.Clone(members[len(members)-cfg.Committee:]),
 		rng:         cfg.Seed ^ uint64(cfg.ID)*0x9e3779b97f4a7c15,
 		pending:     map[uint32]Append{},
+		heard:       map[algorithms.NodeID]heardAck{},
 		down:        map[algorithms.NodeID]bool{},
 		nakBack:     1,
 		caughtUp:    -1,
@@ -354,6 +370,8 @@ func (l *Log) newTerm(t uint32, leader, vote algorithms.NodeID) {
 	clear(l.pending)
 	l.nakTimer, l.nakBack = 0, 1
 	l.ackDue = false
+	l.ackTimer, l.ackFor, l.acked = 0, 0, 0
+	clear(l.heard)
 	l.promisedTo = 0
 	l.dirty = true
 	if was != follower && leader != l.id {
@@ -488,6 +506,29 @@ func (l *Log) Tick() {
 	case recovering:
 		l.tickRecovery()
 	}
+	if l.role == follower {
+		// This drone's own acknowledgement counts once it has been
+		// persisted, with the Ready that sent it.
+		l.followCommit()
+	}
+	if l.ackTimer > 0 {
+		l.ackTimer--
+		if l.ackTimer == 0 && l.role == follower && l.ackForConfirm(l.verified > l.acked) {
+			switch {
+			case !l.othersHold(l.ackFor):
+				l.ackDue = true
+			case l.verified > l.ackFor:
+				// Entries arrived meanwhile: give their
+				// acknowledgements the same time.
+				r, quick := l.ackRank()
+				l.ackTimer, l.ackFor = l.cfg.AckDelay*(r-quick+1), l.verified
+			default:
+				// A majority acknowledged recently, which also keeps
+				// the leader confirmed.
+				l.lastAck = l.now
+			}
+		}
+	}
 	if l.nakTimer > 0 {
 		l.nakTimer--
 		if l.nakTimer == 0 && l.gap() && l.role == follower {
@@ -517,7 +558,11 @@ func (l *Log) Step(from algorithms.NodeID, m algorithms.Message) error {
 	case Commit:
 		return l.stepCommit(from, m)
 	case Ack:
-		l.stepAck(from, m)
+		if l.role == follower {
+			l.overhear(from, m)
+		} else {
+			l.stepAck(from, m)
+		}
 	case Nak:
 		l.stepNak(m)
 	case Stale:
@@ -673,8 +718,13 @@ func (l *Log) stepAppend(from algorithms.NodeID, m Append) error {
 	progressed := l.accept(m)
 	l.followCommit()
 	l.noteCaughtUp(m.Commit, m.Confirmed)
-	if l.inCommittee(l.id) && (m.Retry || l.ackForConfirm(progressed)) {
+	switch {
+	case !l.inCommittee(l.id):
+	case m.Retry:
+		// The leader lacks a majority: everyone at once.
 		l.ackDue = true
+	case l.ackForConfirm(progressed):
+		l.wantAck()
 	}
 	l.armNak(progressed && m.Repair)
 	return nil
@@ -784,9 +834,10 @@ func (l *Log) gapEnd() uint32 {
 }
 
 // followCommit advances a follower's commit point to the leader's, as far
-// as its log is known to equal the leader's.
+// as its log is known to equal the leader's, or to what the
+// acknowledgements it overheard show committed.
 func (l *Log) followCommit() {
-	if c := min(l.leaderCommit, l.verified); c > l.commit {
+	if c := max(min(l.leaderCommit, l.verified), l.inferred()); c > l.commit {
 		l.commit = c
 		l.dirty = true
 		l.apply()
@@ -895,7 +946,7 @@ func (l *Log) stepCommit(from algorithms.NodeID, m Commit) error {
 	// A member acknowledges what made progress, and an idle leader's
 	// beacon now and then, so that the leader stays confirmed.
 	if l.inCommittee(l.id) && l.ackForConfirm(progressed) {
-		l.ackDue = true
+		l.wantAck()
 	}
 	l.armNak(false)
 	return nil
@@ -969,4 +1020,124 @@ func (l *Log) stepFetch(from algorithms.NodeID, m Fetch) {
 		l.Send(algorithms.To(from), Entries{Term: l.term, PrevIndex: next - 1, PrevTerm: l.termAt(next - 1), Last: l.lastIndex(), Entries: es})
 		next += uint32(len(es))
 	}
+}
+
+// --- overheard acknowledgements ---------------------------------------------
+
+// wantAck schedules a committee member's acknowledgement of entries that
+// made progress, or of a leader to keep confirmed. With Textbook every
+// member acknowledges at once. Otherwise the first members by rank, as
+// many as a majority needs with the leader, acknowledge at once; the
+// others wait AckDelay per rank beyond them and keep quiet when they have
+// overheard, within Confirm/4, a majority acknowledge what they store
+// (their next acknowledgement carries their Match).
+func (l *Log) wantAck() {
+	if l.cfg.Textbook {
+		l.ackDue = true
+		return
+	}
+	r, quick := l.ackRank()
+	switch {
+	case r < quick:
+		l.ackDue = true
+	case l.ackTimer == 0:
+		l.ackTimer, l.ackFor = l.cfg.AckDelay*(r-quick+1), l.verified
+	}
+}
+
+// ackRank returns this member's rank among the committee members other
+// than the leader that are not reported down, highest ID first, and how
+// many of them a majority needs besides the leader.
+func (l *Log) ackRank() (rank, quick int) {
+	cfg := l.config()
+	quick = majority(len(cfg))
+	if _, ok := slices.BinarySearch(cfg, l.leader); ok {
+		quick--
+	}
+	for i := len(cfg) - 1; i >= 0; i-- {
+		m := cfg[i]
+		if m == l.id {
+			break
+		}
+		if m != l.leader && !l.down[m] {
+			rank++
+		}
+	}
+	return rank, quick
+}
+
+// overhear takes an acknowledgement sent to the leader of the term by a
+// committee member: the member stores the leader's log up to Match.
+func (l *Log) overhear(from algorithms.NodeID, m Ack) {
+	if l.cfg.Textbook || m.Term != l.term {
+		return
+	}
+	h := l.heard[from]
+	l.heard[from] = heardAck{match: max(h.match, m.Match), at: l.now}
+	if m.Match > h.match {
+		l.followCommit()
+	}
+}
+
+// othersHold reports whether the leader and the acknowledgements this
+// member overheard within Confirm/4 make a majority of the committee that
+// stores the leader's log up to i.
+func (l *Log) othersHold(i uint32) bool {
+	cfg := l.config()
+	n := 0
+	for _, m := range cfg {
+		h, ok := l.heard[m]
+		if m == l.leader || (m != l.id && ok && h.match >= i && l.now-h.at <= int64(l.cfg.Confirm/4)) {
+			n++
+		}
+	}
+	return n >= majority(len(cfg))
+}
+
+// inferred returns the highest entry that a follower knows to be
+// committed from the acknowledgements it overheard (0: none beyond its
+// commit point): an entry of the current term, in the prefix of its log
+// known to equal the leader's, that a majority of the committee stores,
+// counting the leader, this drone as far as it acknowledged, and every
+// acknowledgement of the term it overheard (Raft §5.4.2). The committee
+// is the one in force at the end of that prefix: the leader's may be one
+// change later, whose majorities intersect this one's (and an entry
+// before a committed change is committed with it).
+func (l *Log) inferred() uint32 {
+	if l.cfg.Textbook || l.role != follower || l.leader == 0 || l.verified <= l.commit || l.termAt(l.verified) != l.term {
+		return 0
+	}
+	cfg := l.configAt(l.verified)
+	held := make([]uint32, 0, len(cfg))
+	for _, m := range cfg {
+		switch m {
+		case l.leader:
+			held = append(held, l.verified)
+		case l.id:
+			held = append(held, min(l.acked, l.verified))
+		default:
+			held = append(held, min(l.heard[m].match, l.verified))
+		}
+	}
+	slices.Sort(held)
+	n := held[len(held)-majority(len(held))]
+	if n <= l.commit || l.termAt(n) != l.term {
+		return 0
+	}
+	return n
+}
+
+// configAt returns the committee in force at index i: named by the last
+// config entry at or before i, or the first committee.
+func (l *Log) configAt(i uint32) []algorithms.NodeID {
+	if l.configIndex() <= i {
+		return l.config()
+	}
+	for j := min(i, l.lastIndex()); j >= 1; j-- {
+		if e := l.entries[j-1]; e.Kind == KindConfig {
+			ids, _ := decodeConfig(e.Data, l.isMember)
+			return ids
+		}
+	}
+	return l.initial
 }

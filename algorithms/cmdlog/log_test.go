@@ -1,6 +1,7 @@
 package cmdlog
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,95 +11,163 @@ import (
 )
 
 // The first committee is the Committee highest IDs; a leader sequences only
-// after its recovery, and a command costs one APPEND broadcast, one ACK per
-// other committee member and one COMMIT broadcast, whatever the swarm's
-// size; every drone applies it.
+// after its recovery. With Textbook a command costs one APPEND broadcast,
+// one ACK per other committee member and one COMMIT broadcast, whatever
+// the swarm's size. By default it costs one APPEND and the ACKs of the two
+// members a majority of five needs besides the leader: every drone infers
+// the commit point from them and applies the command before any COMMIT;
+// the others stay quiet, and one COMMIT follows only when no APPEND
+// carries the commit point within CommitDelay.
 func TestCommitCostsOneBroadcastAndCommitteeAcks(t *testing.T) {
-	for _, n := range []int{5, 7, 20} {
-		sw := newSwarm(t, 1, n, harnessConfig(5), nil)
-		assert.Equal(t, []algorithms.NodeID(ids(n)[n-5:]), sw.log(1).Committee())
-		_, err := sw.log(algorithms.NodeID(n)).Propose([]byte("x"))
-		require.ErrorIs(t, err, ErrNotLeader, "no proposal before the recovery")
+	for _, textbook := range []bool{true, false} {
+		for _, n := range []int{5, 7, 20} {
+			cfg := harnessConfig(5)
+			cfg.Textbook = textbook
+			sw := newSwarm(t, 1, n, cfg, nil)
+			assert.Equal(t, []algorithms.NodeID(ids(n)[n-5:]), sw.log(1).Committee())
+			_, err := sw.log(algorithms.NodeID(n)).Propose([]byte("x"))
+			require.ErrorIs(t, err, ErrNotLeader, "no proposal before the recovery")
 
-		sw.elect(algorithms.NodeID(n), 1)
-		sw.net.RunTicks(3)
-		require.Equal(t, []algorithms.NodeID{algorithms.NodeID(n)}, sw.leading[1])
+			sw.elect(algorithms.NodeID(n), 1)
+			sw.net.RunTicks(3 * cfg.Retransmit)
+			require.Equal(t, []algorithms.NodeID{algorithms.NodeID(n)}, sw.leading[1])
 
-		before := map[string]int{}
-		for k, v := range sw.net.ByKind {
-			before[k] = v
+			before := map[string]int{}
+			for k, v := range sw.net.ByKind {
+				before[k] = v
+			}
+			frames := sw.net.Frames
+			sw.propose(algorithms.NodeID(n), "lights on")
+			sw.net.Run(1 << 20)
+			want := 1 + 4 + 1
+			if !textbook {
+				want = 1 + 2
+			}
+			assert.Equal(t, want, sw.net.Frames-frames, "N=%d textbook=%v: frames before any tick", n, textbook)
+			assert.Equal(t, n-1, sw.net.ByKind["APPEND"]-before["APPEND"], "N=%d: one broadcast, N−1 textbook messages", n)
+			// A member counts its own ACK once it is persisted.
+			sw.net.RunTicks(1)
+			assert.Equal(t, want, sw.net.Frames-frames, "N=%d textbook=%v: frames after a tick", n, textbook)
+			for _, id := range ids(n) {
+				assert.Equal(t, []string{"lights on"}, sw.commands(id), "N=%d textbook=%v drone %d", n, textbook, id)
+			}
+			// Until the beacon: nothing more with Textbook; otherwise
+			// the one delayed COMMIT, the other members quiet.
+			sw.net.RunTicks(cfg.Beacon - 2)
+			if !textbook {
+				want++
+			}
+			assert.Equal(t, want, sw.net.Frames-frames, "N=%d textbook=%v: frames of one command", n, textbook)
+			sw.agree()
 		}
+	}
+}
+
+// A stream of commands closer together than CommitDelay costs one APPEND
+// and majority(C)−1 ACKs each, every drone inferring the commit point, and
+// one COMMIT after the last; the members that kept quiet stay quiet.
+func TestCommandStreamCost(t *testing.T) {
+	for _, c := range []int{3, 5, 7} {
+		cfg := harnessConfig(c)
+		cfg.CommitDelay = 5
+		sw := newSwarm(t, 1, 12, cfg, nil)
+		sw.elect(12, 1)
+		sw.net.RunTicks(3 * cfg.Beacon)
 		frames := sw.net.Frames
-		sw.propose(algorithms.NodeID(n), "lights on")
-		sw.net.Run(1 << 20)
-		assert.Equal(t, 1+4+1, sw.net.Frames-frames, "N=%d: APPEND, C−1 ACKs, COMMIT", n)
-		assert.Equal(t, n-1, sw.net.ByKind["APPEND"]-before["APPEND"], "N=%d: one broadcast, N−1 textbook messages", n)
-		for _, id := range ids(n) {
-			assert.Equal(t, []string{"lights on"}, sw.commands(id), "N=%d drone %d", n, id)
+		const k = 10
+		for i := range k {
+			sw.propose(12, fmt.Sprint(i))
+			sw.net.RunTicks(cfg.CommitDelay - 2)
+			for _, id := range ids(12) {
+				assert.Len(t, sw.commands(id), i+1, "C=%d drone %d after command %d", c, id, i)
+			}
 		}
+		sw.net.RunTicks(cfg.Beacon - 1)
+		assert.Equal(t, k*majority(c)+1, sw.net.Frames-frames, "C=%d: %d commands", c, k)
 		sw.agree()
 	}
 }
 
 // Raft §5.3: an entry is committed once a majority of the committee stores
-// it, not before.
+// it, not before. With Textbook the ACKs of drones 3, 4 and 5 are lost; by
+// default drones 3, 4 and 5 miss the leader's messages (a member that
+// stores an entry and overhears enough ACKs knows it committed).
 func TestCommitNeedsCommitteeMajority(t *testing.T) {
-	sw := newSwarm(t, 2, 7, harnessConfig(5), nil) // committee 3..7
-	sw.elect(7, 1)
-	sw.net.RunTicks(3)
-	deaf := map[algorithms.NodeID]bool{3: true, 4: true, 5: true}
-	sw.net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
-		_, ack := m.(Ack)
-		return ack && deaf[from]
-	}
-	sw.propose(7, "a")
-	sw.net.RunTicks(10)
-	assert.Equal(t, uint32(1), sw.log(7).CommitIndex(), "drones 6 and 7 are two of five")
-	for _, id := range ids(7) {
-		assert.Empty(t, sw.commands(id), "drone %d applied an uncommitted command", id)
-	}
-	delete(deaf, 5)
-	sw.net.RunTicks(40) // the leader's repeats have backed off
-	assert.Equal(t, uint32(2), sw.log(7).CommitIndex(), "drones 5, 6 and 7 are three of five")
-	for _, id := range ids(7) {
-		assert.Equal(t, []string{"a"}, sw.commands(id), "drone %d", id)
+	for _, textbook := range []bool{true, false} {
+		cfg := harnessConfig(5)
+		cfg.Textbook = textbook
+		sw := newSwarm(t, 2, 7, cfg, nil) // committee 3..7
+		sw.elect(7, 1)
+		sw.net.RunTicks(3)
+		deaf := map[algorithms.NodeID]bool{3: true, 4: true, 5: true}
+		sw.net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
+			if textbook {
+				_, ack := m.(Ack)
+				return ack && deaf[from]
+			}
+			return from == 7 && deaf[to]
+		}
+		sw.propose(7, "a")
+		sw.net.RunTicks(10)
+		assert.Equal(t, uint32(1), sw.log(7).CommitIndex(), "textbook=%v: drones 6 and 7 are two of five", textbook)
+		for _, id := range ids(7) {
+			assert.Empty(t, sw.commands(id), "textbook=%v: drone %d applied an uncommitted command", textbook, id)
+		}
+		delete(deaf, 5)
+		sw.net.RunTicks(40) // the leader's repeats have backed off
+		assert.Equal(t, uint32(2), sw.log(7).CommitIndex(), "textbook=%v: drones 5, 6 and 7 are three of five", textbook)
+		for _, id := range ids(7) {
+			if !deaf[id] {
+				assert.Equal(t, []string{"a"}, sw.commands(id), "textbook=%v: drone %d", textbook, id)
+			}
+		}
 	}
 }
 
-// A learner that misses one APPEND takes its entry from the next one (it
-// repeats the entry before the new one); one that misses two asks with a
-// NAK and gets a REPAIR. Either way it applies in log order.
+// A learner that misses up to Redundancy APPENDs in a row takes their
+// entries from the next one (it repeats the entries before the new one);
+// one that misses more asks with a NAK and gets a REPAIR. Either way it
+// applies in log order. Redundancy is 2 by default, 1 with Textbook.
 func TestLearnersRepairGaps(t *testing.T) {
-	for _, redundancy := range []int{1, -1} {
+	for _, c := range []struct {
+		redundancy, lost int
+		nak              bool
+	}{{0, 2, false}, {2, 2, false}, {1, 1, false}, {1, 2, true}, {-1, 1, true}} {
 		cfg := harnessConfig(3)
-		cfg.Redundancy = redundancy
+		cfg.Redundancy = c.redundancy
 		sw := newSwarm(t, 3, 6, cfg, nil) // committee 4..6, learners 1..3
 		sw.elect(6, 1)
 		sw.net.RunTicks(3)
 		lost := 0
 		sw.net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
-			if a, ok := m.(Append); ok && to == 1 && !a.Repair && lost < 1 {
+			if a, ok := m.(Append); ok && to == 1 && !a.Repair && lost < c.lost {
 				lost++
 				return true
 			}
 			return false
 		}
-		for _, c := range []string{"a", "b", "c"} {
-			sw.propose(6, c)
+		for _, cmd := range []string{"a", "b", "c", "d"} {
+			sw.propose(6, cmd)
 			sw.net.RunTicks(1)
 		}
 		sw.net.RunTicks(20)
 		for _, id := range ids(6) {
-			assert.Equal(t, []string{"a", "b", "c"}, sw.commands(id), "redundancy %d drone %d", redundancy, id)
+			assert.Equal(t, []string{"a", "b", "c", "d"}, sw.commands(id), "redundancy %d drone %d", c.redundancy, id)
 		}
-		if redundancy > 0 {
-			assert.Zero(t, sw.net.ByKind["NAK"], "the next APPEND repeated the lost entry")
+		if c.nak {
+			assert.Positive(t, sw.net.ByKind["NAK"], "redundancy %d, %d lost", c.redundancy, c.lost)
+			assert.Positive(t, sw.net.ByKind["REPAIR"], "redundancy %d, %d lost", c.redundancy, c.lost)
 		} else {
-			assert.Positive(t, sw.net.ByKind["NAK"])
-			assert.Positive(t, sw.net.ByKind["REPAIR"])
+			assert.Zero(t, sw.net.ByKind["NAK"], "redundancy %d, %d lost: the next APPEND repeated the lost entries", c.redundancy, c.lost)
 		}
 		sw.agree()
 	}
+	cfg := Config{ID: 1, Members: ids(3)}
+	require.NoError(t, cfg.fill())
+	assert.Equal(t, 2, cfg.Redundancy)
+	cfg = Config{ID: 1, Members: ids(3), Textbook: true}
+	require.NoError(t, cfg.fill())
+	assert.Equal(t, 1, cfg.Redundancy, "the textbook round as it was")
 }
 
 // Members refuse entries from an older term and say so; the old leader

@@ -18,6 +18,7 @@ func simulateLog(args []string, c *commonFlags, stderr io.Writer) (result, error
 	fs.BoolVar(&lg.Restart, "restart", false, "crashed drones restart from their persisted state")
 	var commitDelay, interval float64
 	fs.Float64Var(&interval, "interval", 100, "time between two commands of the ground station, in ms")
+	fs.BoolVar(&lg.Textbook, "textbook", false, "the textbook round: every member acknowledges to the leader, which broadcasts each commit point")
 	fs.Float64Var(&commitDelay, "commit-delay", 0, "how long a commit point waits for the next APPEND to carry it, in ms")
 	fs.IntVar(&lg.UploadSize, "upload-size", 0, "run a show upload of `BYTES` beside the log from the first command on (0: none)")
 	fs.Float64Var(&lg.UploadShare, "upload-share", 0, "share of the channel the upload may use, in (0, 1] (default 0.6)")

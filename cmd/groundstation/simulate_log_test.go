@@ -16,7 +16,7 @@ var logFields = []string{
 	"retransmissions", "heartbeat_frames", "frames", "airtime_ms", "sim_seconds", "wall_seconds",
 	"real_time_factor", "commands", "committee", "crash_leader", "crash", "restart", "committed", "applied_min",
 	"lost_committed", "order_violations", "data_frames_per_command", "frames_per_command",
-	"commit_latency_ms_p50", "commit_latency_ms_p99", "failover_ms", "terms", "trace",
+	"commit_latency_ms_p50", "commit_latency_ms_p99", "failover_ms", "terms", "textbook", "trace",
 }
 
 func TestSimulateLogJSON(t *testing.T) {
@@ -40,6 +40,14 @@ func TestSimulateLogJSON(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &got))
 	assert.Nil(t, got["failover_ms"], "no leader crash, no failover")
+	assert.Equal(t, false, got["textbook"])
+	assert.Equal(t, 3.0, got["frames_per_command"], "APPEND and two ACKs")
+
+	code, out, _ = runCmd("simulate", "log", "--drones", "8", "--commands", "5", "--textbook", "--json")
+	require.Equal(t, exitOK, code)
+	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(out)), &got))
+	assert.Equal(t, true, got["textbook"])
+	assert.Equal(t, 6.0, got["frames_per_command"], "APPEND, four ACKs and a COMMIT")
 }
 
 // Bad usage exits 2 with a message naming the bad flag.

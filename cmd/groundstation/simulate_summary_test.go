@@ -42,7 +42,7 @@ func TestSimulateJSONUnchanged(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	assert.Equal(t, 1, strings.Count(out, "\n"))
 	assert.True(t, strings.HasPrefix(out, `{"drones":8,"seed":1,"baud":57600,"signed":true,"loss":0,`), out)
-	assert.Contains(t, out, `"airtime_ms":694.61801,`)
+	assert.Contains(t, out, `"airtime_ms":430.38192,`)
 	assert.Contains(t, out, `"messages_by_kind":{"ACK":0,"APPEND":77,`)
 	assert.True(t, strings.HasSuffix(out, `,"trace":null}`+"\n"), out)
 }

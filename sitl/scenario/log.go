@@ -36,7 +36,8 @@ type Log struct {
 	DetectAfter sim.Time
 	// CommitDelay is how long the leader holds a new commit point for
 	// the next APPEND to carry before it broadcasts a COMMIT of its own
-	// (optional, default 0: at once). Longer than Interval, it saves the
+	// (optional; by default the core's: its Retransmit, or at once with
+	// Textbook). With Textbook and longer than Interval, it saves the
 	// COMMIT frame and delays every learner's apply by up to Interval.
 	CommitDelay sim.Time
 	// UploadSize, when above 0, runs a show upload of that many bytes
@@ -46,6 +47,10 @@ type Log struct {
 	// receives it beside its log node.
 	UploadSize  int
 	UploadShare float64
+	// Textbook runs the textbook round (cmdlog.Config.Textbook): every
+	// committee member acknowledges to the leader alone, which
+	// broadcasts every commit point in a COMMIT.
+	Textbook bool
 }
 
 // LogResult holds the fields of the log scenario.
@@ -58,6 +63,7 @@ type LogResult struct {
 	Restart              bool     `json:"restart"`
 	CommitDelay          float64  `json:"commit_delay"`
 	Interval             float64  `json:"interval"`
+	Textbook             bool     `json:"textbook"`
 	Committed            int      `json:"committed"`
 	AppliedMin           int      `json:"applied_min"`
 	LostCommitted        int      `json:"lost_committed"`
@@ -161,13 +167,19 @@ func (l Log) Validate() error {
 func logTiming(l Log, cfg sim.Config) cmdlog.NodeConfig {
 	ticks := func(t sim.Time) int { return int((t + cfg.Tick - 1) / cfg.Tick) }
 	frame := sim.Airtime(sim.FrameBytes(40, !cfg.Unsigned), cfg.Baud)
+	ack := sim.Airtime(sim.FrameBytes(30, !cfg.Unsigned), cfg.Baud)
+	quick := sim.Time(l.Committee / 2) // acknowledgements a majority needs besides the leader
 	round := sim.Time(l.Committee+1)*frame + 2*cfg.Reorder
 	bound := sim.DeliveryBound(cfg.Loss)
 	return cmdlog.NodeConfig{
 		Log: cmdlog.Config{
-			Committee:    l.Committee,
-			Seed:         l.Seed,
-			CommitDelay:  ticks(l.CommitDelay),
+			Committee:   l.Committee,
+			Seed:        l.Seed,
+			CommitDelay: ticks(l.CommitDelay),
+			Textbook:    l.Textbook,
+			// A member beyond the first majority waits until the
+			// majority's acknowledgements are on air.
+			AckDelay:     ticks(quick*ack+cfg.Reorder) + 2,
 			Retransmit:   ticks(round + 100*sim.Millisecond),
 			NakDelay:     ticks(cfg.Reorder+2*frame) + 1,
 			NakJitter:    ticks(cfg.Reorder + 8*frame),
@@ -619,6 +631,7 @@ func RunLog(l Log) (LogResult, error) {
 		Restart:            l.Restart,
 		CommitDelay:        l.CommitDelay.Milliseconds(),
 		Interval:           l.Interval.Milliseconds(),
+		Textbook:           l.Textbook,
 		Committed:          len(committedAt),
 		OrderViolations:    st.Violations["order"],
 		Terms:              int(maxTerm),
