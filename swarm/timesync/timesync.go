@@ -411,6 +411,16 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 	if c.synced && c.leader != c.cfg.ID {
 		c.base, c.baseAt = c.targetAt(c.now), c.now
 	}
+	// A drone that has samples of the previous leader but has not taken
+	// the swarm time up (they did not bound its error within SyncError)
+	// still has its estimate of it, off by no more than the samples
+	// allow: if it is elected, it serves that rather than its own clock,
+	// which is up to the clocks' spread away from what the synced
+	// followers have.
+	estimate, estimated := int64(0), !c.synced && len(c.samples) > 0
+	if estimated {
+		estimate = c.targetAt(c.now)
+	}
 	if c.leader == c.cfg.ID {
 		// A leader that steered by GPS time goes on from the swarm time
 		// it served, not towards GPS time.
@@ -429,11 +439,14 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 		// the previous leader's estimated drift, or slewing on, would
 		// make it run faster or slower than that by the estimate's
 		// error.)
-		c.base, c.baseAt = c.off, c.offAt
 		if !c.synced {
+			if estimated {
+				c.off, c.offAt = estimate, c.now
+			}
 			c.synced = true
 			c.Emit(Synced{Offset: c.off})
 		}
+		c.base, c.baseAt = c.off, c.offAt
 		c.heldSet = false
 		c.steer()
 	case id != 0:
