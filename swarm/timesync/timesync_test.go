@@ -468,3 +468,28 @@ func TestUnsyncedNewLeaderServesItsEstimate(t *testing.T) {
 	c.SetLeader(3)
 	assert.Equal(t, int64(2000*ms), c.SwarmTime(2000*ms))
 }
+
+// Across a change of leader, a synced follower keeps the swarm time it
+// had while its samples of the new leader are loose (a reply that waited
+// 100 ms for a busy channel, off by 50 ms): they narrow the offsets it
+// allows, but do not move its estimate to them. A tight sample does.
+func TestLooseSampleOfNewLeaderKeepsSwarmTime(t *testing.T) {
+	f, l := pair(t)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 0)
+	require.True(t, f.Synced())
+	// Leader 2 is replaced by another drone 2 (exchange answers as 2)
+	// that serves the same swarm time.
+	f.SetClock(2000 * ms)
+	f.SetLeader(3)
+	f.SetLeader(2)
+	n, err := New(Config{ID: 2, Leader: 2})
+	require.NoError(t, err)
+	exchange(t, f, n, 3000*ms, 0, 500*ms, 0, 100*ms)
+	applied, target, _ := f.Offset()
+	assert.Equal(t, int64(500*ms), target, "the swarm time it had, not the loose sample's %d ms", f.samples[0].offset/ms)
+	assert.Equal(t, int64(500*ms), applied)
+	assert.LessOrEqual(t, f.ErrorBound(), 100*ms+airRequest+airReply+2*ms, "within the loose sample's offsets")
+	exchange(t, f, n, 4000*ms, 0, 500*ms, 4*ms, 0)
+	_, target, _ = f.Offset()
+	assert.Equal(t, int64(502*ms), target, "a tight sample counts")
+}
