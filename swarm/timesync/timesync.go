@@ -59,8 +59,10 @@ type Config struct {
 	// leader (optional, default one poll period, which spreads the swarm's
 	// first polls over a period). Drones likely to lead next set it short,
 	// so that they hold the swarm time before they have to serve it: a
-	// leader that never synchronised serves its own clock, and swarm time
-	// jumps.
+	// leader elected without a sample of the previous one serves its own
+	// clock, and swarm time jumps; one with samples that did not yet
+	// bound its error within SyncError serves its estimate, off by up to
+	// their half round trip.
 	FirstPollTicks int
 	// SyncPollTicks bounds the wait before the first poll while the drone
 	// has no estimate of swarm time at all (optional, default no bound
