@@ -41,9 +41,10 @@ import (
 //     (ActivationSlack, 2 s) must cover that error and the time a frame
 //     waits in the channel's queue (caught up is stamped on receipt,
 //     confirmation when the leader sends); the campaigns measure errors
-//     under 211 ms. A leader that never synchronised serves its own
-//     clock, which the slack does not cover: the drones next in line to
-//     lead synchronise within 2 s of the start for that reason.
+//     under 211 ms. A leader elected without a sample of the previous
+//     one serves its own clock, which the slack does not cover: the
+//     drones next in line to lead poll within 2 s of the start for that
+//     reason.
 //
 // The leader proposes one change at a time: the next VIEW only once the
 // previous one is in force at the leader.

@@ -59,8 +59,10 @@ type Config struct {
 	// leader (optional, default one poll period, which spreads the swarm's
 	// first polls over a period). Drones likely to lead next set it short,
 	// so that they hold the swarm time before they have to serve it: a
-	// leader that never synchronised serves its own clock, and swarm time
-	// jumps.
+	// leader elected without a sample of the previous one serves its own
+	// clock, and swarm time jumps; one with samples that did not yet
+	// bound its error within SyncError serves its estimate, off by up to
+	// their half round trip.
 	FirstPollTicks int
 	// SyncPollTicks bounds the wait before the first poll while the drone
 	// has no estimate of swarm time at all (optional, default no bound
@@ -411,6 +413,16 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 	if c.synced && c.leader != c.cfg.ID {
 		c.base, c.baseAt = c.targetAt(c.now), c.now
 	}
+	// A drone that has samples of the previous leader but has not taken
+	// the swarm time up (they did not bound its error within SyncError)
+	// still has its estimate of it, off by no more than the samples
+	// allow: if it is elected, it serves that rather than its own clock,
+	// which is up to the clocks' spread away from what the synced
+	// followers have.
+	estimate, estimated := int64(0), !c.synced && len(c.samples) > 0
+	if estimated {
+		estimate = c.targetAt(c.now)
+	}
 	if c.leader == c.cfg.ID {
 		// A leader that steered by GPS time goes on from the swarm time
 		// it served, not towards GPS time.
@@ -429,11 +441,14 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 		// the previous leader's estimated drift, or slewing on, would
 		// make it run faster or slower than that by the estimate's
 		// error.)
-		c.base, c.baseAt = c.off, c.offAt
 		if !c.synced {
+			if estimated {
+				c.off, c.offAt = estimate, c.now
+			}
 			c.synced = true
 			c.Emit(Synced{Offset: c.off})
 		}
+		c.base, c.baseAt = c.off, c.offAt
 		c.heldSet = false
 		c.steer()
 	case id != 0:
@@ -574,8 +589,17 @@ func (c *TimeSync) add(s sample) {
 	if f, ok := c.slope(); ok {
 		c.freq = f
 	}
-	best := c.best()
-	c.base, c.baseAt = best.offset, best.at
+	// Once the drone knows the swarm time, a sample that does not bound
+	// the error within syncError does not move the estimate to it: it
+	// only narrows the offsets the samples allow, which the estimate is
+	// kept within. Queueing delays one way, so such a sample is off by
+	// most of its half round trip; after a change of leader, whose
+	// first samples are often such, the followers moved from the swarm
+	// time they had, which the new leader continues, to samples up to
+	// 145 ms off (250 drones, 20% loss, deliveries up to 50 ms late).
+	if best := c.best(); !c.synced || best.rtt/2 <= c.syncError {
+		c.base, c.baseAt = best.offset, best.at
+	}
 	if !c.synced {
 		// Take the swarm time up only once the samples bound its error
 		// within syncError: a first sample that waited for the channel

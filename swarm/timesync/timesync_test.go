@@ -435,3 +435,61 @@ func TestReplyOnAir(t *testing.T) {
 	applied, _, _ := f.Offset()
 	assert.Equal(t, int64(500*ms), applied)
 }
+
+// A drone elected before its samples bound its error within SyncError
+// (at 250 drones under loss, the next leader had four replies in 44 s,
+// each of them 43 ms or more off) serves its estimate of the previous
+// leader's swarm time, not its own clock: the followers, synced to the
+// previous leader, see it move by at most the estimate's error, not by
+// the clocks' spread (910 ms in that show).
+func TestUnsyncedNewLeaderServesItsEstimate(t *testing.T) {
+	f, l := pair(t)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 60*ms) // error bound 37.6 ms
+	require.False(t, f.Synced())
+	lo, hi, ok := f.interval(2000 * ms)
+	require.True(t, ok)
+	f.SetClock(2000 * ms)
+	f.SetLeader(1)
+	require.True(t, f.Synced())
+	applied, _, _ := f.Offset()
+	assert.Equal(t, []algorithms.Event{Synced{Offset: applied}}, f.Ready().Events)
+	assert.GreaterOrEqual(t, applied, lo)
+	assert.LessOrEqual(t, applied, hi)
+	assert.LessOrEqual(t, abs(applied-500*ms), 38*ms, "served %d ms off the previous leader's swarm time", (applied-500*ms)/ms)
+	for at := int64(3000); at < 10_000; at += 1000 {
+		f.SetClock(at * ms)
+		assert.Equal(t, at*ms+applied, f.SwarmTime(at*ms), "at its own clock's rate, at %d ms", at)
+	}
+
+	// Without any sample, the drone has nothing but its own clock.
+	c, err := New(Config{ID: 3, Leader: 2})
+	require.NoError(t, err)
+	c.SetClock(2000 * ms)
+	c.SetLeader(3)
+	assert.Equal(t, int64(2000*ms), c.SwarmTime(2000*ms))
+}
+
+// Across a change of leader, a synced follower keeps the swarm time it
+// had while its samples of the new leader are loose (a reply that waited
+// 100 ms for a busy channel, off by 50 ms): they narrow the offsets it
+// allows, but do not move its estimate to them. A tight sample does.
+func TestLooseSampleOfNewLeaderKeepsSwarmTime(t *testing.T) {
+	f, l := pair(t)
+	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 0)
+	require.True(t, f.Synced())
+	// Leader 2 is replaced by another drone 2 (exchange answers as 2)
+	// that serves the same swarm time.
+	f.SetClock(2000 * ms)
+	f.SetLeader(3)
+	f.SetLeader(2)
+	n, err := New(Config{ID: 2, Leader: 2})
+	require.NoError(t, err)
+	exchange(t, f, n, 3000*ms, 0, 500*ms, 0, 100*ms)
+	applied, target, _ := f.Offset()
+	assert.Equal(t, int64(500*ms), target, "the swarm time it had, not the loose sample's %d ms", f.samples[0].offset/ms)
+	assert.Equal(t, int64(500*ms), applied)
+	assert.LessOrEqual(t, f.ErrorBound(), 100*ms+airRequest+airReply+2*ms, "within the loose sample's offsets")
+	exchange(t, f, n, 4000*ms, 0, 500*ms, 4*ms, 0)
+	_, target, _ = f.Offset()
+	assert.Equal(t, int64(502*ms), target, "a tight sample counts")
+}
