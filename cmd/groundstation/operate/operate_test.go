@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -55,7 +56,11 @@ func (f *fake) Snapshot() station.Snapshot {
 			}
 		}
 	}
-	return f.snap
+	// A copy, as the station's is: the test changes the drones while a
+	// command reads them.
+	sn := f.snap
+	sn.Drones = slices.Clone(f.snap.Drones)
+	return sn
 }
 
 func (f *fake) SwarmTime(time.Time) (time.Time, time.Duration, bool) {
