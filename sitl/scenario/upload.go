@@ -287,12 +287,8 @@ func RunUpload(u Upload) (UploadResult, error) {
 		}
 	}
 	res.StepErrors = st.StepErrors
-	if p99, err := commitBesideUpload(u, res.UploadSeconds); err != nil {
-		return res, err
-	} else {
-		res.CommitLatencyMsP99 = p99
-	}
-	return res, nil
+	res.CommitLatencyMsP99, err = commitBesideUpload(u, res.UploadSeconds)
+	return res, err
 }
 
 // commitBesideUpload measures commands committed during an upload: the log
