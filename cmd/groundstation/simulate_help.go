@@ -86,6 +86,8 @@ Main fields:
   lost_committed                 commands some live drone never applied (fails above 0)
   lock_acquisitions_unfinished   airspace requests never granted (fails above 0)
   leaders_per_term_max           most leaders of one term (fails above 1)
+  leader_failover_ms             leader's crash to a new leader agreed
+  terms_while_leader_alive       terms elected while the leader lived
 `,
 	"upload": `Usage: groundstation simulate upload [flags] [--json]
 

@@ -113,6 +113,10 @@ type ShowResult struct {
 	LeadersPerTermMax      int `json:"leaders_per_term_max"`
 	LeaderActionViolations int `json:"leader_action_violations"`
 	ElectedPerTermMax      int `json:"elected_per_term_max"`
+	// TermsWhileLeaderAlive counts the terms elected while the drone
+	// that last acted as its network's leader was alive: a live leader
+	// wrongly suspected, or overthrown by a higher drone that came back.
+	TermsWhileLeaderAlive int `json:"terms_while_leader_alive"`
 	// The show player and the airspace view.
 	CommandsRefused           int     `json:"commands_refused"`
 	ShowPhase                 string  `json:"show_phase"`
@@ -293,7 +297,15 @@ func RunShow(sh Show) (ShowResult, error) {
 	// One leader per term, on what leaders do: the drones seen acting as
 	// leader of each (network, term).
 	acting := map[[2]int]map[algorithms.NodeID]bool{}
+	// actor is, per network, the drone last seen acting as leader of the
+	// highest term seen acted in, until it crashes (0 then, or before any);
+	// a term elected while it lives replaced a live leader.
+	actor := make([]algorithms.NodeID, sh.Networks)
+	actorTerm := make([]uint32, sh.Networks)
 	acted := func(id algorithms.NodeID, term uint32) {
+		if net := netOf(id); term >= actorTerm[net] {
+			actor[net], actorTerm[net] = id, term
+		}
 		k := [2]int{netOf(id), int(term)}
 		if acting[k] == nil {
 			acting[k] = map[algorithms.NodeID]bool{}
@@ -391,6 +403,8 @@ func RunShow(sh Show) (ShowResult, error) {
 		lockWait   float64
 		orderBad   int
 		perTerm    = map[[2]int]map[algorithms.NodeID]bool{}
+		netTerm    = make([]uint32, sh.Networks) // per network, the highest term elected
+		termsAlive int
 		maxTerm    uint32
 		holders    = map[airspace.Cell]map[algorithms.NodeID]bool{}
 		lockIn     int
@@ -485,6 +499,12 @@ func RunShow(sh Show) (ShowResult, error) {
 		}
 		if el, ok := ev.(election.Elected); ok {
 			maxTerm = max(maxTerm, el.Term)
+			if net := netOf(id); el.Term > netTerm[net] {
+				netTerm[net] = el.Term
+				if actor[net] != 0 {
+					termsAlive++
+				}
+			}
 			k := [2]int{netOf(id), int(el.Term)}
 			if perTerm[k] == nil {
 				perTerm[k] = map[algorithms.NodeID]bool{}
@@ -512,6 +532,9 @@ func RunShow(sh Show) (ShowResult, error) {
 			}
 		}
 		delete(asked, id)
+		if net := netOf(id); actor[net] == id {
+			actor[net] = 0
+		}
 		s.Crash(id)
 		// The flight controller hears no more from the drone: its
 		// failsafe holds, then lands the vehicle.
@@ -853,6 +876,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		ME1Violations:              st.Violations["me1"],
 		OrderViolations:            orderBad,
 		LeaderFailoverMs:           failover,
+		TermsWhileLeaderAlive:      termsAlive,
 		ClockErrorMsMax:            clockErr,
 		ClockSpreadMsMax:           spread,
 		CommandsRefused:            len(refused),
