@@ -80,12 +80,30 @@ type Config struct {
 	// CampaignTimeout is how long a drone without a live leader waits
 	// before it campaigns (optional, cmdlog's default).
 	CampaignTimeout int
-	// LeaderTimeout is how many ticks of silence from the leader make the
-	// drone suspect it (optional, default 1500). The leader is never
-	// silent for long: its command-log beacons, time-sync replies and
-	// heartbeats reach everyone, so its failure is detected much sooner
-	// than membership's budgeted heartbeats would.
+	// LeaderTimeout is how many ticks of silence from the leader make a
+	// drone that is not next in line suspect it (optional, default 1500).
+	// While no leader is known (after a start or a restart) the drone
+	// counts the silence of the drone the bully would elect: the highest
+	// member not reported down.
 	LeaderTimeout int
+	// LeaderHeartbeat is the longest a leader stays silent, in ticks
+	// (optional, default 25: 250 ms at 10 ms ticks): with nothing else to
+	// broadcast it repeats its COORDINATOR (cmdlog.NodeConfig.Heartbeat).
+	// Negative: no heartbeat, and every drone waits LeaderTimeout.
+	LeaderHeartbeat int
+	// LeaderMissed is how many heartbeat periods of silence make the
+	// drone next in line (the highest live drone below the leader)
+	// suspect the leader and take over (optional, default 7: at 20 % loss
+	// the chance that seven frames in a row are lost is 1.3·10⁻⁵, about
+	// one false suspicion in 80 hours of a 4-frame-a-second leader). The
+	// second and third in line wait SuccessionDelay ticks more each, and
+	// then ask the drones above them to take over (Campaign); the others
+	// wait LeaderTimeout, and learn the new leader from its frames.
+	LeaderMissed int
+	// SuccessionDelay (optional, default 100) is how much longer each
+	// drone further down the line waits, so that it steps in only when
+	// the drones above it did not.
+	SuccessionDelay int
 	// Quorums are the airspace locks' voting quorums (optional, default
 	// mutex.Best(Members)).
 	Quorums mutex.Quorums
@@ -137,7 +155,11 @@ type Node struct {
 	term    uint32
 
 	leaderTimeout int
+	heartbeat     int // the leader's heartbeat period, 0 for none
+	missed        int
+	succession    int
 	leaderSilent  int
+	watched       algorithms.NodeID // the drone whose silence is counted
 	suspected     algorithms.NodeID // the leader suspected for silence, or 0
 
 	local int64 // the last local clock reading, ns
@@ -192,6 +214,15 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if cfg.LeaderTimeout <= 0 {
 		cfg.LeaderTimeout = 1500
 	}
+	if cfg.LeaderHeartbeat == 0 {
+		cfg.LeaderHeartbeat = 25
+	}
+	if cfg.LeaderMissed <= 0 {
+		cfg.LeaderMissed = 7
+	}
+	if cfg.SuccessionDelay <= 0 {
+		cfg.SuccessionDelay = 100
+	}
 	if cfg.FenceTicks <= 0 {
 		cfg.FenceTicks = 2 * cfg.LeaderTimeout
 	}
@@ -202,7 +233,8 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		cfg.ShowSyncTicks = 300
 	}
 	n := &Node{
-		id: cfg.ID, leaderTimeout: cfg.LeaderTimeout, down: map[algorithms.NodeID]bool{}, show: show.NewPlayer(),
+		id: cfg.ID, leaderTimeout: cfg.LeaderTimeout, heartbeat: max(cfg.LeaderHeartbeat, 0),
+		missed: cfg.LeaderMissed, succession: cfg.SuccessionDelay, down: map[algorithms.NodeID]bool{}, show: show.NewPlayer(),
 		ops:        map[OperatorID]uint32{},
 		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums,
 		retired: map[algorithms.NodeID]bool{}, fenceTicks: int64(cfg.FenceTicks), viewProposed: -viewRetryTicks,
@@ -230,6 +262,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		BullyTimeout:    cfg.BullyTimeout,
 		RingAckTimeout:  cfg.BullyTimeout,
 		CampaignTimeout: cfg.CampaignTimeout,
+		Heartbeat:       max(cfg.LeaderHeartbeat, 0),
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
@@ -402,18 +435,18 @@ func (n *Node) Step(from algorithms.NodeID, m algorithms.Message) error {
 	n.syncTimeServer()
 	defer n.syncTimeServer()
 	n.members.Heard(from)
-	if from == n.leader {
+	if from == n.watched {
 		n.leaderSilent = 0
-		if n.suspected == from {
-			n.suspected = 0
-			n.route(membership.Up{ID: from})
-		}
+	}
+	if from == n.suspected {
+		n.suspected = 0
+		n.route(membership.Up{ID: from})
 	}
 	return n.mux.Step(from, m)
 }
 
-// Tick advances every protocol by one tick, and suspects a leader that has
-// been silent for LeaderTimeout ticks.
+// Tick advances every protocol by one tick, and suspects a silent leader
+// (watchLeader).
 func (n *Node) Tick() {
 	n.now++
 	n.syncTimeServer()
@@ -422,14 +455,75 @@ func (n *Node) Tick() {
 	n.syncTimeServer()
 	n.tickView()
 	n.leadView()
-	if n.leader == 0 || n.leader == n.id || n.suspected == n.leader {
+	n.watchLeader()
+}
+
+// watchLeader counts the silence of the leader, or while none is known of
+// the drone the bully would elect, and suspects it when it lasts: after
+// LeaderMissed heartbeat periods at the drone next in line, which takes
+// over, SuccessionDelay ticks more at each of the next two, which ask the
+// drones above them to, and LeaderTimeout at the others. Only frames the
+// drone hears count: a leader is never silent for long, since it repeats
+// its COORDINATOR when it has nothing else to broadcast.
+func (n *Node) watchLeader() {
+	w := n.leader
+	if w == 0 {
+		w = n.presumedLeader()
+	}
+	if w != n.watched {
+		n.watched, n.leaderSilent = w, 0
+	}
+	if w == 0 || w == n.id || n.suspected == w {
 		return
 	}
 	n.leaderSilent++
-	if n.leaderSilent >= n.leaderTimeout {
-		n.suspected = n.leader
-		n.route(membership.Down{ID: n.leader})
+	limit, next := n.leaderTimeout, false
+	if r := n.rankBelow(w); n.heartbeat > 0 && r >= 1 && r <= successors {
+		limit, next = min(n.missed*n.heartbeat+(r-1)*n.succession, limit), true
 	}
+	if n.leaderSilent >= limit {
+		n.suspected = w
+		n.route(membership.Down{ID: w})
+		if next {
+			n.log.Campaign()
+		}
+	}
+}
+
+// successors is how many drones below the leader watch it closely.
+const successors = 3
+
+// presumedLeader returns the member the bully would elect as far as the
+// drone knows: the highest one not reported down, 0 when that is the
+// drone itself.
+func (n *Node) presumedLeader() algorithms.NodeID {
+	for i := len(n.memberList) - 1; i >= 0; i-- {
+		m := n.memberList[i]
+		if m == n.id {
+			return 0
+		}
+		if !n.down[m] {
+			return m
+		}
+	}
+	return 0
+}
+
+// rankBelow returns the drone's place in line below leader: 1 when every
+// member between them is reported down, 0 when the drone is not below it,
+// and successors+1 when it is further down than the successors.
+func (n *Node) rankBelow(leader algorithms.NodeID) int {
+	if n.id >= leader {
+		return 0
+	}
+	i, _ := slices.BinarySearch(n.memberList, leader)
+	r := 1
+	for i--; i >= 0 && n.memberList[i] > n.id && r <= successors; i-- {
+		if !n.down[n.memberList[i]] {
+			r++
+		}
+	}
+	return r
 }
 
 // Ready returns what the protocols produced, after connecting them: the

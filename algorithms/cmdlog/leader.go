@@ -312,6 +312,23 @@ func (l *Log) sentSomething() {
 	l.quiet, l.beaconBack = 0, 1
 }
 
+func (l *Log) beacon() {
+	l.Send(nil, l.commitMsg())
+	l.announced = l.commit
+	l.quiet, l.beaconBack = 0, min(2*l.beaconBack, max(l.cfg.BeaconMax/l.cfg.Beacon, 1))
+}
+
+// beaconWithin sends the idle leader's next beacon now if it is due
+// within the next ticks, and reports whether it did: a frame that must go
+// out now (Node's heartbeat) is the beacon rather than one more frame.
+func (l *Log) beaconWithin(ticks int) bool {
+	if l.role != leading || l.quiet+ticks < l.cfg.Beacon*l.beaconBack {
+		return false
+	}
+	l.beacon()
+	return true
+}
+
 func (l *Log) tickLeader() {
 	if l.confirmed() {
 		l.caughtUp = l.now // a leader has applied what it committed
@@ -343,9 +360,7 @@ func (l *Log) tickLeader() {
 		// Nothing went out for a while: repeat the commit point, so
 		// that a drone that missed the last frames learns what to ask
 		// for.
-		l.Send(nil, l.commitMsg())
-		l.announced = l.commit
-		l.quiet, l.beaconBack = 0, min(2*l.beaconBack, max(l.cfg.BeaconMax/l.cfg.Beacon, 1))
+		l.beacon()
 	}
 	if l.nakFrom != 0 {
 		l.repair(l.nakFrom, l.nakTo)

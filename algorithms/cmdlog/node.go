@@ -34,6 +34,15 @@ type NodeConfig struct {
 	// live drone waits to be told the leader (after a restart) before it
 	// campaigns.
 	LeaderlessTimeout int
+	// Heartbeat (optional, 0 for none) is the longest a leader that has
+	// completed its recovery stays silent: when it has broadcast nothing
+	// (APPEND, COMMIT, REPAIR, COORDINATOR) for Heartbeat ticks, it
+	// broadcasts its COORDINATOR again, one plain frame, or the log's
+	// beacon (a COMMIT) when that is due within Heartbeat. The drones next
+	// in line take a leader silent for a few of these periods for dead
+	// (swarm.Node), and a drone that missed the election learns its
+	// result from the next one.
+	Heartbeat int
 }
 
 // Coordinator carries the bully's COORDINATOR of a new leader to every
@@ -73,6 +82,8 @@ type Node struct {
 	leaderless      int
 	fresh           bool // built without Restore
 	started         bool
+	heartbeat       int
+	quiet           int // ticks since the node last broadcast
 
 	savedBully, savedLog, saved []byte
 }
@@ -148,9 +159,10 @@ func NewNode(cfg NodeConfig, opts ...Option) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cmdlog: %w", err)
 	}
-	if n.campaignTimeout < 0 || cfg.LeaderlessTimeout < 0 {
-		return nil, fmt.Errorf("cmdlog: timeouts of %d and %d ticks: %w", cfg.CampaignTimeout, cfg.LeaderlessTimeout, ErrBadConfig)
+	if n.campaignTimeout < 0 || cfg.LeaderlessTimeout < 0 || cfg.Heartbeat < 0 {
+		return nil, fmt.Errorf("cmdlog: timeouts of %d, %d and %d ticks: %w", cfg.CampaignTimeout, cfg.LeaderlessTimeout, cfg.Heartbeat, ErrBadConfig)
 	}
+	n.heartbeat = cfg.Heartbeat
 	if n.campaignTimeout == 0 {
 		n.campaignTimeout = 300
 	}
@@ -221,6 +233,38 @@ func (n *Node) Tick() {
 		}
 	}
 	n.settle()
+	n.quiet++
+	if n.heartbeat > 0 && n.quiet >= n.heartbeat && n.leads() && !n.log.beaconWithin(n.heartbeat) {
+		n.broadcast(Coordinator{election.BullyCoordinator{Term: n.log.Term(), Leader: n.id}})
+	}
+}
+
+// leads reports whether the drone leads its term with the promises of a
+// committee majority, as the election declared: only one drone a term
+// does, so its heartbeat never contradicts another leader of the term.
+func (n *Node) leads() bool {
+	l, t, ok := n.elect.Leader()
+	return ok && l == n.id && t == n.log.Term() && n.log.Leading()
+}
+
+// Campaign starts an election in a new term unless one is running or the
+// drone knows a leader it has not been told is dead. A drone next in line
+// calls it when it takes a silent leader for dead although a drone above
+// it is thought alive: the bully asks that drone to take over, and takes
+// over itself when it does not answer.
+func (n *Node) Campaign() {
+	if l, _, ok := n.elect.Leader(); (ok && !n.down[l]) || n.elect.Participating() {
+		return
+	}
+	n.idle = 0
+	n.elect.Campaign()
+	n.settle()
+}
+
+// broadcast sends m to every drone and restarts the heartbeat's count.
+func (n *Node) broadcast(m algorithms.Message) {
+	n.quiet = 0
+	n.Send(nil, m)
 }
 
 // Ready implements algorithms.Core.
@@ -232,6 +276,9 @@ func (n *Node) Ready() algorithms.Ready {
 			break
 		}
 		for _, s := range r.Sends {
+			if s.To == nil {
+				n.quiet = 0
+			}
 			n.Send(s.To, s.Msg)
 		}
 		for _, ev := range r.Events {
@@ -316,7 +363,7 @@ func (n *Node) settle() {
 		r := n.elect.Ready()
 		for _, s := range r.Sends {
 			if c, ok := s.Msg.(election.BullyCoordinator); ok && len(s.To) > 1 {
-				n.Send(nil, Coordinator{c})
+				n.broadcast(Coordinator{c})
 				continue
 			}
 			n.Send(s.To, s.Msg)

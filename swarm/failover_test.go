@@ -1,0 +1,57 @@
+package swarm_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/skyquorum/skyquorum/algorithms"
+	"github.com/skyquorum/skyquorum/sitl/sim"
+	"github.com/skyquorum/skyquorum/sitl/sim/seeds"
+	"github.com/skyquorum/skyquorum/swarm"
+)
+
+// agreed returns the leader every live drone names, 0 when they differ or
+// name a dead one.
+func agreed(s *sim.Sim, ids []algorithms.NodeID) algorithms.NodeID {
+	var l algorithms.NodeID
+	for _, id := range ids {
+		if !s.Up(id) {
+			continue
+		}
+		got, _ := s.Core(id).(clocked).Leader()
+		if got == 0 || !s.Up(got) || (l != 0 && got != l) {
+			return 0
+		}
+		l = got
+	}
+	return l
+}
+
+// A drone that restarts knows no leader until it hears one, and the
+// leader may be dead by then: it counts the silence of the drone the bully
+// would elect, and takes over when that one stays silent. Of 50 drones at
+// 10% loss, drone 49, next in line, crashes and restarts from its state
+// 1 s later; leader 50 crashes 0.5 s after drone 49 did. The drones
+// further down wait 30 s before they step in (the simulator's campaign
+// timeouts), and membership reports drone 50 dead only after tens of
+// seconds: drone 49 must take over within 3 s of its restart.
+func TestRestartedSuccessorTakesOverFromDeadLeader(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
+		s, ids := swarmOf(t, sim.Config{Drones: 50, Seed: seed, Loss: 0.1}, func(c *swarm.Config) {
+			c.CampaignTimeout = 3000
+			c.SuccessionDelay = 3000
+		})
+		s.Run(20*sim.Second, nil)
+		require.Equal(t, algorithms.NodeID(50), agreed(s, ids), "seed=%d: the swarm does not agree on leader 50", seed)
+		start := s.Now()
+		s.At(start+sim.Second, func() { s.Crash(49) })
+		s.At(start+1500*sim.Millisecond, func() { s.Crash(50) })
+		s.At(start+2*sim.Second, func() { require.NoError(t, s.Restart(49, true), "seed=%d", seed) })
+		s.Run(start+2*sim.Second, nil)
+		ok := s.Run(start+5*sim.Second, func() bool { return agreed(s, ids) == 49 })
+		got, _ := s.Core(49).(clocked).Leader()
+		require.True(t, ok, "seed=%d: 3 s after its restart drone 49 names leader %d, and the live drones agree on %d", seed, got, agreed(s, ids))
+		t.Logf("seed=%d: leader 49 agreed %v after drone 49's restart", seed, s.Now()-start-2*sim.Second)
+	}
+}
