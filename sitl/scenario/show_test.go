@@ -89,6 +89,30 @@ func TestShow250FaultFree(t *testing.T) {
 	assert.Less(t, *r.LockFramesPerEntry, 22.5, "seed=1")
 }
 
+// The leader of 250 drones crashes: the drone next in line hears none of
+// its heartbeats (one frame every 250 ms at least) for 1.75 s and takes
+// over at once, and every live drone names it within 2 s of the crash,
+// in simulated time. No term is elected while a leader lives.
+func TestShow250FailoverWithin2s(t *testing.T) {
+	if testing.Short() {
+		t.Skip("250 drones for 70 s of simulated time")
+	}
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
+		r, err := RunShow(Show{
+			Common: Common{Drones: 250, Seed: seed}, Networks: 1, Duration: 60 * sim.Second, Settle: 10 * sim.Second,
+			CrashLeader: true,
+		})
+		require.NoError(t, err)
+		require.NotNil(t, r.LeaderFailoverMs, "seed=%d: no failover", seed)
+		assert.Less(t, *r.LeaderFailoverMs, 2000.0, "seed=%d", seed)
+		assert.Equal(t, 249, r.Leader, "seed=%d", seed)
+		assert.Equal(t, 2, r.Terms, "seed=%d", seed)
+		assert.Zero(t, r.TermsWhileLeaderAlive, "seed=%d", seed)
+		assert.Equal(t, 1, r.LeadersPerTermMax, "seed=%d", seed)
+		assert.Empty(t, Failures(r), "seed=%d", seed)
+	}
+}
+
 // Loss, clock offset and drift, a leader crash and other crashes with
 // restarts: nothing committed is lost or reordered and no two drones share
 // a cell, every live drone applies every command and every airspace
