@@ -82,9 +82,9 @@ type Config struct {
 	CampaignTimeout int
 	// LeaderTimeout is how many ticks of silence from the leader make a
 	// drone that is not next in line suspect it (optional, default 1500).
-	// While no leader is known (after a start or a restart) the drone
-	// counts the silence of the drone the bully would elect: the highest
-	// member not reported down.
+	// A drone restarted from its state knows no leader until it hears
+	// one: with the bully, it counts meanwhile the silence of the drone
+	// the bully would elect, the highest member not reported down.
 	LeaderTimeout int
 	// LeaderHeartbeat is the longest a leader stays silent, in ticks
 	// (optional, default 25: 250 ms at 10 ms ticks): with nothing else to
@@ -94,11 +94,12 @@ type Config struct {
 	// LeaderMissed is how many heartbeat periods of silence make the
 	// drone next in line (the highest live drone below the leader)
 	// suspect the leader and take over (optional, default 7: at 20 % loss
-	// the chance that seven frames in a row are lost is 1.3·10⁻⁵, about
-	// one false suspicion in 80 hours of a 4-frame-a-second leader). The
-	// second and third in line wait SuccessionDelay ticks more each, and
-	// then ask the drones above them to take over (Campaign); the others
-	// wait LeaderTimeout, and learn the new leader from its frames.
+	// the chance that seven frames in a row are lost is 1.3·10⁻⁵, one
+	// false suspicion in about 7 hours of a leader heard 4 times a
+	// second). The second and third in line wait SuccessionDelay ticks
+	// more each, and then, with the bully, ask the drones above them to
+	// take over (cmdlog.Node.Campaign); the others wait LeaderTimeout,
+	// and learn the new leader from its frames.
 	LeaderMissed int
 	// SuccessionDelay (optional, default 100) is how much longer each
 	// drone further down the line waits, so that it steps in only when
@@ -160,6 +161,7 @@ type Node struct {
 	succession    int
 	leaderSilent  int
 	watched       algorithms.NodeID // the drone whose silence is counted
+	restarted     bool              // started from persisted state
 	suspected     algorithms.NodeID // the leader suspected for silence, or 0
 
 	local int64 // the last local clock reading, ns
@@ -238,7 +240,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		ops:        map[OperatorID]uint32{},
 		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums,
 		retired: map[algorithms.NodeID]bool{}, fenceTicks: int64(cfg.FenceTicks), viewProposed: -viewRetryTicks,
-		showSync: int64(cfg.ShowSyncTicks),
+		showSync: int64(cfg.ShowSyncTicks), restarted: len(restored) > 0,
 	}
 	n.members, err = membership.New(membership.Config{
 		ID: cfg.ID, Members: cfg.Members, Incarnation: cfg.Incarnation, TickNanos: cfg.TickNanos,
@@ -458,16 +460,19 @@ func (n *Node) Tick() {
 	n.watchLeader()
 }
 
-// watchLeader counts the silence of the leader, or while none is known of
-// the drone the bully would elect, and suspects it when it lasts: after
-// LeaderMissed heartbeat periods at the drone next in line, which takes
-// over, SuccessionDelay ticks more at each of the next two, which ask the
-// drones above them to, and LeaderTimeout at the others. Only frames the
-// drone hears count: a leader is never silent for long, since it repeats
-// its COORDINATOR when it has nothing else to broadcast.
+// watchLeader counts the silence of the leader (or, at a drone restarted
+// with the bully that knows none yet, of the drone the bully would elect)
+// and suspects it when it lasts: after LeaderMissed heartbeat periods at
+// the drone next in line, which takes over, SuccessionDelay ticks more at
+// each of the next two, which ask the drones above them to, and
+// LeaderTimeout at the others. Only frames the drone hears count: a
+// leader is never silent for long, since it repeats its COORDINATOR when
+// it has nothing else to broadcast. A drone started afresh does not watch
+// before it knows a leader: the highest drone campaigns at its first tick
+// (cmdlog.Node), and a ring election takes longer than a heartbeat period.
 func (n *Node) watchLeader() {
 	w := n.leader
-	if w == 0 {
+	if w == 0 && n.restarted && n.log.Bully() != nil {
 		w = n.presumedLeader()
 	}
 	if w != n.watched {
@@ -484,7 +489,7 @@ func (n *Node) watchLeader() {
 	if n.leaderSilent >= limit {
 		n.suspected = w
 		n.route(membership.Down{ID: w})
-		if next {
+		if next && n.log.Bully() != nil {
 			n.log.Campaign()
 		}
 	}
