@@ -90,6 +90,13 @@
 // when a live drone is wrongly suspected and two drones are elected in one
 // term: at most one of them completes the term's recovery.
 //
+// With NodeConfig.Heartbeat, the leader that completed its recovery
+// broadcasts its COORDINATOR again whenever it has broadcast nothing for
+// that long, so that the drone next in line can take a few missed periods
+// for its death (swarm.Node), and a drone that missed the election learns
+// its result. Campaign lets a drone further down the line ask the drones
+// above it to take over.
+//
 // # Clients
 //
 // Propose returns the position (index and term) of the command. A command
