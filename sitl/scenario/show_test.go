@@ -83,10 +83,12 @@ func TestShow250FaultFree(t *testing.T) {
 	assert.LessOrEqual(t, r.HeartbeatAirtimeShare, 0.05, "seed=1")
 	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.21, "seed=1")
 	assert.Less(t, r.ClockErrorMsMax, 100.0, "seed=1")
-	// Quorums of 17 (the plane of order 16): 21.6 lock frames per cell,
-	// 23.4 with the quorums of 18 of the plane of order 17.
+	// Quorums of 17 (the plane of order 16): 17.9 lock frames per cell
+	// with REQUEST, RENEW and YES as plain frames; 21.5 when they went
+	// through the reliable delivery layer, each acknowledged with a frame
+	// of its own (23.4 with the quorums of 18 of the plane of order 17).
 	require.NotNil(t, r.LockFramesPerEntry, "seed=1")
-	assert.Less(t, *r.LockFramesPerEntry, 22.5, "seed=1")
+	assert.Less(t, *r.LockFramesPerEntry, 20.0, "seed=1")
 }
 
 // Loss, clock offset and drift, a leader crash and other crashes with
@@ -284,8 +286,10 @@ func TestShowUploadDuringFailover(t *testing.T) {
 // before take-off and stayed on the ground; back in sync 40 s into the
 // show, it took off straight for where its path had got to, overshot it,
 // and passed drone 40 at 1.97 m. A drone that missed its take-off now
-// stays down (show.LateTakeoff).
-func TestShow250MissedTakeoff(t *testing.T) {
+// stays down (show.LateTakeoff). The run took 0.538 of the channel while
+// the airspace locks' REQUEST, RENEW and YES went through the reliable
+// delivery layer; as plain frames, 0.494.
+func TestShow250HeavyLoss(t *testing.T) {
 	if testing.Short() {
 		t.Skip("250 drones for 120 s of simulated time under heavy loss")
 	}
@@ -297,4 +301,6 @@ func TestShow250MissedTakeoff(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Zero(t, r.SeparationViolations, "seed=%d", seed)
+	assert.Zero(t, r.ME1Violations, "seed=%d", seed)
+	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.5, "seed=%d", seed)
 }
