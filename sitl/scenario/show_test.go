@@ -71,7 +71,10 @@ func TestShowFaultFree(t *testing.T) {
 // above the fifth: heartbeats and time sync travel in compact messages of
 // their own (0.211 when they went in SWARM_MEMBER and SWARM_MULTICAST), but
 // their budgets are shares of the channel, so shorter frames make them
-// more frequent rather than cheaper. The test holds the measured share.
+// more frequent rather than cheaper. With the airspace locks' REQUEST,
+// RENEW and YES as plain frames, acknowledged by the protocol's own
+// answers, it takes 0.154 (0.188 through the reliable delivery layer).
+// The test holds the measured share.
 func TestShow250FaultFree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("250 drones for 120 s of simulated time")
@@ -81,7 +84,7 @@ func TestShow250FaultFree(t *testing.T) {
 	assert.False(t, r.Failed(), "seed=1: %+v", r)
 	assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin, "seed=1")
 	assert.LessOrEqual(t, r.HeartbeatAirtimeShare, 0.05, "seed=1")
-	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.21, "seed=1")
+	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.17, "seed=1")
 	assert.Less(t, r.ClockErrorMsMax, 100.0, "seed=1")
 	// Quorums of 17 (the plane of order 16): 17.9 lock frames per cell
 	// with REQUEST, RENEW and YES as plain frames; 21.5 when they went
