@@ -460,3 +460,36 @@ func TestBusyStaggerSpreadsStarts(t *testing.T) {
 	_, err := New(Config{ID: 1, Quorums: q, LeaseTicks: 100, BusyShare: 0.3, BusyStagger: 1})
 	assert.ErrorIs(t, err, ErrConfig)
 }
+
+// A YES lost on its plain frame is asked for again after AnswerTicks
+// (LeaseTicks/10), not a lease later: the requester enters soon after.
+func TestLostYesAskedAgain(t *testing.T) {
+	q := mutex.Best(members(9))
+	cores, net := group(t, 9, Config{LeaseTicks: 100})
+	net.RunTicks(110) // past the voters' quiet period
+	a := cores[1]
+	var lost algorithms.NodeID
+	for _, v := range q[1] {
+		if v != 1 {
+			lost = v
+			break
+		}
+	}
+	dropped := 0
+	net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
+		if _, ok := m.(Yes); ok && from == lost && to == 1 && dropped == 0 {
+			dropped++
+			return true
+		}
+		return false
+	}
+	require.NoError(t, a.Acquire([]Cell{3}))
+	ticks := 0
+	for ; ticks < 100 && !a.Holding(); ticks++ {
+		net.RunTicks(1)
+	}
+	assert.Equal(t, 1, dropped, "the first YES of voter %d dropped", lost)
+	assert.True(t, a.Holding(), "drone 1 holds cell 3 after %d ticks", ticks)
+	// Asked again after AnswerTicks (10), answered at once.
+	assert.LessOrEqual(t, ticks, 15, "ticks to enter with voter %d's first YES lost", lost)
+}
