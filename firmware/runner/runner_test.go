@@ -674,3 +674,56 @@ func TestSilentFlightControllerReported(t *testing.T) {
 		t.Errorf("seed %d: drone 3's status %#x, want armed and airborne, not silent", seed, other)
 	}
 }
+
+// TestMissedTakeoffStaysDown: a drone that starts again on the ground
+// after the show began (its take-off more than show.LateTakeoff behind)
+// stays down instead of flying straight to where the show has got to,
+// across the others' paths; the others fly on.
+func TestMissedTakeoffStaysDown(t *testing.T) {
+	const seed = 3
+	h := newHarness(t, 5, 0.05, seed)
+	sh, digest := demoShow(t, len(h.members))
+	h.show = sh
+	for _, id := range h.members {
+		h.start(id)
+	}
+	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	l, _ := h.leader()
+	late := algorithms.NodeID(1)
+	if l.id == late {
+		late = 2
+	}
+	if err := h.stop(late); err != nil {
+		t.Fatalf("seed %d: stop drone %d on the ground: %v", seed, late, err)
+	}
+	if _, err := l.r.Propose(command.Start{At: swarmNow(l, h.clk) + int64(time.Second)}); err != nil {
+		t.Fatalf("seed %d: START: %v", seed, err)
+	}
+	if !h.until(3000, func() bool { return h.applied() > idx }) {
+		t.Fatalf("seed %d: START not applied everywhere", seed)
+	}
+	h.advance(500)
+	d := h.start(late)
+	if !h.until(2000, func() bool {
+		var ok bool
+		d.r.Inspect(func(n *swarmNode) {
+			ok = n.InSync() && n.TimeSync().Synced() && n.Show().Phase(n.SwarmTime(h.clk.Now().UnixNano())) == show.Running
+		})
+		return ok
+	}) {
+		t.Fatalf("seed %d: drone %d not back in sync with the running show after 20 s", seed, late)
+	}
+	h.advance(300)
+	sp, _, _, _ := d.veh.counts()
+	if st := d.veh.State(); sp != 0 || st.Airborne || st.Armed {
+		t.Errorf("seed %d: drone %d, back after its take-off: %d setpoints, armed %v, airborne %v; want none, on the ground", seed, late, sp, st.Armed, st.Airborne)
+	}
+	for _, o := range h.running() {
+		if o.id == late {
+			continue
+		}
+		if sp, _, _, _ := o.veh.counts(); sp < 30 {
+			t.Errorf("seed %d: drone %d flew %d setpoints; want at least 30", seed, o.id, sp)
+		}
+	}
+}

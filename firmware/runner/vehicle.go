@@ -70,12 +70,17 @@ type flight struct {
 	show    *show.Show
 	track   *show.Track
 	home    show.Vec3
-	landing time.Duration // the show time the drone's part ends, down
-	digest  uint64
-	hasShow bool
-	held    [2]heldShow // configured, received
-	refused uint64      // the loaded digest whose refusal was logged
-	last    string      // the last one-shot action given: "arm", "land", "return", "hold"
+	takeoff time.Duration // the show time the drone's part leaves the ground
+	// launched is set once the drone was given its path in time to take
+	// off (show.LateTakeoff): a flight controller may report the vehicle
+	// on the ground for a moment after it began to climb.
+	launched bool
+	landing  time.Duration // the show time the drone's part ends, down
+	digest   uint64
+	hasShow  bool
+	held     [2]heldShow // configured, received
+	refused  uint64      // the loaded digest whose refusal was logged
+	last     string      // the last one-shot action given: "arm", "land", "return", "hold"
 	// planner plans a path home (LeaveShow) on grid, leave is a
 	// departure in progress (nil: none).
 	planner *rth.Planner
@@ -242,7 +247,7 @@ func (f *flight) use(r *Runner, h heldShow) {
 		r.log.Error("runner: the show's part for this drone is malformed", "err", err)
 		return
 	}
-	f.show, f.track, f.home, f.landing, f.digest, f.hasShow = s, tr, s.Drones[k].Home, s.Drones[k].Landing, h.digest, true
+	f.show, f.track, f.home, f.takeoff, f.landing, f.digest, f.hasShow, f.launched = s, tr, s.Drones[k].Home, s.Drones[k].Takeoff, s.Drones[k].Landing, h.digest, true, false
 	if f.planner, err = rth.New(s); err != nil {
 		r.log.Error("runner: no path home can be planned for this show", "err", err)
 		return
@@ -375,9 +380,14 @@ func (f *flight) step(r *Runner, local int64) {
 			}
 			return
 		}
+		if !st.Airborne && !f.launched && time.Duration(t) > f.takeoff+show.LateTakeoff {
+			// It missed its take-off: it stays down (show.LateTakeoff).
+			return
+		}
 		if !st.Armed {
 			f.once(r, "arm", v.Arm)
 		}
+		f.launched = true
 		pos, vel := f.track.Position(time.Duration(t))
 		f.follow(r, pos, vel.Scale(rate))
 		c := f.track.Colour(time.Duration(t))

@@ -653,7 +653,7 @@ func RunShow(sh Show) (ShowResult, error) {
 			controlled[id] = false
 			if s.Up(id) && (!v.Failsafe() || !v.Airborne() && node(id).Show().Phase(node(id).SwarmTime(int64(s.LocalTime(id)))) <= show.Armed) {
 				nd := node(id)
-				planned, flying := follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), tracks[id], vehicles[id].Home(), nd.TimeSync().Synced())
+				planned, flying := follow(v, nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), tracks[id], plan.Drones[id-1].Takeoff, vehicles[id].Home(), nd.TimeSync().Synced())
 				off := v.Position().Dist(planned)
 				switch {
 				case !nd.InSync():
@@ -1088,7 +1088,7 @@ func nextCommand(p *show.Player, now int64, seq int, last bool, digest uint64, s
 // landing or returning when told; a drone that does not know swarm time
 // (synced false) holds. It returns the planned position and whether the
 // drone flies the show.
-func follow(v *vehicle.Vehicle, p *show.Player, now int64, tr *show.Track, home vehicle.Point, synced bool) (planned vehicle.Point, flying bool) {
+func follow(v *vehicle.Vehicle, p *show.Player, now int64, tr *show.Track, takeoff time.Duration, home vehicle.Point, synced bool) (planned vehicle.Point, flying bool) {
 	ph := p.Phase(now)
 	if !synced && ph >= show.Airborne && ph <= show.Paused {
 		// Without swarm time the drone cannot tell where the show is.
@@ -1105,10 +1105,14 @@ func follow(v *vehicle.Vehicle, p *show.Player, now int64, tr *show.Track, home 
 	case show.Airborne:
 		_ = v.Goto(vehicle.Point{X: home.X, Y: home.Y, Z: p.Altitude()})
 	case show.Running, show.Paused:
+		st, rate, _ := p.FlightTime(now)
+		if !v.Airborne() && time.Duration(st) > takeoff+show.LateTakeoff {
+			// It missed its take-off: it stays down (show.LateTakeoff).
+			return vehicle.Point{}, false
+		}
 		if v.Mode() == vehicle.Disarmed {
 			_ = v.Arm()
 		}
-		st, rate, _ := p.FlightTime(now)
 		pos, vel := tr.Position(time.Duration(st))
 		vel = vel.Scale(rate)
 		_ = v.Follow(point(pos), point(vel))

@@ -71,7 +71,10 @@ func TestShowFaultFree(t *testing.T) {
 // above the fifth: heartbeats and time sync travel in compact messages of
 // their own (0.211 when they went in SWARM_MEMBER and SWARM_MULTICAST), but
 // their budgets are shares of the channel, so shorter frames make them
-// more frequent rather than cheaper. The test holds the measured share.
+// more frequent rather than cheaper. With the airspace locks' REQUEST,
+// RENEW and YES as plain frames, acknowledged by the protocol's own
+// answers, it takes 0.154 (0.188 through the reliable delivery layer).
+// The test holds the measured share.
 func TestShow250FaultFree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("250 drones for 120 s of simulated time")
@@ -81,12 +84,14 @@ func TestShow250FaultFree(t *testing.T) {
 	assert.False(t, r.Failed(), "seed=1: %+v", r)
 	assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin, "seed=1")
 	assert.LessOrEqual(t, r.HeartbeatAirtimeShare, 0.05, "seed=1")
-	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.21, "seed=1")
+	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.17, "seed=1")
 	assert.Less(t, r.ClockErrorMsMax, 100.0, "seed=1")
-	// Quorums of 17 (the plane of order 16): 21.6 lock frames per cell,
-	// 23.4 with the quorums of 18 of the plane of order 17.
+	// Quorums of 17 (the plane of order 16): 17.9 lock frames per cell
+	// with REQUEST, RENEW and YES as plain frames; 21.5 when they went
+	// through the reliable delivery layer, each acknowledged with a frame
+	// of its own (23.4 with the quorums of 18 of the plane of order 17).
 	require.NotNil(t, r.LockFramesPerEntry, "seed=1")
-	assert.Less(t, *r.LockFramesPerEntry, 22.5, "seed=1")
+	assert.Less(t, *r.LockFramesPerEntry, 20.0, "seed=1")
 }
 
 // The leader of 250 drones crashes: the drone next in line hears none of
@@ -302,4 +307,27 @@ func TestShowUploadDuringFailover(t *testing.T) {
 	assert.Less(t, r.CoordinationAirtimeShare, 0.5, "seed=%d", seed)
 	assert.Equal(t, "LANDING", r.ShowPhase, "seed=%d", seed)
 	assert.Equal(t, r.CommandsCommitted, r.CommandsAppliedMin, "seed=%d", seed)
+}
+
+// The heavy-loss campaign at 250 drones, seed 10: drone 17 lost the swarm
+// before take-off and stayed on the ground; back in sync 40 s into the
+// show, it took off straight for where its path had got to, overshot it,
+// and passed drone 40 at 1.97 m. A drone that missed its take-off now
+// stays down (show.LateTakeoff). The run took 0.538 of the channel while
+// the airspace locks' REQUEST, RENEW and YES went through the reliable
+// delivery layer; as plain frames, 0.494.
+func TestShow250HeavyLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("250 drones for 120 s of simulated time under heavy loss")
+	}
+	const seed = 10
+	r, err := RunShow(Show{
+		Common:   Common{Drones: 250, Seed: seed, Loss: 0.2, Dup: 0.05, Reorder: 50 * sim.Millisecond},
+		Networks: 1, Duration: 120 * sim.Second, CrashLeader: true, Crash: 0.1, Restart: true,
+		ClockOffset: 500 * sim.Millisecond, ClockDrift: 50, Settle: sim.Second,
+	})
+	require.NoError(t, err)
+	assert.Zero(t, r.SeparationViolations, "seed=%d", seed)
+	assert.Zero(t, r.ME1Violations, "seed=%d", seed)
+	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.5, "seed=%d", seed)
 }

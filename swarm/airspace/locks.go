@@ -69,6 +69,14 @@ type Config struct {
 	// delivery layer, so asking again sooner only adds to a congested
 	// channel.
 	RetryTicks int
+	// AnswerTicks is how long a requester waits for a voter's YES to a
+	// REQUEST or RENEW before it asks again (optional, default
+	// LeaseTicks/10). These go as plain frames, and a lost one is asked
+	// again: every AnswerTicks while the voter's vote is in hand (a
+	// renewal), doubling after every further ask up to LeaseTicks while
+	// it is not (the voter may hold the request queued, and answers only
+	// when it votes).
+	AnswerTicks int
 	// WaitTicks is how long an acquisition may wait for its votes before
 	// it gives them back and asks again, later in the order (optional,
 	// default 3 × LeaseTicks). A requester that cannot reach one of its
@@ -118,8 +126,8 @@ type request struct {
 	// REQUEST or RENEW of this request.
 	asked map[algorithms.NodeID]int64
 	// unanswered holds the voters whose last REQUEST or RENEW has had no
-	// YES yet.
-	unanswered map[algorithms.NodeID]bool
+	// YES yet, with the number of asks since the last YES.
+	unanswered map[algorithms.NodeID]int
 }
 
 // candidate is the request a voter currently votes for.
@@ -257,6 +265,9 @@ func New(cfg Config) (*Locks, error) {
 	if cfg.WaitTicks == 0 {
 		cfg.WaitTicks = 3 * cfg.LeaseTicks
 	}
+	if cfg.AnswerTicks == 0 {
+		cfg.AnswerTicks = max(cfg.LeaseTicks/10, 1)
+	}
 	if cfg.BusyHoldTicks == 0 {
 		cfg.BusyHoldTicks = 3 * cfg.WaitTicks
 	}
@@ -274,6 +285,8 @@ func New(cfg Config) (*Locks, error) {
 		return nil, fmt.Errorf("%w: RenewTicks %d not in [1, LeaseTicks − MarginTicks)", ErrConfig, cfg.RenewTicks)
 	case cfg.RetryTicks < 1:
 		return nil, fmt.Errorf("%w: RetryTicks %d", ErrConfig, cfg.RetryTicks)
+	case cfg.AnswerTicks < 1:
+		return nil, fmt.Errorf("%w: AnswerTicks %d", ErrConfig, cfg.AnswerTicks)
 	case cfg.WaitTicks < 1:
 		return nil, fmt.Errorf("%w: WaitTicks %d", ErrConfig, cfg.WaitTicks)
 	case cfg.BusyShare < 0 || cfg.BusyShare >= 1:
@@ -459,11 +472,11 @@ func (l *Locks) requestNext() {
 		votes:        map[algorithms.NodeID]vote{},
 		relinquished: map[algorithms.NodeID]uint32{},
 		asked:        make(map[algorithms.NodeID]int64, len(l.others)),
-		unanswered:   make(map[algorithms.NodeID]bool, len(l.others)),
+		unanswered:   make(map[algorithms.NodeID]int, len(l.others)),
 	}
 	for _, v := range l.others {
 		r.asked[v] = l.now
-		r.unanswered[v] = true
+		r.unanswered[v] = 1
 	}
 	l.reqs[c] = r
 	if len(l.others) > 0 {
@@ -504,7 +517,7 @@ func (l *Locks) checkHeld(c Cell) {
 		switch {
 		case id == l.id:
 			self = true
-		case !r.unanswered[id]:
+		case r.unanswered[id] == 0:
 			stale = append(stale, id)
 		}
 	}
@@ -561,6 +574,11 @@ func (l *Locks) yes(c Cell, from algorithms.NodeID, m Yes) {
 	v := vote{grant: m.Grant, basis: int64(m.Sent), lease: min(int64(m.Lease), int64(l.cfg.LeaseTicks))}
 	if old, ok := r.votes[from]; ok && old.grant == m.Grant {
 		v.basis = max(v.basis, old.basis)
+	} else if ok && v.basis < old.basis {
+		// A late copy of an earlier vote (YES goes as a plain frame):
+		// the vote in hand answers a later question.
+		l.counters.Stale++
+		return
 	}
 	r.votes[from] = v
 	delete(r.unanswered, from)
@@ -717,11 +735,13 @@ func (l *Locks) tickRequests() {
 			v, ok := r.votes[id]
 			asked := l.now - r.asked[id]
 			switch {
+			case r.unanswered[id] > 0 && asked >= l.answerWait(r.unanswered[id], ok):
+				due = append(due, id)
 			case !ok && asked >= int64(l.cfg.LeaseTicks):
 				due = append(due, id)
 			case !ok:
 			case !r.held:
-				if l.now-v.basis >= keep && asked >= int64(l.cfg.RetryTicks) && !r.unanswered[id] {
+				if l.now-v.basis >= keep && asked >= int64(l.cfg.RetryTicks) && r.unanswered[id] == 0 {
 					due = append(due, id)
 				}
 			case l.now-v.basis >= int64(l.cfg.RenewTicks) && asked >= int64(l.cfg.RetryTicks):
@@ -746,6 +766,17 @@ func (l *Locks) tickRequests() {
 	}
 }
 
+// answerWait is how long a requester waits for a YES after its asks-th
+// unanswered REQUEST or RENEW to a voter: AnswerTicks while it holds the
+// voter's vote, doubling from AnswerTicks up to LeaseTicks while not.
+func (l *Locks) answerWait(asks int, voted bool) int64 {
+	w := int64(l.cfg.AnswerTicks)
+	if voted {
+		return w
+	}
+	return min(w<<min(asks-1, 20), int64(max(l.cfg.RetryTicks, l.cfg.AnswerTicks)))
+}
+
 // renew sends RENEW to the voters to (one frame) and renews the drone's
 // vote for itself when self is set.
 func (l *Locks) renew(c Cell, r *request, to []algorithms.NodeID, self bool) {
@@ -754,7 +785,7 @@ func (l *Locks) renew(c Cell, r *request, to []algorithms.NodeID, self bool) {
 		l.counters.Renewals++
 		for _, id := range to {
 			r.asked[id] = l.now
-			r.unanswered[id] = true
+			r.unanswered[id]++
 		}
 		l.Send(algorithms.To(to...), m)
 	}

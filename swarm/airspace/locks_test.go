@@ -385,14 +385,27 @@ func TestWaitingRequestRenewsOncePerKeep(t *testing.T) {
 		}
 	}
 	net.Crash(down)
+	renews := map[algorithms.NodeID]int{}
+	net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
+		if _, ok := m.(Renew); ok && from == 1 {
+			renews[to]++
+		}
+		return false
+	}
 	require.NoError(t, a.Acquire([]Cell{2}))
 	net.RunTicks(250) // within WaitTicks (300)
 	assert.False(t, a.Holding())
-	// Keep = 100 − 10 − 30 = 60 ticks: four rounds in 250 ticks, and two
-	// more that ask the voter that is down again, once a lease (renewing
-	// every RenewTicks would take nine).
-	assert.LessOrEqual(t, a.Counters().Renewals, 6, "renewal rounds while waiting")
-	assert.Positive(t, a.Counters().Renewals)
+	// Keep = 100 − 10 − 30 = 60 ticks: four renewals of each vote in 250
+	// ticks (renewing every RenewTicks would take eight). The voter that
+	// is down is asked again, alone, after AnswerTicks (10), twice that,
+	// then every RetryTicks (30): its answer may have been lost.
+	for _, v := range q[1] {
+		if v != 1 && v != down {
+			assert.LessOrEqual(t, renews[v], 4, "renewals of voter %d's vote while waiting", v)
+			assert.Positive(t, renews[v], "voter %d", v)
+		}
+	}
+	assert.LessOrEqual(t, a.Counters().Renewals, 4+10, "renewal rounds while waiting")
 	assert.Zero(t, a.Counters().Retries)
 }
 
@@ -446,4 +459,37 @@ func TestBusyStaggerSpreadsStarts(t *testing.T) {
 	assert.LessOrEqual(t, most, 4, "%d drones started in one tick: %v", most, spread)
 	_, err := New(Config{ID: 1, Quorums: q, LeaseTicks: 100, BusyShare: 0.3, BusyStagger: 1})
 	assert.ErrorIs(t, err, ErrConfig)
+}
+
+// A YES lost on its plain frame is asked for again after AnswerTicks
+// (LeaseTicks/10), not a lease later: the requester enters soon after.
+func TestLostYesAskedAgain(t *testing.T) {
+	q := mutex.Best(members(9))
+	cores, net := group(t, 9, Config{LeaseTicks: 100})
+	net.RunTicks(110) // past the voters' quiet period
+	a := cores[1]
+	var lost algorithms.NodeID
+	for _, v := range q[1] {
+		if v != 1 {
+			lost = v
+			break
+		}
+	}
+	dropped := 0
+	net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
+		if _, ok := m.(Yes); ok && from == lost && to == 1 && dropped == 0 {
+			dropped++
+			return true
+		}
+		return false
+	}
+	require.NoError(t, a.Acquire([]Cell{3}))
+	ticks := 0
+	for ; ticks < 100 && !a.Holding(); ticks++ {
+		net.RunTicks(1)
+	}
+	assert.Equal(t, 1, dropped, "the first YES of voter %d dropped", lost)
+	assert.True(t, a.Holding(), "drone 1 holds cell 3 after %d ticks", ticks)
+	// Asked again after AnswerTicks (10), answered at once.
+	assert.LessOrEqual(t, ticks, 15, "ticks to enter with voter %d's first YES lost", lost)
 }

@@ -145,3 +145,22 @@ type VoteExpired struct {
 // lock traffic; a voter that misses it frees its vote when the lease runs
 // out, which delays the next grant but never puts two drones in a cell.
 func (Release) Unreliable() {}
+
+// Unreliable implements algorithms.Unreliable: REQUEST, RENEW and YES go
+// out as plain frames, and the protocol's own answers acknowledge them. A
+// YES answers a REQUEST or RENEW; a requester asks a voter again when its
+// answer has not come within Config.AnswerTicks (longer after every
+// further ask while the voter has not voted, since a voter that holds the
+// request queued answers only when it votes). Through the reliable
+// delivery layer every voter acknowledged each REQUEST and RENEW with a
+// frame of its own, and the requester each YES: on a lossy channel more
+// than half the lock traffic. A lost, late or repeated YES never puts two
+// drones in a cell: the requester counts a vote from the send time the
+// YES echoes, which precedes the voter's grant, whenever it arrives.
+func (Request) Unreliable() {}
+
+// Unreliable implements algorithms.Unreliable (see Request.Unreliable).
+func (Renew) Unreliable() {}
+
+// Unreliable implements algorithms.Unreliable (see Request.Unreliable).
+func (Yes) Unreliable() {}

@@ -107,6 +107,12 @@ type Drone struct {
 	Lights Program
 }
 
+// LateTakeoff is how long after its Takeoff a drone still on the ground
+// may leave it. A drone that missed its take-off (it did not know swarm
+// time, or restarted) stays down: flying straight from its home to where
+// the show has got to would cross the others' paths out of phase.
+const LateTakeoff = time.Second
+
 // Show is a whole show: where it is flown, what it may ask of a drone,
 // and every drone's part. Drone k (counting from 0) is flown by the drone
 // with swarm ID k+1.
