@@ -172,8 +172,12 @@ type Sim struct {
 	seq     uint64
 	events  eventQueue
 	drones  []*drone // index id-1
-	busy    []Time   // per network: the channel is busy until then
-	air     []Time   // per network: airtime of the frames that have ended
+	// nets holds the drones of each network in ID order, the IDs alone
+	// in netIDs: a network's peers.
+	nets    [][]*drone
+	netIDs  [][]algorithms.NodeID
+	busy    []Time // per network: the channel is busy until then
+	air     []Time // per network: airtime of the frames that have ended
 	groups  map[algorithms.NodeID]int
 	stats   Stats
 	hash    hash.Hash
@@ -233,9 +237,16 @@ func New(cfg Config, factory Factory) (*Sim, error) {
 	s.stats.AirtimeByNetwork = make([]Time, cfg.Networks)
 	s.stats.HeartbeatAirtimeByNetwork = make([]Time, cfg.Networks)
 	s.stats.AirtimeWindows = make([][]Time, cfg.Networks)
+	s.nets = make([][]*drone, cfg.Networks)
+	s.netIDs = make([][]algorithms.NodeID, cfg.Networks)
+	for i := range cfg.Drones {
+		net := i * cfg.Networks / cfg.Drones
+		s.netIDs[net] = append(s.netIDs[net], algorithms.NodeID(i+1))
+	}
 	for i := range cfg.Drones {
 		id := algorithms.NodeID(i + 1)
 		d := &drone{id: id, up: true, network: i * cfg.Networks / cfg.Drones}
+		s.nets[d.network] = append(s.nets[d.network], d)
 		if cfg.ClockOffset > 0 {
 			d.offset = Time(s.rng.Int64N(int64(2*cfg.ClockOffset+1))) - cfg.ClockOffset
 		}
@@ -257,11 +268,10 @@ func New(cfg Config, factory Factory) (*Sim, error) {
 	return s, nil
 }
 
+// newEndpoint returns drone d's reliable delivery endpoint, whose peers
+// are the drones of its network: a frame to everyone reaches no other.
 func (s *Sim) newEndpoint(d *drone) *arq.Endpoint {
-	peers := make([]algorithms.NodeID, 0, len(s.drones))
-	for i := range s.cfg.Drones {
-		peers = append(peers, algorithms.NodeID(i+1))
-	}
+	peers := s.netIDs[d.network]
 	// Every destination of a message answers with a frame on the shared
 	// channel: allow one frame's airtime each.
 	frame := Airtime(FrameBytes(32, !s.cfg.Unsigned), s.cfg.Baud)
@@ -971,10 +981,7 @@ func (s *Sim) countWindows(network int, start, end Time) {
 func (s *Sim) propagate(network int, f *frame) {
 	from, ids := f.from, f.to
 	if f.all {
-		ids = make([]algorithms.NodeID, 0, len(s.drones))
-		for _, d := range s.drones {
-			ids = append(ids, d.id)
-		}
+		ids = s.netIDs[network]
 	}
 	for _, id := range ids {
 		if id == from || id < 1 || int(id) > len(s.drones) {

@@ -333,3 +333,26 @@ func TestFamilyFrames(t *testing.T) {
 	assert.Less(t, s.FamilyAirtime("note"), st.Airtime*2/4)
 	assert.Zero(t, s.FamilyAirtime("other"))
 }
+
+// A reliable message to everyone is for the sender's network: each of its
+// drones gets it once, the other network hears nothing, and the sender
+// waits for no acknowledgement from the other network, so its endpoint
+// falls quiet without retransmitting.
+func TestEveryoneIsOwnNetwork(t *testing.T) {
+	s, err := New(Config{Drones: 8, Networks: 2, Seed: 3}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		return &gossip{id: id}, nil
+	})
+	require.NoError(t, err)
+	s.Call(6, func(c algorithms.Core) { c.(*gossip).Send(nil, note{echo: true}) })
+	s.Run(10*Second, nil)
+	for id := algorithms.NodeID(1); id <= 8; id++ {
+		want := 0
+		if s.Network(id) == s.Network(6) && id != 6 {
+			want = 1
+		}
+		assert.Equal(t, want, s.Core(id).(*gossip).got, "seed=3: drone %d", id)
+	}
+	assert.Zero(t, s.Endpoint(6).Pending(), "seed=3")
+	assert.Zero(t, s.Stats().Retransmissions, "seed=3")
+	assert.True(t, s.Quiet(), "seed=3")
+}
