@@ -11,6 +11,7 @@ import (
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
 	"github.com/skyquorum/skyquorum/algorithms/election"
+	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/sitl/sim"
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
 	"github.com/skyquorum/skyquorum/swarm"
@@ -251,6 +252,11 @@ func RunShow(sh Show) (ShowResult, error) {
 	if err := sh.Validate(); err != nil {
 		return ShowResult{}, err
 	}
+	// memory_bytes_per_drone: the heap the run holds at its end, over the
+	// heap before anything of the run was built, per drone.
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	cfg, err := sh.simConfig()
 	if err != nil {
 		return ShowResult{}, err
@@ -278,6 +284,14 @@ func RunShow(sh Show) (ShowResult, error) {
 	groups := make([][]algorithms.NodeID, sh.Networks)
 	for id := algorithms.NodeID(1); int(id) <= n; id++ {
 		groups[netOf(id)] = append(groups[netOf(id)], id)
+	}
+	// Every drone of a network computes the same airspace quorums from
+	// the same members; the simulated drones share one copy, read-only
+	// (a view change builds new quorums, swarm.Node.Quorums), instead of
+	// holding one each.
+	quorums := make([]mutex.Quorums, sh.Networks)
+	for net, members := range groups {
+		quorums[net] = mutex.Best(members)
 	}
 	drift := max(sh.ClockDrift, 1) * 2
 	// The bully's T: a message crosses a channel on which every drone of
@@ -330,7 +344,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		node, err := swarm.New(swarm.Config{
 			ID: id, Members: members, Incarnation: inc, Seed: sh.Seed*65536 + uint64(id), CampaignTimeout: campaign,
 			TickNanos: int64(cfg.Tick), Baud: cfg.Baud, Unsigned: cfg.Unsigned, Key: showKey,
-			ClockDriftPPM: drift, BullyTimeout: bullyT, Election: sh.Election,
+			ClockDriftPPM: drift, BullyTimeout: bullyT, Election: sh.Election, Quorums: quorums[netOf(id)],
 		}, restored)
 		if err != nil {
 			return nil, err
@@ -343,9 +357,6 @@ func RunShow(sh Show) (ShowResult, error) {
 		}
 		return c, nil
 	}
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
 	s, err = sim.New(cfg, factory)
 	if err != nil {
 		return ShowResult{}, err
