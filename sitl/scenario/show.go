@@ -139,11 +139,11 @@ type ShowResult struct {
 	// that a drone of another network held: each network locks the
 	// shared zone on its own, so with --networks above 1 nothing keeps
 	// them apart (docs/swarm.md, "Several networks").
-	CrossNetworkCellOverlaps int `json:"cross_network_cell_overlaps"`
-	ViewsInForce      int     `json:"views_in_force"`
-	ViewsInForceMin   int     `json:"views_in_force_min"`
-	VotersRetired     []int   `json:"voters_retired"`
-	LockWaitMsMax     float64 `json:"lock_wait_ms_max"`
+	CrossNetworkCellOverlaps int     `json:"cross_network_cell_overlaps"`
+	ViewsInForce             int     `json:"views_in_force"`
+	ViewsInForceMin          int     `json:"views_in_force_min"`
+	VotersRetired            []int   `json:"voters_retired"`
+	LockWaitMsMax            float64 `json:"lock_wait_ms_max"`
 	// LockFramesPerEntry is what the airspace locks put on air per cell
 	// acquired (sim.Sim.FamilyFrames), null when no cell was acquired.
 	LockFramesPerEntry   *float64 `json:"lock_frames_per_entry"`
@@ -404,17 +404,17 @@ func RunShow(sh Show) (ShowResult, error) {
 	node := func(id algorithms.NodeID) *clockedNode { return s.Core(id).(*clockedNode) }
 
 	var (
-		applied    = map[algorithms.NodeID]int{} // per drone, highest log index applied
-		byIndex    = map[[2]int]string{}         // (network, log index) → entry, first applied
-		commandAt  = map[[2]int]sim.Time{}       // (network, index) of a command → first applied
-		refused    = map[[2]int]bool{}
-		showErr    float64
-		outOfSync  int                                // drone-seconds flying the show out of sync
-		deviation  float64                            // metres between a vehicle and its planned position
+		applied   = map[algorithms.NodeID]int{} // per drone, highest log index applied
+		byIndex   = map[[2]int]string{}         // (network, log index) → entry, first applied
+		commandAt = map[[2]int]sim.Time{}       // (network, index) of a command → first applied
+		refused   = map[[2]int]bool{}
+		showErr   float64
+		outOfSync int     // drone-seconds flying the show out of sync
+		deviation float64 // metres between a vehicle and its planned position
 		// startedAt[id] is the true time at which drone id's show time
 		// passed 0 (-1: not seen).
-		startedAt = make([]sim.Time, n+1)
-		overlaps  int
+		startedAt  = make([]sim.Time, n+1)
+		overlaps   int
 		asked      = map[algorithms.NodeID]sim.Time{} // outstanding acquisitions, since
 		lockWait   float64
 		orderBad   int
