@@ -279,6 +279,12 @@ func RunShow(sh Show) (ShowResult, error) {
 	cfg.ClockDriftPPM = sh.ClockDrift
 	cfg.Tick = 10 * sim.Millisecond
 	cfg.Family = lockFamily
+	// The drones' ticks are most of the work, and each touches only its
+	// own node (the shared quorums are read-only): on several cores they
+	// run at once, with the same outcome (sim.Config.Workers).
+	if n := sh.Drones; n >= parallelFrom {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
 	if cfg.Baud == 0 {
 		cfg.Baud = 57600
 	}
@@ -1116,6 +1122,10 @@ func countMissing(commands [][2]int, groups [][]algorithms.NodeID, up func(algor
 	m.appliedMin = max(m.appliedMin, 0)
 	return m
 }
+
+// parallelFrom is the swarm size from which the drones tick in parallel:
+// below it a tick is too short for the goroutines to pay.
+var parallelFrom = 500
 
 // startHold is how many rounds of the ground station (2 s each) a START
 // is held while some network is not ready for it (several networks).

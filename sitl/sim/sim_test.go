@@ -356,3 +356,46 @@ func TestEveryoneIsOwnNetwork(t *testing.T) {
 	assert.Zero(t, s.Stats().Retransmissions, "seed=3")
 	assert.True(t, s.Quiet(), "seed=3")
 }
+
+// ticker is a test core that sends on its own ticks: every id+2 ticks a
+// note to the next drone, every 7th time to everyone.
+type ticker struct {
+	gossip
+	n, ticks int
+}
+
+func (k *ticker) Tick() {
+	k.ticks++
+	if k.ticks%(int(k.id)+2) != 0 {
+		return
+	}
+	var to []algorithms.NodeID
+	if k.ticks%7 != 0 {
+		to = algorithms.To(algorithms.NodeID(int(k.id)%k.n + 1))
+	}
+	k.Send(to, note{})
+}
+
+// Drones ticked on several goroutines make the same run as drones ticked
+// one after the other: the same trace, faults, crashes and restarts
+// included.
+func TestWorkersSameTrace(t *testing.T) {
+	run := func(workers int) *Sim {
+		s, err := New(Config{
+			Drones: 12, Networks: 2, Seed: 9, Loss: 0.2, Dup: 0.1, Reorder: 40 * Millisecond,
+			DetectAfter: 200 * Millisecond, Workers: workers,
+		}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+			return &ticker{gossip: gossip{id: id}, n: 12}, nil
+		})
+		require.NoError(t, err)
+		s.At(300*Millisecond, func() { s.Crash(3) })
+		s.At(900*Millisecond, func() { require.NoError(t, s.Restart(3, false)) })
+		s.Run(3*Second, nil)
+		return s
+	}
+	one := run(1)
+	assert.Greater(t, one.Stats().Delivered, 200, "seed=9")
+	for _, w := range []int{2, 3, 16} {
+		assert.Equal(t, one.TraceHash(), run(w).TraceHash(), "seed=9: %d workers", w)
+	}
+}
