@@ -4,8 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/skyquorum/skyquorum/algorithms"
@@ -312,6 +314,7 @@ func RunShow(sh Show) (ShowResult, error) {
 	for net, members := range groups {
 		quorums[net] = mutex.Best(members)
 	}
+	views := newSharedViews()
 	drift := max(sh.ClockDrift, 1) * 2
 	// The bully's T: a message crosses a channel on which every drone of
 	// the network may have a frame queued, plus the reliable layer's
@@ -364,6 +367,7 @@ func RunShow(sh Show) (ShowResult, error) {
 			ID: id, Members: members, Incarnation: inc, Seed: sh.Seed*65536 + uint64(id), CampaignTimeout: campaign,
 			TickNanos: int64(cfg.Tick), Baud: cfg.Baud, Unsigned: cfg.Unsigned, Key: showKey,
 			ClockDriftPPM: drift, BullyTimeout: bullyT, Election: sh.Election, Quorums: quorums[netOf(id)],
+			Substitute: views.substitute,
 		}, restored)
 		if err != nil {
 			return nil, err
@@ -1047,6 +1051,46 @@ func RunShow(sh Show) (ShowResult, error) {
 		}
 	}
 	return r, nil
+}
+
+// sharedViews hands out one copy of the quorums of each view change for
+// the drones that apply it (swarm.Config.Substitute): the drones of a
+// network apply the same changes to the same quorums, and each copy would
+// otherwise cost every drone a map of its network's size. Safe for the
+// drones' parallel ticks.
+type sharedViews struct {
+	mu   sync.Mutex
+	ids  map[uintptr]int // a quorums map handed out or given → its number
+	maps []mutex.Quorums // by number; holding them keeps their addresses theirs
+	made map[[3]int]mutex.Quorums
+}
+
+func newSharedViews() *sharedViews {
+	return &sharedViews{ids: map[uintptr]int{}, made: map[[3]int]mutex.Quorums{}}
+}
+
+func (v *sharedViews) substitute(q mutex.Quorums, retired, replacement algorithms.NodeID) mutex.Quorums {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	k := [3]int{v.id(q), int(retired), int(replacement)}
+	if out, ok := v.made[k]; ok {
+		return out
+	}
+	out := swarm.Substitute(q, retired, replacement)
+	v.id(out)
+	v.made[k] = out
+	return out
+}
+
+// id numbers the quorums map q by its identity.
+func (v *sharedViews) id(q mutex.Quorums) int {
+	p := reflect.ValueOf(q).Pointer()
+	if i, ok := v.ids[p]; ok {
+		return i
+	}
+	v.ids[p] = len(v.maps)
+	v.maps = append(v.maps, q)
+	return len(v.maps) - 1
 }
 
 // startSpread returns the spread of the true times at which the drones'
