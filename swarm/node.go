@@ -108,6 +108,11 @@ type Config struct {
 	// Quorums are the airspace locks' voting quorums (optional, default
 	// mutex.Best(Members)).
 	Quorums mutex.Quorums
+	// Substitute, when set, builds the quorums of a view change instead
+	// of Substitute: it must return what Substitute returns, and may
+	// return the same map for the same arguments, so that drones that
+	// apply the same views share one copy (the simulator does; optional).
+	Substitute func(q mutex.Quorums, retired, replacement algorithms.NodeID) mutex.Quorums
 	// LeaseTicks is the airspace lease (optional, airspace's default).
 	LeaseTicks int
 	// ClockDriftPPM bounds the drift of every drone's clock, for leases
@@ -175,6 +180,7 @@ type Node struct {
 	// The airspace view (view.go).
 	memberList    []algorithms.NodeID
 	quorums       mutex.Quorums // in force
+	substitute    func(q mutex.Quorums, retired, replacement algorithms.NodeID) mutex.Quorums
 	views         []viewChange
 	inForce       int
 	retired       map[algorithms.NodeID]bool
@@ -238,9 +244,12 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		id: cfg.ID, leaderTimeout: cfg.LeaderTimeout, heartbeat: max(cfg.LeaderHeartbeat, 0),
 		missed: cfg.LeaderMissed, succession: cfg.SuccessionDelay, down: map[algorithms.NodeID]bool{}, show: show.NewPlayer(),
 		ops:        map[OperatorID]uint32{},
-		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums,
+		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums, substitute: cfg.Substitute,
 		retired: map[algorithms.NodeID]bool{}, fenceTicks: int64(cfg.FenceTicks), viewProposed: -viewRetryTicks,
 		showSync: int64(cfg.ShowSyncTicks), restarted: len(restored) > 0,
+	}
+	if n.substitute == nil {
+		n.substitute = Substitute
 	}
 	n.members, err = membership.New(membership.Config{
 		ID: cfg.ID, Members: cfg.Members, Incarnation: cfg.Incarnation, TickNanos: cfg.TickNanos,

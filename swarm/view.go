@@ -101,7 +101,7 @@ func (n *Node) tickView() {
 			break
 		}
 		n.inForce++
-		n.quorums = substitute(n.quorums, v.retired, v.replacement)
+		n.quorums = n.substitute(n.quorums, v.retired, v.replacement)
 		// Every member keeps a quorum: a substitution only replaces.
 		_ = n.locks.SetQuorums(n.quorums)
 		n.Emit(ViewInForce{Epoch: n.inForce, Retired: v.retired, Replacement: v.replacement})
@@ -195,8 +195,9 @@ func (n *Node) replacementFor(d algorithms.NodeID, votes map[algorithms.NodeID]i
 	return best
 }
 
-// substitute returns q with r in place of d in every quorum.
-func substitute(q mutex.Quorums, d, r algorithms.NodeID) mutex.Quorums {
+// Substitute returns q with r in place of d in every quorum, a new map
+// (q is not changed).
+func Substitute(q mutex.Quorums, d, r algorithms.NodeID) mutex.Quorums {
 	out := make(mutex.Quorums, len(q))
 	for id, qs := range q {
 		if !slices.Contains(qs, d) {

@@ -4,13 +4,16 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/cmdlog"
 	"github.com/skyquorum/skyquorum/algorithms/election"
+	"github.com/skyquorum/skyquorum/algorithms/mutex"
 	"github.com/skyquorum/skyquorum/sitl/sim"
 	"github.com/skyquorum/skyquorum/sitl/vehicle"
 	"github.com/skyquorum/skyquorum/swarm"
@@ -130,10 +133,23 @@ type ShowResult struct {
 	ShowDurationS     float64 `json:"show_duration_s"`
 	ShowHash          string  `json:"show_hash"`
 	ShowDeviationMMax float64 `json:"show_deviation_m_max"`
-	ViewsInForce      int     `json:"views_in_force"`
-	ViewsInForceMin   int     `json:"views_in_force_min"`
-	VotersRetired     []int   `json:"voters_retired"`
-	LockWaitMsMax     float64 `json:"lock_wait_ms_max"`
+	// ShowStartSpreadMs is the largest difference in true time between
+	// the moments two drones' show times passed 0 (the START took effect
+	// at them), over every network, and ShowStartSpreadMsNetwork the
+	// same within one network, the largest; null when no drone started.
+	// Counted for the drones flying the show in sync within a second of
+	// their start.
+	ShowStartSpreadMs        *float64 `json:"show_start_spread_ms"`
+	ShowStartSpreadMsNetwork *float64 `json:"show_start_spread_ms_network"`
+	// CrossNetworkCellOverlaps counts the entries into an airspace cell
+	// that a drone of another network held: each network locks the
+	// shared zone on its own, so with --networks above 1 nothing keeps
+	// them apart (docs/swarm.md, "Several networks").
+	CrossNetworkCellOverlaps int     `json:"cross_network_cell_overlaps"`
+	ViewsInForce             int     `json:"views_in_force"`
+	ViewsInForceMin          int     `json:"views_in_force_min"`
+	VotersRetired            []int   `json:"voters_retired"`
+	LockWaitMsMax            float64 `json:"lock_wait_ms_max"`
 	// LockFramesPerEntry is what the airspace locks put on air per cell
 	// acquired (sim.Sim.FamilyFrames), null when no cell was acquired.
 	LockFramesPerEntry   *float64 `json:"lock_frames_per_entry"`
@@ -255,6 +271,11 @@ func RunShow(sh Show) (ShowResult, error) {
 	if err := sh.Validate(); err != nil {
 		return ShowResult{}, err
 	}
+	// memory_bytes_per_drone: the heap the run holds at its end, over the
+	// heap before anything of the run was built, per drone.
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	cfg, err := sh.simConfig()
 	if err != nil {
 		return ShowResult{}, err
@@ -264,6 +285,12 @@ func RunShow(sh Show) (ShowResult, error) {
 	cfg.ClockDriftPPM = sh.ClockDrift
 	cfg.Tick = 10 * sim.Millisecond
 	cfg.Family = lockFamily
+	// The drones' ticks are most of the work, and each touches only its
+	// own node (the shared quorums are read-only): on several cores they
+	// run at once, with the same outcome (sim.Config.Workers).
+	if n := sh.Drones; n >= parallelFrom {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
 	if cfg.Baud == 0 {
 		cfg.Baud = 57600
 	}
@@ -283,6 +310,15 @@ func RunShow(sh Show) (ShowResult, error) {
 	for id := algorithms.NodeID(1); int(id) <= n; id++ {
 		groups[netOf(id)] = append(groups[netOf(id)], id)
 	}
+	// Every drone of a network computes the same airspace quorums from
+	// the same members; the simulated drones share one copy, read-only
+	// (a view change builds new quorums, swarm.Node.Quorums), instead of
+	// holding one each.
+	quorums := make([]mutex.Quorums, sh.Networks)
+	for net, members := range groups {
+		quorums[net] = mutex.Best(members)
+	}
+	views := newSharedViews()
 	drift := max(sh.ClockDrift, 1) * 2
 	// The bully's T: a message crosses a channel on which every drone of
 	// the network may have a frame queued, plus the reliable layer's
@@ -342,7 +378,8 @@ func RunShow(sh Show) (ShowResult, error) {
 		node, err := swarm.New(swarm.Config{
 			ID: id, Members: members, Incarnation: inc, Seed: sh.Seed*65536 + uint64(id), CampaignTimeout: campaign,
 			TickNanos: int64(cfg.Tick), Baud: cfg.Baud, Unsigned: cfg.Unsigned, Key: showKey,
-			ClockDriftPPM: drift, BullyTimeout: bullyT, Election: sh.Election,
+			ClockDriftPPM: drift, BullyTimeout: bullyT, Election: sh.Election, Quorums: quorums[netOf(id)],
+			Substitute: views.substitute,
 		}, restored)
 		if err != nil {
 			return nil, err
@@ -355,9 +392,6 @@ func RunShow(sh Show) (ShowResult, error) {
 		}
 		return c, nil
 	}
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
 	s, err = sim.New(cfg, factory)
 	if err != nil {
 		return ShowResult{}, err
@@ -392,13 +426,17 @@ func RunShow(sh Show) (ShowResult, error) {
 	node := func(id algorithms.NodeID) *clockedNode { return s.Core(id).(*clockedNode) }
 
 	var (
-		applied    = map[algorithms.NodeID]int{} // per drone, highest log index applied
-		byIndex    = map[[2]int]string{}         // (network, log index) → entry, first applied
-		commandAt  = map[[2]int]sim.Time{}       // (network, index) of a command → first applied
-		refused    = map[[2]int]bool{}
-		showErr    float64
-		outOfSync  int                                // drone-seconds flying the show out of sync
-		deviation  float64                            // metres between a vehicle and its planned position
+		applied   = map[algorithms.NodeID]int{} // per drone, highest log index applied
+		byIndex   = map[[2]int]string{}         // (network, log index) → entry, first applied
+		commandAt = map[[2]int]sim.Time{}       // (network, index) of a command → first applied
+		refused   = map[[2]int]bool{}
+		showErr   float64
+		outOfSync int     // drone-seconds flying the show out of sync
+		deviation float64 // metres between a vehicle and its planned position
+		// startedAt[id] is the true time at which drone id's show time
+		// passed 0 (-1: not seen).
+		startedAt  = make([]sim.Time, n+1)
+		overlaps   int
 		asked      = map[algorithms.NodeID]sim.Time{} // outstanding acquisitions, since
 		lockWait   float64
 		orderBad   int
@@ -468,8 +506,12 @@ func RunShow(sh Show) (ShowResult, error) {
 					holders[c] = map[algorithms.NodeID]bool{}
 				}
 				for other := range holders[c] {
-					if other != id && netOf(other) == netOf(id) {
+					switch {
+					case other == id:
+					case netOf(other) == netOf(id):
 						s.Violation("me1", "drone %d entered cell %d held by drone %d", id, c, other)
+					default:
+						overlaps++
 					}
 				}
 				holders[c][id] = true
@@ -559,13 +601,30 @@ func RunShow(sh Show) (ShowResult, error) {
 	// The ground station: every two seconds, each network's leader
 	// sequences the next show command, as an operator would from what the
 	// swarm reports (nextCommand), until 12 s before the end.
-	seq := 0
+	//
+	// With several networks the ground station relays one START to every
+	// network's leader in one round: the same instant, named in each
+	// network's own swarm time (the leader's swarm time read at that
+	// instant, plus showLead). It holds the START until every network is
+	// ready for it, startHold rounds at most, so that one network's late
+	// ARM does not start the others without it; a network ready only
+	// after that gets its START at the same instant, past by then, and
+	// its drones catch up with the show as a late drone does.
+	seq, held := 0, 0
+	var startAt sim.Time = -1 // the swarm's START, in true time
+	type order struct {
+		net int
+		id  algorithms.NodeID
+		cmd command.Command
+	}
 	var operator func()
 	operator = func() {
 		if settling {
 			return
 		}
 		last := s.Now()+2*sim.Second >= sh.Duration-12*sim.Second
+		var orders []order
+		ready := make([]bool, len(groups))
 		for net := range groups {
 			for _, id := range groups[net] {
 				if !s.Up(id) {
@@ -575,18 +634,42 @@ func RunShow(sh Show) (ShowResult, error) {
 					continue
 				}
 				nd := node(id)
-				cmd := nextCommand(nd.Show(), nd.SwarmTime(int64(s.LocalTime(id))), seq, last, hash.Digest(), showEnd)
+				now := nd.SwarmTime(int64(s.LocalTime(id)))
+				cmd := nextCommand(nd.Show(), now, seq, last, hash.Digest(), showEnd)
+				if _, ok := cmd.(command.Start); ok {
+					ready[net] = true
+					if sh.Networks > 1 && startAt >= 0 {
+						cmd = command.Start{At: now + int64(startAt-s.Now())}
+					}
+				}
 				if cmd != nil {
-					s.Call(id, func(c algorithms.Core) {
-						pos, err := c.(*clockedNode).Propose(cmd)
-						if k := [3]int{net, int(pos.Index), int(pos.Term)}; err == nil && up != nil {
-							if _, ok := proposed[k]; !ok {
-								proposed[k] = s.Now()
-							}
-						}
-					})
+					orders = append(orders, order{net, id, cmd})
 				}
 			}
+		}
+		hold := false
+		if slices.Contains(ready, true) && slices.Contains(ready, false) && held < startHold {
+			hold = true
+			held++
+		}
+		for _, o := range orders {
+			if _, ok := o.cmd.(command.Start); ok {
+				if hold {
+					continue
+				}
+				if startAt < 0 {
+					startAt = s.Now() + showLead
+				}
+			}
+			net, cmd := o.net, o.cmd
+			s.Call(o.id, func(c algorithms.Core) {
+				pos, err := c.(*clockedNode).Propose(cmd)
+				if k := [3]int{net, int(pos.Index), int(pos.Term)}; err == nil && up != nil {
+					if _, ok := proposed[k]; !ok {
+						proposed[k] = s.Now()
+					}
+				}
+			})
 		}
 		seq++
 		// The ground station stops 10 s before the end, so that every
@@ -643,6 +726,9 @@ func RunShow(sh Show) (ShowResult, error) {
 	// Separation is checked after every update, when the vehicles have
 	// moved; the deviation from the planned position before it, over the
 	// controlled vehicles that flew the show since the last update.
+	for id := range startedAt {
+		startedAt[id] = -1
+	}
 	controlled := make([]bool, n+1)
 	flewShow := make([]bool, n+1)
 	rejoining := make([]bool, n+1)
@@ -666,6 +752,9 @@ func RunShow(sh Show) (ShowResult, error) {
 					deviation = max(deviation, off)
 				}
 				flewShow[id] = flying && controlled[id]
+				if st, running := nd.Show().ShowTime(nd.SwarmTime(int64(s.LocalTime(id)))); running && startedAt[id] < 0 && flewShow[id] && st < int64(sim.Second) {
+					startedAt[id] = s.Now() - sim.Time(st)
+				}
 			} else {
 				flewShow[id] = false
 			}
@@ -885,6 +974,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		ShowTimeErrorMsMax:         showErr,
 		ShowOutOfSyncDroneSeconds:  outOfSync,
 		ShowDeviationMMax:          deviation,
+		CrossNetworkCellOverlaps:   overlaps,
 		ShowDrones:                 len(plan.Drones),
 		ShowDurationS:              plan.Duration().Seconds(),
 		ShowHash:                   hash.String(),
@@ -931,6 +1021,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		}
 	}
 	r.ViewsInForceMin = max(r.ViewsInForceMin, 0)
+	r.ShowStartSpreadMs, r.ShowStartSpreadMsNetwork = startSpread(startedAt, netOf)
 	for _, ls := range perTerm {
 		r.ElectedPerTermMax = max(r.ElectedPerTermMax, len(ls))
 	}
@@ -986,6 +1077,76 @@ func RunShow(sh Show) (ShowResult, error) {
 	return r, nil
 }
 
+// sharedViews hands out one copy of the quorums of each view change for
+// the drones that apply it (swarm.Config.Substitute): the drones of a
+// network apply the same changes to the same quorums, and each copy would
+// otherwise cost every drone a map of its network's size. Safe for the
+// drones' parallel ticks.
+type sharedViews struct {
+	mu   sync.Mutex
+	ids  map[uintptr]int // a quorums map handed out or given → its number
+	maps []mutex.Quorums // by number; holding them keeps their addresses theirs
+	made map[[3]int]mutex.Quorums
+}
+
+func newSharedViews() *sharedViews {
+	return &sharedViews{ids: map[uintptr]int{}, made: map[[3]int]mutex.Quorums{}}
+}
+
+func (v *sharedViews) substitute(q mutex.Quorums, retired, replacement algorithms.NodeID) mutex.Quorums {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	k := [3]int{v.id(q), int(retired), int(replacement)}
+	if out, ok := v.made[k]; ok {
+		return out
+	}
+	out := swarm.Substitute(q, retired, replacement)
+	v.id(out)
+	v.made[k] = out
+	return out
+}
+
+// id numbers the quorums map q by its identity.
+func (v *sharedViews) id(q mutex.Quorums) int {
+	p := reflect.ValueOf(q).Pointer()
+	if i, ok := v.ids[p]; ok {
+		return i
+	}
+	v.ids[p] = len(v.maps)
+	v.maps = append(v.maps, q)
+	return len(v.maps) - 1
+}
+
+// startSpread returns the spread of the true times at which the drones'
+// shows started (startedAt[id], -1 for none) over the whole swarm and,
+// the largest, within one network; nil when no drone started.
+func startSpread(startedAt []sim.Time, netOf func(algorithms.NodeID) int) (all, network *float64) {
+	type span struct{ lo, hi sim.Time }
+	whole := span{math.MaxInt64, -1}
+	nets := map[int]span{}
+	for id, at := range startedAt {
+		if at < 0 {
+			continue
+		}
+		whole = span{min(whole.lo, at), max(whole.hi, at)}
+		net := netOf(algorithms.NodeID(id))
+		sp, ok := nets[net]
+		if !ok {
+			sp = span{at, at}
+		}
+		nets[net] = span{min(sp.lo, at), max(sp.hi, at)}
+	}
+	if whole.hi < 0 {
+		return nil, nil
+	}
+	a := float64(whole.hi-whole.lo) / float64(sim.Millisecond)
+	w := 0.0
+	for _, sp := range nets {
+		w = max(w, float64(sp.hi-sp.lo)/float64(sim.Millisecond))
+	}
+	return &a, &w
+}
+
 // missing are the committed commands that live drones have not applied.
 type missing struct {
 	commands   int // commands missing at one live drone of their network at least
@@ -1029,6 +1190,14 @@ func countMissing(commands [][2]int, groups [][]algorithms.NodeID, up func(algor
 	m.appliedMin = max(m.appliedMin, 0)
 	return m
 }
+
+// parallelFrom is the swarm size from which the drones tick in parallel:
+// below it a tick is too short for the goroutines to pay.
+var parallelFrom = 500
+
+// startHold is how many rounds of the ground station (2 s each) a START
+// is held while some network is not ready for it (several networks).
+const startHold = 5
 
 // showLead is how far ahead the ground station times START, PAUSE and
 // RESUME. A drone in sync has been caught up within the node's

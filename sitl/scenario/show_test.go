@@ -331,3 +331,24 @@ func TestShow250HeavyLoss(t *testing.T) {
 	assert.Zero(t, r.ME1Violations, "seed=%d", seed)
 	assert.LessOrEqual(t, r.CoordinationAirtimeShare, 0.5, "seed=%d", seed)
 }
+
+// Several networks start the show at one instant: the ground station
+// relays one START to every network's leader in one round, each in its
+// network's own swarm time, holds it until every network is ready, and
+// gives a network that is ready only later the same instant. Under heavy
+// loss and crashes networks lose their leaders at different times; the
+// drones of all networks still start within the clocks' error of each
+// other, not whole rounds of the ground station (2 s) apart.
+func TestShowNetworksStartTogether(t *testing.T) {
+	logTo(t)
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 8)); seed++ {
+		r, err := RunShow(Show{
+			Common: Common{Drones: 40, Seed: seed, Loss: 0.3}, Networks: 4, Duration: 60 * sim.Second, Settle: 20 * sim.Second,
+			Crash: 0.3, Restart: true, ClockOffset: 500 * sim.Millisecond, ClockDrift: 50,
+		})
+		require.NoError(t, err, "seed=%d", seed)
+		require.NotNil(t, r.ShowStartSpreadMs, "seed=%d", seed)
+		assert.LessOrEqual(t, *r.ShowStartSpreadMs, 50.0, "seed=%d", seed)
+		assert.LessOrEqual(t, *r.ShowStartSpreadMs-*r.ShowStartSpreadMsNetwork, 20.0, "seed=%d", seed)
+	}
+}

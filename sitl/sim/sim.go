@@ -12,6 +12,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 
 	"github.com/skyquorum/skyquorum/algorithms"
 	"github.com/skyquorum/skyquorum/algorithms/clock"
@@ -65,6 +66,14 @@ type Config struct {
 	// Size, arq's frame header and 2 bytes per address, which falls short
 	// of the wire by up to 39 bytes a message: set it for airtime figures.
 	Wire Wire
+	// Workers, above 1, ticks the drones on that many goroutines at once
+	// (optional, default 1). Each drone's tick then touches only its own
+	// endpoint and core, and what the ticks produced is sent and traced
+	// drone by drone in ID order afterwards. Only for cores whose Tick
+	// touches nothing outside the drone's own core, and scenarios whose
+	// event observer (OnEvent) calls no core at once (it may schedule):
+	// then a run is the same, trace hash included, whatever Workers.
+	Workers int
 	// Trace, when set, receives every event as a JSON line.
 	Trace io.Writer
 	// Logger receives violations (optional, default slog.Default()).
@@ -172,8 +181,12 @@ type Sim struct {
 	seq     uint64
 	events  eventQueue
 	drones  []*drone // index id-1
-	busy    []Time   // per network: the channel is busy until then
-	air     []Time   // per network: airtime of the frames that have ended
+	// nets holds the drones of each network in ID order, the IDs alone
+	// in netIDs: a network's peers.
+	nets    [][]*drone
+	netIDs  [][]algorithms.NodeID
+	busy    []Time // per network: the channel is busy until then
+	air     []Time // per network: airtime of the frames that have ended
 	groups  map[algorithms.NodeID]int
 	stats   Stats
 	hash    hash.Hash
@@ -181,7 +194,9 @@ type Sim struct {
 	log     *slog.Logger
 	onEvent func(id algorithms.NodeID, ev algorithms.Event)
 	calm    bool // Calm was called: no loss, duplication or reordering
-	fam     familyCounts
+	// upScratch holds the live drones of a parallel tick.
+	upScratch []*drone
+	fam       familyCounts
 	// Drop, when set, is asked for every frame a drone would receive;
 	// returning true loses it (for targeted faults in tests).
 	Drop func(from, to algorithms.NodeID) bool
@@ -233,9 +248,16 @@ func New(cfg Config, factory Factory) (*Sim, error) {
 	s.stats.AirtimeByNetwork = make([]Time, cfg.Networks)
 	s.stats.HeartbeatAirtimeByNetwork = make([]Time, cfg.Networks)
 	s.stats.AirtimeWindows = make([][]Time, cfg.Networks)
+	s.nets = make([][]*drone, cfg.Networks)
+	s.netIDs = make([][]algorithms.NodeID, cfg.Networks)
+	for i := range cfg.Drones {
+		net := i * cfg.Networks / cfg.Drones
+		s.netIDs[net] = append(s.netIDs[net], algorithms.NodeID(i+1))
+	}
 	for i := range cfg.Drones {
 		id := algorithms.NodeID(i + 1)
 		d := &drone{id: id, up: true, network: i * cfg.Networks / cfg.Drones}
+		s.nets[d.network] = append(s.nets[d.network], d)
 		if cfg.ClockOffset > 0 {
 			d.offset = Time(s.rng.Int64N(int64(2*cfg.ClockOffset+1))) - cfg.ClockOffset
 		}
@@ -257,11 +279,10 @@ func New(cfg Config, factory Factory) (*Sim, error) {
 	return s, nil
 }
 
+// newEndpoint returns drone d's reliable delivery endpoint, whose peers
+// are the drones of its network: a frame to everyone reaches no other.
 func (s *Sim) newEndpoint(d *drone) *arq.Endpoint {
-	peers := make([]algorithms.NodeID, 0, len(s.drones))
-	for i := range s.cfg.Drones {
-		peers = append(peers, algorithms.NodeID(i+1))
-	}
+	peers := s.netIDs[d.network]
 	// Every destination of a message answers with a frame on the shared
 	// channel: allow one frame's airtime each.
 	frame := Airtime(FrameBytes(32, !s.cfg.Unsigned), s.cfg.Baud)
@@ -594,16 +615,55 @@ type channelObserver interface {
 func (s *Sim) onAir(network int) Time { return s.air[network] }
 
 func (s *Sim) tick() {
+	if s.cfg.Workers > 1 {
+		s.tickParallel()
+		return
+	}
 	s.forEachUp(func(d *drone) {
-		d.ep.ChannelBusy(int64(s.onAir(d.network)))
-		if c, ok := d.core.(channelObserver); ok {
-			c.ChannelBusy(int64(s.onAir(d.network)))
-		}
-		d.ep.Tick()
-		d.core.Tick()
+		s.tickDrone(d)
 		s.flush(d)
 	})
 	s.schedule(s.now+s.cfg.Tick, s.tick)
+}
+
+// tickParallel ticks the live drones on Config.Workers goroutines, each a
+// contiguous block of drones, then flushes them in ID order.
+func (s *Sim) tickParallel() {
+	up := s.upScratch[:0]
+	for _, d := range s.drones {
+		if d.up {
+			up = append(up, d)
+		}
+	}
+	s.upScratch = up
+	workers := min(s.cfg.Workers, len(up))
+	var wg sync.WaitGroup
+	for w := range workers {
+		block := up[w*len(up)/workers : (w+1)*len(up)/workers]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, d := range block {
+				s.tickDrone(d)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, d := range up {
+		s.flush(d)
+	}
+	s.schedule(s.now+s.cfg.Tick, s.tick)
+}
+
+// tickDrone is one drone's tick without the sends: its endpoint and core
+// learn how busy the channel has been, then tick.
+func (s *Sim) tickDrone(d *drone) {
+	d.ep.ChannelBusy(int64(s.onAir(d.network)))
+	if c, ok := d.core.(channelObserver); ok {
+		c.ChannelBusy(int64(s.onAir(d.network)))
+	}
+	d.ep.Tick()
+	d.core.Tick()
 }
 
 // stamped carries a vector timestamp beside a core message inside the
@@ -971,10 +1031,7 @@ func (s *Sim) countWindows(network int, start, end Time) {
 func (s *Sim) propagate(network int, f *frame) {
 	from, ids := f.from, f.to
 	if f.all {
-		ids = make([]algorithms.NodeID, 0, len(s.drones))
-		for _, d := range s.drones {
-			ids = append(ids, d.id)
-		}
+		ids = s.netIDs[network]
 	}
 	for _, id := range ids {
 		if id == from || id < 1 || int(id) > len(s.drones) {

@@ -333,3 +333,69 @@ func TestFamilyFrames(t *testing.T) {
 	assert.Less(t, s.FamilyAirtime("note"), st.Airtime*2/4)
 	assert.Zero(t, s.FamilyAirtime("other"))
 }
+
+// A reliable message to everyone is for the sender's network: each of its
+// drones gets it once, the other network hears nothing, and the sender
+// waits for no acknowledgement from the other network, so its endpoint
+// falls quiet without retransmitting.
+func TestEveryoneIsOwnNetwork(t *testing.T) {
+	s, err := New(Config{Drones: 8, Networks: 2, Seed: 3}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+		return &gossip{id: id}, nil
+	})
+	require.NoError(t, err)
+	s.Call(6, func(c algorithms.Core) { c.(*gossip).Send(nil, note{echo: true}) })
+	s.Run(10*Second, nil)
+	for id := algorithms.NodeID(1); id <= 8; id++ {
+		want := 0
+		if s.Network(id) == s.Network(6) && id != 6 {
+			want = 1
+		}
+		assert.Equal(t, want, s.Core(id).(*gossip).got, "seed=3: drone %d", id)
+	}
+	assert.Zero(t, s.Endpoint(6).Pending(), "seed=3")
+	assert.Zero(t, s.Stats().Retransmissions, "seed=3")
+	assert.True(t, s.Quiet(), "seed=3")
+}
+
+// ticker is a test core that sends on its own ticks: every id+2 ticks a
+// note to the next drone, every 7th time to everyone.
+type ticker struct {
+	gossip
+	n, ticks int
+}
+
+func (k *ticker) Tick() {
+	k.ticks++
+	if k.ticks%(int(k.id)+2) != 0 {
+		return
+	}
+	var to []algorithms.NodeID
+	if k.ticks%7 != 0 {
+		to = algorithms.To(algorithms.NodeID(int(k.id)%k.n + 1))
+	}
+	k.Send(to, note{})
+}
+
+// Drones ticked on several goroutines make the same run as drones ticked
+// one after the other: the same trace, faults, crashes and restarts
+// included.
+func TestWorkersSameTrace(t *testing.T) {
+	run := func(workers int) *Sim {
+		s, err := New(Config{
+			Drones: 12, Networks: 2, Seed: 9, Loss: 0.2, Dup: 0.1, Reorder: 40 * Millisecond,
+			DetectAfter: 200 * Millisecond, Workers: workers,
+		}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+			return &ticker{gossip: gossip{id: id}, n: 12}, nil
+		})
+		require.NoError(t, err)
+		s.At(300*Millisecond, func() { s.Crash(3) })
+		s.At(900*Millisecond, func() { require.NoError(t, s.Restart(3, false)) })
+		s.Run(3*Second, nil)
+		return s
+	}
+	one := run(1)
+	assert.Greater(t, one.Stats().Delivered, 200, "seed=9")
+	for _, w := range []int{2, 3, 16} {
+		assert.Equal(t, one.TraceHash(), run(w).TraceHash(), "seed=9: %d workers", w)
+	}
+}

@@ -133,15 +133,17 @@ type Up struct {
 // remembered, so that their late frames are not taken for a restart.
 const pastIncarnations = 4
 
+// member is what a drone knows of one member: 32 bytes, as every drone
+// holds one per member of its network (a member's earlier incarnations,
+// which only a restart gives it, are kept in Membership.past).
 type member struct {
+	beat   int64 // tick of the last heartbeat of inc
+	last   int64 // tick when last heard
 	inc    uint32
-	past   []uint32 // earlier incarnations, oldest first
-	beat   int64    // tick of the last heartbeat of inc
-	last   int64    // tick when last heard
+	digest uint16
 	alive  bool
 	known  bool // a heartbeat arrived: inc is the member's
 	status uint8
-	digest uint16
 }
 
 // Membership is the membership and failure detection core of one drone.
@@ -157,7 +159,10 @@ type Membership struct {
 	rng     *rand.Rand
 	status  uint8
 	ids     []algorithms.NodeID // sorted, without this drone
-	members []*member           // members[i] is ids[i]'s
+	members []member            // members[i] is ids[i]'s
+	// past holds the earlier incarnations of the members that have
+	// restarted, oldest first.
+	past map[algorithms.NodeID][]uint32
 	// check is the earliest tick at which a member can fall silent for
 	// longer than the timeout: Tick scans only then.
 	check int64
@@ -248,7 +253,7 @@ func (m *Membership) setMembers(ids []algorithms.NodeID) error {
 	m.timeout = m.cfg.Missed*m.longest + 1
 	var (
 		keepIDs []algorithms.NodeID
-		keep    []*member
+		keep    = make([]member, 0, len(sorted))
 	)
 	for _, id := range sorted {
 		if id == m.cfg.ID {
@@ -256,9 +261,15 @@ func (m *Membership) setMembers(ids []algorithms.NodeID) error {
 		}
 		keepIDs = append(keepIDs, id)
 		if old := m.member(id); old != nil {
-			keep = append(keep, old)
+			keep = append(keep, *old)
 		} else {
-			keep = append(keep, &member{last: m.now, alive: true})
+			keep = append(keep, member{last: m.now, alive: true})
+			delete(m.past, id) // a new member: no earlier incarnation
+		}
+	}
+	for id := range m.past {
+		if _, ok := slices.BinarySearch(keepIDs, id); !ok {
+			delete(m.past, id)
 		}
 	}
 	m.ids, m.members, m.check = keepIDs, keep, 0
@@ -268,7 +279,7 @@ func (m *Membership) setMembers(ids []algorithms.NodeID) error {
 // member returns the state of id, nil for a stranger.
 func (m *Membership) member(id algorithms.NodeID) *member {
 	if i, ok := slices.BinarySearch(m.ids, id); ok {
-		return m.members[i]
+		return &m.members[i]
 	}
 	return nil
 }
@@ -371,7 +382,7 @@ func (m *Membership) Step(from algorithms.NodeID, msg algorithms.Message) error 
 		return fmt.Errorf("membership: heartbeat from %d: %w", from, ErrNotMember)
 	}
 	if mb.known && hb.Incarnation != mb.inc {
-		if slices.Contains(mb.past, hb.Incarnation) && m.now-mb.beat <= int64(m.timeout) {
+		if slices.Contains(m.past[from], hb.Incarnation) && m.now-mb.beat <= int64(m.timeout) {
 			// A late frame of an earlier incarnation, while the
 			// current one beats. An incarnation is a boot counter or a
 			// random nonce, so none is "older" by its value; an old one
@@ -383,10 +394,14 @@ func (m *Membership) Step(from algorithms.NodeID, msg algorithms.Message) error 
 			m.Emit(Down{ID: from})
 			mb.alive = false
 		}
-		mb.past = append(slices.DeleteFunc(mb.past, func(i uint32) bool { return i == hb.Incarnation }), mb.inc)
-		if len(mb.past) > pastIncarnations {
-			mb.past = mb.past[len(mb.past)-pastIncarnations:]
+		past := append(slices.DeleteFunc(m.past[from], func(i uint32) bool { return i == hb.Incarnation }), mb.inc)
+		if len(past) > pastIncarnations {
+			past = past[len(past)-pastIncarnations:]
 		}
+		if m.past == nil {
+			m.past = map[algorithms.NodeID][]uint32{}
+		}
+		m.past[from] = past
 	}
 	mb.inc, mb.status, mb.digest, mb.known, mb.beat = hb.Incarnation, hb.Status, hb.Digest, true, m.now
 	m.heard(from, mb)
@@ -416,7 +431,8 @@ func (m *Membership) Tick() {
 	m.now++
 	if m.now > m.check {
 		m.check = math.MaxInt64
-		for i, mb := range m.members {
+		for i := range m.members {
+			mb := &m.members[i]
 			if !mb.alive {
 				continue
 			}

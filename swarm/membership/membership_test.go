@@ -2,6 +2,7 @@ package membership
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -246,4 +247,11 @@ func TestRestartWithLowerIncarnation(t *testing.T) {
 	require.Equal(t, []algorithms.Event{Down{ID: 2}}, a.Ready().Events)
 	beat(0x9000_0000, 3)
 	require.Equal(t, []algorithms.Event{Up{ID: 2, Incarnation: 0x9000_0000}}, a.Ready().Events)
+}
+
+// Every drone holds one member per drone of its network: at 250 drones a
+// network that is what most of a drone's memory goes to, so it stays at
+// 32 bytes.
+func TestMemberSize(t *testing.T) {
+	assert.LessOrEqual(t, int(unsafe.Sizeof(member{})), 32)
 }
