@@ -101,9 +101,14 @@ type ShowResult struct {
 	CoordinationAirtimeShare float64  `json:"coordination_airtime_share"`
 	ClockErrorMsMax          float64  `json:"clock_error_ms_max"`
 	// ClockSpreadMsMax is the largest difference between the swarm times
-	// of two live synchronised drones of one network (its leader
-	// included), sampled every 100 ms from the start.
-	ClockSpreadMsMax    float64 `json:"clock_spread_ms_max"`
+	// of two live synchronised drones (leaders included, of any
+	// network), sampled every 100 ms from the start.
+	ClockSpreadMsMax float64 `json:"clock_spread_ms_max"`
+	// ShowTimeJumpMsMax is the largest step of one live synchronised
+	// drone's swarm time, and so of its show time, between two
+	// consecutive 100 ms samples beyond the time elapsed: slewing moves
+	// it by at most 1 ms, a clock set anew by its whole correction.
+	ShowTimeJumpMsMax   float64 `json:"show_time_jump_ms_max"`
 	MemoryBytesPerDrone float64 `json:"memory_bytes_per_drone"`
 	// LeadersPerTermMax counts the drones that acted as leader of one
 	// term (sequenced or repeated log entries, announced a commit point,
@@ -397,6 +402,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		lockCells  int
 		clockErr   float64
 		spread     float64
+		jump       float64
 		crashAt    sim.Time = -1
 		failover   *float64
 		crashedLdr algorithms.NodeID
@@ -700,23 +706,36 @@ func RunShow(sh Show) (ShowResult, error) {
 	}
 	s.At(30*sim.Second, sample)
 
-	// Swarm-time spread: every 100 ms from the start, the largest
-	// difference between the swarm times of two live drones of one
-	// network that know the swarm time, whatever the leader then.
+	// Swarm-time spread and jumps: every 100 ms from the start, the
+	// largest difference between the swarm times of two live drones that
+	// know the swarm time, whatever their network and leader then; and
+	// each such drone's step of swarm time since the previous sample
+	// beyond the time elapsed (a drone that was down or did not know the
+	// swarm time at the previous sample has no step).
+	type lastSample struct {
+		at    sim.Time
+		swarm int64
+		ok    bool
+	}
+	last := make([]lastSample, n+1)
 	var sampleSpread func()
 	sampleSpread = func() {
-		for net := range groups {
-			lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-			for _, id := range groups[net] {
-				if !s.Up(id) || !node(id).TimeSync().Synced() {
-					continue
-				}
-				st := node(id).SwarmTime(int64(s.LocalTime(id)))
-				lo, hi = min(lo, st), max(hi, st)
+		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+		for id := algorithms.NodeID(1); int(id) <= n; id++ {
+			if !s.Up(id) || !node(id).TimeSync().Synced() {
+				last[id].ok = false
+				continue
 			}
-			if hi > lo {
-				spread = max(spread, float64(hi-lo)/float64(sim.Millisecond))
+			st := node(id).SwarmTime(int64(s.LocalTime(id)))
+			lo, hi = min(lo, st), max(hi, st)
+			if p := last[id]; p.ok {
+				step := float64((st-p.swarm)-int64(s.Now()-p.at)) / float64(sim.Millisecond)
+				jump = max(jump, math.Abs(step))
 			}
+			last[id] = lastSample{at: s.Now(), swarm: st, ok: true}
+		}
+		if hi > lo {
+			spread = max(spread, float64(hi-lo)/float64(sim.Millisecond))
 		}
 		s.After(100*sim.Millisecond, sampleSpread)
 	}
@@ -855,6 +874,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		LeaderFailoverMs:           failover,
 		ClockErrorMsMax:            clockErr,
 		ClockSpreadMsMax:           spread,
+		ShowTimeJumpMsMax:          jump,
 		CommandsRefused:            len(refused),
 		LockWaitMsMax:              lockWait,
 		LockFramesPerEntry:         lockFramesPerEntry(s, lockCells),
