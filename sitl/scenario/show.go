@@ -1139,6 +1139,9 @@ type clockedNode struct {
 	// served holds the drone's term at each TIMESYNC request it stepped
 	// as time server, in order: one reply each.
 	served []uint32
+	// tickTerm is the drone's term when its last tick began: a beacon of
+	// that tick was sent as the time server of that term.
+	tickTerm uint32
 	// rx, when there is an upload, receives the show beside the node.
 	rx *upload.Receiver
 }
@@ -1156,6 +1159,10 @@ func (c *clockedNode) Ready() algorithms.Ready {
 		case cmdlog.Commit:
 			c.acted(m.Term)
 		case timesync.Reply:
+			if m.IsBeacon() {
+				c.acted(c.tickTerm) // sent on a tick, as time server of that term
+				continue
+			}
 			term := c.Log().Log().Term()
 			if len(c.served) > 0 {
 				term, c.served = c.served[0], c.served[1:]
@@ -1185,6 +1192,7 @@ func (c *clockedNode) Step(from algorithms.NodeID, m algorithms.Message) error {
 // Tick implements algorithms.Core.
 func (c *clockedNode) Tick() {
 	c.SetClock(c.now())
+	c.tickTerm = c.Log().Log().Term()
 	c.Node.Tick()
 	if c.rx != nil {
 		c.rx.Tick()

@@ -179,9 +179,11 @@ func TestMessages(t *testing.T) {
 	assert.Equal(t, algorithms.ClassData, algorithms.ClassOf(Reply{}))
 }
 
-// The poll period follows the budget: N × (request + reply airtime) / share.
+// The poll period follows the budget: N × (request + reply airtime) / the
+// polls' share (three quarters of Share, the beacons take the rest); one
+// beacon frame per beacon period takes the other quarter.
 func TestPollFromBudget(t *testing.T) {
-	for _, c := range []struct{ n, want int }{{50, 1737}, {250, 8681}} {
+	for _, c := range []struct{ n, want int }{{50, 2315}, {250, 11575}} {
 		ts, err := New(Config{ID: 1, Members: c.n})
 		require.NoError(t, err)
 		assert.Equal(t, c.want, ts.PollTicks(), "N=%d", c.n)
