@@ -194,8 +194,9 @@ func TestShowHeavyLoss(t *testing.T) {
 // 910 ms from the swarm time the synced drones had, and drones in sync
 // with each other flew up to 944 ms apart (6 separation violations). A
 // new leader now serves its estimate from its samples, and the followers
-// keep their swarm time while their samples of it are loose: 60 ms apart
-// at most; with the leader's beacons, 22.0 ms (20.0 ms from the leader).
+// keep their swarm time while their samples of it are loose: 56 ms apart
+// (30 ms from the leader) before the leader's beacons, 22.0 ms (20.0 ms)
+// with them.
 func TestShow250UnsyncedNewLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("250 drones for 120 s of simulated time under heavy loss")
