@@ -104,6 +104,10 @@ type ShowResult struct {
 	// of two live synchronised drones (leaders included, of any
 	// network), sampled every 100 ms from the start.
 	ClockSpreadMsMax float64 `json:"clock_spread_ms_max"`
+	// ClockSpreadNetworkMsMax is ClockSpreadMsMax within one network,
+	// the largest of any network: what the network's time sync achieves
+	// without GPS time to bring the networks together.
+	ClockSpreadNetworkMsMax float64 `json:"clock_spread_network_ms_max"`
 	// ShowTimeJumpMsMax is the largest step of one live synchronised
 	// drone's swarm time, and so of its show time, between two
 	// consecutive 100 ms samples beyond the time elapsed: slewing moves
@@ -403,6 +407,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		clockErr   float64
 		spread     float64
 		jump       float64
+		netSpread  float64
 		crashAt    sim.Time = -1
 		failover   *float64
 		crashedLdr algorithms.NodeID
@@ -721,18 +726,25 @@ func RunShow(sh Show) (ShowResult, error) {
 	var sampleSpread func()
 	sampleSpread = func() {
 		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-		for id := algorithms.NodeID(1); int(id) <= n; id++ {
-			if !s.Up(id) || !node(id).TimeSync().Synced() {
-				last[id].ok = false
-				continue
+		for net := range groups {
+			netLo, netHi := int64(math.MaxInt64), int64(math.MinInt64)
+			for _, id := range groups[net] {
+				if !s.Up(id) || !node(id).TimeSync().Synced() {
+					last[id].ok = false
+					continue
+				}
+				st := node(id).SwarmTime(int64(s.LocalTime(id)))
+				netLo, netHi = min(netLo, st), max(netHi, st)
+				if p := last[id]; p.ok {
+					step := float64((st-p.swarm)-int64(s.Now()-p.at)) / float64(sim.Millisecond)
+					jump = max(jump, math.Abs(step))
+				}
+				last[id] = lastSample{at: s.Now(), swarm: st, ok: true}
 			}
-			st := node(id).SwarmTime(int64(s.LocalTime(id)))
-			lo, hi = min(lo, st), max(hi, st)
-			if p := last[id]; p.ok {
-				step := float64((st-p.swarm)-int64(s.Now()-p.at)) / float64(sim.Millisecond)
-				jump = max(jump, math.Abs(step))
+			if netHi > netLo {
+				netSpread = max(netSpread, float64(netHi-netLo)/float64(sim.Millisecond))
 			}
-			last[id] = lastSample{at: s.Now(), swarm: st, ok: true}
+			lo, hi = min(lo, netLo), max(hi, netHi)
 		}
 		if hi > lo {
 			spread = max(spread, float64(hi-lo)/float64(sim.Millisecond))
@@ -875,6 +887,7 @@ func RunShow(sh Show) (ShowResult, error) {
 		ClockErrorMsMax:            clockErr,
 		ClockSpreadMsMax:           spread,
 		ShowTimeJumpMsMax:          jump,
+		ClockSpreadNetworkMsMax:    netSpread,
 		CommandsRefused:            len(refused),
 		LockWaitMsMax:              lockWait,
 		LockFramesPerEntry:         lockFramesPerEntry(s, lockCells),
