@@ -46,8 +46,9 @@ type Config struct {
 	Baud int
 	// Unsigned sizes frames without the MAVLink signature (optional).
 	Unsigned bool
-	// Share is the fraction of the channel the polls of all members may
-	// take (optional, default 0.05).
+	// Share is the fraction of the channel the polls of all members and
+	// the leader's beacons may take, a quarter of it the beacons'
+	// (optional, default 0.05).
 	Share float64
 	// PollTicks overrides the poll period derived from the budget
 	// (optional).
