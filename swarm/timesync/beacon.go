@@ -39,6 +39,14 @@ const (
 	beaconFitSpan = 4_000_000_000 // ns
 )
 
+// awaitBeacons reports whether a drone that does not know the swarm time
+// waits for its leader's beacons rather than take it up from its polls
+// (Config.PollsFirst).
+func (c *TimeSync) awaitBeacons() bool {
+	return !c.cfg.PollsFirst && len(c.beacons) < beaconWindow/2 &&
+		c.ticks-c.leaderTick < int64(beaconWindow*c.beaconTicks)
+}
+
 // beacon is one beacon heard: the local time it ended, and the offset
 // it shows (its t3 plus its time on air, less that local time), short
 // of the leader's by the delay beyond the time on air.
@@ -101,6 +109,13 @@ func (c *TimeSync) onBeacon(r Reply) {
 		c.synced = true
 		c.off, c.offAt = c.targetAt(c.now), c.now
 		c.Emit(Synced{Offset: c.off})
+		// The first poll, asked soon so that the drone knows the swarm
+		// time, is no longer urgent: it goes within a poll period, as
+		// the budget spreads the polls, instead of all drones' within
+		// the first seconds.
+		if !c.pending {
+			c.nextPoll = max(c.nextPoll, c.ticks+1+c.rng.Int64N(int64(c.poll)))
+		}
 	}
 }
 

@@ -99,6 +99,15 @@ type Config struct {
 	// (optional, default DriftPPM: the followers' ErrorBound then holds
 	// while it does; see doc.go, "GPS time").
 	GPSSlewPPM float64
+	// PollsFirst lets a drone that does not know the swarm time take it
+	// up from its polls at once (optional): by default it waits for its
+	// leader's beacons, exact when on time, for up to 16 beacon periods
+	// after it began to follow the leader, or until it holds 8 beacons
+	// that do not agree, and takes it up from polls only then. A poll
+	// that bounds the error within SyncError may still be 20 ms off, and
+	// taken up before the first beacons it spread the swarm by up to 11 ms
+	// at 250 drones and 10% loss until they agreed.
+	PollsFirst bool
 	// BeaconTicks overrides the period of the leader's beacons (optional,
 	// default: one beacon frame per period takes a quarter of Share, the
 	// polls of all members the rest).
@@ -208,6 +217,7 @@ type TimeSync struct {
 	beaconFreq  bool
 	beaconTicks int
 	nextBeacon  int64
+	leaderTick  int64 // the tick SetLeader made the current leader
 	// asym is the difference between the reply's and the request's time
 	// on air: the reply takes longer to send.
 	asym               int64
@@ -447,6 +457,7 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 	c.samples = c.samples[:0]
 	c.beacons, c.beaconFreq = c.beacons[:0], false
 	c.nextBeacon = c.ticks + 1
+	c.leaderTick = c.ticks
 	c.pending, c.misses = false, 0
 	switch {
 	case id == c.cfg.ID:
@@ -638,6 +649,9 @@ func (c *TimeSync) add(s sample) {
 	// at 50 drones, against 0.1 ms for the beacons).
 	if best := c.best(); len(c.beacons) == 0 && (!c.synced || best.rtt/2 <= c.syncError && c.beaconsHeard == 0) {
 		c.base, c.baseAt = best.offset, best.at
+	}
+	if !c.synced && c.awaitBeacons() {
+		return
 	}
 	if !c.synced {
 		// Take the swarm time up only once the samples bound its error
