@@ -211,7 +211,10 @@ func Open(cfg Config) (*Station, error) {
 		PollTicks:      int(max(1, cfg.TimePoll/tick)),
 		ReplyTicks:     int(max(1, time.Second/tick)),
 		FirstPollTicks: 1,
-		Seed:           uint64(now.UnixNano()),
+		// The station polls on its own schedule and knows the swarm
+		// time from its first reply; the leader's beacons refine it.
+		PollsFirst: true,
+		Seed:       uint64(now.UnixNano()),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("station: time sync: %w", err)
