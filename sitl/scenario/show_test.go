@@ -195,7 +195,7 @@ func TestShowHeavyLoss(t *testing.T) {
 // with each other flew up to 944 ms apart (6 separation violations). A
 // new leader now serves its estimate from its samples, and the followers
 // keep their swarm time while their samples of it are loose: 56 ms apart
-// (30 ms from the leader) before the leader's beacons, 22.0 ms (20.0 ms)
+// (30 ms from the leader) before the leader's beacons, 23.5 ms (20.6 ms)
 // with them.
 func TestShow250UnsyncedNewLeader(t *testing.T) {
 	if testing.Short() {
