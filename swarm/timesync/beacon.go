@@ -64,10 +64,16 @@ func beaconPeriod(cfg Config) int {
 
 // beaconAir is the time on air of beacon r: the frame ends that much
 // after t3, at the least. Its hold (t3 − t2) takes as many bytes as it
-// needs: MAVLink 2 trims the trailing zero bytes of a payload.
+// needs: MAVLink 2 trims the trailing zero bytes of a payload, and
+// without a hold the network ID, the last byte before it, too when it is
+// 0 (the core does not know it: the shorter frame is assumed, so that a
+// beacon is never taken for ahead of the leader).
 func (c *TimeSync) beaconAir(r Reply) int64 {
-	holdBytes := (bits.Len64(uint64(r.T3-r.T2)) + 7) / 8
-	return airtime.Nanos(airtime.FrameBytes(replyAtOnceBytes+min(holdBytes, 4), !c.cfg.Unsigned), c.cfg.Baud)
+	payload := replyAtOnceBytes - 1
+	if holdBytes := (bits.Len64(uint64(r.T3-r.T2)) + 7) / 8; holdBytes > 0 {
+		payload = replyAtOnceBytes + min(holdBytes, 4)
+	}
+	return airtime.Nanos(airtime.FrameBytes(payload, !c.cfg.Unsigned), c.cfg.Baud)
 }
 
 // sendBeacon broadcasts the leader's swarm time when a beacon is due.

@@ -152,3 +152,24 @@ func TestNewLeaderBeacons(t *testing.T) {
 }
 
 var _ algorithms.Unreliable = Reply{}
+
+// A beacon sent at once on network 0 is a byte shorter on air than one
+// on another network (MAVLink 2 trims the network ID 0 with the empty
+// hold); the follower, which does not know the network, assumes the
+// shorter frame, so that a beacon never shows an offset ahead of the
+// leader's and its lower bound holds. It was 0.17 ms ahead at 57600 baud.
+func TestBeaconNeverAhead(t *testing.T) {
+	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 1_000_000})
+	require.NoError(t, err)
+	const fOff, lOff = 10 * ms, 0
+	air := airtime.Nanos(airtime.FrameBytes(replyAtOnceBytes-1, true), airtime.DefaultBaud)
+	for i := range 3 {
+		at := int64(i+1) * 870 * ms
+		f.SetClock(at + air + fOff)
+		require.NoError(t, f.Step(2, Reply{T1: BeaconT1, T2: at + lOff, T3: at + lOff}))
+	}
+	require.True(t, f.Synced())
+	applied, _, _ := f.Offset()
+	assert.LessOrEqual(t, applied, lOff-fOff)
+	assert.GreaterOrEqual(t, applied, lOff-fOff-airtime.Nanos(1, airtime.DefaultBaud))
+}
