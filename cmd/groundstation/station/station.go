@@ -472,9 +472,12 @@ func (s *Station) receive(f wire.Frame) {
 			s.log.Debug("station: time reply rejected", "from", from, "err", err)
 			return
 		}
+		// The leader's beacon to everyone answers no request: it refines
+		// the swarm time, and counts as neither reply nor stale.
+		r, _ := cm.(timesync.Reply)
 		if _, after, _ := s.ts.Counters(); after > before {
 			s.counters.TimeReplies++
-		} else {
+		} else if !r.IsBeacon() {
 			s.counters.TimeStale++ // not the leader's, or not to the pending request
 		}
 		s.ts.Ready() // a follower's core sends nothing on a reply
