@@ -44,7 +44,9 @@ func TestShowFaultFree(t *testing.T) {
 	assert.GreaterOrEqual(t, *r.LockFramesPerEntry, 7.0, "seed=2")
 	assert.LessOrEqual(t, *r.LockFramesPerEntry, 20.0, "seed=2")
 	assert.LessOrEqual(t, r.HeartbeatAirtimeShare, 0.05)
-	assert.Positive(t, r.ClockErrorMsMax)
+	// The clocks agree (no offset or drift asked for): the leader's
+	// beacons, corrected for their time on air, leave no error.
+	assert.LessOrEqual(t, r.ClockErrorMsMax, 0.5, "seed=2")
 	// The show: loaded, armed, flown with pauses and landed, every
 	// command carried out, every drone in the same phase, in step with
 	// the leader within the clock error.
@@ -52,7 +54,6 @@ func TestShowFaultFree(t *testing.T) {
 	assert.Zero(t, r.ShowPhaseMismatch)
 	assert.Zero(t, r.CommandsRefused)
 	assert.Zero(t, r.ShowOutOfSyncDroneSeconds)
-	assert.Positive(t, r.ShowTimeErrorMsMax)
 	assert.LessOrEqual(t, r.ShowTimeErrorMsMax, r.ClockErrorMsMax+1)
 	assert.Zero(t, r.ViewsInForce, "no voter died")
 	// Separation: every vehicle on its circle in phase, 3 m from its
