@@ -23,15 +23,15 @@ func beaconAt(t *testing.T, f *TimeSync, at, fOff, lOff, waited, late int64) {
 	require.NoError(t, f.Step(2, r))
 }
 
-// The leader broadcasts one beacon every beacon period, a quarter of the
-// time-sync share: one 50-byte frame (signed, at 57600 baud) every 0.87 s
+// The leader broadcasts one beacon every beacon period, an eighth of the
+// time-sync share: one 50-byte frame (signed, at 57600 baud) every 1.74 s
 // at the default 4% of the node.
 func TestLeaderSendsBeacons(t *testing.T) {
 	l, err := New(Config{ID: 2, Leader: 2, Share: 0.04, Members: 250})
 	require.NoError(t, err)
 	air := airtime.Nanos(airtime.FrameBytes(Reply{}.Size(), true), airtime.DefaultBaud)
-	assert.Equal(t, 87, l.beaconTicks, "ticks of 10 ms")
-	assert.InDelta(t, 0.01, float64(air)/float64(int64(l.beaconTicks)*DefaultTickNanos), 0.0002)
+	assert.Equal(t, 174, l.beaconTicks, "ticks of 10 ms")
+	assert.InDelta(t, 0.005, float64(air)/float64(int64(l.beaconTicks)*DefaultTickNanos), 0.0002)
 	beacons := 0
 	for i := range 870 {
 		l.SetClock(int64(i) * DefaultTickNanos)
@@ -44,9 +44,9 @@ func TestLeaderSendsBeacons(t *testing.T) {
 			beacons++
 		}
 	}
-	assert.Equal(t, 10, beacons)
+	assert.Equal(t, 5, beacons)
 	sent, _ := l.Beacons()
-	assert.Equal(t, 10, sent)
+	assert.Equal(t, 5, sent)
 }
 
 // A follower that hears three beacons on time takes up the leader's swarm

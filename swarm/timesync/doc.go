@@ -36,8 +36,8 @@
 // answers no request (t1 BeaconT1), whose t2 is its swarm time when it
 // sends it and whose t3 its radio stamps when the frame goes on air, as
 // it stamps a reply's hold. One frame reaches every follower, so at 250
-// drones a quarter of the budget buys a beacon every 0.87 s where a poll
-// comes every 116 s. A beacon's frame ends t3 plus its time on air later
+// drones an eighth of the budget buys a beacon every 1.74 s where a poll
+// comes every 99 s. A beacon's frame ends t3 plus its time on air later
 // (from Baud and its length, the hold's bytes included: MAVLink 2 trims
 // trailing zero bytes), so a beacon heard at local time t4 shows the
 // offset t3 + air − t4, short of the leader's by the delay beyond the
@@ -194,10 +194,10 @@
 //
 // # Airtime
 //
-// A quarter of Share goes to the leader's beacons: one reply frame per
+// An eighth of Share goes to the leader's beacons: one reply frame per
 // beacon period. Each follower polls once per period derived from the
 // rest, an airtime budget like the heartbeats' (package membership): N
-// members × 2 frames (request and reply) × frame airtime / (¾ Share).
+// members × 2 frames (request and reply) × frame airtime / (⅞ Share).
 // Requests and replies are algorithms.Unreliable: the core repeats a
 // request that had no reply within ReplyTicks after a random wait of up
 // to ReplyTicks, longer by √2 after every further miss (the leader may be

@@ -47,7 +47,7 @@ type Config struct {
 	// Unsigned sizes frames without the MAVLink signature (optional).
 	Unsigned bool
 	// Share is the fraction of the channel the polls of all members and
-	// the leader's beacons may take, a quarter of it the beacons'
+	// the leader's beacons may take, an eighth of it the beacons'
 	// (optional, default 0.05).
 	Share float64
 	// PollTicks overrides the poll period derived from the budget
@@ -109,7 +109,7 @@ type Config struct {
 	// at 250 drones and 10% loss until they agreed.
 	PollsFirst bool
 	// BeaconTicks overrides the period of the leader's beacons (optional,
-	// default: one beacon frame per period takes a quarter of Share, the
+	// default: one beacon frame per period takes an eighth of Share, the
 	// polls of all members the rest).
 	BeaconTicks int
 	// Seed draws the poll phase and jitter.
@@ -572,11 +572,12 @@ func (c *TimeSync) Step(from algorithms.NodeID, m algorithms.Message) error {
 		// The request reaches the leader as its last byte does, and so
 		// does the reply: correct for the reply's longer time on air.
 		c.add(sample{offset: ((m.T2 - m.T1) + (m.T3 - t4) + c.asym) / 2, rtt: rtt, at: t4})
-		if !c.synced {
+		if !c.synced && !c.awaitBeacons() {
 			// The samples do not bound the error well enough yet (the
 			// exchange waited for a busy channel): ask again, at a random
 			// time within the first polls' spread, so that the drones a
-			// busy moment turned away do not all ask at once.
+			// busy moment turned away do not all ask at once. A drone
+			// that waits for the beacons asks again a period later.
 			c.nextPoll = c.ticks + 1 + c.rng.Int64N(int64(c.retrySpread))
 		}
 	default:

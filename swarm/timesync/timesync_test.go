@@ -180,10 +180,10 @@ func TestMessages(t *testing.T) {
 }
 
 // The poll period follows the budget: N × (request + reply airtime) / the
-// polls' share (three quarters of Share, the beacons take the rest); one
-// beacon frame per beacon period takes the other quarter.
+// polls' share (seven eighths of Share, the beacons take the rest); one
+// beacon frame per beacon period takes the other eighth.
 func TestPollFromBudget(t *testing.T) {
-	for _, c := range []struct{ n, want int }{{50, 2315}, {250, 11575}} {
+	for _, c := range []struct{ n, want int }{{50, 1985}, {250, 9921}} {
 		ts, err := New(Config{ID: 1, Members: c.n})
 		require.NoError(t, err)
 		assert.Equal(t, c.want, ts.PollTicks(), "N=%d", c.n)
