@@ -196,7 +196,7 @@ func TestShowHeavyLoss(t *testing.T) {
 // with each other flew up to 944 ms apart (6 separation violations). A
 // new leader now serves its estimate from its samples, and the followers
 // keep their swarm time while their samples of it are loose: 56 ms apart
-// (30 ms from the leader) before the leader's beacons, 23.5 ms (20.6 ms)
+// (30 ms from the leader) before the leader's beacons, 23.2 ms (22.4 ms)
 // with them.
 func TestShow250UnsyncedNewLeader(t *testing.T) {
 	if testing.Short() {
@@ -223,7 +223,7 @@ func TestShow250UnsyncedNewLeader(t *testing.T) {
 // them by 110 and 105 ms when the first sample set the clock whatever its
 // round trip, by up to 40 ms when a drone took the swarm time up from
 // polls bounding its error within 20 ms; the leader's beacons, stamped on
-// air and corrected for their time on air, bring it to 0.22 ms.
+// air and corrected for their time on air, bring it to 0.47 ms.
 func TestShowClockSpread(t *testing.T) {
 	list := []uint64{3, 10}
 	for seed := uint64(1); seed <= uint64(seeds.Count(t, 1)); seed++ {
