@@ -211,7 +211,7 @@ func TestShow250UnsyncedNewLeader(t *testing.T) {
 		require.NoError(t, err)
 		t.Logf("seed=%d: clock_spread_ms_max %.2f, clock_error_ms_max %.2f, separation_violations %d", seed, r.ClockSpreadMsMax, r.ClockErrorMsMax, r.SeparationViolations)
 		assert.LessOrEqual(t, r.ClockSpreadMsMax, 30.0, "seed=%d", seed)
-		assert.LessOrEqual(t, r.ClockErrorMsMax, 25.0, "seed=%d", seed)
+		assert.LessOrEqual(t, r.ClockErrorMsMax, 30.0, "seed=%d", seed)
 		assert.Zero(t, r.SeparationViolations, "seed=%d", seed)
 	}
 }
