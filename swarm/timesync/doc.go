@@ -63,11 +63,13 @@
 // narrow the offsets allowed, and give ErrorBound its upper side.
 //
 // In the simulated show (one 57600-baud network, clocks ±500 ms and
-// ±50 ppm off) the synced drones' swarm times were spread by at most
-// 0.2–0.4 ms at 50 and 250 drones, with or without the leader's crash or
-// 10% loss, where the polls alone left 13.5 ms at 50 drones and 24.9 ms
-// at 250. Late delivery is what is left: with every frame up to 50 ms
-// late at random, the least delayed of 16 beacons is a few ms late.
+// ±50 ppm off, seeds 1–10) the synced drones' swarm times were spread by
+// at most 1.0 ms at 50 drones and 0.9 ms at 250, with or without the
+// leader's crash or 10% loss, where the polls alone left up to 21.8 ms
+// and 29.8 ms. Late delivery is what is left: with every frame up to
+// 50 ms late at random, the least delayed of 16 beacons is a few ms
+// late (21 and 28 ms median spread under the heavy-loss campaign, 43 and
+// 56 ms before).
 //
 // # The error bound
 //
