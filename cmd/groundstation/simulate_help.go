@@ -80,7 +80,8 @@ work is counted.
 Main fields:
   commands_committed             show commands committed
   coordination_airtime_share     share of the channel used to coordinate
-  clock_spread_ms_max            largest disagreement between drones' clocks
+  clock_spread_ms_max            largest disagreement between two drones' swarm times
+  show_time_jump_ms_max          largest step of a drone's show time between samples
   min_separation_m               closest two vehicles came
   separation_violations          pairs closer than allowed (fails above 0)
   lost_committed                 commands some live drone never applied (fails above 0)

@@ -20,7 +20,7 @@ var showFields = []string{
 	"real_time_factor", "trace_hash", "networks", "duration", "settle", "crash_leader", "crash", "restart",
 	"clock_offset", "clock_drift", "election", "leader", "terms", "commands_committed", "commands_applied_min",
 	"lost_committed", "order_violations", "lock_entries", "me1_violations", "leader_failover_ms",
-	"heartbeat_airtime_share", "coordination_airtime_share", "clock_error_ms_max", "clock_spread_ms_max", "memory_bytes_per_drone",
+	"heartbeat_airtime_share", "coordination_airtime_share", "clock_error_ms_max", "clock_spread_ms_max", "clock_spread_network_ms_max", "show_time_jump_ms_max", "memory_bytes_per_drone",
 	"leaders_per_term_max", "commands_refused", "show_phase", "show_phase_mismatch", "show_time_error_ms_max",
 	"show_out_of_sync_drone_seconds", "views_in_force", "views_in_force_min", "voters_retired",
 	"lock_wait_ms_max", "lock_frames_per_entry", "lock_acquisitions_open", "backlog_commands", "backlog_drone_commands",

@@ -104,9 +104,18 @@ type ShowResult struct {
 	CoordinationAirtimeShare float64  `json:"coordination_airtime_share"`
 	ClockErrorMsMax          float64  `json:"clock_error_ms_max"`
 	// ClockSpreadMsMax is the largest difference between the swarm times
-	// of two live synchronised drones of one network (its leader
-	// included), sampled every 100 ms from the start.
-	ClockSpreadMsMax    float64 `json:"clock_spread_ms_max"`
+	// of two live synchronised drones (leaders included, of any
+	// network), sampled every 100 ms from the start.
+	ClockSpreadMsMax float64 `json:"clock_spread_ms_max"`
+	// ClockSpreadNetworkMsMax is ClockSpreadMsMax within one network,
+	// the largest of any network: what the network's time sync achieves
+	// without GPS time to bring the networks together.
+	ClockSpreadNetworkMsMax float64 `json:"clock_spread_network_ms_max"`
+	// ShowTimeJumpMsMax is the largest step of one live synchronised
+	// drone's swarm time, and so of its show time, between two
+	// consecutive 100 ms samples beyond the time elapsed: slewing moves
+	// it by at most 1 ms, a clock set anew by its whole correction.
+	ShowTimeJumpMsMax   float64 `json:"show_time_jump_ms_max"`
 	MemoryBytesPerDrone float64 `json:"memory_bytes_per_drone"`
 	// LeadersPerTermMax counts the drones that acted as leader of one
 	// term (sequenced or repeated log entries, announced a commit point,
@@ -449,6 +458,8 @@ func RunShow(sh Show) (ShowResult, error) {
 		lockCells  int
 		clockErr   float64
 		spread     float64
+		jump       float64
+		netSpread  float64
 		crashAt    sim.Time = -1
 		failover   *float64
 		crashedLdr algorithms.NodeID
@@ -812,23 +823,43 @@ func RunShow(sh Show) (ShowResult, error) {
 	}
 	s.At(30*sim.Second, sample)
 
-	// Swarm-time spread: every 100 ms from the start, the largest
-	// difference between the swarm times of two live drones of one
-	// network that know the swarm time, whatever the leader then.
+	// Swarm-time spread and jumps: every 100 ms from the start, the
+	// largest difference between the swarm times of two live drones that
+	// know the swarm time, whatever their network and leader then; and
+	// each such drone's step of swarm time since the previous sample
+	// beyond the time elapsed (a drone that was down or did not know the
+	// swarm time at the previous sample has no step).
+	type lastSample struct {
+		at    sim.Time
+		swarm int64
+		ok    bool
+	}
+	last := make([]lastSample, n+1)
 	var sampleSpread func()
 	sampleSpread = func() {
+		lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 		for net := range groups {
-			lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+			netLo, netHi := int64(math.MaxInt64), int64(math.MinInt64)
 			for _, id := range groups[net] {
 				if !s.Up(id) || !node(id).TimeSync().Synced() {
+					last[id].ok = false
 					continue
 				}
 				st := node(id).SwarmTime(int64(s.LocalTime(id)))
-				lo, hi = min(lo, st), max(hi, st)
+				netLo, netHi = min(netLo, st), max(netHi, st)
+				if p := last[id]; p.ok {
+					step := float64((st-p.swarm)-int64(s.Now()-p.at)) / float64(sim.Millisecond)
+					jump = max(jump, math.Abs(step))
+				}
+				last[id] = lastSample{at: s.Now(), swarm: st, ok: true}
 			}
-			if hi > lo {
-				spread = max(spread, float64(hi-lo)/float64(sim.Millisecond))
+			if netHi > netLo {
+				netSpread = max(netSpread, float64(netHi-netLo)/float64(sim.Millisecond))
 			}
+			lo, hi = min(lo, netLo), max(hi, netHi)
+		}
+		if hi > lo {
+			spread = max(spread, float64(hi-lo)/float64(sim.Millisecond))
 		}
 		s.After(100*sim.Millisecond, sampleSpread)
 	}
@@ -968,6 +999,8 @@ func RunShow(sh Show) (ShowResult, error) {
 		TermsWhileLeaderAlive:      termsAlive,
 		ClockErrorMsMax:            clockErr,
 		ClockSpreadMsMax:           spread,
+		ShowTimeJumpMsMax:          jump,
+		ClockSpreadNetworkMsMax:    netSpread,
 		CommandsRefused:            len(refused),
 		LockWaitMsMax:              lockWait,
 		LockFramesPerEntry:         lockFramesPerEntry(s, lockCells),
@@ -1316,6 +1349,9 @@ type clockedNode struct {
 	// served holds the drone's term at each TIMESYNC request it stepped
 	// as time server, in order: one reply each.
 	served []uint32
+	// tickTerm is the drone's term when its last tick began: a beacon of
+	// that tick was sent as the time server of that term.
+	tickTerm uint32
 	// rx, when there is an upload, receives the show beside the node.
 	rx *upload.Receiver
 }
@@ -1333,6 +1369,10 @@ func (c *clockedNode) Ready() algorithms.Ready {
 		case cmdlog.Commit:
 			c.acted(m.Term)
 		case timesync.Reply:
+			if m.IsBeacon() {
+				c.acted(c.tickTerm) // sent on a tick, as time server of that term
+				continue
+			}
 			term := c.Log().Log().Term()
 			if len(c.served) > 0 {
 				term, c.served = c.served[0], c.served[1:]
@@ -1362,6 +1402,7 @@ func (c *clockedNode) Step(from algorithms.NodeID, m algorithms.Message) error {
 // Tick implements algorithms.Core.
 func (c *clockedNode) Tick() {
 	c.SetClock(c.now())
+	c.tickTerm = c.Log().Log().Term()
 	c.Node.Tick()
 	if c.rx != nil {
 		c.rx.Tick()

@@ -876,18 +876,22 @@ type OnAir interface {
 
 // transmit puts a frame on the sender's channel.
 func (s *Sim) transmit(d *drone, f *frame) {
-	bytes := f.bytes
-	air := Airtime(bytes, s.cfg.Baud)
 	ep := d.ep
 	start := max(s.now, s.busy[d.network])
+	// A message stamped on air is as long on air as its stamp makes it
+	// (a time-sync reply's hold costs bytes once it is not 0).
 	if st, ok := f.msg.(stamped); ok {
 		if m, ok := st.Message.(OnAir); ok && start > s.now {
 			st.Message = m.OnAir(int64(start - s.now))
 			f.msg = st
+			f.bytes = s.rawBytes(f.from, f.to, f.msg)
 		}
 	} else if m, ok := f.msg.(OnAir); ok && start > s.now {
 		f.msg = m.OnAir(int64(start - s.now))
+		f.bytes = s.rawBytes(f.from, f.to, f.msg)
 	}
+	bytes := f.bytes
+	air := Airtime(bytes, s.cfg.Baud)
 	end := start + air
 	s.busy[d.network] = end
 	s.stats.Bytes += bytes

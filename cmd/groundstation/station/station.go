@@ -211,7 +211,10 @@ func Open(cfg Config) (*Station, error) {
 		PollTicks:      int(max(1, cfg.TimePoll/tick)),
 		ReplyTicks:     int(max(1, time.Second/tick)),
 		FirstPollTicks: 1,
-		Seed:           uint64(now.UnixNano()),
+		// The station polls on its own schedule and knows the swarm
+		// time from its first reply; the leader's beacons refine it.
+		PollsFirst: true,
+		Seed:       uint64(now.UnixNano()),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("station: time sync: %w", err)
@@ -469,9 +472,12 @@ func (s *Station) receive(f wire.Frame) {
 			s.log.Debug("station: time reply rejected", "from", from, "err", err)
 			return
 		}
+		// The leader's beacon to everyone answers no request: it refines
+		// the swarm time, and counts as neither reply nor stale.
+		r, _ := cm.(timesync.Reply)
 		if _, after, _ := s.ts.Counters(); after > before {
 			s.counters.TimeReplies++
-		} else {
+		} else if !r.IsBeacon() {
 			s.counters.TimeStale++ // not the leader's, or not to the pending request
 		}
 		s.ts.Ready() // a follower's core sends nothing on a reply
