@@ -43,9 +43,9 @@ const (
 
 // awaitBeacons reports whether a drone that does not know the swarm time
 // waits for its leader's beacons rather than take it up from its polls
-// (Config.PollsFirst).
+// (Config.AwaitBeacons).
 func (c *TimeSync) awaitBeacons() bool {
-	return !c.cfg.PollsFirst && len(c.beacons) < beaconWindow/2 &&
+	return c.cfg.AwaitBeacons && len(c.beacons) < beaconWindow/2 &&
 		c.ticks-c.leaderTick < int64(beaconWindow*c.beaconTicks)
 }
 

@@ -64,12 +64,14 @@
 //
 // In the simulated show (one 57600-baud network, clocks ±500 ms and
 // ±50 ppm off, seeds 1–10) the synced drones' swarm times were spread by
-// at most 1.0 ms at 50 drones and 0.9 ms at 250, with or without the
-// leader's crash or 10% loss, where the polls alone left up to 21.8 ms
-// and 29.8 ms. Late delivery is what is left: with every frame up to
-// 50 ms late at random, the least delayed of 16 beacons is a few ms
-// late (21 and 28 ms median spread under the heavy-loss campaign, 43 and
-// 56 ms before).
+// at most 0.5 ms at 50 and 250 drones, with or without the leader's
+// crash, where the polls alone left up to 15.1 ms and 28.6 ms; at 10%
+// loss by 6.5 and 11.3 ms at most (medians 0.6 and 1.6 ms), for the
+// seconds until the beacons agreed at a drone that a poll had synced
+// first (0.4 and 0.9 ms with Config.AwaitBeacons). Late delivery is what
+// is left: with every frame up to 50 ms late at random, the least
+// delayed of 16 beacons is a few ms late (21 and 28 ms median spread in
+// the heavy-loss campaign with AwaitBeacons, 43 and 56 ms before).
 //
 // # The error bound
 //

@@ -8,12 +8,10 @@ import (
 
 // One exchange between a follower whose clock is 500 ms behind the
 // leader's; the driver passes each drone's clock before Step and Tick.
-// (PollsFirst: a follower otherwise waits for the leader's beacons
-// before it takes the swarm time up from a poll.)
 func Example() {
 	const ms = 1_000_000
 	leader, _ := timesync.New(timesync.Config{ID: 1, Leader: 1})
-	follower, _ := timesync.New(timesync.Config{ID: 2, Leader: 1, PollTicks: 1, PollsFirst: true})
+	follower, _ := timesync.New(timesync.Config{ID: 2, Leader: 1, PollTicks: 1})
 
 	follower.SetClock(1000 * ms)
 	follower.Tick()

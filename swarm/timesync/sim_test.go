@@ -357,7 +357,7 @@ func TestFirstSyncAllAtOnce(t *testing.T) {
 			continue
 		}
 		for seed := uint64(1); seed <= uint64(seeds.Count(t, 2)); seed++ {
-			r := newSyncRunWith(t, n, seed, 0.05, 10*sim.Millisecond, func(c *Config) { c.SyncPollTicks, c.FirstPollTicks = 200, 200 })
+			r := newSyncRunWith(t, n, seed, 0.05, 10*sim.Millisecond, func(c *Config) { c.SyncPollTicks, c.FirstPollTicks, c.AwaitBeacons = 200, 200, true })
 			var worst int64
 			var at sim.Time
 			var check func()

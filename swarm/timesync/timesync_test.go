@@ -48,7 +48,7 @@ func pair(t *testing.T) (f, l *TimeSync) {
 // pairWith is pair with the follower's Config fields that cfg sets.
 func pairWith(t *testing.T, cfg Config) (f, l *TimeSync) {
 	t.Helper()
-	cfg.ID, cfg.Leader, cfg.PollTicks, cfg.PollsFirst = 1, 2, 100, true
+	cfg.ID, cfg.Leader, cfg.PollTicks = 1, 2, 100
 	f, err := New(cfg)
 	require.NoError(t, err)
 	l, err = New(Config{ID: 2, Leader: 2})
@@ -106,7 +106,7 @@ func TestFilterAndSlew(t *testing.T) {
 // see no jump; a reply from the old leader is then stale.
 func TestLeaderChange(t *testing.T) {
 	f, l := pair(t)
-	third, err := New(Config{ID: 3, Leader: 2, PollTicks: 100, PollsFirst: true})
+	third, err := New(Config{ID: 3, Leader: 2, PollTicks: 100})
 	require.NoError(t, err)
 	exchange(t, f, l, 1000*ms, 0, 500*ms, 0, 0)
 	// Drone 3's clock is 300 ms ahead of drone 1's, 200 ms behind the
@@ -250,7 +250,7 @@ func TestSyncShare(t *testing.T) {
 // estimate is 15 ms off. The bound says so, and the estimate stays within
 // the offsets that the samples allow.
 func TestErrorBoundHoldsWithAWrongDrift(t *testing.T) {
-	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 100, DriftPPM: 50, PollsFirst: true})
+	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 100, DriftPPM: 50})
 	require.NoError(t, err)
 	l, err := New(Config{ID: 2, Leader: 2})
 	require.NoError(t, err)
@@ -273,7 +273,7 @@ func TestErrorBoundHoldsWithAWrongDrift(t *testing.T) {
 // later, and while the leader does not answer the repeats back off to the
 // poll period.
 func TestRetryAfterLoss(t *testing.T) {
-	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 10_000, Seed: 3, PollsFirst: true})
+	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 10_000, Seed: 3})
 	require.NoError(t, err)
 	l, err := New(Config{ID: 2, Leader: 2})
 	require.NoError(t, err)
@@ -464,7 +464,7 @@ func TestUnsyncedNewLeaderServesItsEstimate(t *testing.T) {
 	}
 
 	// Without any sample, the drone has nothing but its own clock.
-	c, err := New(Config{ID: 3, Leader: 2, PollsFirst: true})
+	c, err := New(Config{ID: 3, Leader: 2})
 	require.NoError(t, err)
 	c.SetClock(2000 * ms)
 	c.SetLeader(3)

@@ -211,10 +211,7 @@ func Open(cfg Config) (*Station, error) {
 		PollTicks:      int(max(1, cfg.TimePoll/tick)),
 		ReplyTicks:     int(max(1, time.Second/tick)),
 		FirstPollTicks: 1,
-		// The station polls on its own schedule and knows the swarm
-		// time from its first reply; the leader's beacons refine it.
-		PollsFirst: true,
-		Seed:       uint64(now.UnixNano()),
+		Seed:           uint64(now.UnixNano()),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("station: time sync: %w", err)
