@@ -226,7 +226,7 @@ func TestShowHeavyLoss(t *testing.T) {
 // new leader now serves its estimate from its samples, and the followers
 // keep their swarm time while their samples of it are loose: 56 ms apart
 // (30 ms from the leader) before the leader's beacons; with them and the
-// successor's faster takeover, measured below.
+// successor's faster takeover, 21.1 ms (18.9 ms).
 func TestShow250UnsyncedNewLeader(t *testing.T) {
 	if testing.Short() {
 		t.Skip("250 drones for 120 s of simulated time under heavy loss")
