@@ -101,11 +101,11 @@ func TestShow250FaultFree(t *testing.T) {
 // in simulated time. No term is elected while a leader lives.
 func TestShow250FailoverWithin2s(t *testing.T) {
 	if testing.Short() {
-		t.Skip("250 drones for 70 s of simulated time")
+		t.Skip("250 drones for 180 s of simulated time")
 	}
 	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
 		r, err := RunShow(Show{
-			Common: Common{Drones: 250, Seed: seed}, Networks: 1, Duration: 60 * sim.Second, Settle: 10 * sim.Second,
+			Common: Common{Drones: 250, Seed: seed}, Networks: 1, Duration: 60 * sim.Second, Settle: 120 * sim.Second,
 			CrashLeader: true,
 		})
 		require.NoError(t, err)
@@ -282,7 +282,7 @@ func TestShow250ClockAgreement(t *testing.T) {
 	}
 	for seed := uint64(1); seed <= uint64(seeds.Count(t, 1)); seed++ {
 		r, err := RunShow(Show{
-			Common: Common{Drones: 250, Seed: seed}, Networks: 1, Duration: 60 * sim.Second, Settle: 10 * sim.Second,
+			Common: Common{Drones: 250, Seed: seed}, Networks: 1, Duration: 60 * sim.Second, Settle: 120 * sim.Second,
 			CrashLeader: true, ClockOffset: 500 * sim.Millisecond, ClockDrift: 50,
 		})
 		require.NoError(t, err)
