@@ -735,7 +735,7 @@ func (l *Locks) tickRequests() {
 			v, ok := r.votes[id]
 			asked := l.now - r.asked[id]
 			switch {
-			case r.unanswered[id] > 0 && asked >= l.answerWait(r.unanswered[id], ok):
+			case r.unanswered[id] > 0 && asked >= l.answerWait(r.unanswered[id], ok, v.basis+v.lease-int64(l.cfg.MarginTicks)-l.now):
 				due = append(due, id)
 			case !ok && asked >= int64(l.cfg.LeaseTicks):
 				due = append(due, id)
@@ -768,11 +768,16 @@ func (l *Locks) tickRequests() {
 
 // answerWait is how long a requester waits for a YES after its asks-th
 // unanswered REQUEST or RENEW to a voter: AnswerTicks while it holds the
-// voter's vote, doubling from AnswerTicks up to LeaseTicks while not.
-func (l *Locks) answerWait(asks int, voted bool) int64 {
+// voter's vote, doubling from AnswerTicks up to LeaseTicks while not. A
+// held vote that forces its holder out within left ticks is asked for
+// sooner, a quarter of what is left (AnswerTicks/4 at the least): a
+// holder that meets a run of lost frames at the end of a vote still has
+// several asks before it must leave, not the one or two a whole
+// AnswerTicks apart would give it.
+func (l *Locks) answerWait(asks int, voted bool, left int64) int64 {
 	w := int64(l.cfg.AnswerTicks)
 	if voted {
-		return w
+		return max(min(w, left/4), max(w/4, 1))
 	}
 	return min(w<<min(asks-1, 20), int64(max(l.cfg.RetryTicks, l.cfg.AnswerTicks)))
 }
