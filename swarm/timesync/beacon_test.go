@@ -173,3 +173,25 @@ func TestBeaconNeverAhead(t *testing.T) {
 	assert.LessOrEqual(t, applied, lOff-fOff)
 	assert.GreaterOrEqual(t, applied, lOff-fOff-airtime.Nanos(1, airtime.DefaultBaud))
 }
+
+// A drone elected before it knows the swarm time, having heard a single
+// beacon of the previous leader and no reply, serves the swarm time the
+// beacon showed, not its own clock: the followers synced to the previous
+// leader see it continue.
+func TestUnsyncedNewLeaderServesBeaconTime(t *testing.T) {
+	f, err := New(Config{ID: 1, Leader: 2, PollTicks: 1_000_000})
+	require.NoError(t, err)
+	const fOff, lOff = -300 * ms, 200 * ms
+	beaconAt(t, f, 1000*ms, fOff, lOff, 0, 2*ms)
+	require.False(t, f.Synced())
+	f.SetClock(3000*ms + fOff)
+	f.SetLeader(1)
+	require.True(t, f.Synced())
+	applied, _, _ := f.Offset()
+	assert.Equal(t, []algorithms.Event{Synced{Offset: applied}}, f.Ready().Events)
+	for at := int64(3000); at < 10_000; at += 1000 {
+		f.SetClock(at*ms + fOff)
+		got := f.SwarmTime(at*ms + fOff)
+		assert.LessOrEqual(t, abs(got-(at*ms+lOff)), 3*ms, "at %d ms the new leader serves %d ms off the previous leader's swarm time", at, (got-(at*ms+lOff))/ms)
+	}
+}

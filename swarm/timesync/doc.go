@@ -133,10 +133,11 @@
 // of leader does not make swarm time jump, and swarm time never drifts
 // from a follower's clock by more than twice DriftPPM, as the error bound
 // assumes. A drone elected before it took the swarm time up (its samples
-// of the previous leader did not bound its error within SyncError) takes
-// up its estimate from them and serves that, off by no more than they
-// allow; only a drone without any sample serves its own clock, up to the
-// clocks' spread away. The followers drop the previous leader's samples
+// of the previous leader did not bound its error within SyncError, or
+// too few of its beacons agreed) takes up its estimate from them and
+// serves that, off by no more than they allow, or by a beacon's delay;
+// only a drone without any sample or beacon serves its own clock, up to
+// the clocks' spread away. The followers drop the previous leader's samples
 // and drift and go on from their estimate until they hear the new
 // leader, and keep it while their samples of the new leader are loose
 // (above SyncError): the first replies after a change of leader often

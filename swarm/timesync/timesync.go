@@ -438,13 +438,16 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 	if c.synced && c.leader != c.cfg.ID {
 		c.base, c.baseAt = c.targetAt(c.now), c.now
 	}
-	// A drone that has samples of the previous leader but has not taken
-	// the swarm time up (they did not bound its error within SyncError)
-	// still has its estimate of it, off by no more than the samples
-	// allow: if it is elected, it serves that rather than its own clock,
-	// which is up to the clocks' spread away from what the synced
-	// followers have.
-	estimate, estimated := int64(0), !c.synced && len(c.samples) > 0
+	// A drone that has samples or beacons of the previous leader but has
+	// not taken the swarm time up (they did not bound its error within
+	// SyncError, or too few beacons agreed) still has its estimate of
+	// it, off by no more than the samples allow, or by a beacon's delay
+	// beyond its time on air: if it is elected, it serves that rather
+	// than its own clock, which is up to the clocks' spread away from
+	// what the synced followers have (under 30% loss, a next leader
+	// whose polls all went unanswered, but which heard one beacon, served
+	// its own clock 590 ms off, and its network flew apart by 514 ms).
+	estimate, estimated := int64(0), !c.synced && (len(c.samples) > 0 || len(c.beacons) > 0)
 	if estimated {
 		estimate = c.targetAt(c.now)
 	}
