@@ -103,7 +103,10 @@
 // answers a REQUEST or RENEW; a requester whose question has had no YES
 // within AnswerTicks (1 s of a 10 s lease) asks that voter again, in one
 // RENEW frame with every other voter then due: every AnswerTicks while it
-// holds the voter's vote (a renewal), and after AnswerTicks, twice that,
+// holds the voter's vote (a renewal), sooner as the vote nears the time
+// it would force the holder out (a quarter of what is left, AnswerTicks/4
+// at the least: a connected holder does not lose its cell to a run of
+// lost frames), and after AnswerTicks, twice that,
 // then every RetryTicks while it does not (the voter may hold the request
 // queued behind its vote for another, and answers only when it votes).
 // Through the reliable delivery layer every voter acknowledged each
