@@ -560,12 +560,7 @@ func TestLeaveShowTakesCellsAndKeepsClear(t *testing.T) {
 // returns the show.
 func startShow(t *testing.T, h *harness, seed uint64, lead time.Duration, ticks int) *show.Show {
 	t.Helper()
-	sh, digest := demoShow(t, len(h.members))
-	h.show = sh
-	for _, id := range h.members {
-		h.start(id)
-	}
-	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	idx := loadAndArm(t, h)
 	l, _ := h.leader()
 	if _, err := l.r.Propose(command.Start{At: swarmNow(l, h.clk) + int64(lead)}); err != nil {
 		t.Fatalf("seed %d: START: %v", seed, err)
@@ -574,7 +569,19 @@ func startShow(t *testing.T, h *harness, seed uint64, lead time.Duration, ticks 
 		t.Fatalf("seed %d: START not applied everywhere", seed)
 	}
 	h.advance(ticks)
-	return sh
+	return h.show
+}
+
+// loadAndArm starts h's drones with the demo show for them, has LOAD and
+// ARM committed and applied everywhere, and returns the index of the ARM.
+func loadAndArm(t *testing.T, h *harness) uint32 {
+	t.Helper()
+	sh, digest := demoShow(t, len(h.members))
+	h.show = sh
+	for _, id := range h.members {
+		h.start(id)
+	}
+	return electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
 }
 
 // TestGeofenceLands: a drone whose vehicle strays outside the show's
@@ -682,12 +689,7 @@ func TestSilentFlightControllerReported(t *testing.T) {
 func TestMissedTakeoffStaysDown(t *testing.T) {
 	const seed = 3
 	h := newHarness(t, 5, 0.05, seed)
-	sh, digest := demoShow(t, len(h.members))
-	h.show = sh
-	for _, id := range h.members {
-		h.start(id)
-	}
-	idx := electAndCommit(t, h, command.Load{Show: 1, Digest: digest}, command.Arm{})
+	idx := loadAndArm(t, h)
 	l, _ := h.leader()
 	late := algorithms.NodeID(1)
 	if l.id == late {
