@@ -87,13 +87,28 @@ func newHarness(t *testing.T, n int, loss float64, seed uint64) *harness {
 	}
 	h := &harness{
 		t: t, seed: seed, clk: NewFakeClock(testStart), hub: link.NewHub(), key: key, loss: loss,
-		rng: rand.New(rand.NewPCG(seed, 1)), drones: map[algorithms.NodeID]*drone{}, root: t.TempDir(),
+		rng: rand.New(rand.NewPCG(seed, 1)), drones: map[algorithms.NodeID]*drone{},
 		listen: 3 * time.Second,
+	}
+	// Not t.TempDir: a runner stopAll gave up on may still be writing its
+	// state, and TempDir's cleanup fails the test on a directory that is
+	// not empty.
+	if h.root, err = os.MkdirTemp("", "runner-harness-"); err != nil {
+		t.Fatal(err)
 	}
 	for i := 1; i <= n; i++ {
 		h.members = append(h.members, algorithms.NodeID(i))
 	}
-	t.Cleanup(h.stopAll)
+	t.Cleanup(func() {
+		h.stopAll()
+		for range 5 {
+			if err = os.RemoveAll(h.root); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("harness state left in %s: %v", h.root, err)
+	})
 	return h
 }
 

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"testing"
@@ -698,13 +699,27 @@ func TestMissedTakeoffStaysDown(t *testing.T) {
 	if err := h.stop(late); err != nil {
 		t.Fatalf("seed %d: stop drone %d on the ground: %v", seed, late, err)
 	}
-	if _, err := l.r.Propose(command.Start{At: swarmNow(l, h.clk) + int64(time.Second)}); err != nil {
+	// The others know swarm time before START: one that does not learn
+	// it by its take-off stays down too, by the same rule.
+	if !h.until(3000, func() bool {
+		for _, d := range h.running() {
+			var ok bool
+			d.r.Inspect(func(n *swarmNode) { ok = n.InSync() })
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatalf("seed %d: the drones left are not in sync", seed)
+	}
+	if _, err := l.r.Propose(command.Start{At: swarmNow(l, h.clk) + int64(3*time.Second)}); err != nil {
 		t.Fatalf("seed %d: START: %v", seed, err)
 	}
 	if !h.until(3000, func() bool { return h.applied() > idx }) {
 		t.Fatalf("seed %d: START not applied everywhere", seed)
 	}
-	h.advance(500)
+	h.advance(700)
 	d := h.start(late)
 	if !h.until(2000, func() bool {
 		var ok bool
@@ -725,7 +740,13 @@ func TestMissedTakeoffStaysDown(t *testing.T) {
 			continue
 		}
 		if sp, _, _, _ := o.veh.counts(); sp < 30 {
-			t.Errorf("seed %d: drone %d flew %d setpoints; want at least 30", seed, o.id, sp)
+			var info string
+			o.r.Inspect(func(n *swarmNode) {
+				now := n.SwarmTime(h.clk.Now().UnixNano())
+				ft, _, _ := n.Show().FlightTime(now)
+				info = fmt.Sprintf("insync=%v synced=%v phase=%v ft=%v applied=%d", n.InSync(), n.TimeSync().Synced(), n.Show().Phase(now), time.Duration(ft), n.Log().Log().AppliedIndex())
+			})
+			t.Errorf("seed %d: drone %d flew %d setpoints; want at least 30 (%s, state %+v)", seed, o.id, sp, info, o.veh.State())
 		}
 	}
 }

@@ -361,7 +361,7 @@ func (f *flight) step(r *Runner, local int64) {
 	}
 	switch ph {
 	case show.Armed:
-		if !st.Armed {
+		if !st.Armed && caughtUp(r) {
 			f.once(r, "arm", v.Arm)
 		}
 	case show.Airborne:
@@ -382,6 +382,9 @@ func (f *flight) step(r *Runner, local int64) {
 		}
 		if !st.Airborne && !f.launched && time.Duration(t) > f.takeoff+show.LateTakeoff {
 			// It missed its take-off: it stays down (show.LateTakeoff).
+			return
+		}
+		if !st.Airborne && !f.launched && !caughtUp(r) {
 			return
 		}
 		if !st.Armed {
@@ -405,6 +408,16 @@ func (f *flight) step(r *Runner, local int64) {
 			f.once(r, "return", v.Return)
 		}
 	}
+}
+
+// caughtUp reports whether the drone has been caught up with the leader's
+// command log since it started. A drone that starts again on the ground
+// knows only the commands it stored: the ARM it stored may have been
+// followed by a START, a LAND or another show while it was down, so it
+// starts no motors until it hears where the log is now.
+func caughtUp(r *Runner) bool {
+	_, ok := r.node.Log().Log().SinceCaughtUp()
+	return ok
 }
 
 func (f *flight) follow(r *Runner, pos, vel show.Vec3) {
