@@ -179,6 +179,7 @@ type Node struct {
 
 	// The airspace view (view.go).
 	memberList    []algorithms.NodeID
+	above         int           // index in memberList of the first member above the drone
 	quorums       mutex.Quorums // in force
 	substitute    func(q mutex.Quorums, retired, replacement algorithms.NodeID) mutex.Quorums
 	views         []viewChange
@@ -250,6 +251,11 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	}
 	if n.substitute == nil {
 		n.substitute = Substitute
+	}
+	if i, self := slices.BinarySearch(n.memberList, n.id); self {
+		n.above = i + 1
+	} else {
+		n.above = i
 	}
 	n.members, err = membership.New(membership.Config{
 		ID: cfg.ID, Members: cfg.Members, Incarnation: cfg.Incarnation, TickNanos: cfg.TickNanos,
@@ -492,6 +498,13 @@ func (n *Node) watchLeader() {
 	}
 	n.leaderSilent++
 	limit, next := n.leaderTimeout, false
+	if n.heartbeat > 0 {
+		limit = min(n.missed*n.heartbeat, limit) // the shortest, next in line
+	}
+	if n.leaderSilent < limit {
+		return // not long enough for any place in line: skip rankBelow
+	}
+	limit = n.leaderTimeout
 	if r := n.rankBelow(w); n.heartbeat > 0 && r >= 1 && r <= successors {
 		limit, next = min(n.missed*n.heartbeat+(r-1)*n.succession, limit), true
 	}
@@ -530,9 +543,10 @@ func (n *Node) rankBelow(leader algorithms.NodeID) int {
 	if n.id >= leader {
 		return 0
 	}
-	i, _ := slices.BinarySearch(n.memberList, leader)
+	// Counted upward from the drone: it runs every tick, and only the
+	// few members just above it matter.
 	r := 1
-	for i--; i >= 0 && n.memberList[i] > n.id && r <= successors; i-- {
+	for i := n.above; i < len(n.memberList) && n.memberList[i] < leader && r <= successors; i++ {
 		if !n.down[n.memberList[i]] {
 			r++
 		}

@@ -84,6 +84,8 @@ type Endpoint struct {
 	nextMsg uint64
 
 	rx map[algorithms.NodeID]*peerRx
+	// ackSoon: no acknowledgement is due before this tick (nextAck).
+	ackSoon int64
 	// rtt pools every sample, for peers without samples of their own.
 	rtt rttEstimate
 	// busySeen is the channel's busy time at the last ChannelBusy call;
@@ -191,6 +193,8 @@ func New(cfg Config) *Endpoint {
 		tx:    map[algorithms.NodeID]*peerTx{},
 		all:   allTx{next: 1, unacked: map[uint32]*outMsg{}},
 		rx:    map[algorithms.NodeID]*peerRx{},
+		// No acknowledgement is pending.
+		ackSoon: math.MaxInt64,
 	}
 	for _, p := range cfg.Peers {
 		if p != cfg.ID {
@@ -390,6 +394,7 @@ func (e *Endpoint) receive(from algorithms.NodeID, r *peerRx, s *rxStream, all b
 	}
 	if r.ackDue < 0 {
 		r.ackDue = e.now + e.cfg.AckDelay
+		e.ackSoon = min(e.ackSoon, r.ackDue)
 	}
 }
 
@@ -735,6 +740,9 @@ func (e *Endpoint) allLow() uint32 {
 
 // piggyback adds every pending acknowledgement that fits to f.
 func (e *Endpoint) piggyback(f *Frame) {
+	if e.ackSoon == math.MaxInt64 {
+		return // none pending
+	}
 	for _, id := range sortedIDs(e.rx) {
 		r := e.rx[id]
 		if !r.ackP2P && !r.ackAll {
@@ -775,24 +783,36 @@ func (e *Endpoint) acksFor(id algorithms.NodeID, r *peerRx) []Ack {
 // sendAcks sends the acknowledgements that are due, with every other
 // pending one, in as few frames as fit.
 func (e *Endpoint) sendAcks(force bool) {
-	due := force
-	for _, r := range e.rx {
-		if r.ackDue >= 0 && r.ackDue <= e.now {
-			due = true
-			break
-		}
+	if !force && e.now < e.ackSoon {
+		return // nothing is due yet: no need to look at every peer
 	}
-	if !due {
+	if due := e.nextAck(); !force && due > e.now {
 		return
 	}
 	for {
 		f := &Frame{From: e.cfg.ID, Inc: e.cfg.Incarnation}
 		e.piggyback(f)
 		if len(f.Acks) == 0 {
-			return
+			break
 		}
 		e.emit(f)
 	}
+	e.nextAck()
+}
+
+// nextAck sets and returns ackSoon, the earliest tick at which an
+// acknowledgement is due (math.MaxInt64 when none is pending). Between
+// calls ackSoon only moves earlier, as acknowledgements are asked for, so
+// it never passes one that is due.
+func (e *Endpoint) nextAck() int64 {
+	next := int64(math.MaxInt64)
+	for _, r := range e.rx {
+		if r.ackDue >= 0 {
+			next = min(next, r.ackDue)
+		}
+	}
+	e.ackSoon = next
+	return next
 }
 
 func (e *Endpoint) emit(f *Frame) {

@@ -1354,6 +1354,17 @@ type clockedNode struct {
 	tickTerm uint32
 	// rx, when there is an upload, receives the show beside the node.
 	rx *upload.Receiver
+	// prepared is the node's output Prepare collected, for the next
+	// Ready; has says there is one.
+	prepared algorithms.Ready
+	has      bool
+}
+
+// Prepare implements sim.Preparer: the node's own part of Ready, on the
+// simulator's parallel ticks. Ready reports the actions as leader, which
+// a scenario's shared checks count.
+func (c *clockedNode) Prepare() {
+	c.prepared, c.has = c.Node.Ready(), true
 }
 
 // Ready implements algorithms.Core, and reports the drone's actions as
@@ -1361,7 +1372,12 @@ type clockedNode struct {
 // the leader of their term sends) and swarm time served (a TIMESYNC
 // reply, in the term the drone was in when it answered).
 func (c *clockedNode) Ready() algorithms.Ready {
-	r := c.Node.Ready()
+	var r algorithms.Ready
+	if c.has {
+		r, c.prepared, c.has = c.prepared, algorithms.Ready{}, false
+	} else {
+		r = c.Node.Ready()
+	}
 	for _, snd := range r.Sends {
 		switch m := snd.Msg.(type) {
 		case cmdlog.Append:

@@ -645,6 +645,9 @@ func (s *Sim) tickParallel() {
 			defer wg.Done()
 			for _, d := range block {
 				s.tickDrone(d)
+				if p, ok := d.core.(Preparer); ok {
+					p.Prepare()
+				}
 			}
 		}()
 	}
@@ -653,6 +656,16 @@ func (s *Sim) tickParallel() {
 		s.flush(d)
 	}
 	s.schedule(s.now+s.cfg.Tick, s.tick)
+}
+
+// Preparer is a core that can do the work of its next Ready on the
+// simulator's parallel ticks (Config.Workers), right after its tick:
+// Prepare touches the core's own state only, and the Ready that follows,
+// on the simulator's goroutine in drone order, hands out what Prepare
+// produced. What a core's Ready does with state shared with other drones
+// (a scenario's checks) stays in Ready.
+type Preparer interface {
+	Prepare()
 }
 
 // tickDrone is one drone's tick without the sends: its endpoint and core
