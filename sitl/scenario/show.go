@@ -743,9 +743,12 @@ func RunShow(sh Show) (ShowResult, error) {
 	controlled := make([]bool, n+1)
 	flewShow := make([]bool, n+1)
 	rejoining := make([]bool, n+1)
-	var advance func()
-	advance = func() {
-		for id := algorithms.NodeID(1); int(id) <= n; id++ {
+	// Each vehicle's update reads its own node and writes its own
+	// vehicle and entries: from parallelFrom drones the updates run on
+	// every core, in contiguous blocks of drones, each block with its own
+	// deviation.
+	updateVehicles := func(first, last algorithms.NodeID) (dev float64) {
+		for id := first; id <= last; id++ {
 			v := vehicles[id]
 			controlled[id] = false
 			if s.Up(id) && (!v.Failsafe() || !v.Airborne() && node(id).Show().Phase(node(id).SwarmTime(int64(s.LocalTime(id)))) <= show.Armed) {
@@ -760,7 +763,7 @@ func RunShow(sh Show) (ShowResult, error) {
 				}
 				controlled[id] = nd.InSync() && !rejoining[id]
 				if flying && flewShow[id] && controlled[id] {
-					deviation = max(deviation, off)
+					dev = max(dev, off)
 				}
 				flewShow[id] = flying && controlled[id]
 				if st, running := nd.Show().ShowTime(nd.SwarmTime(int64(s.LocalTime(id)))); running && startedAt[id] < 0 && flewShow[id] && st < int64(sim.Second) {
@@ -770,6 +773,28 @@ func RunShow(sh Show) (ShowResult, error) {
 				flewShow[id] = false
 			}
 			v.Advance(0.1)
+		}
+		return dev
+	}
+	workers := 1
+	if n >= parallelFrom {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	devs := make([]float64, workers)
+	var advance func()
+	advance = func() {
+		var wg sync.WaitGroup
+		for w := range workers {
+			first, last := algorithms.NodeID(1+w*n/workers), algorithms.NodeID((w+1)*n/workers)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				devs[w] = updateVehicles(first, last)
+			}()
+		}
+		wg.Wait()
+		for _, d := range devs {
+			deviation = max(deviation, d)
 		}
 		for _, k := range sep.check(vehicles, controlled) {
 			a, b := vehicles[k[0]], vehicles[k[1]]

@@ -16,6 +16,12 @@ func BenchmarkShow2000Networks8(b *testing.B) {
 	benchShow(b, 2000, 8)
 }
 
+// BenchmarkShow16000Networks64 is the same at 16 000 drones over 64
+// networks, the size of the largest shows flown.
+func BenchmarkShow16000Networks64(b *testing.B) {
+	benchShow(b, 16000, 64)
+}
+
 // BenchmarkShow250 is the same at 250 drones on one network.
 func BenchmarkShow250(b *testing.B) {
 	benchShow(b, 250, 1)
