@@ -3,6 +3,7 @@ package scenario
 import (
 	"bytes"
 	"log/slog"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -378,5 +379,34 @@ func TestShowNetworksStartTogether(t *testing.T) {
 		require.NotNil(t, r.ShowStartSpreadMs, "seed=%d", seed)
 		assert.LessOrEqual(t, *r.ShowStartSpreadMs, 50.0, "seed=%d", seed)
 		assert.LessOrEqual(t, *r.ShowStartSpreadMs-*r.ShowStartSpreadMsNetwork, 20.0, "seed=%d", seed)
+	}
+}
+
+// TestShowParallelSameRun: the drones' ticks, their output and the
+// vehicles' updates on several cores (from parallelFrom drones) give the
+// run the serial simulator gives, to the trace, under loss, crashes,
+// restarts and a leader crash. Under -race it also checks that the
+// parallel parts touch only their own drone.
+func TestShowParallelSameRun(t *testing.T) {
+	defer func(from, procs int) {
+		parallelFrom = from
+		runtime.GOMAXPROCS(procs)
+	}(parallelFrom, runtime.GOMAXPROCS(4))
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 2)); seed++ {
+		run := func(from int) ShowResult {
+			parallelFrom = from
+			r, err := RunShow(Show{
+				Common:   Common{Drones: 30, Seed: seed, Loss: 0.1},
+				Networks: 2, Duration: 40 * sim.Second, Settle: 20 * sim.Second, CrashLeader: true, Crash: 0.05, Restart: true,
+				ClockOffset: 500 * sim.Millisecond, ClockDrift: 50,
+			})
+			require.NoError(t, err, "seed=%d", seed)
+			r.RealTimeFactor, r.MemoryBytesPerDrone = 0, 0
+			return r
+		}
+		serial, parallel := run(1000), run(1)
+		assert.Equal(t, serial.TraceHash, parallel.TraceHash, "seed=%d", seed)
+		assert.Equal(t, serial, parallel, "seed=%d", seed)
+		assert.Positive(t, serial.CommandsCommitted, "seed=%d", seed)
 	}
 }
