@@ -1136,28 +1136,43 @@ func (s *Sim) trace(ev string, fields func(b []byte) []byte) {
 
 func appendField(b []byte, k, v string) []byte {
 	b = append(b, ',')
-	b = strconv.AppendQuote(b, k)
+	b = appendQuote(b, k)
 	b = append(b, ':')
-	return strconv.AppendQuote(b, v)
+	return appendQuote(b, v)
+}
+
+// appendQuote appends s quoted as strconv.AppendQuote does, without its
+// rune by rune escaping when s is printable ASCII with nothing to escape,
+// as the trace's keys and kinds are: the trace is written for every frame
+// at every drone.
+func appendQuote(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func appendInt(b []byte, k string, v int64) []byte {
 	b = append(b, ',')
-	b = strconv.AppendQuote(b, k)
+	b = appendQuote(b, k)
 	b = append(b, ':')
 	return strconv.AppendInt(b, v, 10)
 }
 
 func appendBool(b []byte, k string, v bool) []byte {
 	b = append(b, ',')
-	b = strconv.AppendQuote(b, k)
+	b = appendQuote(b, k)
 	b = append(b, ':')
 	return strconv.AppendBool(b, v)
 }
 
 func appendIDs(b []byte, k string, ids []algorithms.NodeID) []byte {
 	b = append(b, ',')
-	b = strconv.AppendQuote(b, k)
+	b = appendQuote(b, k)
 	b = append(b, ':', '[')
 	for i, id := range ids {
 		if i > 0 {

@@ -399,3 +399,13 @@ func TestWorkersSameTrace(t *testing.T) {
 		assert.Equal(t, one.TraceHash(), run(w).TraceHash(), "seed=9: %d workers", w)
 	}
 }
+
+// TestAppendQuote: the trace's quoting is strconv's, byte for byte, so
+// that trace_hash stays what it was.
+func TestAppendQuote(t *testing.T) {
+	for _, s := range []string{"", "id", "APPEND", "kind", `a"b`, `back\slash`, "tab\there", "é", "\x00", "\x7f", "日本", "airspace: REQUEST from the drone itself"} {
+		if got, want := string(appendQuote(nil, s)), strconv.Quote(s); got != want {
+			t.Errorf("appendQuote(%q) = %s, want %s", s, got, want)
+		}
+	}
+}

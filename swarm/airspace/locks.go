@@ -217,6 +217,7 @@ type Locks struct {
 	selfVote       bool
 	now            int64
 	quietUntil     int64
+	voteSoon       int64 // no vote runs out before this tick (tickVoters)
 	clock          clock.Lamport
 	grants         uint32
 	fenced         bool // votes nobody, renews nothing (SetFenced)
@@ -309,6 +310,7 @@ func New(cfg Config) (*Locks, error) {
 		dropped:  map[dropKey]int64{},
 	}
 	l.quietUntil = int64(cfg.LeaseTicks) + l.guard
+	l.voteSoon = math.MaxInt64
 	if cfg.Clock > 0 {
 		l.clock.Witness(cfg.Clock)
 	}
@@ -936,6 +938,7 @@ func (l *Locks) voterNext(c Cell) {
 	v.queue = v.queue[1:]
 	l.grants++
 	v.cand = &candidate{stamp: q.stamp, inc: q.inc, grant: l.grants, expires: l.now + int64(l.cfg.LeaseTicks) + l.guard, sent: q.sent}
+	l.voteSoon = min(l.voteSoon, v.cand.expires)
 	l.sendYes(c, v.cand)
 }
 
@@ -951,11 +954,23 @@ func (l *Locks) sendYes(c Cell, cand *candidate) {
 
 // tickVoters lets votes whose lease and guard have run out expire, and
 // ends the quiet period.
+//
+// voteSoon is at most the earliest end of a vote (a vote is only ever
+// extended), so a tick before it, and not the end of the quiet period,
+// has nothing to do: most ticks at most voters.
 func (l *Locks) tickVoters() {
+	if l.now < l.voteSoon && l.now != l.quietUntil {
+		return
+	}
+	next := int64(math.MaxInt64)
+	l.voteSoon = next // votes granted in the loop lower it again
 	for _, c := range sortedCells(l.voters) {
 		v := l.voters[c]
 		if v == nil {
 			continue
+		}
+		if v.cand != nil && l.now < v.cand.expires {
+			next = min(next, v.cand.expires)
 		}
 		if v.cand != nil && l.now >= v.cand.expires {
 			holder := algorithms.NodeID(v.cand.stamp.ID)
@@ -968,6 +983,7 @@ func (l *Locks) tickVoters() {
 			l.voterNext(c)
 		}
 	}
+	l.voteSoon = min(l.voteSoon, next)
 }
 
 // Step implements algorithms.Core.
