@@ -283,8 +283,6 @@ func New(cfg Config) (*Core, error) {
 		rng:    rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID)<<32|0xe3e7)),
 		roster: slices.Compact(roster),
 		last:   map[algorithms.NodeID]uint32{},
-		relays: map[algorithms.NodeID]*relay{},
-		acks:   map[algorithms.NodeID]ackDue{},
 		down:   map[algorithms.NodeID]bool{},
 	}
 	if cfg.State != nil {
@@ -423,6 +421,9 @@ func (c *Core) scheduleAck(cmd Command, bitmap []byte, first bool) {
 		}
 		spread = min(spread, int64(max(10, 2*missing)))
 	}
+	if c.acks == nil {
+		c.acks = map[algorithms.NodeID]ackDue{}
+	}
 	c.acks[cmd.Issuer] = ackDue{id: cmd.ID, at: at + c.rng.Int64N(spread)}
 }
 
@@ -435,6 +436,9 @@ func (c *Core) startRelay(cmd Command) {
 	// The first round relays at any point, for speed; later rounds in
 	// their second half, after listening (Trickle).
 	r.at = c.now + 1 + c.rng.Int64N(r.roundLen)
+	if c.relays == nil {
+		c.relays = map[algorithms.NodeID]*relay{}
+	}
 	c.relays[cmd.Issuer] = r
 }
 
@@ -494,11 +498,16 @@ func (c *Core) Tick() {
 	c.now++
 	// sortedIDs of an empty map still costs a map iteration, every tick
 	// at every drone: most ticks have nothing to relay or acknowledge.
+	// The maps are nil while empty, so that len does not even read them.
 	if len(c.relays) > 0 {
-		c.tickRelays()
+		if c.tickRelays(); len(c.relays) == 0 {
+			c.relays = nil
+		}
 	}
 	if len(c.acks) > 0 {
-		c.tickAcks()
+		if c.tickAcks(); len(c.acks) == 0 {
+			c.acks = nil
+		}
 	}
 	c.tickOut()
 }
