@@ -562,6 +562,7 @@ func TestLeaveShowTakesCellsAndKeepsClear(t *testing.T) {
 func startShow(t *testing.T, h *harness, seed uint64, lead time.Duration, ticks int) *show.Show {
 	t.Helper()
 	idx := loadAndArm(t, h)
+	awaitInSync(t, h)
 	l, _ := h.leader()
 	if _, err := l.r.Propose(command.Start{At: swarmNow(l, h.clk) + int64(lead)}); err != nil {
 		t.Fatalf("seed %d: START: %v", seed, err)
@@ -571,6 +572,26 @@ func startShow(t *testing.T, h *harness, seed uint64, lead time.Duration, ticks 
 	}
 	h.advance(ticks)
 	return h.show
+}
+
+// awaitInSync advances until every running drone is in sync with the
+// swarm (it knows swarm time and is caught up with the log): a drone that
+// is not by its take-off time stays on the ground (show.LateTakeoff), and
+// one that has not caught up since it started does not arm.
+func awaitInSync(t *testing.T, h *harness) {
+	t.Helper()
+	if !h.until(3000, func() bool {
+		for _, d := range h.running() {
+			var ok bool
+			d.r.Inspect(func(n *swarmNode) { ok = n.InSync() })
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatalf("seed %d: drones not in sync with the swarm after 30 s", h.seed)
+	}
 }
 
 // loadAndArm starts h's drones with the demo show for them, has LOAD and
@@ -701,18 +722,7 @@ func TestMissedTakeoffStaysDown(t *testing.T) {
 	}
 	// The others know swarm time before START: one that does not learn
 	// it by its take-off stays down too, by the same rule.
-	if !h.until(3000, func() bool {
-		for _, d := range h.running() {
-			var ok bool
-			d.r.Inspect(func(n *swarmNode) { ok = n.InSync() })
-			if !ok {
-				return false
-			}
-		}
-		return true
-	}) {
-		t.Fatalf("seed %d: the drones left are not in sync", seed)
-	}
+	awaitInSync(t, h)
 	if _, err := l.r.Propose(command.Start{At: swarmNow(l, h.clk) + int64(3*time.Second)}); err != nil {
 		t.Fatalf("seed %d: START: %v", seed, err)
 	}
