@@ -382,9 +382,9 @@ func TestShowNetworksStartTogether(t *testing.T) {
 	}
 }
 
-// TestShowParallelSameRun: the drones' ticks, their output and the
-// vehicles' updates on several cores (from parallelFrom drones) give the
-// run the serial simulator gives, to the trace, under loss, crashes,
+// TestShowParallelSameRun: the drones' ticks, their output, the steps of
+// a frame heard by 34 drones at once and the vehicles' updates on several
+// cores (from parallelFrom drones) give the run the serial simulator gives, to the trace, under loss, crashes,
 // restarts and a leader crash. Under -race it also checks that the
 // parallel parts touch only their own drone.
 func TestShowParallelSameRun(t *testing.T) {
@@ -396,7 +396,7 @@ func TestShowParallelSameRun(t *testing.T) {
 		run := func(from int) ShowResult {
 			parallelFrom = from
 			r, err := RunShow(Show{
-				Common:   Common{Drones: 30, Seed: seed, Loss: 0.1},
+				Common:   Common{Drones: 70, Seed: seed, Loss: 0.1},
 				Networks: 2, Duration: 40 * sim.Second, Settle: 20 * sim.Second, CrashLeader: true, Crash: 0.05, Restart: true,
 				ClockOffset: 500 * sim.Millisecond, ClockDrift: 50,
 			})

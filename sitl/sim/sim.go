@@ -67,10 +67,11 @@ type Config struct {
 	// of the wire by up to 39 bytes a message: set it for airtime figures.
 	Wire Wire
 	// Workers, above 1, ticks the drones on that many goroutines at once
-	// (optional, default 1). Each drone's tick then touches only its own
-	// endpoint and core, and what the ticks produced is sent and traced
-	// drone by drone in ID order afterwards. Only for cores whose Tick
-	// touches nothing outside the drone's own core, and scenarios whose
+	// (optional, default 1), and steps a frame heard by many drones at
+	// once on as many. Each drone's tick or step then touches only its own
+	// endpoint and core, and what they produced is sent and traced drone
+	// by drone in ID order afterwards. Only for cores whose Tick and Step
+	// touch nothing outside the drone's own core, and scenarios whose
 	// event observer (OnEvent) calls no core at once (it may schedule):
 	// then a run is the same, trace hash included, whatever Workers.
 	Workers int
@@ -636,33 +637,38 @@ func (s *Sim) tickParallel() {
 		}
 	}
 	s.upScratch = up
-	workers := min(s.cfg.Workers, len(up))
-	var wg sync.WaitGroup
-	for w := range workers {
-		block := up[w*len(up)/workers : (w+1)*len(up)/workers]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, d := range block {
-				s.tickDrone(d)
-				if p, ok := d.core.(Preparer); ok {
-					p.Prepare()
-				}
+	s.parallel(len(up), func(lo, hi int) {
+		for _, d := range up[lo:hi] {
+			s.tickDrone(d)
+			if p, ok := d.core.(Preparer); ok {
+				p.Prepare()
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	for _, d := range up {
 		s.flush(d)
 	}
 	s.schedule(s.now+s.cfg.Tick, s.tick)
 }
 
+// parallel runs fn over 0…n-1 in Config.Workers contiguous blocks at
+// once, one of them on the calling goroutine, and returns when all are
+// done.
+func (s *Sim) parallel(n int, fn func(lo, hi int)) {
+	workers := min(s.cfg.Workers, n)
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Go(func() { fn(w*n/workers, (w+1)*n/workers) })
+	}
+	fn(0, n/max(workers, 1))
+	wg.Wait()
+}
+
 // Preparer is a core that can do the work of its next Ready on the
-// simulator's parallel ticks (Config.Workers), right after its tick:
-// Prepare touches the core's own state only, and the Ready that follows,
-// on the simulator's goroutine in drone order, hands out what Prepare
-// produced. What a core's Ready does with state shared with other drones
+// simulator's parallel ticks and deliveries (Config.Workers), right after
+// its tick or the step of a frame: Prepare touches the core's own state
+// only, and the Ready that follows, on the simulator's goroutine in drone
+// order, hands out what Prepare produced. What a core's Ready does with state shared with other drones
 // (a scenario's checks) stays in Ready.
 type Preparer interface {
 	Prepare()
@@ -746,6 +752,12 @@ func (s *Sim) flush(d *drone) {
 
 // deliver hands a core message to drone d's core.
 func (s *Sim) deliver(d *drone, from algorithms.NodeID, msg algorithms.Message) {
+	s.delivered(d, from, msg, d.core.Step(from, unstamped(msg)))
+}
+
+// delivered records a core message drone d's core has stepped, with the
+// error its Step returned.
+func (s *Sim) delivered(d *drone, from algorithms.NodeID, msg algorithms.Message, err error) {
 	if st, ok := msg.(stamped); ok {
 		d.vc.Merge(st.vc)
 		d.vc.Tick(int(d.id - 1))
@@ -757,13 +769,21 @@ func (s *Sim) deliver(d *drone, from algorithms.NodeID, msg algorithms.Message) 
 		b = appendInt(b, "from", int64(from))
 		return appendField(b, "kind", msg.Kind())
 	})
-	if err := d.core.Step(from, msg); err != nil {
+	if err != nil {
 		s.stats.StepErrors++
 		s.trace("reject", func(b []byte) []byte {
 			b = appendInt(b, "id", int64(d.id))
 			return appendField(b, "error", err.Error())
 		})
 	}
+}
+
+// unstamped is a core message without the simulator's vector timestamp.
+func unstamped(msg algorithms.Message) algorithms.Message {
+	if st, ok := msg.(stamped); ok {
+		return st.Message
+	}
+	return msg
 }
 
 // frame is one transmission: a reliable delivery frame, or a core message
@@ -1044,11 +1064,22 @@ func (s *Sim) countWindows(network int, start, end Time) {
 }
 
 // propagate hands a frame that has finished on air to every drone it
-// concerns, each with its own loss, duplication and delay.
+// concerns, each with its own loss, duplication and delay. The drones
+// that receive it at once are handed it together (receiveAll), in ID
+// order, as if one after the other.
 func (s *Sim) propagate(network int, f *frame) {
 	from, ids := f.from, f.to
 	if f.all {
 		ids = s.netIDs[network]
+	}
+	var now []*drone
+	atOnce := func(r *drone) {
+		if len(now) > 0 && now[len(now)-1] == r {
+			// A duplicate: the drone hears it again after the first.
+			s.scheduleReceive(from, f, now)
+			now = nil
+		}
+		now = append(now, r)
 	}
 	for _, id := range ids {
 		if id == from || id < 1 || int(id) > len(s.drones) {
@@ -1059,7 +1090,7 @@ func (s *Sim) propagate(network int, f *frame) {
 			continue
 		}
 		if s.calm {
-			s.schedule(s.now, func() { s.receive(r, from, f) })
+			atOnce(r)
 			continue
 		}
 		if s.Drop != nil && s.Drop(from, id) {
@@ -1080,7 +1111,64 @@ func (s *Sim) propagate(network int, f *frame) {
 			if s.cfg.Reorder > 0 {
 				delay = Time(s.rng.Int64N(int64(s.cfg.Reorder) + 1))
 			}
+			if delay == 0 {
+				atOnce(r)
+				continue
+			}
 			s.schedule(s.now+delay, func() { s.receive(r, from, f) })
+		}
+	}
+	s.scheduleReceive(from, f, now)
+}
+
+// scheduleReceive schedules the receivers rs of frame f now, one event
+// for all: events at one time run in the order they were scheduled, so
+// one event in their place changes nothing but the work.
+func (s *Sim) scheduleReceive(from algorithms.NodeID, f *frame, rs []*drone) {
+	switch len(rs) {
+	case 0:
+	case 1:
+		r := rs[0]
+		s.schedule(s.now, func() { s.receive(r, from, f) })
+	default:
+		s.schedule(s.now, func() { s.receiveAll(from, f, rs) })
+	}
+}
+
+// parallelReceivers is the fewest receivers of a frame worth stepping on
+// several goroutines.
+const parallelReceivers = 32
+
+// receiveAll hands frame f to the drones rs, each once, as receive would
+// one after the other. With Config.Workers, each drone steps the frame
+// and prepares its output (Preparer) on the workers at once, touching its
+// own endpoint and core only; then, in order, the simulator records and
+// flushes each. Nothing a drone's flush does reaches another drone at
+// once (frames go on air, the event observer only schedules), so the run
+// is the same as one receive after another.
+func (s *Sim) receiveAll(from algorithms.NodeID, f *frame, rs []*drone) {
+	if s.cfg.Workers <= 1 || len(rs) < parallelReceivers {
+		for _, r := range rs {
+			s.receive(r, from, f)
+		}
+		return
+	}
+	errs := make([]error, len(rs))
+	s.parallel(len(rs), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			r := rs[i]
+			if !r.up {
+				continue
+			}
+			errs[i] = s.step(r, from, f)
+			if p, ok := r.core.(Preparer); ok {
+				p.Prepare()
+			}
+		}
+	})
+	for i, r := range rs {
+		if r.up {
+			s.received(r, from, f, errs[i])
 		}
 	}
 }
@@ -1094,10 +1182,25 @@ func (s *Sim) lost(from, to algorithms.NodeID, f *frame) {
 	})
 }
 
+// receive hands frame f to drone r.
 func (s *Sim) receive(r *drone, from algorithms.NodeID, f *frame) {
-	if !r.up {
-		return
+	if r.up {
+		s.received(r, from, f, s.step(r, from, f))
 	}
+}
+
+// step hands frame f to drone r's endpoint, or a raw frame's message to
+// its core, and returns the error.
+func (s *Sim) step(r *drone, from algorithms.NodeID, f *frame) error {
+	if f.arq != nil {
+		return r.ep.Step(f.arq)
+	}
+	return r.core.Step(from, unstamped(f.msg))
+}
+
+// received records frame f that drone r has stepped, with the error the
+// step returned, and flushes the drone.
+func (s *Sim) received(r *drone, from algorithms.NodeID, f *frame, err error) {
 	s.stats.Received++
 	s.trace("rx", func(b []byte) []byte {
 		b = appendInt(b, "id", int64(r.id))
@@ -1105,8 +1208,8 @@ func (s *Sim) receive(r *drone, from algorithms.NodeID, f *frame) {
 		return appendField(b, "kind", f.kind)
 	})
 	if f.arq == nil {
-		s.deliver(r, from, f.msg)
-	} else if err := r.ep.Step(f.arq); err != nil {
+		s.delivered(r, from, f.msg, err)
+	} else if err != nil {
 		s.Violation("frame", "drone %d rejected a frame from %d: %v", r.id, from, err)
 	}
 	s.flush(r)

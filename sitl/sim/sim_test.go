@@ -378,25 +378,40 @@ func (k *ticker) Tick() {
 
 // Drones ticked on several goroutines make the same run as drones ticked
 // one after the other: the same trace, faults, crashes and restarts
-// included.
+// included. A frame heard by many drones at once (no reordering, or calm)
+// is stepped by them on the workers too, over reliable delivery or raw,
+// with vector clocks or without.
 func TestWorkersSameTrace(t *testing.T) {
-	run := func(workers int) *Sim {
-		s, err := New(Config{
-			Drones: 12, Networks: 2, Seed: 9, Loss: 0.2, Dup: 0.1, Reorder: 40 * Millisecond,
-			DetectAfter: 200 * Millisecond, Workers: workers,
-		}, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
-			return &ticker{gossip: gossip{id: id}, n: 12}, nil
-		})
-		require.NoError(t, err)
-		s.At(300*Millisecond, func() { s.Crash(3) })
-		s.At(900*Millisecond, func() { require.NoError(t, s.Restart(3, false)) })
-		s.Run(3*Second, nil)
-		return s
+	cases := []struct {
+		name string
+		cfg  Config
+	}{
+		{"reordered", Config{Drones: 12, Networks: 2, Loss: 0.2, Dup: 0.1, Reorder: 40 * Millisecond}},
+		{"at once", Config{Drones: 80, Networks: 2, Loss: 0.2, Dup: 0.1}},
+		{"raw", Config{Drones: 80, Networks: 2, Loss: 0.1, Dup: 0.1, Raw: true}},
+		{"causal", Config{Drones: 70, Loss: 0.1, TrackCausality: true}},
 	}
-	one := run(1)
-	assert.Greater(t, one.Stats().Delivered, 200, "seed=9")
-	for _, w := range []int{2, 3, 16} {
-		assert.Equal(t, one.TraceHash(), run(w).TraceHash(), "seed=9: %d workers", w)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run := func(workers int) *Sim {
+				cfg := c.cfg
+				cfg.Seed, cfg.DetectAfter, cfg.Workers = 9, 200*Millisecond, workers
+				s, err := New(cfg, func(id algorithms.NodeID, _ []byte) (algorithms.Core, error) {
+					return &ticker{gossip: gossip{id: id}, n: cfg.Drones}, nil
+				})
+				require.NoError(t, err)
+				s.At(300*Millisecond, func() { s.Crash(3) })
+				s.At(900*Millisecond, func() { require.NoError(t, s.Restart(3, false)) })
+				s.At(2*Second, func() { s.Calm() })
+				s.Run(3*Second, nil)
+				return s
+			}
+			one := run(1)
+			assert.Greater(t, one.Stats().Delivered, 200, "seed=9")
+			for _, w := range []int{2, 3, 16} {
+				assert.Equal(t, one.TraceHash(), run(w).TraceHash(), "seed=9: %d workers", w)
+			}
+		})
 	}
 }
 
