@@ -111,15 +111,37 @@ type Persister interface {
 // Outbox collects a core's output. Cores embed it and get Ready for free.
 type Outbox struct {
 	ready Ready
+	// queued, once a Mux hosts the core (Boxed), counts what the Mux's
+	// cores queued since its last Ready.
+	queued *int
 }
 
 // Send queues m for the destinations to (nil: every peer).
 func (o *Outbox) Send(to []NodeID, m Message) {
 	o.ready.Sends = append(o.ready.Sends, Send{To: to, Msg: m})
+	if o.queued != nil {
+		*o.queued++
+	}
 }
 
 // Emit queues an event for the driver.
-func (o *Outbox) Emit(e Event) { o.ready.Events = append(o.ready.Events, e) }
+func (o *Outbox) Emit(e Event) {
+	o.ready.Events = append(o.ready.Events, e)
+	if o.queued != nil {
+		*o.queued++
+	}
+}
+
+// Boxed is a core whose Ready hands out exactly what it queued on its
+// Outbox (Outbox.Ready, not a Ready of its own), and Box returns that
+// Outbox. A Mux reads such a core's Ready only after it queued something,
+// which spares a large swarm's simulator a read of every idle core on
+// every tick. A core declares it itself: embedding an Outbox is not
+// enough, since a core may have a Ready of its own.
+type Boxed interface {
+	Core
+	Box() *Outbox
+}
 
 // Ready returns the queued output and clears it.
 func (o *Outbox) Ready() Ready {

@@ -15,10 +15,23 @@ import (
 // verdict to the election, the elected leader to the command log).
 type Mux struct {
 	cores []Core
+	// boxed marks the cores that are Boxed, whose output is counted in
+	// queued.
+	boxed  []bool
+	queued int
 }
 
 // NewMux returns a Mux over cores, which it steps and ticks in this order.
-func NewMux(cores ...Core) *Mux { return &Mux{cores: cores} }
+func NewMux(cores ...Core) *Mux {
+	m := &Mux{cores: cores, boxed: make([]bool, len(cores))}
+	for i, c := range cores {
+		if b, ok := c.(Boxed); ok {
+			b.Box().queued = &m.queued
+			m.boxed[i] = true
+		}
+	}
+	return m
+}
 
 // Cores returns the hosted cores.
 func (m *Mux) Cores() []Core { return m.cores }
@@ -45,10 +58,16 @@ func (m *Mux) Tick() {
 	}
 }
 
-// Ready gathers every core's output.
+// Ready gathers every core's output. A Boxed core is read only when one
+// has queued output since the last Ready.
 func (m *Mux) Ready() Ready {
 	var r Ready
-	for _, c := range m.cores {
+	queued := m.queued
+	m.queued = 0
+	for i, c := range m.cores {
+		if queued == 0 && m.boxed[i] {
+			continue
+		}
 		cr := c.Ready()
 		r.Sends = append(r.Sends, cr.Sends...)
 		r.Events = append(r.Events, cr.Events...)

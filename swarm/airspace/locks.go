@@ -1028,6 +1028,9 @@ func (l *Locks) Step(from algorithms.NodeID, msg algorithms.Message) error {
 	return nil
 }
 
+// Box implements algorithms.Boxed: Ready is the Outbox's.
+func (l *Locks) Box() *algorithms.Outbox { return &l.Outbox }
+
 // Tick implements algorithms.Core: leases run out, renewals go out.
 func (l *Locks) Tick() {
 	l.now++
@@ -1151,3 +1154,5 @@ func sortedCells[V any](m map[Cell]V) []Cell {
 	slices.Sort(out)
 	return out
 }
+
+var _ algorithms.Boxed = (*Locks)(nil)

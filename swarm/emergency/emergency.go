@@ -492,6 +492,9 @@ func (c *Core) PeerDown(id algorithms.NodeID) {
 // member again if it is still repeating.
 func (c *Core) PeerUp(id algorithms.NodeID) { delete(c.down, id) }
 
+// Box implements algorithms.Boxed: Ready is the Outbox's.
+func (c *Core) Box() *algorithms.Outbox { return &c.Outbox }
+
 // Tick implements algorithms.Core: relays, acknowledgements and repeats
 // that are due go out.
 func (c *Core) Tick() {
@@ -608,3 +611,5 @@ func sortedIDs[V any](m map[algorithms.NodeID]V) []algorithms.NodeID {
 	slices.Sort(out)
 	return out
 }
+
+var _ algorithms.Boxed = (*Core)(nil)

@@ -425,6 +425,9 @@ func (m *Membership) heard(id algorithms.NodeID, mb *member) {
 	}
 }
 
+// Box implements algorithms.Boxed: Ready is the Outbox's.
+func (m *Membership) Box() *algorithms.Outbox { return &m.Outbox }
+
 // Tick implements algorithms.Core: suspect silent members, and send the
 // heartbeat when it is due.
 func (m *Membership) Tick() {
@@ -454,3 +457,5 @@ func (m *Membership) Tick() {
 func (m *Membership) interval() int {
 	return m.period + m.rng.IntN(m.longest-m.period+1)
 }
+
+var _ algorithms.Boxed = (*Membership)(nil)

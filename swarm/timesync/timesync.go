@@ -590,6 +590,9 @@ func (c *TimeSync) Step(from algorithms.NodeID, m algorithms.Message) error {
 	return nil
 }
 
+// Box implements algorithms.Boxed: Ready is the Outbox's.
+func (c *TimeSync) Box() *algorithms.Outbox { return &c.Outbox }
+
 // Tick implements algorithms.Core: poll the leader when due. Call
 // SetClock first.
 func (c *TimeSync) Tick() {
@@ -835,3 +838,5 @@ func abs(v int64) int64 {
 	}
 	return v
 }
+
+var _ algorithms.Boxed = (*TimeSync)(nil)
