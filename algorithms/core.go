@@ -111,8 +111,7 @@ type Persister interface {
 // Outbox collects a core's output. Cores embed it and get Ready for free.
 type Outbox struct {
 	ready Ready
-	// queued, once a Mux hosts the core (Boxed), counts what the Mux's
-	// cores queued since its last Ready.
+	// queued, when set (Count), counts the Sends and Emits.
 	queued *int
 }
 
@@ -131,6 +130,12 @@ func (o *Outbox) Emit(e Event) {
 		*o.queued++
 	}
 }
+
+// Count makes every Send and Emit add one to *n from now on, for the
+// composite that hosts the core: while *n has not moved since the
+// composite last read the core's Ready, that Ready is empty. One counter
+// may serve several cores.
+func (o *Outbox) Count(n *int) { o.queued = n }
 
 // Boxed is a core whose Ready hands out exactly what it queued on its
 // Outbox (Outbox.Ready, not a Ready of its own), and Box returns that

@@ -26,7 +26,7 @@ func NewMux(cores ...Core) *Mux {
 	m := &Mux{cores: cores, boxed: make([]bool, len(cores))}
 	for i, c := range cores {
 		if b, ok := c.(Boxed); ok {
-			b.Box().queued = &m.queued
+			b.Box().Count(&m.queued)
 			m.boxed[i] = true
 		}
 	}

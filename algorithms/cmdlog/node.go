@@ -70,13 +70,16 @@ func (Coordinator) Unreliable() {}
 // reliable delivery layer.
 type Node struct {
 	algorithms.Outbox
-	id              algorithms.NodeID
-	members         []algorithms.NodeID
-	elect           election.Election
-	bully           *election.Bully // when the election is the bully
-	ring            *election.Ring  // when it is the ring
-	log             *Log
-	down            map[algorithms.NodeID]bool
+	id      algorithms.NodeID
+	members []algorithms.NodeID
+	elect   election.Election
+	bully   *election.Bully // when the election is the bully
+	ring    *election.Ring  // when it is the ring
+	log     *Log
+	down    map[algorithms.NodeID]bool
+	ndown   int // len(down), read on every tick without the map
+	// electQueued counts the election's output since settle last read it.
+	electQueued     int
 	idle            int
 	campaignTimeout int
 	leaderless      int
@@ -159,6 +162,7 @@ func NewNode(cfg NodeConfig, opts ...Option) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cmdlog: %w", err)
 	}
+	n.elect.(algorithms.Boxed).Box().Count(&n.electQueued)
 	if n.campaignTimeout < 0 || cfg.LeaderlessTimeout < 0 || cfg.Heartbeat < 0 {
 		return nil, fmt.Errorf("cmdlog: timeouts of %d, %d and %d ticks: %w", cfg.CampaignTimeout, cfg.LeaderlessTimeout, cfg.Heartbeat, ErrBadConfig)
 	}
@@ -223,7 +227,7 @@ func (n *Node) Tick() {
 	n.started = true
 	l, _, ok := n.elect.Leader()
 	switch {
-	case (ok && !n.down[l]) || n.elect.Participating():
+	case (ok && !n.isDown(l)) || n.elect.Participating():
 		n.idle = 0
 	default:
 		n.idle++
@@ -253,7 +257,7 @@ func (n *Node) leads() bool {
 // it is thought alive: the bully asks that drone to take over, and takes
 // over itself when it does not answer.
 func (n *Node) Campaign() {
-	if l, _, ok := n.elect.Leader(); (ok && !n.down[l]) || n.elect.Participating() {
+	if l, _, ok := n.elect.Leader(); (ok && !n.isDown(l)) || n.elect.Participating() {
 		return
 	}
 	n.idle = 0
@@ -296,9 +300,10 @@ func (n *Node) Ready() algorithms.Ready {
 // which campaigns again in a new term.
 func (n *Node) PeerDown(id algorithms.NodeID) {
 	n.down[id] = true
+	n.ndown = len(n.down)
 	n.elect.PeerDown(id)
 	n.log.PeerDown(id)
-	if l, _, ok := n.elect.Leader(); (!ok || n.down[l]) && n.highestLive() && !n.elect.Participating() {
+	if l, _, ok := n.elect.Leader(); (!ok || n.isDown(l)) && n.highestLive() && !n.elect.Participating() {
 		n.elect.Campaign()
 	}
 	n.settle()
@@ -307,10 +312,14 @@ func (n *Node) PeerDown(id algorithms.NodeID) {
 // PeerUp implements algorithms.PeerObserver.
 func (n *Node) PeerUp(id algorithms.NodeID) {
 	delete(n.down, id)
+	n.ndown = len(n.down)
 	n.elect.PeerUp(id)
 	n.log.PeerUp(id)
 	n.settle()
 }
+
+// isDown reports whether the failure detector has reported id down.
+func (n *Node) isDown(id algorithms.NodeID) bool { return n.ndown > 0 && n.down[id] }
 
 // Persist implements algorithms.Persister: the election's term and the
 // log's state.
@@ -349,7 +358,7 @@ func (n *Node) bystander(m Coordinator) bool {
 // down.
 func (n *Node) highestLive() bool {
 	for i := len(n.members) - 1; i >= 0 && n.members[i] > n.id; i-- {
-		if !n.down[n.members[i]] {
+		if !n.isDown(n.members[i]) {
 			return false
 		}
 	}
@@ -360,7 +369,11 @@ func (n *Node) highestLive() bool {
 // step.
 func (n *Node) settle() {
 	for range 64 {
-		r := n.elect.Ready()
+		var r algorithms.Ready
+		if n.electQueued > 0 {
+			n.electQueued = 0
+			r = n.elect.Ready()
+		}
 		for _, s := range r.Sends {
 			if c, ok := s.Msg.(election.BullyCoordinator); ok && len(s.To) > 1 {
 				n.broadcast(Coordinator{c})

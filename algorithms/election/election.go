@@ -138,6 +138,9 @@ type base struct {
 	down map[algorithms.NodeID]bool
 }
 
+// Box implements algorithms.Boxed: Ready is the Outbox's.
+func (b *base) Box() *algorithms.Outbox { return &b.Outbox }
+
 func newBase(core string, id algorithms.NodeID, members []algorithms.NodeID, auto bool, opts []Option) (base, error) {
 	b := base{
 		core:    core,
@@ -265,3 +268,8 @@ func (b *base) leaderInfo() (algorithms.NodeID, uint32, bool) {
 	}
 	return b.leader, b.term, true
 }
+
+var (
+	_ algorithms.Boxed = (*Bully)(nil)
+	_ algorithms.Boxed = (*Ring)(nil)
+)
