@@ -3,6 +3,7 @@ package algorithms
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // NodeID is a drone's 16-bit vehicle ID, carried in the swarm's own payloads
@@ -56,6 +57,17 @@ func To(ids ...NodeID) []NodeID {
 	out := make([]NodeID, len(ids))
 	copy(out, ids)
 	return out
+}
+
+// Sorted returns ids in ascending order: ids itself, its capacity
+// clipped, when it is sorted already, so that the drones of one swarm
+// share one member list rather than each keeping a copy; a sorted copy
+// otherwise. The caller must not change ids afterwards.
+func Sorted(ids []NodeID) []NodeID {
+	if slices.IsSorted(ids) {
+		return slices.Clip(ids)
+	}
+	return slices.Sorted(slices.Values(ids))
 }
 
 // Event is something a core reports to its driver: a grant, an election

@@ -42,7 +42,8 @@ import (
 // Config configures a Node.
 type Config struct {
 	// ID is the drone's vehicle ID; Members lists the whole swarm (one
-	// radio network), this drone included.
+	// radio network), this drone included. A sorted list is kept, not
+	// copied (algorithms.Sorted): do not change it afterwards.
 	ID      algorithms.NodeID
 	Members []algorithms.NodeID
 	// Incarnation tells this start of the drone from every earlier one
@@ -245,7 +246,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		id: cfg.ID, leaderTimeout: cfg.LeaderTimeout, heartbeat: max(cfg.LeaderHeartbeat, 0),
 		missed: cfg.LeaderMissed, succession: cfg.SuccessionDelay, down: map[algorithms.NodeID]bool{}, show: show.NewPlayer(),
 		ops:        map[OperatorID]uint32{},
-		memberList: slices.Sorted(slices.Values(cfg.Members)), quorums: cfg.Quorums, substitute: cfg.Substitute,
+		memberList: algorithms.Sorted(cfg.Members), quorums: cfg.Quorums, substitute: cfg.Substitute,
 		retired: map[algorithms.NodeID]bool{}, fenceTicks: int64(cfg.FenceTicks), viewProposed: -viewRetryTicks,
 		showSync: int64(cfg.ShowSyncTicks), restarted: len(restored) > 0,
 	}

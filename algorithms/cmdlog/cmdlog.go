@@ -122,7 +122,8 @@ type Config struct {
 	// ID is this drone's vehicle ID; it must be one of Members.
 	ID algorithms.NodeID
 	// Members lists every drone of the swarm, this one included, in any
-	// order; every drone must be given the same list.
+	// order; every drone must be given the same list. A sorted list is
+	// kept, not copied (algorithms.Sorted): do not change it afterwards.
 	Members []algorithms.NodeID
 	// Committee (optional, default 5, or every member when there are
 	// fewer) is the number of voters. The first committee is the
@@ -258,8 +259,7 @@ func (c *Config) fill() error {
 
 // members returns the sorted, checked member list.
 func checkMembers(id algorithms.NodeID, members []algorithms.NodeID) ([]algorithms.NodeID, error) {
-	out := slices.Clone(members)
-	slices.Sort(out)
+	out := algorithms.Sorted(members)
 	for i, m := range out {
 		if m == algorithms.Everyone || m == 0 {
 			return nil, fmt.Errorf("cmdlog: member %#x is not a vehicle ID: %w", m, ErrBadConfig)

@@ -11,7 +11,9 @@ type BullyConfig struct {
 	// ID is this drone's vehicle ID; it must be one of Members.
 	ID algorithms.NodeID
 	// Members lists every drone of the group, this one included, in any
-	// order. Every drone of the group must be given the same list.
+	// order. Every drone of the group must be given the same list. A
+	// sorted list is kept, not copied (algorithms.Sorted): do not change
+	// it afterwards.
 	Members []algorithms.NodeID
 	// Timeout (optional, default 3) is the textbook's T in ticks: how long
 	// a drone that sent ELECTION waits for an ANSWER before it declares

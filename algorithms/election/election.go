@@ -145,11 +145,10 @@ func newBase(core string, id algorithms.NodeID, members []algorithms.NodeID, aut
 	b := base{
 		core:    core,
 		id:      id,
-		members: slices.Clone(members),
+		members: algorithms.Sorted(members),
 		auto:    auto,
 		down:    map[algorithms.NodeID]bool{},
 	}
-	slices.Sort(b.members)
 	if len(b.members) == 0 {
 		return base{}, fmt.Errorf("%s: no members: %w", core, ErrBadConfig)
 	}

@@ -12,7 +12,9 @@ type RingConfig struct {
 	// ID is this drone's vehicle ID; it must be one of Members.
 	ID algorithms.NodeID
 	// Members lists every drone of the group, this one included, in any
-	// order. Every drone of the group must be given the same list.
+	// order. Every drone of the group must be given the same list. A
+	// sorted list is kept, not copied (algorithms.Sorted): do not change
+	// it afterwards.
 	Members []algorithms.NodeID
 	// Descending (optional, default false) sends the messages round the
 	// ring in descending ID order instead of ascending. It changes only
