@@ -15,19 +15,20 @@ import (
 // verdict to the election, the elected leader to the command log).
 type Mux struct {
 	cores []Core
-	// boxed marks the cores that are Boxed, whose output is counted in
-	// queued.
-	boxed  []bool
+	// boxed has bit i set when core i (of the first 64) is Boxed, its
+	// output counted in queued: bits in the Mux itself, for a check that
+	// reads no other memory.
+	boxed  uint64
 	queued int
 }
 
 // NewMux returns a Mux over cores, which it steps and ticks in this order.
 func NewMux(cores ...Core) *Mux {
-	m := &Mux{cores: cores, boxed: make([]bool, len(cores))}
+	m := &Mux{cores: cores}
 	for i, c := range cores {
-		if b, ok := c.(Boxed); ok {
+		if b, ok := c.(Boxed); ok && i < 64 {
 			b.Box().Count(&m.queued)
-			m.boxed[i] = true
+			m.boxed |= 1 << i
 		}
 	}
 	return m
@@ -65,7 +66,7 @@ func (m *Mux) Ready() Ready {
 	queued := m.queued
 	m.queued = 0
 	for i, c := range m.cores {
-		if queued == 0 && m.boxed[i] {
+		if queued == 0 && m.boxed&(1<<i) != 0 {
 			continue
 		}
 		cr := c.Ready()
