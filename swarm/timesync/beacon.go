@@ -98,6 +98,7 @@ func (c *TimeSync) onBeacon(r Reply) {
 		c.beacons = c.beacons[:len(c.beacons)-1]
 	}
 	c.beacons = append(c.beacons, beacon{at: c.now, offset: r.T3 + c.beaconAir(r) - c.now})
+	c.wide = widening{}
 	c.beaconsHeard++
 	c.advance(c.now) // the applied offset so far, under the old estimate
 	if f, ok := c.beaconSlope(); ok {

@@ -419,3 +419,75 @@ func TestUnsyncedNewLeader(t *testing.T) {
 		require.Zero(t, r.overBound, "seed=%d: %s", seed, r.firstOver)
 	}
 }
+
+// fullTarget is targetAt without its widening: every sample and beacon
+// read again.
+func fullTarget(c *TimeSync, t int64) int64 {
+	line := c.base + int64(c.freq*float64(t-c.baseAt))
+	if lo, hi, ok := c.interval(t); ok {
+		return max(lo, min(line, hi))
+	}
+	if lo, ok := c.beaconLow(t); ok {
+		return max(lo, line)
+	}
+	return line
+}
+
+// The widening targetAt keeps gives the target that reading every sample
+// and beacon again gives, at every drone every 10 ms, through polls,
+// beacons, loss and a change of leader, at drones that hear the beacons
+// and drones that do not; and it spares that reading most of the time.
+func TestTargetWideningSameTarget(t *testing.T) {
+	for seed := uint64(1); seed <= uint64(seeds.Count(t, 3)); seed++ {
+		// Drones 5 to 8 hear no beacons: their targets rest on samples.
+		r := newSyncRunSim(t, sim.Config{Drones: 8, Seed: seed, Loss: 0.1, Tick: 10 * sim.Millisecond}, nil, 5, 6, 7, 8)
+		compared, widened, differ := 0, 0, 0
+		var probe func()
+		probe = func() {
+			for id := algorithms.NodeID(1); int(id) <= r.s.N(); id++ {
+				if !r.s.Up(id) {
+					continue
+				}
+				c := r.core(id)
+				now := int64(r.s.LocalTime(id))
+				want := fullTarget(c, now)
+				line := c.base + int64(c.freq*float64(now-c.baseAt))
+				if w := c.wide; w.ok && now >= w.from && line >= w.lo && line <= w.hi {
+					widened++
+				}
+				if got := c.targetAt(now); got != want {
+					differ++
+					if differ <= 3 {
+						t.Errorf("seed=%d: drone %d at %d: target %d, reading every sample gives %d", seed, id, now, got, want)
+					}
+				}
+				compared++
+			}
+			r.s.After(10*sim.Millisecond, probe)
+		}
+		r.s.At(10*sim.Millisecond, probe)
+		r.s.At(60*sim.Second, func() { r.changeLeader(2, 2*sim.Second) })
+		r.s.Run(120*sim.Second, nil)
+		require.Zero(t, differ, "seed=%d: %d of %d targets differ", seed, differ, compared)
+		require.Greater(t, widened, compared/2, "seed=%d: the widening served %d of %d targets", seed, widened, compared)
+	}
+}
+
+// A new sample that allows fewer offsets than the widening did moves the
+// target within them, although the line stays where it was.
+func TestTargetWideningForgetsOnNewSample(t *testing.T) {
+	c, err := New(Config{ID: 2, Leader: 1, Members: 2, TickNanos: int64(10 * sim.Millisecond), Seed: 1, DriftPPM: 50})
+	require.NoError(t, err)
+	c.SetClock(1e9)
+	c.synced, c.beaconsHeard = true, 1 // keeps the line where it is
+	c.samples = []sample{{at: 1e9, offset: 0, rtt: 40e6}}
+	c.base, c.baseAt, c.freq = 0, 1e9, 0
+	require.Equal(t, int64(0), c.targetAt(1e9), "the line, within ±20 ms of the sample")
+	require.True(t, c.wide.ok)
+
+	c.now = 11e8
+	c.add(sample{at: 11e8, offset: 15e6, rtt: 2e6})
+	got := c.targetAt(12e8)
+	require.Equal(t, fullTarget(c, 12e8), got)
+	require.GreaterOrEqual(t, got, int64(13e6), "within ±1 ms of the new sample, drift allowed")
+}

@@ -214,8 +214,10 @@ type TimeSync struct {
 	// The beacons heard of the current leader, and whether freq was
 	// fitted to them; on the leader, the beacon period and the tick the
 	// next one is due.
-	beacons     []beacon
-	beaconFreq  bool
+	beacons    []beacon
+	beaconFreq bool
+	// wide caches the bounds the samples and beacons allow (widening).
+	wide        widening
 	beaconTicks int
 	nextBeacon  int64
 	leaderTick  int64 // the tick SetLeader made the current leader
@@ -460,6 +462,7 @@ func (c *TimeSync) SetLeader(id algorithms.NodeID) {
 	c.leader = id
 	c.samples = c.samples[:0]
 	c.beacons, c.beaconFreq = c.beacons[:0], false
+	c.wide = widening{}
 	c.nextBeacon = c.ticks + 1
 	c.leaderTick = c.ticks
 	c.pending, c.misses = false, 0
@@ -638,6 +641,7 @@ func (c *TimeSync) add(s sample) {
 		c.samples = c.samples[:len(c.samples)-1]
 	}
 	c.samples = append(c.samples, s)
+	c.wide = widening{}
 	c.advance(c.now) // the applied offset so far, under the old estimate
 	if f, ok := c.slope(); ok && !c.beaconFreq {
 		c.freq = f
@@ -770,18 +774,10 @@ func (c *TimeSync) interval(t int64) (lo, hi int64, ok bool) {
 	if len(c.samples) == 0 {
 		return 0, 0, false
 	}
-	lo, hi = math.MinInt64, math.MaxInt64
-	width := func(s sample) int64 {
-		d := c.maxDrift()
-		return s.rtt/2 + int64(math.Ceil(float64(s.rtt)*d+float64(abs(t-s.at))*d)) + 1
-	}
-	for _, s := range c.samples {
-		w := width(s)
-		lo, hi = max(lo, s.offset-w), min(hi, s.offset+w)
-	}
+	lo, hi = c.sampleBounds(t)
 	if lo > hi {
 		s := c.samples[len(c.samples)-1]
-		w := width(s)
+		w := c.width(s, t)
 		lo, hi = s.offset-w, s.offset+w
 	}
 	// A beacon shows an offset short of the leader's, never over it.
@@ -791,11 +787,71 @@ func (c *TimeSync) interval(t int64) (lo, hi int64, ok bool) {
 	return lo, hi, true
 }
 
+// sampleBounds returns the offsets at local time t that every sample
+// allows, lo above hi when they contradict each other.
+func (c *TimeSync) sampleBounds(t int64) (lo, hi int64) {
+	lo, hi = math.MinInt64, math.MaxInt64
+	for _, s := range c.samples {
+		w := c.width(s, t)
+		lo, hi = max(lo, s.offset-w), min(hi, s.offset+w)
+	}
+	return lo, hi
+}
+
+// width is how far from sample s's offset the offset at local time t may
+// be.
+func (c *TimeSync) width(s sample, t int64) int64 {
+	d := c.maxDrift()
+	return s.rtt/2 + int64(math.Ceil(float64(s.rtt)*d+float64(abs(t-s.at))*d)) + 1
+}
+
+// widening holds the bounds targetAt clamps its line to, as they were at
+// local time from, at or after every sample and beacon: from then on each
+// sample's interval and each beacon's lower bound only widen, so a line
+// within [lo, hi] at a later time is within the bounds of that time, and
+// is the target. It is valid (ok) until a sample or beacon comes or goes.
+// Without it, every clock reading (each tick and frame) would go over all
+// the samples and beacons again.
+type widening struct {
+	from, lo, hi int64
+	ok           bool
+}
+
+// widen returns the widening at local time t: not ok before the last
+// sample or beacon, or while the samples contradict each other (interval
+// then falls back on the newest).
+func (c *TimeSync) widen(t int64) widening {
+	for _, s := range c.samples {
+		if s.at > t {
+			return widening{}
+		}
+	}
+	for _, b := range c.beacons {
+		if b.at > t {
+			return widening{}
+		}
+	}
+	w := widening{from: t, lo: math.MinInt64, hi: math.MaxInt64, ok: true}
+	if len(c.samples) > 0 {
+		if w.lo, w.hi = c.sampleBounds(t); w.lo > w.hi {
+			return widening{}
+		}
+	}
+	if blo, ok := c.beaconLow(t); ok {
+		w.lo = max(w.lo, blo)
+	}
+	return w
+}
+
 // targetAt is the estimate of the leader's offset at local time t: the
 // line from the best sample along the estimated drift, kept within the
 // offsets that the samples allow.
 func (c *TimeSync) targetAt(t int64) int64 {
 	line := c.base + int64(c.freq*float64(t-c.baseAt))
+	if w := c.wide; w.ok && t >= w.from && line >= w.lo && line <= w.hi {
+		return line
+	}
+	c.wide = c.widen(t)
 	if lo, hi, ok := c.interval(t); ok {
 		return max(lo, min(line, hi))
 	}
