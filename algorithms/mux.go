@@ -3,6 +3,7 @@ package algorithms
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Mux runs several cores as one: a received message goes to the first core
@@ -15,6 +16,10 @@ import (
 // verdict to the election, the elected leader to the command log).
 type Mux struct {
 	cores []Core
+	// few holds the cores when there are no more than its length, so
+	// that a tick reads them from the Mux itself rather than from
+	// another object.
+	few [6]Core
 	// boxed has bit i set when core i (of the first 64) is Boxed, its
 	// output counted in queued: bits in the Mux itself, for a check that
 	// reads no other memory.
@@ -23,9 +28,19 @@ type Mux struct {
 }
 
 // NewMux returns a Mux over cores, which it steps and ticks in this order.
-func NewMux(cores ...Core) *Mux {
-	m := &Mux{cores: cores}
-	for i, c := range cores {
+func NewMux(cores ...Core) *Mux { return new(Mux).Init(cores...) }
+
+// Init sets m up to host cores, as NewMux does, for a composite that
+// holds its Mux by value (one object less to read on every tick). A Mux
+// must not be copied once set up.
+func (m *Mux) Init(cores ...Core) *Mux {
+	*m = Mux{}
+	if len(cores) <= len(m.few) {
+		m.cores = m.few[:copy(m.few[:], cores)]
+	} else {
+		m.cores = slices.Clone(cores)
+	}
+	for i, c := range m.cores {
 		if b, ok := c.(Boxed); ok && i < 64 {
 			b.Box().Count(&m.queued)
 			m.boxed |= 1 << i
