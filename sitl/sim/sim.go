@@ -255,9 +255,12 @@ func New(cfg Config, factory Factory) (*Sim, error) {
 		net := i * cfg.Networks / cfg.Drones
 		s.netIDs[net] = append(s.netIDs[net], algorithms.NodeID(i+1))
 	}
+	// The drones lie side by side in memory: a tick reads them in order.
+	all := make([]drone, cfg.Drones)
 	for i := range cfg.Drones {
 		id := algorithms.NodeID(i + 1)
-		d := &drone{id: id, up: true, network: i * cfg.Networks / cfg.Drones}
+		d := &all[i]
+		*d = drone{id: id, up: true, network: i * cfg.Networks / cfg.Drones}
 		s.nets[d.network] = append(s.nets[d.network], d)
 		if cfg.ClockOffset > 0 {
 			d.offset = Time(s.rng.Int64N(int64(2*cfg.ClockOffset+1))) - cfg.ClockOffset
