@@ -185,6 +185,12 @@ type ShowResult struct {
 	// FailsafeVehicles counts the vehicles in their autopilot's failsafe
 	// at the end: their drone crashed and did not take them back.
 	FailsafeVehicles int `json:"failsafe_vehicles"`
+	// UnencodableViolations counts the frames the radio could not encode
+	// (a field out of the range its MAVLink message carries), which a
+	// real drone could not send; FrameViolations the frames a drone's
+	// reliable layer rejected.
+	UnencodableViolations int `json:"unencodable_violations"`
+	FrameViolations       int `json:"frame_violations"`
 	// The upload's fields, absent without one (ShowUploadResult).
 	*ShowUploadResult
 }
@@ -1044,6 +1050,8 @@ func RunShow(sh Show) (ShowResult, error) {
 		MinSeparationM:             sep.minSeparation(),
 		SeparationViolations:       len(sep.violations),
 		SeparationAtRisk:           len(sep.atRisk),
+		UnencodableViolations:      s.Stats().Violations["unencodable"],
+		FrameViolations:            s.Stats().Violations["frame"],
 	}
 	for _, v := range vehicles[1:] {
 		if v.Failsafe() {

@@ -432,3 +432,10 @@ func TestShowParallelSameRun(t *testing.T) {
 		assert.Positive(t, serial.CommandsCommitted, "seed=%d", seed)
 	}
 }
+
+// A frame the radio could not encode, or one a drone's reliable layer
+// rejected, fails the run as the other violations do.
+func TestShowFrameViolationsFail(t *testing.T) {
+	assert.Equal(t, []string{"unencodable_violations 1"}, Failures(ShowResult{UnencodableViolations: 1}))
+	assert.Equal(t, []string{"frame_violations 2"}, Failures(ShowResult{FrameViolations: 2}))
+}
