@@ -148,11 +148,10 @@ func failover(t *testing.T, drop func(from, to algorithms.NodeID, m algorithms.M
 	return net, nodes
 }
 
-// A new leader repeats its COORDINATOR every heartbeat period while it
-// recovers: drone 1 misses the first one, and the new leader's recovery
-// waits RecoverRetry (40 ticks) for a lost PROMISE; drone 1 names the new
-// leader one heartbeat period (5 ticks) later, not when the recovery is
-// over.
+// A new leader repeats its COORDINATOR while it recovers: drone 1 misses
+// the first one, and the new leader's recovery waits RecoverRetry (40
+// ticks) for a lost PROMISE; drone 1 names the new leader within a
+// heartbeat period (5 ticks), not when the recovery is over.
 func TestNodeRepeatsCoordinatorWhileRecovering(t *testing.T) {
 	missed := map[[2]algorithms.NodeID]bool{}
 	net, nodes := failover(t, func(from, to algorithms.NodeID, m algorithms.Message) bool {
@@ -180,9 +179,11 @@ func TestNodeRepeatsCoordinatorWhileRecovering(t *testing.T) {
 }
 
 // The repeats are bounded: a drone that never completes its recovery (no
-// PROMISE reaches it) repeats its COORDINATOR at most 8 times in its term,
-// so that a drone declared beside the term's real leader, and cut off from
-// every answer that would depose it, stops contradicting it.
+// PROMISE reaches it) repeats its COORDINATOR for 8 heartbeat periods, no
+// longer, so that a drone declared beside the term's real leader, and cut
+// off from every answer that would depose it, stops contradicting it. With
+// a heartbeat of 5 ticks: the first COORDINATOR, one a tick for the first
+// period (a new leader announces itself), then one a period: 13 frames.
 func TestNodeRepeatsCoordinatorBounded(t *testing.T) {
 	net, nodes := failover(t, func(from, to algorithms.NodeID, m algorithms.Message) bool {
 		_, promise := m.(cmdlog.Promise)
@@ -196,5 +197,5 @@ func TestNodeRepeatsCoordinatorBounded(t *testing.T) {
 	require.True(t, ok && l == 5 && term == 2, "drone 5 elected in term 2")
 	// ByKind counts a broadcast once per other drone (5, the crashed
 	// drone 6 among them).
-	assert.Equal(t, 9*5, count, "COORDINATOR frames of drone 5 (the first and its repeats); %d messages", count)
+	assert.Equal(t, 13*5, count, "COORDINATOR messages of drone 5 (the first and its repeats, to 5 drones each)")
 }
