@@ -122,3 +122,80 @@ func TestNodeElectionChoice(t *testing.T) {
 	err = a.Step(3, cmdlog.Coordinator{BullyCoordinator: election.BullyCoordinator{Term: 1, Leader: 3}})
 	assert.ErrorIs(t, err, cmdlog.ErrBadMessage)
 }
+
+// failover runs six drones with a heartbeat until drone 6 leads, crashes
+// it and tells drone 5, the next in line, that it is down. drop decides
+// which of the later messages are lost.
+func failover(t *testing.T, drop func(from, to algorithms.NodeID, m algorithms.Message) bool) (*algtest.Net, map[algorithms.NodeID]*cmdlog.Node) {
+	t.Helper()
+	const n = 6
+	nodes := map[algorithms.NodeID]*cmdlog.Node{}
+	cores := map[algorithms.NodeID]algorithms.Core{}
+	for _, id := range members(n) {
+		cfg := nodeConfig(id, n)
+		cfg.Heartbeat = 5
+		cfg.Log.RecoverRetry = 40
+		c, err := cmdlog.NewNode(cfg)
+		require.NoError(t, err)
+		nodes[id], cores[id] = c, c
+	}
+	net := algtest.New(1, cores)
+	net.RunTicks(10)
+	require.True(t, nodes[6].Log().Leading())
+	net.Crash(6)
+	net.Drop = drop
+	nodes[5].PeerDown(6)
+	return net, nodes
+}
+
+// A new leader repeats its COORDINATOR while it recovers: drone 1 misses
+// the first one, and the new leader's recovery waits RecoverRetry (40
+// ticks) for a lost PROMISE; drone 1 names the new leader within a
+// heartbeat period (5 ticks), not when the recovery is over.
+func TestNodeRepeatsCoordinatorWhileRecovering(t *testing.T) {
+	missed := map[[2]algorithms.NodeID]bool{}
+	net, nodes := failover(t, func(from, to algorithms.NodeID, m algorithms.Message) bool {
+		key := [2]algorithms.NodeID{from, to}
+		switch m.(type) {
+		case cmdlog.Coordinator:
+			if from == 5 && to == 1 && !missed[key] {
+				missed[key] = true
+				return true
+			}
+		case cmdlog.Promise:
+			if to == 5 && !missed[key] {
+				missed[key] = true
+				return true
+			}
+		}
+		return false
+	})
+	net.RunTicks(8)
+	require.True(t, nodes[5].Log().Recovering(), "drone 5 should still wait for a promise")
+	l, term, ok := nodes[1].Election().Leader()
+	assert.True(t, ok && l == 5 && term == 2, "8 ticks after drone 5's election drone 1 names leader %d of term %d (decided %v), want 5 of term 2", l, term, ok)
+	net.RunTicks(60)
+	assert.True(t, nodes[5].Log().Leading())
+}
+
+// The repeats are bounded: a drone that never completes its recovery (no
+// PROMISE reaches it) repeats its COORDINATOR for 8 heartbeat periods, no
+// longer, so that a drone declared beside the term's real leader, and cut
+// off from every answer that would depose it, stops contradicting it. With
+// a heartbeat of 5 ticks: the first COORDINATOR, one a tick for the first
+// period (a new leader announces itself), then one a period: 13 frames.
+func TestNodeRepeatsCoordinatorBounded(t *testing.T) {
+	net, nodes := failover(t, func(from, to algorithms.NodeID, m algorithms.Message) bool {
+		_, promise := m.(cmdlog.Promise)
+		return promise && to == 5
+	})
+	before := net.ByKind["COORDINATOR"]
+	net.RunTicks(300)
+	count := net.ByKind["COORDINATOR"] - before
+	require.True(t, nodes[5].Log().Recovering())
+	l, term, ok := nodes[5].Election().Leader()
+	require.True(t, ok && l == 5 && term == 2, "drone 5 elected in term 2")
+	// ByKind counts a broadcast once per other drone (5, the crashed
+	// drone 6 among them).
+	assert.Equal(t, 13*5, count, "COORDINATOR messages of drone 5 (the first and its repeats, to 5 drones each)")
+}

@@ -365,14 +365,20 @@ func (c *Bully) Tick() {
 
 // PeerDown implements algorithms.PeerObserver: the drone no longer sends
 // ELECTION to id, and with AutoCampaign a drone whose leader is id starts
-// an election.
+// an election. A drone waiting for an ANSWER declares itself once every
+// drone above it is reported down, as it does when it campaigns knowing
+// that: no ANSWER can come, and Timeout, which covers a live drone's
+// answer through every retransmission, would only delay it.
 func (c *Bully) PeerDown(id algorithms.NodeID) {
 	if id == c.id || !c.isMember(id) {
 		return
 	}
 	c.down[id] = true
-	if c.auto && c.decided && c.leader == id {
+	switch {
+	case c.auto && c.decided && c.leader == id:
 		c.Campaign()
+	case c.phase == electing && id > c.id && len(c.above(true)) == 0:
+		c.declare()
 	}
 }
 

@@ -176,3 +176,36 @@ func TestBullyAbstain(t *testing.T) {
 	r = b.Ready()
 	require.NotEmpty(t, r.Sends, "no longer abstaining, the highest drone takes over")
 }
+
+// A drone waiting for an ANSWER from the drones above it declares itself
+// as soon as the failure detector reports the last of them down, as it
+// would have had it known before it campaigned: waiting out Timeout for a
+// dead drone's ANSWER cost a swarm at 20% loss 14 s (the simulator's T
+// covers the reliable layer's retransmissions).
+func TestBullyDeclaresWhenEveryoneAboveIsDown(t *testing.T) {
+	const n, long = 4, 1000
+	cores := map[algorithms.NodeID]algorithms.Core{}
+	for _, id := range ids(n) {
+		c, err := election.NewBully(election.BullyConfig{ID: id, Members: ids(n), Timeout: long, CoordinatorTimeout: 2 * long})
+		require.NoError(t, err)
+		cores[id] = c
+	}
+	net := algtest.New(1, cores)
+	net.Core(n).(*election.Bully).Campaign()
+	net.RunTicks(settle)
+	net.Crash(n)
+	// Drone 2 suspects the leader first; drone 3, the next in line, joins
+	// the election it starts before its own detector reports drone 4.
+	net.Core(2).(*election.Bully).Campaign()
+	net.RunTicks(3)
+	three := net.Core(3).(*election.Bully)
+	require.True(t, three.Participating())
+	three.PeerDown(n)
+	net.RunTicks(3)
+	for _, id := range ids(n - 1) {
+		l, term, ok := net.Core(id).(*election.Bully).Leader()
+		require.True(t, ok, "drone %d knows no leader 3 ticks after drone 3 was told drone 4 is down (T is %d ticks)", id, long)
+		assert.Equal(t, algorithms.NodeID(3), l, "drone %d", id)
+		assert.Equal(t, uint32(2), term, "drone %d", id)
+	}
+}
