@@ -276,18 +276,11 @@ func New(cfg Config, restored []byte) (*Node, error) {
 			ID: cfg.ID, Members: cfg.Members, Committee: cfg.Committee, Seed: cfg.Seed,
 			BeaconMax: max(cfg.ShowSyncTicks/3, 50),
 		},
-		Election:       cfg.Election,
-		BullyTimeout:   cfg.BullyTimeout,
-		RingAckTimeout: cfg.BullyTimeout,
-		// A participant waits this long for ELECTED before it campaigns
-		// again: a crash can take the ELECTION that carries the winning
-		// ID with it. The ring's default, 4·N·AckTimeout, assumes a
-		// hop's ACK wait near a hop's time; here it is the bully's T,
-		// the reliable layer's bound under loss (13.7 s at 50 drones
-		// and 20% loss), and the swarm would wait 45 minutes.
-		RingElectionTimeout: ringElectionTimeout(cfg),
-		CampaignTimeout:     cfg.CampaignTimeout,
-		Heartbeat:           max(cfg.LeaderHeartbeat, 0),
+		Election:        cfg.Election,
+		BullyTimeout:    cfg.BullyTimeout,
+		RingAckTimeout:  cfg.BullyTimeout,
+		CampaignTimeout: cfg.CampaignTimeout,
+		Heartbeat:       max(cfg.LeaderHeartbeat, 0),
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
@@ -542,14 +535,6 @@ func (n *Node) presumedLeader() algorithms.NodeID {
 		}
 	}
 	return 0
-}
-
-// ringElectionTimeout is the ring's wait for ELECTED: twice the
-// silence that makes a follower suspect its leader, plus four ticks for
-// each of an election's 3N−1 hops (36 s at 50 drones, 60 s at 250, at
-// 10 ms ticks and the default LeaderTimeout).
-func ringElectionTimeout(cfg Config) int {
-	return 2*cfg.LeaderTimeout + 4*(3*len(cfg.Members)-1)
 }
 
 // rankBelow returns the drone's place in line below leader: 1 when every
