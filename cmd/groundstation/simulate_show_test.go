@@ -25,7 +25,7 @@ var showFields = []string{
 	"show_out_of_sync_drone_seconds", "views_in_force", "views_in_force_min", "voters_retired",
 	"lock_wait_ms_max", "lock_frames_per_entry", "lock_acquisitions_open", "backlog_commands", "backlog_drone_commands",
 	"lock_acquisitions_unfinished", "min_separation_m", "separation_violations", "separation_at_risk",
-	"failsafe_vehicles", "unencodable_violations", "frame_violations", "show_start_spread_ms", "show_start_spread_ms_network", "cross_network_cell_overlaps", "trace",
+	"failsafe_vehicles", "unencodable_frames", "frame_violations", "show_start_spread_ms", "show_start_spread_ms_network", "cross_network_cell_overlaps", "trace",
 }
 
 // withScenario runs f with a scenario named "fake" that returns res.

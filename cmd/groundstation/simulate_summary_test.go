@@ -55,7 +55,7 @@ func TestSimulateShowJSONWithoutUpload(t *testing.T) {
 	assert.NotContains(t, out, `"upload_`)
 	assert.NotContains(t, out, `"commit_latency_`)
 	assert.NotContains(t, out, `"commands_during_upload"`)
-	assert.True(t, strings.HasSuffix(out, `"failsafe_vehicles":0,"unencodable_violations":0,"frame_violations":0,"trace":null}`+"\n"), out)
+	assert.True(t, strings.HasSuffix(out, `"failsafe_vehicles":0,"unencodable_frames":0,"frame_violations":0,"trace":null}`+"\n"), out)
 
 	code, out, errOut = runCmd("simulate", "show", "--drones", "5", "--duration", "20", "--settle", "0", "--upload-size", "2000", "--json")
 	require.Equal(t, exitOK, code, errOut)
