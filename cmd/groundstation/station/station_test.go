@@ -582,9 +582,12 @@ func TestSwarmTimeOffset(t *testing.T) {
 	require.True(t, ok)
 	errNs := st.Sub(now.Add(3700 * time.Millisecond))
 	assert.LessOrEqual(t, errNs.Abs(), time.Millisecond, "error %s", errNs)
-	// The stated bound is half the round trip, 0 here: on a memory link
-	// frames take no airtime, unlike what the estimator assumes.
-	assert.Less(t, bound, time.Millisecond)
+	// The stated bound is half the best sample's round trip, 0 here (on a
+	// memory link frames take no airtime, unlike what the estimator
+	// assumes), plus the drift allowed since that sample: up to a poll
+	// period, 5 s at 200 ppm, when a reply that came a clock step late
+	// under load is not the best sample (1.12 ms seen in CI).
+	assert.Less(t, bound, 2*time.Millisecond)
 	sn := n.st.Snapshot()
 	assert.True(t, sn.TimeSynced)
 	assert.GreaterOrEqual(t, sn.Counters.TimeRequests, 4)
