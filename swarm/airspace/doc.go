@@ -109,6 +109,15 @@
 // lost frames), and after AnswerTicks, twice that,
 // then every RetryTicks while it does not (the voter may hold the request
 // queued behind its vote for another, and answers only when it votes).
+// Never sooner than the round trip the drone measures: a voter answers a
+// renewal at once, echoing the ask's send time, and the requester keeps
+// TCP's smoothed round trip and deviation of those answers (Jacobson),
+// waiting at least their sum with four deviations, LeaseTicks at most.
+// On a channel so full that frames wait seconds in the sender's queue, an
+// ask sent a quarter of AnswerTicks after the last one comes no sooner
+// and only lengthens the queue: before this rule, holders sent up to 11
+// RENEW frames a second into such a queue, and held the channel full for
+// tens of seconds.
 // Through the reliable delivery layer every voter acknowledged each
 // REQUEST and RENEW with a frame of its own, and the requester each YES;
 // at 250 drones a cell cost 21.6 frames fault-free and 59.1 at 10% loss,

@@ -236,6 +236,12 @@ type Locks struct {
 	// average of the busy share per tick, in parts per million (integer
 	// arithmetic: every platform computes the same).
 	busyTick, busySeen, busyShare int64
+	// srtt8 and rttvar4 estimate the round trip of a renewal, from the
+	// send time a YES echoes (Jacobson's estimator, in ticks × 8 and × 4:
+	// integer arithmetic, the same on every platform); rttSeen says a
+	// sample has come.
+	srtt8, rttvar4 int64
+	rttSeen        bool
 }
 
 var (
@@ -582,6 +588,12 @@ func (l *Locks) yes(c Cell, from algorithms.NodeID, m Yes) {
 		l.counters.Stale++
 		return
 	}
+	if old, ok := r.votes[from]; ok && old.grant == m.Grant && from != l.id {
+		// The voter answers a renewal at once, echoing the latest ask it
+		// heard: the round trip of that ask, queueing included. A vote
+		// handed from the queue echoes an older ask, and is no sample.
+		l.sampleRTT(l.now - int64(m.Sent))
+	}
 	r.votes[from] = v
 	delete(r.unanswered, from)
 	if r.held && from != l.id && l.now-v.basis >= int64(l.cfg.RenewTicks) && l.now-r.asked[from] >= int64(l.cfg.RetryTicks) {
@@ -776,12 +788,43 @@ func (l *Locks) tickRequests() {
 // holder that meets a run of lost frames at the end of a vote still has
 // several asks before it must leave, not the one or two a whole
 // AnswerTicks apart would give it.
+//
+// Never sooner than the round trip measured (rto): when the channel is
+// full, frames wait in the sender's queue for seconds, and an ask queued
+// behind the last one adds to the queue without coming sooner.
 func (l *Locks) answerWait(asks int, voted bool, left int64) int64 {
 	w := int64(l.cfg.AnswerTicks)
 	if voted {
-		return max(min(w, left/4), max(w/4, 1))
+		return max(min(w, left/4), max(w/4, 1), l.rto())
 	}
-	return min(w<<min(asks-1, 20), int64(max(l.cfg.RetryTicks, l.cfg.AnswerTicks)))
+	return max(min(w<<min(asks-1, 20), int64(max(l.cfg.RetryTicks, l.cfg.AnswerTicks))), l.rto())
+}
+
+// sampleRTT takes one round trip of a renewal, in ticks, into the
+// estimate (gains 1/8 and 1/4, as TCP's).
+func (l *Locks) sampleRTT(rtt int64) {
+	rtt = max(rtt, 0)
+	if !l.rttSeen {
+		l.rttSeen = true
+		l.srtt8, l.rttvar4 = rtt<<3, rtt<<1
+		return
+	}
+	err := rtt - l.srtt8>>3
+	l.srtt8 += err
+	if err < 0 {
+		err = -err
+	}
+	l.rttvar4 += err - l.rttvar4>>2
+}
+
+// rto is the shortest wait for the answer to an ask: the smoothed round
+// trip and four times its deviation, LeaseTicks at most; 0 before the
+// first sample.
+func (l *Locks) rto() int64 {
+	if !l.rttSeen {
+		return 0
+	}
+	return min(l.srtt8>>3+l.rttvar4, int64(l.cfg.LeaseTicks))
 }
 
 // renew sends RENEW to the voters to (one frame) and renews the drone's

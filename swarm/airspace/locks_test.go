@@ -493,3 +493,62 @@ func TestLostYesAskedAgain(t *testing.T) {
 	// Asked again after AnswerTicks (10), answered at once.
 	assert.LessOrEqual(t, ticks, 15, "ticks to enter with voter %d's first YES lost", lost)
 }
+
+// A holder whose answers come back late, as on a channel so full that
+// frames wait in the sender's queue, asks no sooner than the round trip
+// it measured: every YES to drone 1 arrives 40 ticks after it was sent,
+// four times AnswerTicks. The renewals then go once every RenewTicks (30
+// ticks), each answered 40 ticks later; asking again every AnswerTicks
+// or a quarter of what is left of the vote adds an ask a round that the
+// answer on its way makes useless (30 RENEWs to each voter in 600 ticks
+// instead of 22). The holder keeps its cell either way.
+func TestRenewalsPaceWithTheRoundTrip(t *testing.T) {
+	const delay = 40
+	cores, net := group(t, 9, Config{LeaseTicks: 100})
+	net.RunTicks(110) // past the voters' quiet period
+	a := cores[1]
+	require.NoError(t, a.Acquire([]Cell{3}))
+	net.RunTicks(5)
+	require.True(t, a.Holding())
+
+	type late struct {
+		at   int
+		from algorithms.NodeID
+		m    algorithms.Message
+	}
+	var (
+		now     int
+		held    []late
+		renewed = map[algorithms.NodeID]int{}
+	)
+	net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
+		switch m.(type) {
+		case Renew:
+			if from == 1 {
+				renewed[to]++
+			}
+		case Yes:
+			if to == 1 && from != 1 {
+				held = append(held, late{now + delay, from, m})
+				return true
+			}
+		}
+		return false
+	}
+	const ticks = 600
+	for ; now < ticks; now++ {
+		for len(held) > 0 && held[0].at <= now {
+			require.NoError(t, a.Step(held[0].from, held[0].m))
+			held = held[1:]
+		}
+		net.RunTicks(1)
+		require.True(t, a.Holding(), "drone 1 lost its cell at tick %d", now)
+	}
+	assert.Zero(t, a.Counters().Expired)
+	// One renewal every RenewTicks (20 in 600 ticks), and asks again
+	// before the first answer, while the round trip is not yet known.
+	require.NotEmpty(t, renewed)
+	for v, n := range renewed {
+		assert.LessOrEqual(t, n, ticks/30+3, "RENEWs to voter %d in %d ticks with answers %d ticks late", v, ticks, delay)
+	}
+}
