@@ -276,11 +276,19 @@ func New(cfg Config, restored []byte) (*Node, error) {
 			ID: cfg.ID, Members: cfg.Members, Committee: cfg.Committee, Seed: cfg.Seed,
 			BeaconMax: max(cfg.ShowSyncTicks/3, 50),
 		},
-		Election:        cfg.Election,
-		BullyTimeout:    cfg.BullyTimeout,
-		RingAckTimeout:  cfg.BullyTimeout,
-		CampaignTimeout: cfg.CampaignTimeout,
-		Heartbeat:       max(cfg.LeaderHeartbeat, 0),
+		Election:       cfg.Election,
+		BullyTimeout:   cfg.BullyTimeout,
+		RingAckTimeout: cfg.BullyTimeout,
+		// A ring participant that sees no ELECTED campaigns again after
+		// twice the leader's silence timeout and 120 ms a hop: a crash
+		// can take the message that carries the winner with it, and the
+		// ring's default (4·N hops of the ACK wait, the bully's T: 46
+		// minutes at 50 drones and 20% loss) left such swarms leaderless
+		// to the end. A timeout that ends an election still under way
+		// costs one more term, never a second leader of one.
+		RingElectionTimeout: 2*cfg.LeaderTimeout + len(cfg.Members)*max(int(120e6/max(cfg.TickNanos, 1)), 1),
+		CampaignTimeout:     cfg.CampaignTimeout,
+		Heartbeat:           max(cfg.LeaderHeartbeat, 0),
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)

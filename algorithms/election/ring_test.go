@@ -157,3 +157,52 @@ func TestRingPeerDown(t *testing.T) {
 	assert.Equal(t, uint32(1), term)
 	assert.Empty(t, alone.Ready().Sends)
 }
+
+// A crash can take the message that carries the winner with it: drone 2
+// acknowledges drone 1's ELECTION and crashes before it forwards it, so
+// nothing is in flight and nobody is elected. Drone 1, a participant,
+// campaigns again in a new term after ElectionTimeout ticks, not before,
+// and drone 3 is elected.
+func TestRingCampaignsAgainWhenTheElectionIsLost(t *testing.T) {
+	const timeout = 40
+	cores := map[algorithms.NodeID]algorithms.Core{}
+	for _, id := range ids(3) {
+		c, err := election.NewRing(election.RingConfig{ID: id, Members: ids(3), AckTimeout: ackTimeout, ElectionTimeout: timeout})
+		require.NoError(t, err)
+		cores[id] = c
+	}
+	net := algtest.New(1, cores)
+	one := cores[1].(*election.Ring)
+	one.Campaign()
+	net.Drop = func(from, to algorithms.NodeID, m algorithms.Message) bool {
+		if _, ok := m.(election.RingElection); ok && from == 2 {
+			net.Crash(2) // after its ACK to drone 1, before its forward
+			return true
+		}
+		return false
+	}
+	require.Positive(t, net.Run(100))
+	acked := false
+	for _, d := range net.Log {
+		if _, ok := d.Msg.(election.RingAck); ok && d.From == 2 && d.To == 1 {
+			acked = true
+		}
+	}
+	require.True(t, acked, "drone 2 acknowledged drone 1's ELECTION before it crashed")
+	_, _, ok := one.Leader()
+	require.False(t, ok, "nobody elected with the ELECTION lost")
+	terms := func() int { return net.ByKind["ELECTION"] }
+	sent := terms()
+	net.Drop = nil
+	for i := 1; i < timeout; i++ {
+		net.Tick()
+		require.Equal(t, sent, terms(), "drone 1 campaigned again %d ticks after its ELECTION", i)
+	}
+	net.RunTicks(settle)
+	for _, id := range []algorithms.NodeID{1, 3} {
+		l, term, ok := net.Core(id).(*election.Ring).Leader()
+		require.True(t, ok, "drone %d", id)
+		assert.Equal(t, algorithms.NodeID(3), l, "drone %d", id)
+		assert.Equal(t, uint32(2), term, "drone %d", id)
+	}
+}
