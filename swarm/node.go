@@ -93,7 +93,7 @@ type Config struct {
 	// Negative: no heartbeat, and every drone waits LeaderTimeout.
 	LeaderHeartbeat int
 	// LeaderMissed is how many heartbeat periods of silence make the
-	// drone next in line (the highest live drone below the leader)
+	// drone next in line (the highest live drone but the leader)
 	// suspect the leader and take over (optional, default 7: at 20 % loss
 	// the chance that seven frames in a row are lost is 1.3·10⁻⁵, one
 	// false suspicion in about 7 hours of a leader heard 4 times a
@@ -276,8 +276,14 @@ func New(cfg Config, restored []byte) (*Node, error) {
 			ID: cfg.ID, Members: cfg.Members, Committee: cfg.Committee, Seed: cfg.Seed,
 			BeaconMax: max(cfg.ShowSyncTicks/3, 50),
 		},
-		Election:       cfg.Election,
-		BullyTimeout:   cfg.BullyTimeout,
+		Election:     cfg.Election,
+		BullyTimeout: cfg.BullyTimeout,
+		// A leader that lives through a drone's restart stays: the
+		// restarted drone follows it, a lower one too, rather than start
+		// a term whose new leader must first recover the log. Before,
+		// almost every term started while a leader lived under heavy
+		// loss was the old leader taking its place back on restarting.
+		BullyStay:      true,
 		RingAckTimeout: cfg.BullyTimeout,
 		// A ring participant that sees no ELECTED campaigns again after
 		// twice the leader's silence timeout and 120 ms a hop: a crash
@@ -511,10 +517,10 @@ func (n *Node) watchLeader() {
 		limit = min(n.missed*n.heartbeat, limit) // the shortest, next in line
 	}
 	if n.leaderSilent < limit {
-		return // not long enough for any place in line: skip rankBelow
+		return // not long enough for any place in line: skip rankInLine
 	}
 	limit = n.leaderTimeout
-	if r := n.rankBelow(w); n.heartbeat > 0 && r >= 1 && r <= successors {
+	if r := n.rankInLine(w); n.heartbeat > 0 && r <= successors {
 		limit, next = min(n.missed*n.heartbeat+(r-1)*n.succession, limit), true
 	}
 	if n.leaderSilent >= limit {
@@ -526,7 +532,7 @@ func (n *Node) watchLeader() {
 	}
 }
 
-// successors is how many drones below the leader watch it closely.
+// successors is how many drones next in line watch the leader closely.
 const successors = 3
 
 // presumedLeader returns the member the bully would elect as far as the
@@ -545,18 +551,17 @@ func (n *Node) presumedLeader() algorithms.NodeID {
 	return 0
 }
 
-// rankBelow returns the drone's place in line below leader: 1 when every
-// member between them is reported down, 0 when the drone is not below it,
-// and successors+1 when it is further down than the successors.
-func (n *Node) rankBelow(leader algorithms.NodeID) int {
-	if n.id >= leader {
-		return 0
-	}
+// rankInLine returns the drone's place in line to succeed leader: 1 when
+// every member above it but the leader is reported down, and
+// successors+1 when it is further down than the successors. A drone that
+// restarted above a live leader follows it (BullyStay), and is first in
+// line: it declares itself at once when it campaigns.
+func (n *Node) rankInLine(leader algorithms.NodeID) int {
 	// Counted upward from the drone: it runs every tick, and only the
 	// few members just above it matter.
 	r := 1
-	for i := n.above; i < len(n.memberList) && n.memberList[i] < leader && r <= successors; i++ {
-		if !n.down[n.memberList[i]] {
+	for i := n.above; i < len(n.memberList) && r <= successors; i++ {
+		if m := n.memberList[i]; m != leader && !n.down[m] {
 			r++
 		}
 	}

@@ -19,6 +19,9 @@ type NodeConfig struct {
 	// are election.BullyConfig's Timeout and CoordinatorTimeout.
 	BullyTimeout       int
 	CoordinatorTimeout int
+	// BullyStay is election.BullyConfig's Stay: a restarted drone follows
+	// the leader it finds, a lower one too, rather than take over.
+	BullyStay bool
 	// RingAckTimeout and RingElectionTimeout (optional, the ring's
 	// defaults) are election.RingConfig's AckTimeout and ElectionTimeout.
 	RingAckTimeout      int
@@ -154,6 +157,7 @@ func NewNode(cfg NodeConfig, opts ...Option) (*Node, error) {
 		n.bully, err = election.NewBully(election.BullyConfig{
 			ID: cfg.Log.ID, Members: cfg.Log.Members,
 			Timeout: cfg.BullyTimeout, CoordinatorTimeout: cfg.CoordinatorTimeout,
+			Stay: cfg.BullyStay,
 		}, bopts...)
 		n.elect = n.bully
 	case "ring":

@@ -31,6 +31,15 @@ type BullyConfig struct {
 	// CoordinatorTimeout ticks (at start, or after a restart that nobody
 	// answered). Without it the driver decides who calls Campaign.
 	AutoCampaign bool
+	// Stay (optional, default false: the textbook) makes a drone restored
+	// from persisted state (Restore) follow the first leader it learns
+	// of, a lower one too, rather than take over: a leader that lived
+	// through the drone's restart stays, and the swarm does not pay a
+	// change of leader it did not need. Once it has followed that leader,
+	// and without Restore, a higher drone takes over from a lower leader
+	// as the textbook's does: a drone cut off alone declares itself in a
+	// new term, and the highest drone that hears it takes the term back.
+	Stay bool
 }
 
 // BullyTimeout returns the textbook's timeout T = 2·T_trans + T_process,
@@ -99,6 +108,8 @@ type Bully struct {
 	back map[algorithms.NodeID]bool
 	// abstain: the drone stands aside (Abstain).
 	abstain bool
+	// stay: restored with BullyConfig.Stay, and no leader followed yet.
+	stay bool
 }
 
 type bullyPhase uint8
@@ -127,6 +138,11 @@ func NewBully(cfg BullyConfig, opts ...Option) (*Bully, error) {
 	if c.coordTimeout == 0 {
 		c.coordTimeout = 2 * c.timeout
 	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c.stay = cfg.Stay && o.restore
 	if c.coordTimeout <= c.timeout {
 		return nil, fmt.Errorf("bully: CoordinatorTimeout %d ticks must exceed Timeout %d: %w", c.coordTimeout, c.timeout, ErrBadConfig)
 	}
@@ -264,7 +280,9 @@ func (c *Bully) stepCoordinator(m BullyCoordinator) {
 	}
 	c.phase = idle
 	c.decide(m.Leader)
-	if m.Leader < c.id {
+	stay := c.stay
+	c.stay = false
+	if m.Leader < c.id && !stay {
 		// A lower drone leads because this one was thought dead: the
 		// higher ID takes over.
 		c.Campaign()
@@ -385,7 +403,7 @@ func (c *Bully) PeerDown(id algorithms.NodeID) {
 // PeerUp implements algorithms.PeerObserver: the leader tells id the
 // current term and leader, and a drone that becomes leader later in the
 // term tells id with its COORDINATOR; a returning id higher than the
-// leader then takes over.
+// leader then takes over (unless it restarted with BullyConfig.Stay).
 func (c *Bully) PeerUp(id algorithms.NodeID) {
 	if id == c.id || !c.isMember(id) {
 		return

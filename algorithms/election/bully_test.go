@@ -209,3 +209,41 @@ func TestBullyDeclaresWhenEveryoneAboveIsDown(t *testing.T) {
 		assert.Equal(t, uint32(2), term, "drone %d", id)
 	}
 }
+
+// With Stay, a drone restored from its state follows the first leader it
+// learns of, a lower one too, rather than take over (the textbook's
+// higher drone takes over: a new term). Once it has followed it, a lower
+// leader of a later term is taken over as the textbook's; and without a
+// restore Stay changes nothing, so that a drone cut off alone, which
+// declares itself in a new term, is taken over by the highest drone that
+// hears it.
+func TestBullyStayFollowsLowerLeaderAfterRestart(t *testing.T) {
+	old, err := election.NewBully(election.BullyConfig{ID: 5, Members: ids(5)})
+	require.NoError(t, err)
+	old.Campaign() // the highest declares at once: term 1
+	state := old.Persist()
+	for _, stay := range []bool{false, true} {
+		b, err := election.NewBully(election.BullyConfig{ID: 5, Members: ids(5), Stay: stay}, election.Restore(state))
+		require.NoError(t, err)
+		require.NoError(t, b.Step(4, election.BullyCoordinator{Term: 2, Leader: 4}))
+		l, term, ok := b.Leader()
+		require.True(t, ok, "stay=%v", stay)
+		if !stay {
+			assert.Equal(t, [2]uint32{5, 3}, [2]uint32{uint32(l), term}, "the textbook's restarted drone takes over")
+			continue
+		}
+		assert.Equal(t, [2]uint32{4, 2}, [2]uint32{uint32(l), term}, "the restarted drone follows the leader it found")
+		for _, s := range b.Ready().Sends {
+			assert.NotEqual(t, "ELECTION", s.Msg.Kind())
+			assert.NotEqual(t, "COORDINATOR", s.Msg.Kind())
+		}
+		require.NoError(t, b.Step(3, election.BullyCoordinator{Term: 3, Leader: 3}))
+		l, term, _ = b.Leader()
+		assert.Equal(t, [2]uint32{5, 4}, [2]uint32{uint32(l), term}, "a later lower leader is taken over")
+	}
+	fresh, err := election.NewBully(election.BullyConfig{ID: 5, Members: ids(5), Stay: true})
+	require.NoError(t, err)
+	require.NoError(t, fresh.Step(2, election.BullyCoordinator{Term: 1, Leader: 2}))
+	l, term, _ := fresh.Leader()
+	assert.Equal(t, [2]uint32{5, 2}, [2]uint32{uint32(l), term}, "without a restore the higher drone takes over")
+}
