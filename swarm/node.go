@@ -265,6 +265,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("swarm: drone %d: %w", cfg.ID, err)
 	}
+	second := int(1e9 / max(cfg.TickNanos, 1))
 	var opts []cmdlog.Option
 	if logState != nil {
 		opts = append(opts, cmdlog.Restore(logState))
@@ -292,7 +293,7 @@ func New(cfg Config, restored []byte) (*Node, error) {
 		// minutes at 50 drones and 20% loss) left such swarms leaderless
 		// to the end. A timeout that ends an election still under way
 		// costs one more term, never a second leader of one.
-		RingElectionTimeout: 2*cfg.LeaderTimeout + len(cfg.Members)*max(int(120e6/max(cfg.TickNanos, 1)), 1),
+		RingElectionTimeout: 2*cfg.LeaderTimeout + len(cfg.Members)*max(12*second/100, 1),
 		CampaignTimeout:     cfg.CampaignTimeout,
 		Heartbeat:           max(cfg.LeaderHeartbeat, 0),
 	}, opts...)
@@ -309,7 +310,6 @@ func New(cfg Config, restored []byte) (*Node, error) {
 	// time holds instead of flying the show. Those first polls take at
 	// most a quarter of the channel (longer than 20 s from about 340
 	// drones on: 2 minutes at 2000).
-	second := int(1e9 / max(cfg.TickNanos, 1))
 	firstPoll, syncPoll, syncShare := 0, 20*second, 0.25
 	if rank := higherMembers(cfg.ID, cfg.Members); rank < max(cfg.Committee, 5) {
 		firstPoll = 2 * second
@@ -557,8 +557,9 @@ func (n *Node) presumedLeader() algorithms.NodeID {
 // restarted above a live leader follows it (BullyStay), and is first in
 // line: it declares itself at once when it campaigns.
 func (n *Node) rankInLine(leader algorithms.NodeID) int {
-	// Counted upward from the drone: it runs every tick, and only the
-	// few members just above it matter.
+	// Counted upward from the drone: it runs every tick of a silence
+	// longer than the shortest limit, and only the few live members just
+	// above it matter.
 	r := 1
 	for i := n.above; i < len(n.memberList) && r <= successors; i++ {
 		if m := n.memberList[i]; m != leader && !n.down[m] {

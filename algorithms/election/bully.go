@@ -138,11 +138,7 @@ func NewBully(cfg BullyConfig, opts ...Option) (*Bully, error) {
 	if c.coordTimeout == 0 {
 		c.coordTimeout = 2 * c.timeout
 	}
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	c.stay = cfg.Stay && o.restore
+	c.stay = cfg.Stay && b.restored
 	if c.coordTimeout <= c.timeout {
 		return nil, fmt.Errorf("bully: CoordinatorTimeout %d ticks must exceed Timeout %d: %w", c.coordTimeout, c.timeout, ErrBadConfig)
 	}

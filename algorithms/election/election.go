@@ -134,6 +134,8 @@ type base struct {
 	leader  algorithms.NodeID
 	decided bool   // leader is the leader of term
 	started uint32 // last term ElectionStarted was emitted for
+	// restored: built from persisted state (Restore).
+	restored bool
 
 	down map[algorithms.NodeID]bool
 }
@@ -174,6 +176,7 @@ func newBase(core string, id algorithms.NodeID, members []algorithms.NodeID, aut
 		}
 		b.term = t
 		b.started = t
+		b.restored = true
 	}
 	return b, nil
 }
